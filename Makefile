@@ -1,0 +1,39 @@
+# Two commands on a fresh machine with Python 3.11:
+#   make bench   sets up .venv and runs the benchmark suite (quick profile, embedded digits data)
+#   make test    sets up .venv and runs lint, the layer contract and the library tests
+# Knobs: NAME=<run name> ARGS="<extra pytest options>" TF=cpu|gpu PYTHON=<python3.11>
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+TF ?= cpu
+NAME ?= quick
+ARGS ?=
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(TF)
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+
+.PHONY: bench test lint install clean
+
+install: $(STAMP)
+
+$(STAMP): setup.cfg pyproject.toml
+	$(PYTHON) -c 'import sys; sys.exit("tfbench needs Python 3.11, found " + sys.version.split()[0]) if sys.version_info[:2] != (3, 11) else None'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[$(TF),test]'
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+bench: $(STAMP)
+	$(BIN)/python -m pytest benchmarks/ --benchmark-save=$(NAME) --benchmark-save-data --benchmark-sort=name $(ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+test: lint
+	$(BIN)/python -m pytest tests/ $(ARGS)
+
+clean:
+	rm -rf $(VENV) build *.egg-info

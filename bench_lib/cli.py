@@ -1,0 +1,131 @@
+"""The command line: `python -m bench_lib run ...` trains and measures one configuration."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from bench_lib import spec as spec_lib
+from bench_lib.spec import RunSpec
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, not usage plus a line
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m bench_lib", description="tfbench: TensorFlow training benchmarks.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    run = commands.add_parser("run", help="train and measure one configuration")
+    d = RunSpec()
+    run.add_argument(
+        "--strategy", default=d.strategy, help=f"one of {', '.join(spec_lib.STRATEGIES)} (default %(default)s)"
+    )
+    run.add_argument(
+        "--replicas",
+        type=int,
+        default=d.replicas,
+        help="replicas for mirrored: GPUs, else logical CPU devices (default %(default)s)",
+    )
+    run.add_argument(
+        "--batch-size",
+        type=int,
+        default=d.global_batch_size,
+        help="global batch size per optimizer step (default %(default)s)",
+    )
+    run.add_argument(
+        "--accumulation",
+        type=int,
+        default=d.accumulation_steps,
+        help="micro-batches accumulated per optimizer step (default %(default)s)",
+    )
+    run.add_argument("--epochs", type=int, default=d.epochs, help="passes over the training set (default %(default)s)")
+    run.add_argument("--steps", type=int, default=None, help="optimizer-step budget; overrides --epochs")
+    run.add_argument(
+        "--optimizer", default=d.optimizer, help=f"one of {', '.join(spec_lib.OPTIMIZERS)} (default %(default)s)"
+    )
+    run.add_argument("--learning-rate", type=float, default=None, help="default: Keras's default for the optimizer")
+    run.add_argument(
+        "--seed", type=int, default=d.seed, help="seed for weights, shuffling and dropout (default %(default)s)"
+    )
+    run.add_argument("--model", default=d.model, help=f"one of {', '.join(spec_lib.MODELS)} (default %(default)s)")
+    run.add_argument("--dropout", type=float, default=d.dropout, help="dropout rate (default %(default)s)")
+    run.add_argument(
+        "--dataset", default=d.dataset, help=f"one of {', '.join(spec_lib.DATASETS)} (default %(default)s)"
+    )
+    run.add_argument("--data-path", default=None, help="mnist/fashion_mnist .npz or folder (default: the Keras cache)")
+    run.add_argument(
+        "--precision", default=d.precision, help=f"one of {', '.join(spec_lib.PRECISIONS)} (default %(default)s)"
+    )
+    run.add_argument(
+        "--warmup-steps", type=int, default=d.warmup_steps, help="first steps left out of timing (default %(default)s)"
+    )
+    run.add_argument("--deterministic", action="store_true", help="turn on TensorFlow op determinism")
+    run.add_argument("--json", type=Path, default=None, help="write the result here (never overwrites a file)")
+    run.add_argument("-q", "--quiet", action="store_true", help="no per-epoch progress lines")
+    return parser
+
+
+def _spec(args: argparse.Namespace) -> RunSpec:
+    return RunSpec(
+        strategy=args.strategy,
+        replicas=args.replicas,
+        global_batch_size=args.batch_size,
+        accumulation_steps=args.accumulation,
+        epochs=args.epochs,
+        steps=args.steps,
+        optimizer=args.optimizer,
+        learning_rate=args.learning_rate,
+        seed=args.seed,
+        model=args.model,
+        dropout=args.dropout,
+        dataset=args.dataset,
+        data_path=args.data_path,
+        precision=args.precision,
+        warmup_steps=args.warmup_steps,
+    )
+
+
+def _fail(message: str) -> int:
+    print(f"python -m bench_lib: error: {message}", file=sys.stderr)
+    return 2
+
+
+def run_command(args: argparse.Namespace) -> int:
+    try:
+        spec = _spec(args)
+    except ValueError as error:
+        return _fail(str(error))
+    if args.json is not None and args.json.exists():
+        return _fail(f"--json {args.json} exists already; choose another path (results are never overwritten)")
+
+    # TensorFlow is imported only now, after the input has been checked.
+    from bench_lib import report, runner, strategy
+    from bench_lib.result import write_json_atomic
+
+    try:
+        strategy.configure_devices(spec.replicas, deterministic=args.deterministic)
+        print(report.spec_line(spec.as_dict() | {"id": spec.id, "micro_batch_size": spec.micro_batch_size}), flush=True)
+        on_epoch = None
+        if not args.quiet:
+            epochs = None if spec.steps else spec.epochs
+            on_epoch = lambda record: print(report.epoch_line(vars(record), epochs), flush=True)  # noqa: E731
+        result = runner.run(spec, on_epoch=on_epoch)
+    except (ValueError, FileNotFoundError, RuntimeError) as error:
+        return _fail(str(error))
+    as_dict = result.as_dict()
+    print(report.summary_line(as_dict), flush=True)
+    if args.json is not None:
+        try:
+            write_json_atomic(args.json, result.to_json())
+        except OSError as error:
+            return _fail(str(error))
+        print(f"wrote {args.json}")
+    return 0 if result.status == "ok" else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    return run_command(args)

@@ -1,0 +1,121 @@
+"""Measures the memory one configuration uses: host peak RSS and TensorFlow's allocator peak.
+
+Memory is attributed by reset-and-read within one process: before a configuration starts,
+garbage is collected, freed heap is returned to the OS, the kernel's RSS high-water mark is
+reset (Linux /proc/self/clear_refs) and TensorFlow's allocator peak is reset; afterwards both
+peaks are read. TensorFlow's allocator peak counts exactly the tensors of this configuration
+(plus any still alive when it started). Host RSS cannot forget memory an allocator keeps for
+reuse, so peak_rss_mib is the process's peak during the configuration and rss_growth_mib
+what it added on top of what the process already held.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import gc
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+import tensorflow as tf
+
+MIB = 1024 * 1024
+_CLEAR_REFS = Path("/proc/self/clear_refs")
+_STATUS = Path("/proc/self/status")
+
+
+@dataclass(frozen=True)
+class MemoryReading:
+    peak_rss_mib: float
+    rss_growth_mib: float
+    tf_peak_mib: float | None
+
+
+class MemoryProbe:
+    """Peak memory between start() and stop(); tf_devices are allocator names like 'CPU:0'."""
+
+    def __init__(self, tf_devices: list[str]) -> None:
+        self._tf_devices = tf_devices
+        self._process = psutil.Process()
+        self._start_rss = 0
+        self._sampler: _RssSampler | None = None
+
+    def start(self) -> None:
+        gc.collect()
+        _release_free_heap()
+        self._start_rss = self._process.memory_info().rss
+        if not _reset_high_water_mark():
+            self._sampler = _RssSampler(self._process)
+            self._sampler.start()
+        for device in self._tf_devices:
+            with contextlib.suppress(ValueError, tf.errors.OpError):  # no statistics on this device
+                tf.config.experimental.reset_memory_stats(device)
+
+    def stop(self) -> MemoryReading:
+        peak = self._sampler.stop() if self._sampler is not None else _high_water_mark()
+        peak = max(peak, self._process.memory_info().rss)
+        return MemoryReading(
+            peak_rss_mib=peak / MIB,
+            rss_growth_mib=max(0, peak - self._start_rss) / MIB,
+            tf_peak_mib=_tf_peak(self._tf_devices),
+        )
+
+
+def _tf_peak(devices: list[str]) -> float | None:
+    """Summed allocator peaks, or None where TensorFlow keeps no statistics for a device."""
+    total = 0
+    for device in devices:
+        try:
+            total += tf.config.experimental.get_memory_info(device)["peak"]
+        except (ValueError, tf.errors.OpError):
+            return None
+    return total / MIB
+
+
+def _release_free_heap() -> None:
+    with contextlib.suppress(OSError, AttributeError):  # not glibc
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
+def _reset_high_water_mark() -> bool:
+    try:
+        _CLEAR_REFS.write_text("5")
+    except OSError:
+        return False
+    return _high_water_mark() > 0
+
+
+def _high_water_mark() -> int:
+    try:
+        for line in _STATUS.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+class _RssSampler:
+    """Polls RSS every few milliseconds where the kernel keeps no resettable high-water mark."""
+
+    def __init__(self, process: psutil.Process, interval_s: float = 0.005) -> None:
+        self._process = process
+        self._interval_s = interval_s
+        self._peak = 0
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> int:
+        self._done.set()
+        self._thread.join()
+        return self._peak
+
+    def _poll(self) -> None:
+        while not self._done.is_set():
+            self._peak = max(self._peak, self._process.memory_info().rss)
+            self._done.wait(self._interval_s)

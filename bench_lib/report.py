@@ -1,0 +1,62 @@
+"""Renders results and learning-curve points as text; computes nothing itself."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+
+def _num(value: object, fmt: str) -> str:
+    return "-" if value is None else format(value, fmt)
+
+
+def spec_line(spec: Mapping[str, object]) -> str:
+    """e.g. 'mirrored2-bs256-acc2-mlp-adam: digits, global batch 256 = 2 replicas x 2 accumulation x micro-batch 64'."""
+    return (
+        f"{spec['id']}: {spec['dataset']}, global batch {spec['global_batch_size']} = {spec['replicas']} replicas "
+        f"x {spec['accumulation_steps']} accumulation x micro-batch {spec['micro_batch_size']}"
+    )
+
+
+def epoch_line(record: Mapping[str, object], epochs: int | None = None) -> str:
+    """e.g. 'epoch 3/5  loss 0.4123  acc 0.8712  test_acc 0.8650  24,512 ex/s'."""
+    of = f"/{epochs}" if epochs else ""
+    return (
+        f"epoch {record['epoch']}{of}  loss {_num(record['train_loss'], '.4f')}  "
+        f"acc {_num(record['train_accuracy'], '.4f')}  test_acc {_num(record['test_accuracy'], '.4f')}  "
+        f"{_num(record['examples_per_sec'], ',.0f')} ex/s"
+    )
+
+
+def summary_line(result: Mapping[str, object]) -> str:
+    """One line for one result dict (RunResult.as_dict())."""
+    head = f"{result['id']}: {result['status']}"
+    if result.get("error"):
+        return f"{head}: {result['error']}"
+    step = result.get("step_time_ms") or {}
+    return (
+        f"{head}  test_acc {_num(result['test_accuracy'], '.4f')}  "
+        f"{_num(result['examples_per_sec'], ',.0f')} ex/s  "
+        f"step {_num(step.get('median'), '.2f')} ms (p90 {_num(step.get('p90'), '.2f')})  "
+        f"micro-batch {result['micro_batch_size']} x {result['accumulation_steps']} acc x {result['replicas']} rep  "
+        f"peak RSS {_num(result['peak_rss_mib'], ',.0f')} MiB  TF peak {_num(result['tf_peak_mib'], ',.1f')} MiB  "
+        f"{result['optimizer_steps']} steps in {_num(result['wall_s'], '.1f')} s"
+    )
+
+
+TABLE_COLUMNS = (
+    ("id", "id", "s"),
+    ("status", "status", "s"),
+    ("test acc", "test_accuracy", ".4f"),
+    ("ex/s", "examples_per_sec", ",.0f"),
+    ("micro-batch", "micro_batch_size", "d"),
+    ("TF peak MiB", "tf_peak_mib", ",.1f"),
+    ("peak RSS MiB", "peak_rss_mib", ",.0f"),
+)
+
+
+def markdown_table(results: Iterable[Mapping[str, object]]) -> str:
+    """A Markdown table with a row per result dict."""
+    header = "| " + " | ".join(title for title, _, _ in TABLE_COLUMNS) + " |"
+    rule = "|" + "|".join("---" for _ in TABLE_COLUMNS) + "|"
+    rows = ["| " + " | ".join(_num(r.get(key), fmt) for _, key, fmt in TABLE_COLUMNS) + " |" for r in results]
+    return "\n".join([header, rule, *rows])

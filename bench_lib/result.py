@@ -1,0 +1,125 @@
+"""The result of one configuration: a frozen record with a documented, JSON-ready dict form."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bench_lib import stats
+from bench_lib.spec import RunSpec
+from bench_lib.train import EpochRecord
+
+SCHEMA_VERSION = 1
+STATUSES = ("ok", "diverged", "oom", "failed")
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunResult:
+    """What one configuration measured. Figures are None when the run did not get that far.
+
+    step_time_ms holds median, p90, iqr, mean and min over the timed steps (warm-up excluded);
+    examples_per_sec is global examples over the summed time of those steps.
+    """
+
+    spec: RunSpec
+    status: str
+    error: str | None = None
+    test_accuracy: float | None = None
+    test_loss: float | None = None
+    train_accuracy: float | None = None
+    train_loss: float | None = None
+    examples_per_sec: float | None = None
+    step_time_ms: dict[str, float] | None = None
+    optimizer_steps: int = 0
+    timed_steps: int = 0
+    diverged_at_step: int | None = None
+    peak_rss_mib: float | None = None
+    rss_growth_mib: float | None = None
+    tf_peak_mib: float | None = None
+    devices: list[str] = field(default_factory=list)
+    parameters: int | None = None
+    wall_s: float = 0.0
+    history: list[dict[str, float]] = field(default_factory=list)
+    versions: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def replicas(self) -> int:
+        return self.spec.replicas
+
+    def as_dict(self) -> dict[str, object]:
+        """The documented JSON form: every field, spec as a dict, plus the derived batch sizes."""
+        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        out["spec"] = self.spec.as_dict()
+        out = {
+            "schema_version": SCHEMA_VERSION,
+            "id": self.spec.id,
+            **out,
+            "replicas": self.spec.replicas,
+            "global_batch_size": self.spec.global_batch_size,
+            "micro_batch_size": self.spec.micro_batch_size,
+            "accumulation_steps": self.spec.accumulation_steps,
+        }
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> RunResult:
+        """Raises:
+        ValueError: the dict is from another schema version or lacks a field.
+        """
+        version = data.get("schema_version")
+        if version != SCHEMA_VERSION:
+            raise ValueError(f"schema_version={version!r} is not allowed: this tfbench reads {SCHEMA_VERSION}")
+        names = {f.name for f in dataclasses.fields(cls)}
+        values = {k: v for k, v in data.items() if k in names}
+        values["spec"] = RunSpec.from_dict(dict(data["spec"]))
+        return cls(**values)
+
+    def to_json(self) -> str:
+        return json.dumps(self.as_dict(), indent=2, sort_keys=False, allow_nan=True)
+
+
+def step_time_summary(step_times_s: list[float]) -> dict[str, float] | None:
+    if not step_times_s:
+        return None
+    ms = [t * 1000 for t in step_times_s]
+    return {
+        "median": stats.median(ms),
+        "p90": stats.quantile(ms, 0.9),
+        "iqr": stats.iqr(ms),
+        "mean": sum(ms) / len(ms),
+        "min": min(ms),
+    }
+
+
+def history_dicts(history: list[EpochRecord]) -> list[dict[str, float]]:
+    return [dataclasses.asdict(record) for record in history]
+
+
+def write_json_atomic(path: Path, text: str, *, overwrite: bool = False) -> None:
+    """Writes text to path through a temporary file and a rename, so no reader sees half a file.
+
+    Raises:
+      FileExistsError: path exists and overwrite is False.
+    """
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"{path} exists already; choose another path")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        if overwrite:
+            os.replace(tmp, path)
+        else:
+            os.link(tmp, path)  # fails, rather than replaces, if path appeared meanwhile
+            os.unlink(tmp)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

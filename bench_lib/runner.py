@@ -1,0 +1,132 @@
+"""Runs one configuration end to end: spec -> strategy -> data -> model -> train and measure -> result.
+
+run() is the whole thing. The pytest-benchmark suite uses prepare() and conclude() around its
+own timed calls of the prepared loop's step(), so both paths train and measure alike.
+"""
+
+from __future__ import annotations
+
+import gc
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import keras
+import tensorflow as tf
+
+from bench_lib import data as data_lib
+from bench_lib.measure import MemoryProbe
+from bench_lib.model import build_model, build_optimizer, count_parameters
+from bench_lib.result import RunResult, history_dicts, step_time_summary
+from bench_lib.spec import RunSpec
+from bench_lib.strategy import build_strategy, memory_devices, replica_devices
+from bench_lib.train import EpochRecord, Trainer, TrainingLoop
+
+
+@dataclass
+class PreparedRun:
+    """A configuration ready to train: its loop, model and the probes already running."""
+
+    spec: RunSpec
+    loop: TrainingLoop
+    trainer: Trainer
+    model: keras.Model
+    train_data: data_lib.Dataset
+    devices: list[str]
+    probe: MemoryProbe
+    started_at: float
+
+
+def total_steps(spec: RunSpec, steps_per_epoch: int) -> int:
+    return spec.steps if spec.steps is not None else spec.epochs * steps_per_epoch
+
+
+def prepare(spec: RunSpec, *, on_epoch: Callable[[EpochRecord], None] | None = None) -> PreparedRun:
+    """Loads data, builds strategy, model and training step, and starts the memory probe.
+
+    Raises:
+      ValueError, FileNotFoundError: the data does not fit the spec, or its file is missing.
+      RuntimeError: the process has fewer devices than the spec needs.
+    """
+    started_at = time.perf_counter()
+    dataset = data_lib.load(spec)
+    devices = replica_devices(spec)
+    keras.backend.clear_session()
+    gc.collect()
+    probe = MemoryProbe(memory_devices(devices))
+    probe.start()
+    strategy = build_strategy(spec)
+    with strategy.scope():
+        model = build_model(spec, dataset.image_shape, dataset.num_classes)
+        optimizer = build_optimizer(spec)
+        # Create the optimizer's slots now, not on first apply inside the replica step.
+        optimizer.build(model.trainable_variables)
+    iterator = iter(data_lib.train_dataset(dataset, spec, strategy))
+    trainer = Trainer(strategy=strategy, model=model, optimizer=optimizer, spec=spec, train_iterator=iterator)
+    per_epoch = data_lib.steps_per_epoch(dataset, spec)
+    loop = TrainingLoop(
+        trainer=trainer,
+        # Evaluating in micro-batches keeps evaluation from raising the measured peak memory
+        # above what training itself needs.
+        test_data=data_lib.eval_dataset(dataset.x_test, dataset.y_test, spec.micro_batch_size),
+        steps_per_epoch=per_epoch,
+        total_steps=total_steps(spec, per_epoch),
+        warmup_steps=spec.warmup_steps,
+        global_batch_size=spec.global_batch_size,
+        on_epoch=on_epoch,
+    )
+    return PreparedRun(spec, loop, trainer, model, dataset, devices, probe, started_at)
+
+
+def conclude(prepared: PreparedRun) -> RunResult:
+    """Finishes the loop's last epoch, evaluates on the training set, and reads the probes."""
+    loop = prepared.loop
+    loop.finish()
+    memory = prepared.probe.stop()
+    last = loop.history[-1] if loop.history else None
+    train = prepared.trainer.evaluate(data_lib.eval_dataset(prepared.train_data.x_train, prepared.train_data.y_train))
+    timed = loop.step_times_s
+    spec = prepared.spec
+    return RunResult(
+        spec=spec,
+        status="diverged" if loop.diverged_at_step is not None else "ok",
+        test_accuracy=last.test_accuracy if last else None,
+        test_loss=last.test_loss if last else None,
+        train_accuracy=train["accuracy"],
+        train_loss=train["loss"],
+        examples_per_sec=spec.global_batch_size * len(timed) / sum(timed) if timed else None,
+        step_time_ms=step_time_summary(timed),
+        optimizer_steps=loop.steps_done,
+        timed_steps=len(timed),
+        diverged_at_step=loop.diverged_at_step,
+        peak_rss_mib=memory.peak_rss_mib,
+        rss_growth_mib=memory.rss_growth_mib,
+        tf_peak_mib=memory.tf_peak_mib,
+        devices=prepared.devices,
+        parameters=count_parameters(prepared.model),
+        wall_s=time.perf_counter() - prepared.started_at,
+        history=history_dicts(loop.history),
+        versions={"tensorflow": tf.__version__, "keras": keras.__version__},
+    )
+
+
+def failed(spec: RunSpec, error: BaseException, wall_s: float = 0.0) -> RunResult:
+    """A result recording why a configuration could not finish."""
+    status = "oom" if isinstance(error, tf.errors.ResourceExhaustedError) else "failed"
+    message = traceback.format_exception_only(type(error), error)[-1].strip().splitlines()[0]
+    return RunResult(spec=spec, status=status, error=message, wall_s=wall_s)
+
+
+def run(spec: RunSpec, *, on_epoch: Callable[[EpochRecord], None] | None = None) -> RunResult:
+    """Trains and measures one configuration; a failure becomes a result with its status.
+
+    Raises:
+      ValueError, FileNotFoundError, RuntimeError: as prepare(), before any training.
+    """
+    prepared = prepare(spec, on_epoch=on_epoch)
+    try:
+        prepared.loop.run()
+        return conclude(prepared)
+    except (tf.errors.OpError, MemoryError) as error:
+        return failed(spec, error, time.perf_counter() - prepared.started_at)

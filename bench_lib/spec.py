@@ -1,0 +1,147 @@
+"""Describes one benchmark configuration as a validated, frozen RunSpec."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+
+STRATEGIES = ("one_device", "mirrored", "multi_worker")
+AVAILABLE_STRATEGIES = ("one_device", "mirrored")
+OPTIMIZERS = ("sgd", "momentum", "adam")
+MODELS = ("mlp", "mlp_bn", "cnn")
+DATASETS = ("digits", "mnist", "fashion_mnist", "mnist_5k", "synthetic")
+PRECISIONS = ("float32",)
+PLANNED_PRECISIONS = ("mixed_bfloat16", "mixed_float16")
+
+# Keras's own defaults, used when a spec leaves learning_rate unset.
+DEFAULT_LEARNING_RATES = {"sgd": 0.01, "momentum": 0.01, "adam": 0.001}
+
+
+def _fail(field: str, value: object, allowed: str) -> None:
+    raise ValueError(f"{field}={value!r} is not allowed: {allowed}")
+
+
+def _check_choice(field: str, value: object, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        _fail(field, value, "choose one of " + ", ".join(choices))
+
+
+def _check_int(field: str, value: object, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        _fail(field, value, f"a whole number >= {minimum}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunSpec:
+    """One configuration: what to train, on what, how, and for how long.
+
+    The per-replica micro-batch is global_batch_size / (replicas x accumulation_steps);
+    it must be a whole number. A set `steps` overrides `epochs` as the budget.
+
+    Raises:
+      ValueError: naming the field, its value and what is allowed, on construction.
+    """
+
+    strategy: str = "one_device"
+    replicas: int = 1
+    global_batch_size: int = 128
+    accumulation_steps: int = 1
+    epochs: int = 5
+    steps: int | None = None
+    optimizer: str = "adam"
+    learning_rate: float | None = None
+    seed: int = 0
+    model: str = "mlp"
+    dropout: float = 0.2
+    dataset: str = "digits"
+    data_path: str | None = None
+    precision: str = "float32"
+    warmup_steps: int = 2
+
+    def __post_init__(self) -> None:
+        _check_choice("strategy", self.strategy, STRATEGIES)
+        if self.strategy not in AVAILABLE_STRATEGIES:
+            _fail(
+                "strategy",
+                self.strategy,
+                "not available yet (multi-worker support is a planned issue); "
+                "choose one of " + ", ".join(AVAILABLE_STRATEGIES),
+            )
+        _check_int("replicas", self.replicas, 1)
+        if self.strategy == "one_device" and self.replicas != 1:
+            _fail("replicas", self.replicas, "strategy='one_device' runs exactly 1 replica; use strategy='mirrored'")
+        _check_int("global_batch_size", self.global_batch_size, 1)
+        _check_int("accumulation_steps", self.accumulation_steps, 1)
+        self._check_micro_batch()
+        _check_int("epochs", self.epochs, 1)
+        if self.steps is not None:
+            _check_int("steps", self.steps, 1)
+        _check_choice("optimizer", self.optimizer, OPTIMIZERS)
+        if self.learning_rate is not None:
+            lr = self.learning_rate
+            if isinstance(lr, bool) or not isinstance(lr, int | float) or not math.isfinite(lr) or lr <= 0:
+                _fail("learning_rate", lr, "a finite number > 0, or None for the optimizer's default")
+        _check_int("seed", self.seed, 0)
+        _check_choice("model", self.model, MODELS)
+        d = self.dropout
+        if isinstance(d, bool) or not isinstance(d, int | float) or not 0 <= d < 1:
+            _fail("dropout", d, "a rate in [0, 1)")
+        _check_choice("dataset", self.dataset, DATASETS)
+        if self.data_path is not None and self.dataset not in ("mnist", "fashion_mnist"):
+            _fail("data_path", self.data_path, "only for dataset='mnist' or 'fashion_mnist'")
+        if self.precision in PLANNED_PRECISIONS:
+            _fail("precision", self.precision, "mixed precision is planned, not built yet; use 'float32'")
+        _check_choice("precision", self.precision, PRECISIONS)
+        _check_int("warmup_steps", self.warmup_steps, 0)
+
+    def _check_micro_batch(self) -> None:
+        shards = self.replicas * self.accumulation_steps
+        if self.global_batch_size % shards:
+            _fail(
+                "global_batch_size",
+                self.global_batch_size,
+                f"it must split evenly into replicas x accumulation_steps = {self.replicas} x "
+                f"{self.accumulation_steps} = {shards} micro-batches "
+                f"({self.global_batch_size} / {shards} = {self.global_batch_size / shards:g})",
+            )
+
+    @property
+    def micro_batch_size(self) -> int:
+        """Examples in one forward/backward pass on one replica."""
+        return self.global_batch_size // (self.replicas * self.accumulation_steps)
+
+    @property
+    def per_replica_batch_size(self) -> int:
+        """Examples one replica sees per optimizer step (all its micro-batches)."""
+        return self.global_batch_size // self.replicas
+
+    @property
+    def effective_learning_rate(self) -> float:
+        if self.learning_rate is None:
+            return DEFAULT_LEARNING_RATES[self.optimizer]
+        return float(self.learning_rate)
+
+    @property
+    def id(self) -> str:
+        """A stable, readable id, e.g. 'mirrored2-bs256-acc4-mlp-adam'."""
+        strategy = self.strategy if self.replicas == 1 else f"{self.strategy}{self.replicas}"
+        return f"{strategy}-bs{self.global_batch_size}-acc{self.accumulation_steps}-{self.model}-{self.optimizer}"
+
+    def replace(self, **changes: object) -> RunSpec:
+        """A copy with some fields changed, validated again."""
+        return dataclasses.replace(self, **changes)
+
+    def as_dict(self) -> dict[str, object]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> RunSpec:
+        """Raises:
+        ValueError: for an unknown field, or any invalid value.
+        """
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            _fail(unknown[0], data[unknown[0]], "not a RunSpec field; known: " + ", ".join(sorted(known)))
+        return cls(**data)

@@ -1,0 +1,224 @@
+"""The training step, the loop of steps and the evaluation, identical under every strategy.
+
+The step is a tf.function around strategy.run. Each replica splits its share of the global
+batch into accumulation_steps micro-batches, runs them one after another, and sums their
+gradients; every per-example loss is divided by the *global* batch size
+(tf.nn.compute_average_loss), so the summed gradient of k micro-batches on R replicas equals
+the gradient of the mean loss over the whole global batch. The optimizer then applies once.
+BatchNormalization sees one micro-batch at a time: its batch statistics, and its moving-average
+updates (one per micro-batch), come from micro_batch_size examples on one replica.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import keras
+import tensorflow as tf
+
+from bench_lib.spec import RunSpec
+
+
+@dataclass(frozen=True)
+class EpochRecord:
+    """One point of the learning curve.
+
+    train_loss and train_accuracy are running means over the epoch's steps (training mode,
+    as Keras reports them); test figures are measured in inference mode after the epoch;
+    examples_per_sec covers the epoch's timed steps (None if all were warm-up).
+    """
+
+    epoch: int
+    steps: int
+    train_loss: float
+    train_accuracy: float
+    test_loss: float
+    test_accuracy: float
+    examples_per_sec: float | None
+
+
+class Trainer:
+    """One model and optimizer trained under one strategy: a step and an evaluation."""
+
+    def __init__(
+        self,
+        *,
+        strategy: tf.distribute.Strategy,
+        model: keras.Model,
+        optimizer: keras.optimizers.Optimizer,
+        spec: RunSpec,
+        train_iterator: tf.distribute.DistributedIterator,
+    ) -> None:
+        self._strategy = strategy
+        self._model = model
+        self._optimizer = optimizer
+        self._spec = spec
+        self._iterator = train_iterator
+        self._loss = keras.losses.SparseCategoricalCrossentropy(reduction=None)
+        # Wrapping fresh closures keeps each Trainer's traces its own (no retracing warnings
+        # when a sweep builds many Trainers in one process).
+        self._train_fn = tf.function(lambda iterator: self._distributed_step(iterator))
+        self._eval_fn = tf.function(lambda x, y: self._eval_batch(x, y))
+
+    def step(self) -> tuple[float, float]:
+        """One optimizer step on the next global batch; returns (mean loss, accuracy) of that batch.
+
+        Returns only when the devices have finished the step.
+        """
+        loss, correct = self._train_fn(self._iterator)
+        return float(loss.numpy()), float(correct.numpy()) / self._spec.global_batch_size
+
+    def evaluate(self, dataset: tf.data.Dataset) -> dict[str, float]:
+        """Mean loss and accuracy of the model in inference mode over the whole dataset."""
+        loss_sum, correct, count = 0.0, 0, 0
+        for x, y in dataset:
+            batch_loss, batch_correct = self._eval_fn(x, y)
+            loss_sum += float(batch_loss)
+            correct += int(batch_correct)
+            count += int(x.shape[0])
+        return {"loss": loss_sum / count, "accuracy": correct / count}
+
+    def _distributed_step(self, iterator: tf.distribute.DistributedIterator) -> tuple[tf.Tensor, tf.Tensor]:
+        x, y = next(iterator)
+        loss, correct = self._strategy.run(self._replica_step, args=(x, y))
+        reduce = self._strategy.reduce
+        return reduce(tf.distribute.ReduceOp.SUM, loss, axis=None), reduce(
+            tf.distribute.ReduceOp.SUM, correct, axis=None
+        )
+
+    def _replica_step(self, x: tf.Tensor, y: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        grads, loss, correct = self._accumulate(x, y)
+        self._optimizer.apply_gradients(zip(grads, self._model.trainable_variables, strict=True))
+        return loss, correct
+
+    def _accumulate(self, x: tf.Tensor, y: tf.Tensor) -> tuple[list[tf.Tensor], tf.Tensor, tf.Tensor]:
+        """Summed gradients, loss and correct count over this replica's micro-batches, run in sequence."""
+        k, m = self._spec.accumulation_steps, self._spec.micro_batch_size
+        if k == 1:
+            return self._micro_step(x, y)
+        variables = self._model.trainable_variables
+
+        def body(i, loss, correct, *acc):
+            grads, micro_loss, micro_correct = self._micro_step(x[i * m : (i + 1) * m], y[i * m : (i + 1) * m])
+            return (
+                i + 1,
+                loss + micro_loss,
+                correct + micro_correct,
+                *[a + g for a, g in zip(acc, grads, strict=True)],
+            )
+
+        start = (tf.constant(0), tf.constant(0.0), tf.constant(0), *[tf.zeros(v.shape, v.dtype) for v in variables])
+        # parallel_iterations=1: one micro-batch's activations are alive at a time, which is
+        # the point of accumulating.
+        _, loss, correct, *grads = tf.while_loop(lambda i, *_: i < k, body, start, parallel_iterations=1)
+        return grads, loss, correct
+
+    def _micro_step(self, x: tf.Tensor, y: tf.Tensor) -> tuple[list[tf.Tensor], tf.Tensor, tf.Tensor]:
+        with tf.GradientTape() as tape:
+            probs = self._model(x, training=True)
+            per_example = self._loss(y, probs)
+            loss = tf.nn.compute_average_loss(per_example, global_batch_size=self._spec.global_batch_size)
+        grads = tape.gradient(loss, self._model.trainable_variables)
+        return grads, loss, _correct(y, probs)
+
+    def _eval_batch(self, x: tf.Tensor, y: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        probs = self._model(x, training=False)
+        return tf.reduce_sum(self._loss(y, probs)), _correct(y, probs)
+
+
+def _correct(y: tf.Tensor, probs: tf.Tensor) -> tf.Tensor:
+    predicted = tf.argmax(probs, axis=-1, output_type=y.dtype)
+    return tf.reduce_sum(tf.cast(tf.equal(predicted, y), tf.int32))
+
+
+class TrainingLoop:
+    """Runs a Trainer for a step budget, timing every step and evaluating after every epoch.
+
+    Drive it with run(), or call before_step() (untimed bookkeeping) and step() (one timed
+    optimizer step) yourself, as the pytest-benchmark suite does, then finish().
+    """
+
+    def __init__(
+        self,
+        *,
+        trainer: Trainer,
+        test_data: tf.data.Dataset,
+        steps_per_epoch: int,
+        total_steps: int,
+        warmup_steps: int,
+        global_batch_size: int,
+        on_epoch: Callable[[EpochRecord], None] | None = None,
+    ) -> None:
+        self._trainer = trainer
+        self._test_data = test_data
+        self._steps_per_epoch = steps_per_epoch
+        self.total_steps = total_steps
+        self.warmup_steps = warmup_steps
+        self._global_batch_size = global_batch_size
+        self._on_epoch = on_epoch
+        self.steps_done = 0
+        self.diverged_at_step: int | None = None
+        self.step_times_s: list[float] = []
+        self.history: list[EpochRecord] = []
+        self._epoch_loss = self._epoch_correct = self._epoch_time = 0.0
+        self._epoch_steps = self._epoch_timed_steps = 0
+
+    @property
+    def steps_remaining(self) -> int:
+        return max(0, self.total_steps - self.steps_done)
+
+    def before_step(self) -> None:
+        if self._epoch_steps and self.steps_done % self._steps_per_epoch == 0:
+            self._end_epoch()
+
+    def step(self) -> float:
+        """One optimizer step, timed from dispatch until the devices finish; returns its loss."""
+        start = time.perf_counter()
+        loss, accuracy = self._trainer.step()
+        elapsed = time.perf_counter() - start
+        self.steps_done += 1
+        if self.steps_done > self.warmup_steps:
+            self.step_times_s.append(elapsed)
+        if not math.isfinite(loss) and self.diverged_at_step is None:
+            self.diverged_at_step = self.steps_done
+        self._epoch_loss += loss
+        self._epoch_correct += accuracy
+        self._epoch_steps += 1
+        if self.steps_done > self.warmup_steps:
+            self._epoch_time += elapsed
+            self._epoch_timed_steps += 1
+        return loss
+
+    def run(self) -> None:
+        """The remaining steps, stopping early at a non-finite loss, then finish()."""
+        while self.steps_remaining and self.diverged_at_step is None:
+            self.before_step()
+            self.step()
+        self.finish()
+
+    def finish(self) -> None:
+        if self._epoch_steps:
+            self._end_epoch()
+
+    def _end_epoch(self) -> None:
+        test = self._trainer.evaluate(self._test_data)
+        n = self._epoch_steps
+        record = EpochRecord(
+            epoch=len(self.history) + 1,
+            steps=self.steps_done,
+            train_loss=self._epoch_loss / n,
+            train_accuracy=self._epoch_correct / n,
+            test_loss=test["loss"],
+            test_accuracy=test["accuracy"],
+            examples_per_sec=self._epoch_timed_steps * self._global_batch_size / self._epoch_time
+            if self._epoch_timed_steps
+            else None,
+        )
+        self.history.append(record)
+        self._epoch_loss = self._epoch_correct = self._epoch_time = 0.0
+        self._epoch_steps = self._epoch_timed_steps = 0
+        if self._on_epoch is not None:
+            self._on_epoch(record)

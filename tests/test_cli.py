@@ -1,0 +1,59 @@
+import json
+import subprocess
+import sys
+
+from bench_lib.cli import main
+
+
+def test_happy_path_prints_a_summary_and_writes_the_result(tmp_path, capsys):
+    out = tmp_path / "out.json"
+    argv = ["run", "--strategy", "mirrored", "--replicas", "2", "--batch-size", "256", "--accumulation", "2"]
+    code = main([*argv, "--epochs", "2", "--dataset", "digits", "--model", "mlp", "--json", str(out)])
+    printed = capsys.readouterr().out.splitlines()
+    assert code == 0
+    assert printed[1].startswith("epoch 1/2  loss ")
+    assert printed[-2].startswith("mirrored2-bs256-acc2-mlp-adam: ok  test_acc ")
+    saved = json.loads(out.read_text())
+    assert saved["spec"]["accumulation_steps"] == 2 and saved["micro_batch_size"] == 64
+    assert len(saved["history"]) == 2
+
+
+def test_quiet_prints_no_epoch_lines(capsys):
+    assert main(["run", "--steps", "3", "-q"]) == 0
+    assert not any(line.startswith("epoch") for line in capsys.readouterr().out.splitlines())
+
+
+def test_an_existing_json_is_never_overwritten(tmp_path, capsys):
+    out = tmp_path / "out.json"
+    out.write_text("mine")
+    assert main(["run", "--steps", "1", "--json", str(out)]) == 2
+    assert "exists already" in capsys.readouterr().err
+    assert out.read_text() == "mine"
+
+
+def run_cli(*args):
+    return subprocess.run([sys.executable, "-m", "bench_lib", *args], capture_output=True, text=True, timeout=120)
+
+
+def test_a_bad_option_is_one_line_and_no_traceback():
+    done = run_cli("run", "--batch-size", "100", "--accumulation", "3")
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "python -m bench_lib: error: global_batch_size=100 is not allowed: it must split evenly into "
+        "replicas x accumulation_steps = 1 x 3 = 3 micro-batches (100 / 3 = 33.3333)"
+    ]
+    assert "Traceback" not in done.stderr
+
+
+def test_a_malformed_number_is_one_line():
+    done = run_cli("run", "--epochs", "three")
+    assert done.returncode == 2
+    assert done.stderr.strip() == "python -m bench_lib run: error: argument --epochs: invalid int value: 'three'"
+
+
+def test_help_documents_every_option():
+    done = run_cli("run", "--help")
+    for option in ("--strategy", "--replicas", "--batch-size", "--accumulation", "--epochs", "--steps", "--optimizer",
+                   "--learning-rate", "--seed", "--model", "--dropout", "--dataset", "--data-path", "--precision",
+                   "--warmup-steps", "--deterministic", "--json", "--quiet"):  # fmt: skip
+        assert option in done.stdout

@@ -1,0 +1,106 @@
+import gzip
+
+import numpy as np
+import pytest
+
+from bench_lib import data
+from bench_lib.spec import RunSpec
+
+
+def test_digits_split_is_fixed_and_stratified():
+    first = data.load(RunSpec(dataset="digits", seed=1))
+    second = data.load(RunSpec(dataset="digits", seed=2))
+    assert np.array_equal(first.x_test, second.x_test), "the split must not depend on the run's seed"
+    assert np.array_equal(first.y_train, second.y_train)
+    assert len(first.x_train) + len(first.x_test) == 1797
+    assert first.image_shape == (8, 8, 1)
+    assert first.x_train.min() >= 0.0 and first.x_train.max() <= 1.0
+    train_share = np.bincount(first.y_train) / len(first.y_train)
+    test_share = np.bincount(first.y_test) / len(first.y_test)
+    assert np.abs(train_share - test_share).max() < 0.01
+
+
+def test_stratified_split_keeps_class_shares():
+    y = np.array([0] * 80 + [1] * 20)
+    x = np.arange(100)
+    _, y_train, x_test, y_test = data.stratified_split(x, y, 0.25, seed=3)
+    assert np.bincount(y_test).tolist() == [20, 5]
+    assert np.bincount(y_train).tolist() == [60, 15]
+    assert len(set(x_test)) == 25
+
+
+def _write_npz(path, n_train=12, n_test=5):
+    rng = np.random.default_rng(0)
+    np.savez(
+        path,
+        x_train=rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8),
+        y_train=rng.integers(0, 10, n_train, dtype=np.uint8),
+        x_test=rng.integers(0, 256, (n_test, 28, 28), dtype=np.uint8),
+        y_test=rng.integers(0, 10, n_test, dtype=np.uint8),
+    )
+
+
+def test_mnist_reads_a_keras_style_npz(tmp_path):
+    path = tmp_path / "mnist.npz"
+    _write_npz(path)
+    loaded = data.load(RunSpec(dataset="mnist", data_path=str(path), global_batch_size=4))
+    assert loaded.x_train.shape == (12, 28, 28, 1) and loaded.x_test.shape == (5, 28, 28, 1)
+    assert loaded.x_train.dtype == np.float32 and loaded.x_train.max() <= 1.0
+    with np.load(path) as raw:
+        assert np.array_equal(loaded.y_test, raw["y_test"])
+
+
+def test_mnist_is_found_in_the_keras_cache(tmp_path, monkeypatch):
+    (tmp_path / "datasets").mkdir()
+    _write_npz(tmp_path / "datasets" / "mnist.npz")
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    assert len(data.load(RunSpec(dataset="mnist", global_batch_size=4)).x_train) == 12
+
+
+def test_fashion_mnist_reads_the_keras_idx_folder(tmp_path):
+    images = np.arange(3 * 28 * 28, dtype=np.uint8).reshape(3, 28, 28)
+    labels = np.array([1, 2, 3], dtype=np.uint8)
+    for key, name in data._FASHION_FILES.items():
+        header, body = (16, images) if key.startswith("x") else (8, labels)
+        with gzip.open(tmp_path / name, "wb") as f:
+            f.write(bytes(header) + body.tobytes())
+    loaded = data.load(RunSpec(dataset="fashion_mnist", data_path=str(tmp_path), global_batch_size=2))
+    assert loaded.y_train.tolist() == [1, 2, 3]
+    assert loaded.x_test[1, 0, 0, 0] == pytest.approx(images[1, 0, 0] / 255)
+
+
+def test_a_missing_file_says_where_to_put_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    with pytest.raises(FileNotFoundError) as error:
+        data.load(RunSpec(dataset="mnist"))
+    message = str(error.value)
+    assert str(tmp_path / "datasets" / "mnist.npz") in message
+    assert "--data-path" in message
+
+
+def test_an_npz_without_the_arrays_is_refused(tmp_path):
+    np.savez(tmp_path / "other.npz", a=np.zeros(3))
+    with pytest.raises(ValueError, match="lacks x_train, y_train, x_test, y_test"):
+        data.load(RunSpec(dataset="mnist", data_path=str(tmp_path / "other.npz")))
+
+
+def test_mnist_5k_is_real_mnist_split_4000_1000_stratified():
+    loaded = data.load(RunSpec(dataset="mnist_5k"))
+    assert loaded.x_train.shape == (4000, 28, 28, 1) and loaded.x_test.shape == (1000, 28, 28, 1)
+    assert np.bincount(loaded.y_test).tolist() == [100] * 10
+
+
+def test_synthetic_is_mnist_shaped_and_seeded():
+    a, b = data.load(RunSpec(dataset="synthetic", seed=5)), data.load(RunSpec(dataset="synthetic", seed=5))
+    assert a.image_shape == (28, 28, 1) and a.num_classes == 10
+    assert np.array_equal(a.x_train, b.x_train)
+
+
+def test_a_batch_larger_than_the_training_set_is_refused():
+    with pytest.raises(ValueError, match=r"^global_batch_size=4096 is not allowed: dataset='digits' has only 1438"):
+        data.load(RunSpec(global_batch_size=4096))
+
+
+def test_steps_per_epoch_drops_the_remainder():
+    digits = data.load(RunSpec())
+    assert data.steps_per_epoch(digits, RunSpec(global_batch_size=100)) == 14

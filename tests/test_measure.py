@@ -1,0 +1,44 @@
+"""Memory is attributable to one configuration: TensorFlow's allocator peak is reset per run."""
+
+import pytest
+
+from bench_lib import runner
+from bench_lib.measure import MemoryProbe
+from bench_lib.spec import RunSpec
+
+CNN = {"model": "cnn", "dataset": "synthetic", "steps": 2, "warmup_steps": 0}
+
+
+def tf_peak(**fields):
+    result = runner.run(RunSpec(**{**CNN, **fields}))
+    assert result.status == "ok"
+    assert result.tf_peak_mib is not None, "the library turns on TF's BFC allocator so the CPU reports its peak"
+    return result.tf_peak_mib
+
+
+def test_peak_memory_rises_with_batch_size_even_after_a_larger_run():
+    large = tf_peak(global_batch_size=256)
+    small = tf_peak(global_batch_size=32)
+    assert large > small + 10
+
+
+def test_peak_memory_falls_as_accumulation_steps_rise_at_a_fixed_global_batch():
+    peaks = [tf_peak(global_batch_size=256, accumulation_steps=k) for k in (1, 4, 16)]
+    assert peaks[0] > peaks[1] > peaks[2]
+
+
+def test_host_peak_is_at_least_the_growth():
+    result = runner.run(RunSpec(steps=3))
+    assert result.peak_rss_mib > 0
+    assert 0 <= result.rss_growth_mib <= result.peak_rss_mib
+
+
+def test_probe_sees_an_allocation_made_between_start_and_stop():
+    probe = MemoryProbe([])
+    probe.start()
+    block = bytearray(64 * 1024 * 1024)
+    block[::4096] = b"x" * len(block[::4096])
+    reading = probe.stop()
+    del block
+    assert reading.rss_growth_mib == pytest.approx(64, abs=16)
+    assert reading.tf_peak_mib == 0

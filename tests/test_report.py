@@ -1,0 +1,44 @@
+from bench_lib.report import epoch_line, markdown_table, spec_line, summary_line
+
+RESULT = {
+    "id": "mirrored2-bs256-acc2-mlp-adam", "status": "ok", "error": None, "test_accuracy": 0.91234,
+    "examples_per_sec": 12345.6, "step_time_ms": {"median": 4.5, "p90": 6.25}, "micro_batch_size": 64,
+    "accumulation_steps": 2, "replicas": 2, "peak_rss_mib": 700.2, "tf_peak_mib": 3.25, "optimizer_steps": 15,
+    "wall_s": 2.25,
+}  # fmt: skip
+
+
+def test_summary_line_shows_the_headline_figures():
+    line = summary_line(RESULT)
+    assert line.startswith("mirrored2-bs256-acc2-mlp-adam: ok")
+    for text in (
+        "test_acc 0.9123",
+        "12,346 ex/s",
+        "step 4.50 ms (p90 6.25)",
+        "micro-batch 64 x 2 acc x 2 rep",
+        "TF peak 3.2 MiB",
+    ):
+        assert text in line
+    assert "\n" not in line
+
+
+def test_a_failed_result_shows_its_error():
+    assert summary_line({"id": "x", "status": "oom", "error": "OOM when allocating"}) == "x: oom: OOM when allocating"
+
+
+def test_epoch_line():
+    record = {"epoch": 2, "train_loss": 0.5, "train_accuracy": 0.75, "test_accuracy": 0.8, "examples_per_sec": None}
+    assert epoch_line(record, 5) == "epoch 2/5  loss 0.5000  acc 0.7500  test_acc 0.8000  - ex/s"
+
+
+def test_table_has_a_row_per_result_and_dashes_for_missing_figures():
+    table = markdown_table([RESULT, {"id": "y", "status": "failed"}]).splitlines()
+    assert len(table) == 4
+    assert table[3] == "| y | failed | - | - | - | - | - |"
+
+
+def test_spec_line_shows_how_the_global_batch_splits():
+    spec = {"id": "m", "dataset": "digits", "global_batch_size": 256, "replicas": 2, "accumulation_steps": 2}
+    assert spec_line(spec | {"micro_batch_size": 64}) == (
+        "m: digits, global batch 256 = 2 replicas x 2 accumulation x micro-batch 64"
+    )

@@ -1,0 +1,66 @@
+import json
+
+import pytest
+
+from bench_lib import runner
+from bench_lib.result import SCHEMA_VERSION, RunResult, write_json_atomic
+from bench_lib.spec import RunSpec
+
+DOCUMENTED_KEYS = {
+    "schema_version", "id", "spec", "status", "error", "test_accuracy", "test_loss", "train_accuracy",
+    "train_loss", "examples_per_sec", "step_time_ms", "optimizer_steps", "timed_steps", "diverged_at_step",
+    "peak_rss_mib", "rss_growth_mib", "tf_peak_mib", "replicas", "devices", "parameters", "global_batch_size",
+    "micro_batch_size", "accumulation_steps", "wall_s", "history", "versions",
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def result():
+    return runner.run(RunSpec(strategy="mirrored", replicas=2, global_batch_size=128, accumulation_steps=2, epochs=2))
+
+
+def test_result_has_exactly_the_documented_keys(result):
+    data = result.as_dict()
+    assert set(data) == DOCUMENTED_KEYS
+    assert data["schema_version"] == SCHEMA_VERSION
+    assert set(data["step_time_ms"]) == {"median", "p90", "iqr", "mean", "min"}
+    assert set(data["history"][0]) == {
+        "epoch", "steps", "train_loss", "train_accuracy", "test_loss", "test_accuracy", "examples_per_sec",
+    }  # fmt: skip
+    assert data["micro_batch_size"] == 32 and data["replicas"] == 2 and len(data["devices"]) == 2
+
+
+def test_figures_are_sane(result):
+    assert result.status == "ok"
+    assert 0 <= result.test_accuracy <= 1 and 0 <= result.train_accuracy <= 1
+    assert result.examples_per_sec > 0
+    assert result.step_time_ms["min"] <= result.step_time_ms["median"] <= result.step_time_ms["p90"]
+    assert len(result.history) == 2
+
+
+def test_json_round_trip(result):
+    text = result.to_json()
+    assert RunResult.from_dict(json.loads(text)) == result
+
+
+def test_another_schema_is_refused(result):
+    data = result.as_dict() | {"schema_version": 99}
+    with pytest.raises(ValueError, match=r"^schema_version=99 is not allowed"):
+        RunResult.from_dict(data)
+
+
+def test_a_failure_becomes_a_result_with_status():
+    failed = runner.failed(RunSpec(), RuntimeError("boom\nsecond line"))
+    assert failed.status == "failed" and failed.error == "RuntimeError: boom"
+    assert failed.as_dict()["test_accuracy"] is None
+
+
+def test_atomic_write_never_overwrites(tmp_path):
+    path = tmp_path / "out.json"
+    write_json_atomic(path, "first")
+    with pytest.raises(FileExistsError, match="exists already"):
+        write_json_atomic(path, "second")
+    assert path.read_text() == "first"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.json"], "no temporary file is left behind"
+    write_json_atomic(path, "third", overwrite=True)
+    assert path.read_text() == "third"

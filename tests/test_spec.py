@@ -1,0 +1,79 @@
+import pytest
+
+from bench_lib.spec import RunSpec
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "allowed"),
+    [
+        ({"strategy": "horovod"}, "strategy='horovod'", "one_device, mirrored, multi_worker"),
+        ({"strategy": "multi_worker"}, "strategy='multi_worker'", "not available yet"),
+        ({"replicas": 0}, "replicas=0", "a whole number >= 1"),
+        ({"replicas": 2}, "replicas=2", "strategy='one_device' runs exactly 1 replica"),
+        ({"strategy": "mirrored", "replicas": 1.5}, "replicas=1.5", "a whole number >= 1"),
+        ({"global_batch_size": 0}, "global_batch_size=0", "a whole number >= 1"),
+        ({"global_batch_size": True}, "global_batch_size=True", "a whole number >= 1"),
+        ({"accumulation_steps": 0}, "accumulation_steps=0", "a whole number >= 1"),
+        ({"epochs": 0}, "epochs=0", "a whole number >= 1"),
+        ({"steps": -3}, "steps=-3", "a whole number >= 1"),
+        ({"optimizer": "rmsprop"}, "optimizer='rmsprop'", "sgd, momentum, adam"),
+        ({"learning_rate": 0.0}, "learning_rate=0.0", "a finite number > 0"),
+        ({"learning_rate": float("nan")}, "learning_rate=nan", "a finite number > 0"),
+        ({"seed": -1}, "seed=-1", "a whole number >= 0"),
+        ({"model": "resnet"}, "model='resnet'", "mlp, mlp_bn, cnn"),
+        ({"dropout": 1.0}, "dropout=1.0", "a rate in [0, 1)"),
+        ({"dataset": "cifar10"}, "dataset='cifar10'", "digits, mnist, fashion_mnist, mnist_5k, synthetic"),
+        ({"data_path": "/x.npz"}, "data_path='/x.npz'", "only for dataset='mnist' or 'fashion_mnist'"),
+        ({"precision": "float64"}, "precision='float64'", "float32"),
+        ({"precision": "mixed_float16"}, "precision='mixed_float16'", "planned"),
+        ({"warmup_steps": -1}, "warmup_steps=-1", "a whole number >= 0"),
+    ],
+)
+def test_every_bad_field_is_named_with_its_value_and_what_is_allowed(fields, field, allowed):
+    with pytest.raises(ValueError) as error:
+        RunSpec(**fields)
+    message = str(error.value)
+    assert message.startswith(field + " is not allowed")
+    assert allowed in message
+    assert "\n" not in message
+
+
+def test_a_batch_that_does_not_split_shows_the_arithmetic():
+    with pytest.raises(
+        ValueError, match=r"replicas x accumulation_steps = 2 x 3 = 6 micro-batches \(256 / 6 = 42\.6667\)"
+    ):
+        RunSpec(strategy="mirrored", replicas=2, global_batch_size=256, accumulation_steps=3)
+
+
+def test_micro_batch_is_global_over_replicas_times_accumulation():
+    spec = RunSpec(strategy="mirrored", replicas=2, global_batch_size=256, accumulation_steps=4)
+    assert spec.micro_batch_size == 32
+    assert spec.per_replica_batch_size == 128
+
+
+def test_ids_are_stable_and_readable():
+    assert RunSpec(strategy="mirrored", replicas=2, global_batch_size=256, accumulation_steps=4).id == (
+        "mirrored2-bs256-acc4-mlp-adam"
+    )
+    assert RunSpec(global_batch_size=128).id == "one_device-bs128-acc1-mlp-adam"
+
+
+def test_default_learning_rate_is_the_optimizers():
+    assert RunSpec(optimizer="sgd").effective_learning_rate == 0.01
+    assert RunSpec(optimizer="adam").effective_learning_rate == 0.001
+    assert RunSpec(optimizer="adam", learning_rate=0.1).effective_learning_rate == 0.1
+
+
+def test_dict_round_trip_and_unknown_field():
+    spec = RunSpec(strategy="mirrored", replicas=2, steps=7, learning_rate=0.05)
+    assert RunSpec.from_dict(spec.as_dict()) == spec
+    with pytest.raises(ValueError, match=r"^batch=32 is not allowed: not a RunSpec field"):
+        RunSpec.from_dict({"batch": 32})
+
+
+def test_spec_is_frozen_and_replace_validates():
+    spec = RunSpec()
+    with pytest.raises(AttributeError):
+        spec.epochs = 3
+    with pytest.raises(ValueError, match=r"^epochs=0"):
+        spec.replace(epochs=0)
