@@ -26,6 +26,7 @@ class Profile:
     batch_sizes: tuple[int, ...]
     effective_batch_size: int
     accumulation_steps: tuple[int, ...]
+    accumulation_models: tuple[str, ...]
     bn_batch_sizes: tuple[int, ...]
     throughput_batch_sizes: tuple[int, ...]
     throughput_models: tuple[str, ...]
@@ -50,6 +51,7 @@ QUICK = Profile(
     batch_sizes=(32, 128, 512),
     effective_batch_size=256,
     accumulation_steps=(1, 2, 4, 8),
+    accumulation_models=("mlp", "cnn"),
     bn_batch_sizes=(8, 16, 64, 256),
     throughput_batch_sizes=(64, 256, 1024),
     throughput_models=("mlp", "cnn"),
@@ -187,9 +189,20 @@ def measure_run(benchmark, request: pytest.FixtureRequest):
     """
     from bench_lib import runner
 
+    question = request.node.originalname.removeprefix("test_")
+
+    def record(result: dict) -> None:
+        request.config.stash.setdefault(_RESULTS, []).append({"question": question, **result})
+
     def measure(spec: RunSpec) -> dict:
         benchmark.group = request.node.originalname
-        prepared = runner.prepare(spec)
+        try:
+            prepared = runner.prepare(spec)
+        except FileNotFoundError as error:
+            pytest.skip(str(error))
+        except Exception as error:
+            record(runner.failed(spec, error).as_dict())
+            pytest.fail(f"{spec.id}: could not start: {error}", pytrace=False)
         loop = prepared.loop
         if loop.total_steps <= loop.warmup_steps:
             pytest.skip(f"{loop.total_steps} steps leave none to time after {loop.warmup_steps} warm-up steps")
@@ -204,10 +217,10 @@ def measure_run(benchmark, request: pytest.FixtureRequest):
             result = runner.conclude(prepared).as_dict()
         except Exception as error:
             result = runner.failed(spec, error).as_dict()
-            request.config.stash.setdefault(_RESULTS, []).append(result)
+            record(result)
             pytest.fail(f"{spec.id}: {result['status']}: {result['error']}", pytrace=False)
         benchmark.extra_info.update(result)
-        request.config.stash.setdefault(_RESULTS, []).append(result)
+        record(result)
         return result
 
     return measure
@@ -219,4 +232,6 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
         from bench_lib.report import markdown_table
 
         terminalreporter.section("tfbench results")
-        terminalreporter.write_line(markdown_table(results))
+        for question in dict.fromkeys(r["question"] for r in results):
+            terminalreporter.write_line(f"\n{question}:\n")
+            terminalreporter.write_line(markdown_table(r for r in results if r["question"] == question))

@@ -8,8 +8,10 @@ def grid(profile):
             "replicas": profile.replicas_for(strategy),
             "global_batch_size": profile.effective_batch_size,
             "accumulation_steps": steps,
+            "model": model,
         }
         for strategy in profile.strategies
+        for model in profile.accumulation_models
         for steps in profile.accumulation_steps
     ]
 
