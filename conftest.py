@@ -7,6 +7,7 @@ configured then too, before any TensorFlow op, so that mirrored runs find their 
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from dataclasses import dataclass
 
 import pytest
@@ -40,6 +41,19 @@ class Profile:
 
     def replicas_for(self, strategy: str) -> int:
         return 1 if strategy == "one_device" else self.replicas
+
+    def grid(self, **axes: object) -> list[dict[str, object]]:
+        """Spec fields for every strategy crossed with every combination of the axes.
+
+        An axis is a tuple of values or a single value, e.g.
+        grid(global_batch_size=(32, 128), model="cnn").
+        """
+        values = [v if isinstance(v, tuple) else (v,) for v in axes.values()]
+        return [
+            {"strategy": strategy, "replicas": self.replicas_for(strategy), **dict(zip(axes, point, strict=True))}
+            for strategy in self.strategies
+            for point in itertools.product(*values)
+        ]
 
 
 QUICK = Profile(

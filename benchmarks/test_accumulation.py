@@ -2,18 +2,11 @@
 
 
 def grid(profile):
-    return [
-        {
-            "strategy": strategy,
-            "replicas": profile.replicas_for(strategy),
-            "global_batch_size": profile.effective_batch_size,
-            "accumulation_steps": steps,
-            "model": model,
-        }
-        for strategy in profile.strategies
-        for model in profile.accumulation_models
-        for steps in profile.accumulation_steps
-    ]
+    return profile.grid(
+        model=profile.accumulation_models,
+        global_batch_size=profile.effective_batch_size,
+        accumulation_steps=profile.accumulation_steps,
+    )
 
 
 def test_accumulation(measure_run, spec):

@@ -2,16 +2,7 @@
 
 
 def grid(profile):
-    return [
-        {
-            "strategy": strategy,
-            "replicas": profile.replicas_for(strategy),
-            "global_batch_size": batch_size,
-            "optimizer": "adam",
-        }
-        for strategy in profile.strategies
-        for batch_size in profile.batch_sizes
-    ]
+    return profile.grid(global_batch_size=profile.batch_sizes, optimizer="adam")
 
 
 def test_batch_size(measure_run, spec):

@@ -2,17 +2,7 @@
 
 
 def grid(profile):
-    return [
-        {
-            "strategy": strategy,
-            "replicas": profile.replicas_for(strategy),
-            "global_batch_size": batch_size,
-            "model": model,
-        }
-        for strategy in profile.strategies
-        for model in ("mlp", "mlp_bn")
-        for batch_size in profile.bn_batch_sizes
-    ]
+    return profile.grid(model=("mlp", "mlp_bn"), global_batch_size=profile.bn_batch_sizes)
 
 
 def test_batchnorm(measure_run, spec):

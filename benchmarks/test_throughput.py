@@ -2,19 +2,12 @@
 
 
 def grid(profile):
-    return [
-        {
-            "strategy": strategy,
-            "replicas": profile.replicas_for(strategy),
-            "global_batch_size": batch_size,
-            "model": model,
-            "dataset": "synthetic",
-            "steps": profile.throughput_steps,
-        }
-        for strategy in profile.strategies
-        for model in profile.throughput_models
-        for batch_size in profile.throughput_batch_sizes
-    ]
+    return profile.grid(
+        dataset="synthetic",
+        model=profile.throughput_models,
+        global_batch_size=profile.throughput_batch_sizes,
+        steps=profile.throughput_steps,
+    )
 
 
 def test_throughput(measure_run, spec):

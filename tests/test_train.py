@@ -90,5 +90,5 @@ def test_loop_times_only_steps_after_warmup_and_evaluates_every_epoch():
 def test_a_huge_learning_rate_is_recorded_as_diverged():
     result = runner.run(RunSpec(optimizer="sgd", learning_rate=1e12, steps=20))
     assert result.status == "diverged"
-    assert 1 <= result.diverged_at_step <= 20
-    assert result.optimizer_steps == result.diverged_at_step
+    assert result.diverged_at_step is not None
+    assert result.optimizer_steps == result.diverged_at_step < 20, "the run stops at the first non-finite loss"
