@@ -100,6 +100,13 @@ def _int_list(option: str, text: str) -> tuple[int, ...]:
     return values
 
 
+def _one_int(option: str, text: str) -> int:
+    values = _int_list(option, text)
+    if len(values) != 1:
+        raise pytest.UsageError(f"{option}={text!r} is not allowed: one whole number")
+    return values[0]
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("tfbench")
     group.addoption("--bench-profile", default="quick", help="quick (default, under 5 min on 2 cores) or full")
@@ -125,17 +132,19 @@ def _profile(config: pytest.Config) -> Profile:
     if (text := config.getoption("--bench-strategies")) is not None:
         changes["strategies"] = tuple(s.strip() for s in text.split(","))
     if (text := config.getoption("--bench-replicas")) is not None:
-        (changes["replicas"],) = _int_list("--bench-replicas", text)[:1]
+        changes["replicas"] = _one_int("--bench-replicas", text)
     if (text := config.getoption("--bench-batch-sizes")) is not None:
         changes["batch_sizes"] = changes["bn_batch_sizes"] = _int_list("--bench-batch-sizes", text)
     if (text := config.getoption("--bench-dataset")) is not None:
         changes["dataset"] = text
     if (text := config.getoption("--bench-epochs")) is not None:
-        (changes["epochs"],) = _int_list("--bench-epochs", text)[:1]
+        changes["epochs"] = _one_int("--bench-epochs", text)
     if name == "full" and "dataset" not in changes:
         changes["dataset"] = _full_dataset()
     profile = dataclasses.replace(profile, **changes)
-    for strategy in profile.strategies:  # every field is checked by RunSpec, before TensorFlow starts
+    # Check strategies, replicas, dataset and epochs through RunSpec before TensorFlow starts;
+    # batch sizes are checked per grid point, where an impossible one is skipped with its reason.
+    for strategy in profile.strategies:
         try:
             profile.spec(strategy=strategy, replicas=profile.replicas_for(strategy), global_batch_size=profile.replicas)
         except ValueError as error:

@@ -185,7 +185,8 @@ def train_dataset(data: Dataset, spec: RunSpec, strategy: tf.distribute.Strategy
     """
     ds = tf.data.Dataset.from_tensor_slices((data.x_train, data.y_train))
     ds = ds.shuffle(len(data.x_train), seed=spec.seed, reshuffle_each_iteration=True)
-    ds = ds.batch(spec.global_batch_size, drop_remainder=True).repeat().prefetch(tf.data.AUTOTUNE)
+    # A fixed prefetch depth keeps the pipeline's memory the same from run to run.
+    ds = ds.batch(spec.global_batch_size, drop_remainder=True).repeat().prefetch(2)
     return strategy.experimental_distribute_dataset(ds)
 
 

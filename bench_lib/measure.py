@@ -3,10 +3,10 @@
 Memory is attributed by reset-and-read within one process: before a configuration starts,
 garbage is collected, freed heap is returned to the OS, the kernel's RSS high-water mark is
 reset (Linux /proc/self/clear_refs) and TensorFlow's allocator peak is reset; afterwards both
-peaks are read. TensorFlow's allocator peak counts exactly the tensors of this configuration
-(plus any still alive when it started). Host RSS cannot forget memory an allocator keeps for
-reuse, so peak_rss_mib is the process's peak during the configuration and rss_growth_mib
-what it added on top of what the process already held.
+peaks are read. tf_peak_mib is the allocator's peak above the bytes it already held when the
+configuration started, so it counts exactly the tensors this configuration allocated. Host
+RSS cannot forget memory an allocator keeps for reuse, so peak_rss_mib is the process's peak
+during the configuration and rss_growth_mib what it added on top of what the process held.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ class MemoryProbe:
         self._tf_devices = tf_devices
         self._process = psutil.Process()
         self._start_rss = 0
+        self._tf_start: int | None = None
         self._sampler: _RssSampler | None = None
 
     def start(self) -> None:
@@ -52,6 +53,7 @@ class MemoryProbe:
         for device in self._tf_devices:
             with contextlib.suppress(ValueError, tf.errors.OpError):  # no statistics on this device
                 tf.config.experimental.reset_memory_stats(device)
+        self._tf_start = _tf_bytes(self._tf_devices, "current")
 
     def stop(self) -> MemoryReading:
         peak = self._sampler.stop() if self._sampler is not None else _high_water_mark()
@@ -59,19 +61,27 @@ class MemoryProbe:
         return MemoryReading(
             peak_rss_mib=peak / MIB,
             rss_growth_mib=max(0, peak - self._start_rss) / MIB,
-            tf_peak_mib=_tf_peak(self._tf_devices),
+            tf_peak_mib=self._tf_peak_mib(),
         )
 
+    def _tf_peak_mib(self) -> float | None:
+        peak = _tf_bytes(self._tf_devices, "peak")
+        if peak is None or self._tf_start is None:
+            return None
+        return max(0, peak - self._tf_start) / MIB
 
-def _tf_peak(devices: list[str]) -> float | None:
-    """Summed allocator peaks, or None where TensorFlow keeps no statistics for a device."""
+
+def _tf_bytes(devices: list[str], key: str) -> int | None:
+    """Summed allocator 'current' or 'peak' bytes, or None where TensorFlow keeps no statistics."""
+    if not devices:
+        return None
     total = 0
     for device in devices:
         try:
-            total += tf.config.experimental.get_memory_info(device)["peak"]
+            total += tf.config.experimental.get_memory_info(device)[key]
         except (ValueError, tf.errors.OpError):
             return None
-    return total / MIB
+    return total
 
 
 def _release_free_heap() -> None:

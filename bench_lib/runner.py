@@ -16,6 +16,7 @@ import keras
 import tensorflow as tf
 
 from bench_lib import data as data_lib
+from bench_lib import stats
 from bench_lib.measure import MemoryProbe
 from bench_lib.model import build_model, build_optimizer, count_parameters
 from bench_lib.result import RunResult, history_dicts, step_time_summary
@@ -95,7 +96,7 @@ def conclude(prepared: PreparedRun) -> RunResult:
         test_loss=last.test_loss if last else None,
         train_accuracy=train["accuracy"],
         train_loss=train["loss"],
-        examples_per_sec=spec.global_batch_size * len(timed) / sum(timed) if timed else None,
+        examples_per_sec=stats.throughput(spec.global_batch_size, timed) if timed else None,
         step_time_ms=step_time_summary(timed),
         optimizer_steps=loop.steps_done,
         timed_steps=len(timed),

@@ -11,6 +11,7 @@ updates (one per micro-batch), come from micro_batch_size examples on one replic
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from collections.abc import Callable
@@ -58,10 +59,10 @@ class Trainer:
         self._spec = spec
         self._iterator = train_iterator
         self._loss = keras.losses.SparseCategoricalCrossentropy(reduction=None)
-        # Wrapping fresh closures keeps each Trainer's traces its own (no retracing warnings
-        # when a sweep builds many Trainers in one process).
-        self._train_fn = tf.function(lambda iterator: self._distributed_step(iterator))
-        self._eval_fn = tf.function(lambda x, y: self._eval_batch(x, y))
+        # tf.function counts traces per code object, so a sweep that builds many Trainers would
+        # warn of retracing; a partial has no code object and is counted per Trainer.
+        self._train_fn = tf.function(functools.partial(self._distributed_step))
+        self._eval_fn = tf.function(functools.partial(self._eval_batch))
 
     def step(self) -> tuple[float, float]:
         """One optimizer step on the next global batch; returns (mean loss, accuracy) of that batch.

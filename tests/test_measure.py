@@ -1,4 +1,8 @@
-"""Memory is attributable to one configuration: TensorFlow's allocator peak is reset per run."""
+"""Memory is attributable to one configuration: TensorFlow's allocator peak is reset per run.
+
+The input pipeline's threads make the peak vary by about 15 MiB from run to run here, so the
+configurations compared differ by several times that in activation memory (conv net, 28x28).
+"""
 
 import pytest
 
@@ -19,12 +23,14 @@ def tf_peak(**fields):
 def test_peak_memory_rises_with_batch_size_even_after_a_larger_run():
     large = tf_peak(global_batch_size=256)
     small = tf_peak(global_batch_size=32)
-    assert large > small + 10
+    assert large > small + 25
 
 
 def test_peak_memory_falls_as_accumulation_steps_rise_at_a_fixed_global_batch():
-    peaks = [tf_peak(global_batch_size=256, accumulation_steps=k) for k in (1, 4, 16)]
-    assert peaks[0] > peaks[1] > peaks[2]
+    one, four, sixteen = (tf_peak(global_batch_size=256, accumulation_steps=k) for k in (1, 4, 16))
+    assert one > four + 25
+    assert one > sixteen + 25
+    assert sixteen < four + 15, "more accumulation never needs more memory, within the noise"
 
 
 def test_host_peak_is_at_least_the_growth():
@@ -41,4 +47,4 @@ def test_probe_sees_an_allocation_made_between_start_and_stop():
     reading = probe.stop()
     del block
     assert reading.rss_growth_mib == pytest.approx(64, abs=16)
-    assert reading.tf_peak_mib == 0
+    assert reading.tf_peak_mib is None, "no TF devices were named"

@@ -57,3 +57,21 @@ def test_the_summary_lists_every_configuration(saved):
     _, stdout = saved
     assert "tfbench results" in stdout
     assert "| one_device-bs64-acc1-mlp-adam | ok |" in stdout
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        ("--bench-profile=huge", "--bench-profile='huge' is not allowed: choose one of quick, full"),
+        ("--bench-replicas=2,4", "--bench-replicas='2,4' is not allowed: one whole number"),
+        ("--bench-batch-sizes=0,3", "--bench-batch-sizes='0,3' is not allowed: every number must be >= 1"),
+        ("--bench-strategies=one_device,tpu", "strategy='tpu' is not allowed: choose one of"),
+        ("--bench-dataset=cifar", "dataset='cifar' is not allowed"),
+    ],
+)
+def test_a_bad_suite_option_is_one_line_before_anything_runs(option, message):
+    command = [sys.executable, "-m", "pytest", "benchmarks/", "-p", "no:cacheprovider", option]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 4  # pytest's usage error
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr
