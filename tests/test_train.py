@@ -42,16 +42,6 @@ def test_mirrored_on_two_devices_equals_one_device():
     assert max_difference(one, both) < 1e-5
 
 
-def test_the_seeds_unscaled_sum_would_not_be_the_whole_batch_gradient():
-    """Example 2 of the seed article sums micro-batch mean gradients; that is k times too large."""
-    start = initial_weights(global_batch_size=64)
-    whole = weights_after_one_step(global_batch_size=64)
-    # Four times the learning rate stands for a gradient summed unscaled over 4 micro-batches.
-    unscaled = weights_after_one_step(global_batch_size=64, learning_rate=2.0)
-    update = max_difference(start, whole)
-    assert max_difference(whole, unscaled) > update
-
-
 def test_batchnorm_and_dropout_run_under_mirrored_accumulation():
     result = runner.run(
         RunSpec(strategy="mirrored", replicas=2, model="mlp_bn", global_batch_size=64, accumulation_steps=2, steps=3)
