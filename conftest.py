@@ -221,13 +221,14 @@ def measure_run(benchmark, request: pytest.FixtureRequest):
         benchmark.group = request.node.originalname
         try:
             prepared = runner.prepare(spec)
-        except FileNotFoundError as error:
+        except (FileNotFoundError, ValueError) as error:  # missing data file, or a batch the data cannot fill
             pytest.skip(str(error))
         except Exception as error:
             record(runner.failed(spec, error).as_dict())
             pytest.fail(f"{spec.id}: could not start: {error}", pytrace=False)
         loop = prepared.loop
         if loop.total_steps <= loop.warmup_steps:
+            prepared.probe.stop()
             pytest.skip(f"{loop.total_steps} steps leave none to time after {loop.warmup_steps} warm-up steps")
         try:
             benchmark.pedantic(

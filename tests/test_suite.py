@@ -15,7 +15,7 @@ def saved(tmp_path_factory):
     out = tmp_path_factory.mktemp("suite") / "run.json"
     command = [
         sys.executable, "-m", "pytest", "benchmarks/test_batch_size.py", "-q", "-rs", "-p", "no:cacheprovider",
-        "--bench-replicas", "3", "--bench-batch-sizes", "64,96", "--bench-epochs", "1", f"--benchmark-json={out}",
+        "--bench-replicas", "3", "--bench-batch-sizes", "64,96,2048", "--bench-epochs", "1", f"--benchmark-json={out}",
     ]  # fmt: skip
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
@@ -43,6 +43,7 @@ def test_an_impossible_grid_point_is_skipped_with_the_arithmetic(saved):
     _, stdout = saved
     assert "SKIPPED" in stdout
     assert "replicas x accumulation_steps = 3 x 1 = 3 micro-batches (64 / 3 = 21.3333)" in stdout
+    assert "global_batch_size=2048 is not allowed: dataset='digits' has only 1438 training examples" in stdout
 
 
 def test_machine_info_tells_hardware_and_software_apart(saved):
