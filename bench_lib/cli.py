@@ -62,6 +62,42 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--warmup-steps", type=int, default=d.warmup_steps, help="first steps left out of timing (default %(default)s)"
     )
+    run.add_argument(
+        "--seeds", type=int, default=d.seeds, help="repeat with seeds seed, seed+1, ... and report mean, std, 95%% CI"
+    )
+    run.add_argument(
+        "--lr-scaling",
+        default=d.lr_scaling,
+        help=f"one of {', '.join(spec_lib.LR_SCALINGS)}: scale the learning rate with batch / base batch",
+    )
+    run.add_argument(
+        "--base-batch-size",
+        type=int,
+        default=d.base_batch_size,
+        help="batch size the learning rate is meant for (default %(default)s)",
+    )
+    run.add_argument(
+        "--warmup-epochs",
+        type=float,
+        default=d.warmup_epochs,
+        help="linear warm-up from the base to the scaled learning rate (default %(default)s)",
+    )
+    run.add_argument("--target-accuracy", type=float, default=None, help="record steps/examples/seconds to reach it")
+    run.add_argument(
+        "--target-check-steps", type=int, default=None, help="also check the target every N steps (default: per epoch)"
+    )
+    run.add_argument(
+        "--sharpness-samples",
+        type=int,
+        default=d.sharpness_samples,
+        help="random perturbations of the sharpness probe; 0 = off (default %(default)s)",
+    )
+    run.add_argument(
+        "--sharpness-epsilon",
+        type=float,
+        default=d.sharpness_epsilon,
+        help="relative size of the sharpness perturbations (default %(default)s)",
+    )
     run.add_argument("--deterministic", action="store_true", help="turn on TensorFlow op determinism")
     run.add_argument("--json", type=Path, default=None, help="write the result here (never overwrites a file)")
     run.add_argument("-q", "--quiet", action="store_true", help="no per-epoch progress lines")
@@ -85,6 +121,14 @@ def _spec(args: argparse.Namespace) -> RunSpec:
         data_path=args.data_path,
         precision=args.precision,
         warmup_steps=args.warmup_steps,
+        seeds=args.seeds,
+        lr_scaling=args.lr_scaling,
+        base_batch_size=args.base_batch_size,
+        warmup_epochs=args.warmup_epochs,
+        target_accuracy=args.target_accuracy,
+        target_check_steps=args.target_check_steps,
+        sharpness_samples=args.sharpness_samples,
+        sharpness_epsilon=args.sharpness_epsilon,
     )
 
 
@@ -108,6 +152,8 @@ def run_command(args: argparse.Namespace) -> int:
     try:
         strategy.configure_devices(spec.replicas, deterministic=args.deterministic)
         print(report.spec_line(spec.as_dict() | {"id": spec.id, "micro_batch_size": spec.micro_batch_size}), flush=True)
+        if spec.seeds > 1:
+            print(f"seeds {', '.join(map(str, spec.seed_list))}: one learning curve after another", flush=True)
         on_epoch = None
         if not args.quiet:
             epochs = None if spec.steps else spec.epochs

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import keras
 
+from bench_lib import schedule
 from bench_lib.spec import RunSpec
 
 
@@ -55,9 +56,12 @@ def _cnn(dropout: float, num_classes: int) -> list[keras.layers.Layer]:
     ]
 
 
-def build_optimizer(spec: RunSpec) -> keras.optimizers.Optimizer:
-    """sgd, momentum (SGD with momentum 0.9) or adam at spec.effective_learning_rate."""
-    lr = spec.effective_learning_rate
+def build_optimizer(spec: RunSpec, *, steps_per_epoch: int = 1) -> keras.optimizers.Optimizer:
+    """sgd, momentum (SGD with momentum 0.9) or adam at the spec's scaled learning rate.
+
+    steps_per_epoch turns warmup_epochs into steps (see bench_lib/schedule.py).
+    """
+    lr = schedule.learning_rate(spec, steps_per_epoch)
     if spec.optimizer == "adam":
         return keras.optimizers.Adam(learning_rate=lr)
     momentum = 0.9 if spec.optimizer == "momentum" else 0.0

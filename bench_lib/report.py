@@ -27,19 +27,48 @@ def epoch_line(record: Mapping[str, object], epochs: int | None = None) -> str:
     )
 
 
+def seeded(result: Mapping[str, object], key: str, fmt: str) -> str:
+    """A metric as 'mean ± std (n=k)' when several seeds measured it, else its value."""
+    entry = (result.get("seed_stats") or {}).get(key)
+    if entry and entry.get("std") is not None:
+        return f"{format(entry['mean'], fmt)} ± {format(entry['std'], fmt)} (n={entry['n']})"
+    return _num(result.get(key), fmt)
+
+
+def target_text(result: Mapping[str, object]) -> str:
+    """e.g. 'target 0.9 reached at step 120 (3,840 examples, 1.52 s)', or '... not reached'."""
+    target = (result.get("spec") or {}).get("target_accuracy")
+    if target is None:
+        return ""
+    if result.get("steps_to_target") is None:
+        return f"target {target:g} not reached"
+    text = (
+        f"target {target:g} reached at step {seeded(result, 'steps_to_target', ',.0f')} "
+        f"({seeded(result, 'examples_to_target', ',.0f')} examples, {seeded(result, 'seconds_to_target', '.2f')} s)"
+    )
+    entry = (result.get("seed_stats") or {}).get("steps_to_target")
+    if entry and entry["n"] < len(entry["values"]):
+        text += f" by {entry['n']} of {len(entry['values'])} seeds"
+    return text
+
+
 def summary_line(result: Mapping[str, object]) -> str:
     """One line for one result dict (RunResult.as_dict())."""
     head = f"{result['id']}: {result['status']}"
     if result.get("error"):
         return f"{head}: {result['error']}"
     step = result.get("step_time_ms") or {}
+    extras = [target_text(result)]
+    if result.get("sharpness") is not None:
+        extras.append(f"sharpness {seeded(result, 'sharpness', '.3g')}")
     return (
-        f"{head}  test_acc {_num(result['test_accuracy'], '.4f')}  "
+        f"{head}  test_acc {seeded(result, 'test_accuracy', '.4f')}  "
         f"{_num(result['examples_per_sec'], ',.0f')} ex/s  "
         f"step {_num(step.get('median'), '.2f')} ms (p90 {_num(step.get('p90'), '.2f')})  "
         f"micro-batch {result['micro_batch_size']} x {result['accumulation_steps']} acc x {result['replicas']} rep  "
         f"peak RSS {_num(result['peak_rss_mib'], ',.0f')} MiB  TF peak {_num(result['tf_peak_mib'], ',.1f')} MiB  "
         f"{result['optimizer_steps']} steps in {_num(result['wall_s'], '.1f')} s"
+        + "".join(f"  {extra}" for extra in extras if extra)
     )
 
 

@@ -23,6 +23,11 @@ class RunResult:
 
     step_time_ms holds median, p90, iqr, mean and min over the timed steps (warm-up excluded);
     examples_per_sec is global examples over the summed time of those steps.
+    generalization_gap_accuracy is train - test accuracy, generalization_gap_loss test - train
+    loss: both positive when the model fits its training data better than unseen data.
+    steps/examples/seconds_to_target are None when no target was set or it was not reached.
+    A run with several seeds holds the mean over its ok seeds in every metric field, the seeds
+    in `seeds`, and per metric {"values", "mean", "std", "ci95", "n"} in `seed_stats`.
     """
 
     spec: RunSpec
@@ -45,6 +50,15 @@ class RunResult:
     wall_s: float = 0.0
     history: list[dict[str, float]] = field(default_factory=list)
     versions: dict[str, str] = field(default_factory=dict)
+    generalization_gap_accuracy: float | None = None
+    generalization_gap_loss: float | None = None
+    steps_to_target: float | None = None
+    examples_to_target: float | None = None
+    seconds_to_target: float | None = None
+    sharpness: float | None = None
+    seeds: list[int] = field(default_factory=list)
+    seed_statuses: list[str] = field(default_factory=list)
+    seed_stats: dict[str, dict[str, object]] = field(default_factory=dict)
 
     @property
     def replicas(self) -> int:
@@ -62,6 +76,7 @@ class RunResult:
             "global_batch_size": self.spec.global_batch_size,
             "micro_batch_size": self.spec.micro_batch_size,
             "accumulation_steps": self.spec.accumulation_steps,
+            "scaled_learning_rate": self.spec.scaled_learning_rate,
         }
         return out
 

@@ -1,7 +1,8 @@
 """Runs one configuration end to end: spec -> strategy -> data -> model -> train and measure -> result.
 
-run() is the whole thing. The pytest-benchmark suite uses prepare() and conclude() around its
-own timed calls of the prepared loop's step(), so both paths train and measure alike.
+run() is the whole thing, for every seed the spec asks for. The pytest-benchmark suite uses
+prepare() and conclude() around its own timed calls of the prepared loop's step() for the first
+seed and complete_seeds() for the others, so both paths train and measure alike.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ import keras
 import tensorflow as tf
 
 from bench_lib import data as data_lib
-from bench_lib import stats
+from bench_lib import seeds as seeds_lib
+from bench_lib import sharpness, stats
 from bench_lib.measure import MemoryProbe
 from bench_lib.model import build_model, build_optimizer, count_parameters
 from bench_lib.result import RunResult, history_dicts, step_time_summary
@@ -58,14 +60,14 @@ def prepare(spec: RunSpec, *, on_epoch: Callable[[EpochRecord], None] | None = N
     probe = MemoryProbe(memory_devices(devices))
     probe.start()
     strategy = build_strategy(spec)
+    per_epoch = data_lib.steps_per_epoch(dataset, spec)
     with strategy.scope():
         model = build_model(spec, dataset.image_shape, dataset.num_classes)
-        optimizer = build_optimizer(spec)
+        optimizer = build_optimizer(spec, steps_per_epoch=per_epoch)
         # Create the optimizer's slots now, not on first apply inside the replica step.
         optimizer.build(model.trainable_variables)
     iterator = iter(data_lib.train_dataset(dataset, spec, strategy))
     trainer = Trainer(strategy=strategy, model=model, optimizer=optimizer, spec=spec, train_iterator=iterator)
-    per_epoch = data_lib.steps_per_epoch(dataset, spec)
     loop = TrainingLoop(
         trainer=trainer,
         # Evaluating in micro-batches keeps evaluation from raising the measured peak memory
@@ -76,6 +78,8 @@ def prepare(spec: RunSpec, *, on_epoch: Callable[[EpochRecord], None] | None = N
         warmup_steps=spec.warmup_steps,
         global_batch_size=spec.global_batch_size,
         on_epoch=on_epoch,
+        target_accuracy=spec.target_accuracy,
+        target_check_steps=spec.target_check_steps,
     )
     return PreparedRun(spec, loop, trainer, model, dataset, devices, probe, started_at)
 
@@ -89,6 +93,7 @@ def conclude(prepared: PreparedRun) -> RunResult:
     train = prepared.trainer.evaluate(data_lib.eval_dataset(prepared.train_data.x_train, prepared.train_data.y_train))
     timed = loop.step_times_s
     spec = prepared.spec
+    reached = loop.target_reached_at_step
     return RunResult(
         spec=spec,
         status="diverged" if loop.diverged_at_step is not None else "ok",
@@ -109,6 +114,31 @@ def conclude(prepared: PreparedRun) -> RunResult:
         wall_s=time.perf_counter() - prepared.started_at,
         history=history_dicts(loop.history),
         versions={"tensorflow": tf.__version__, "keras": keras.__version__},
+        generalization_gap_accuracy=train["accuracy"] - last.test_accuracy if last else None,
+        generalization_gap_loss=last.test_loss - train["loss"] if last else None,
+        steps_to_target=reached,
+        examples_to_target=reached * spec.global_batch_size if reached is not None else None,
+        seconds_to_target=loop.target_reached_after_s,
+        sharpness=_sharpness(prepared) if spec.sharpness_samples else None,
+        seeds=[spec.seed],
+        seed_statuses=["diverged" if loop.diverged_at_step is not None else "ok"],
+    )
+
+
+# The sharpness probe's loss is measured on at most this many training examples (the first ones).
+SHARPNESS_EXAMPLES = 2048
+
+
+def _sharpness(prepared: PreparedRun) -> float:
+    data = prepared.train_data
+    subset = data_lib.eval_dataset(data.x_train[:SHARPNESS_EXAMPLES], data.y_train[:SHARPNESS_EXAMPLES])
+    spec = prepared.spec
+    return sharpness.probe(
+        prepared.model,
+        lambda: prepared.trainer.evaluate(subset)["loss"],
+        samples=spec.sharpness_samples,
+        epsilon=spec.sharpness_epsilon,
+        seed=spec.seed,
     )
 
 
@@ -116,11 +146,37 @@ def failed(spec: RunSpec, error: BaseException, wall_s: float = 0.0) -> RunResul
     """A result recording why a configuration could not finish."""
     status = "oom" if isinstance(error, tf.errors.ResourceExhaustedError) else "failed"
     message = traceback.format_exception_only(type(error), error)[-1].strip().splitlines()[0]
-    return RunResult(spec=spec, status=status, error=message, wall_s=wall_s)
+    return RunResult(spec=spec, status=status, error=message, wall_s=wall_s, seeds=[spec.seed], seed_statuses=[status])
 
 
 def run(spec: RunSpec, *, on_epoch: Callable[[EpochRecord], None] | None = None) -> RunResult:
-    """Trains and measures one configuration; a failure becomes a result with its status.
+    """Trains and measures one configuration, once per seed; a failure becomes a result with its status.
+
+    With spec.seeds > 1 the result combines the seeds (bench_lib/seeds.py); on_epoch sees
+    every seed's epochs.
+
+    Raises:
+      ValueError, FileNotFoundError, RuntimeError: as prepare(), before any training.
+    """
+    first = run_one(spec.replace(seeds=1), on_epoch=on_epoch)
+    return complete_seeds(spec, first, on_epoch=on_epoch)
+
+
+def complete_seeds(
+    spec: RunSpec, first: RunResult, *, on_epoch: Callable[[EpochRecord], None] | None = None
+) -> RunResult:
+    """Runs spec's seeds after the first (whose result is `first`) and combines them all.
+
+    Returns `first` itself when the spec asks for one seed.
+    """
+    if spec.seeds == 1:
+        return first
+    others = [run_one(spec.replace(seed=seed, seeds=1), on_epoch=on_epoch) for seed in spec.seed_list[1:]]
+    return seeds_lib.combine([first, *others])
+
+
+def run_one(spec: RunSpec, *, on_epoch: Callable[[EpochRecord], None] | None = None) -> RunResult:
+    """One seed: spec.seed, whatever spec.seeds says.
 
     Raises:
       ValueError, FileNotFoundError, RuntimeError: as prepare(), before any training.

@@ -13,6 +13,7 @@ MODELS = ("mlp", "mlp_bn", "cnn")
 DATASETS = ("digits", "mnist", "fashion_mnist", "mnist_5k", "synthetic")
 PRECISIONS = ("float32",)
 PLANNED_PRECISIONS = ("mixed_bfloat16", "mixed_float16")
+LR_SCALINGS = ("none", "linear", "sqrt")
 
 # Keras's own defaults, used when a spec leaves learning_rate unset.
 DEFAULT_LEARNING_RATES = {"sgd": 0.01, "momentum": 0.01, "adam": 0.001}
@@ -27,6 +28,13 @@ def _check_choice(field: str, value: object, choices: tuple[str, ...]) -> None:
         _fail(field, value, "choose one of " + ", ".join(choices))
 
 
+def _check_fraction(field: str, value: object, allowed: str, *, upper_open: bool = False) -> None:
+    """A number in (0, 1], or in (0, 1) when upper_open."""
+    ok = not isinstance(value, bool) and isinstance(value, int | float) and math.isfinite(value)
+    if not ok or not 0 < value <= 1 or (upper_open and value == 1):
+        _fail(field, value, allowed)
+
+
 def _check_int(field: str, value: object, minimum: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         _fail(field, value, f"a whole number >= {minimum}")
@@ -38,6 +46,12 @@ class RunSpec:
 
     The per-replica micro-batch is global_batch_size / (replicas x accumulation_steps);
     it must be a whole number. A set `steps` overrides `epochs` as the budget.
+
+    `seeds` repeats the configuration with seeds seed, seed + 1, ...; the learning rate is
+    `learning_rate` (or the optimizer's default) at `base_batch_size`, scaled by `lr_scaling`
+    and reached by a linear warm-up over `warmup_epochs`. `target_accuracy` records when the
+    test accuracy first reaches it (checked every epoch and every `target_check_steps` steps);
+    `sharpness_samples` > 0 runs the sharpness probe after training.
 
     Raises:
       ValueError: naming the field, its value and what is allowed, on construction.
@@ -58,6 +72,14 @@ class RunSpec:
     data_path: str | None = None
     precision: str = "float32"
     warmup_steps: int = 2
+    seeds: int = 1
+    lr_scaling: str = "none"
+    base_batch_size: int = 32
+    warmup_epochs: float = 0.0
+    target_accuracy: float | None = None
+    target_check_steps: int | None = None
+    sharpness_samples: int = 0
+    sharpness_epsilon: float = 1e-3
 
     def __post_init__(self) -> None:
         _check_choice("strategy", self.strategy, STRATEGIES)
@@ -94,6 +116,32 @@ class RunSpec:
             _fail("precision", self.precision, "mixed precision is planned, not built yet; use 'float32'")
         _check_choice("precision", self.precision, PRECISIONS)
         _check_int("warmup_steps", self.warmup_steps, 0)
+        _check_int("seeds", self.seeds, 1)
+        self._check_learning_rate_schedule()
+        self._check_target()
+        _check_int("sharpness_samples", self.sharpness_samples, 0)
+        _check_fraction("sharpness_epsilon", self.sharpness_epsilon, "a number in (0, 1)", upper_open=True)
+
+    def _check_learning_rate_schedule(self) -> None:
+        _check_choice("lr_scaling", self.lr_scaling, LR_SCALINGS)
+        _check_int("base_batch_size", self.base_batch_size, 1)
+        w = self.warmup_epochs
+        if isinstance(w, bool) or not isinstance(w, int | float) or not math.isfinite(w) or w < 0:
+            _fail("warmup_epochs", w, "a number of epochs >= 0")
+        if w > 0 and self.lr_scaling == "none":
+            _fail(
+                "warmup_epochs",
+                w,
+                "warm-up ramps from the base learning rate to the scaled one, so it needs lr_scaling='linear' or 'sqrt'",
+            )
+
+    def _check_target(self) -> None:
+        if self.target_accuracy is not None:
+            _check_fraction("target_accuracy", self.target_accuracy, "a test accuracy in (0, 1], or None")
+        if self.target_check_steps is not None:
+            _check_int("target_check_steps", self.target_check_steps, 1)
+            if self.target_accuracy is None:
+                _fail("target_check_steps", self.target_check_steps, "only with a target_accuracy")
 
     def _check_micro_batch(self) -> None:
         shards = self.replicas * self.accumulation_steps
@@ -118,15 +166,41 @@ class RunSpec:
 
     @property
     def effective_learning_rate(self) -> float:
+        """The learning rate as given (or the optimizer's default): the rate at base_batch_size."""
         if self.learning_rate is None:
             return DEFAULT_LEARNING_RATES[self.optimizer]
         return float(self.learning_rate)
 
     @property
+    def lr_scale_factor(self) -> float:
+        """How much lr_scaling multiplies the learning rate at this global batch size.
+
+        none: 1; linear: B / B0 (Goyal et al. 2017); sqrt: sqrt(B / B0); B0 = base_batch_size.
+        """
+        ratio = self.global_batch_size / self.base_batch_size
+        return {"none": 1.0, "linear": ratio, "sqrt": math.sqrt(ratio)}[self.lr_scaling]
+
+    @property
+    def scaled_learning_rate(self) -> float:
+        """The learning rate after scaling: what the optimizer uses once warm-up is over."""
+        return self.effective_learning_rate * self.lr_scale_factor
+
+    @property
+    def seed_list(self) -> list[int]:
+        """The seeds a run with `seeds` repetitions uses: seed, seed + 1, ..."""
+        return list(range(self.seed, self.seed + self.seeds))
+
+    @property
     def id(self) -> str:
         """A stable, readable id, e.g. 'mirrored2-bs256-acc4-mlp-adam'."""
         strategy = self.strategy if self.replicas == 1 else f"{self.strategy}{self.replicas}"
-        return f"{strategy}-bs{self.global_batch_size}-acc{self.accumulation_steps}-{self.model}-{self.optimizer}"
+        name = f"{strategy}-bs{self.global_batch_size}-acc{self.accumulation_steps}-{self.model}-{self.optimizer}"
+        # Fields that change training join the id only when set, so older ids stay valid.
+        if self.lr_scaling != "none":
+            name += f"-lr{self.lr_scaling}{self.base_batch_size}"
+        if self.warmup_epochs:
+            name += f"-wu{self.warmup_epochs:g}"
+        return name
 
     def replace(self, **changes: object) -> RunSpec:
         """A copy with some fields changed, validated again."""

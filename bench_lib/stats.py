@@ -37,3 +37,123 @@ def throughput(items_per_call: int, durations_s: Sequence[float]) -> float:
     if total <= 0:
         raise ValueError("throughput needs a positive total duration")
     return items_per_call * len(durations_s) / total
+
+
+def mean(values: Sequence[float]) -> float:
+    """Raises:
+    ValueError: values is empty.
+    """
+    if not values:
+        raise ValueError("mean of no values")
+    return math.fsum(values) / len(values)
+
+
+def sample_std(values: Sequence[float]) -> float:
+    """The sample standard deviation (n - 1 in the denominator).
+
+    Raises:
+      ValueError: fewer than two values.
+    """
+    if len(values) < 2:
+        raise ValueError(f"a sample standard deviation needs at least 2 values, got {len(values)}")
+    m = mean(values)
+    return math.sqrt(math.fsum((v - m) ** 2 for v in values) / (len(values) - 1))
+
+
+def _regularized_incomplete_beta(a: float, b: float, x: float) -> float:
+    """I_x(a, b) by Lentz's continued fraction (Numerical Recipes, betacf), accurate to ~1e-14."""
+    if x <= 0:
+        return 0.0
+    if x >= 1:
+        return 1.0
+    if x > (a + 1) / (a + b + 2):  # the fraction converges fast only below this point
+        return 1.0 - _regularized_incomplete_beta(b, a, 1.0 - x)
+    log_front = math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log1p(-x)
+    tiny = 1e-300
+    c, d = 1.0, 1.0 - (a + b) * x / (a + 1)
+    d = 1.0 / (d if abs(d) > tiny else tiny)
+    fraction = d
+    for m in range(1, 400):
+        for numerator in (
+            m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m)),
+            -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1)),
+        ):
+            d = 1.0 + numerator * d
+            d = 1.0 / (d if abs(d) > tiny else tiny)
+            c = 1.0 + numerator / c
+            c = c if abs(c) > tiny else tiny
+            fraction *= c * d
+        if abs(c * d - 1.0) < 1e-15:
+            break
+    return math.exp(log_front) * fraction / a
+
+
+def t_cdf(t: float, df: float) -> float:
+    """Student's t cumulative distribution with df degrees of freedom."""
+    tail = 0.5 * _regularized_incomplete_beta(df / 2, 0.5, df / (df + t * t))
+    return 1.0 - tail if t > 0 else tail
+
+
+def t_quantile(p: float, df: float) -> float:
+    """The p-quantile of Student's t with df degrees of freedom, by bisection on t_cdf.
+
+    Raises:
+      ValueError: p is outside (0, 1) or df <= 0.
+    """
+    if not 0 < p < 1:
+        raise ValueError(f"p={p!r} is not allowed: a probability in (0, 1)")
+    if df <= 0:
+        raise ValueError(f"df={df!r} is not allowed: degrees of freedom > 0")
+    if p < 0.5:
+        return -t_quantile(1 - p, df)
+    low, high = 0.0, 1.0
+    while t_cdf(high, df) < p:
+        low, high = high, high * 2
+    for _ in range(200):
+        middle = (low + high) / 2
+        if t_cdf(middle, df) < p:
+            low = middle
+        else:
+            high = middle
+        if high - low < 1e-12 * max(1.0, high):
+            break
+    return (low + high) / 2
+
+
+def ci95(values: Sequence[float]) -> tuple[float, float]:
+    """The two-sided 95% confidence interval of the mean: mean ± t(0.975, n-1) · s / sqrt(n).
+
+    Raises:
+      ValueError: fewer than two values.
+    """
+    m, s, n = mean(values), sample_std(values), len(values)
+    half = t_quantile(0.975, n - 1) * s / math.sqrt(n)
+    return (m - half, m + half)
+
+
+def summary(values: Sequence[float | None]) -> dict[str, object]:
+    """Per-seed values with their mean, sample std and 95% CI, over the values that are not None.
+
+    std and ci95 are None with fewer than two values; mean is None with none. n counts the
+    values that are not None (e.g. the seeds that reached a target).
+    """
+    present = [float(v) for v in values if v is not None]
+    n = len(present)
+    return {
+        "values": list(values),
+        "mean": mean(present) if n else None,
+        "std": sample_std(present) if n > 1 else None,
+        "ci95": list(ci95(present)) if n > 1 else None,
+        "n": n,
+    }
+
+
+def intervals_separate(a: Sequence[float] | None, b: Sequence[float] | None) -> bool:
+    """True when both 95% intervals exist and do not overlap: then a difference is called real.
+
+    Non-overlap of two 95% intervals is a conservative test (stricter than a two-sample t-test
+    at 5%), so a "real" difference is one a careful reviewer accepts.
+    """
+    if a is None or b is None:
+        return False
+    return a[1] < b[0] or b[1] < a[0]

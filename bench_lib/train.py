@@ -29,7 +29,8 @@ class EpochRecord:
 
     train_loss and train_accuracy are running means over the epoch's steps (training mode,
     as Keras reports them); test figures are measured in inference mode after the epoch;
-    examples_per_sec covers the epoch's timed steps (None if all were warm-up).
+    examples_per_sec covers the epoch's timed steps (None if all were warm-up); train_seconds
+    is the summed time of every step so far, warm-up included, evaluation excluded.
     """
 
     epoch: int
@@ -39,6 +40,7 @@ class EpochRecord:
     test_loss: float
     test_accuracy: float
     examples_per_sec: float | None
+    train_seconds: float = 0.0
 
 
 class Trainer:
@@ -140,6 +142,9 @@ class TrainingLoop:
 
     Drive it with run(), or call before_step() (untimed bookkeeping) and step() (one timed
     optimizer step) yourself, as the pytest-benchmark suite does, then finish().
+    With a target_accuracy, the test accuracy is also checked every target_check_steps steps
+    (in before_step, untimed) until it first reaches the target; target_reached_at_step and
+    target_reached_after_s then say when (steps done, train_seconds then).
     """
 
     def __init__(
@@ -152,6 +157,8 @@ class TrainingLoop:
         warmup_steps: int,
         global_batch_size: int,
         on_epoch: Callable[[EpochRecord], None] | None = None,
+        target_accuracy: float | None = None,
+        target_check_steps: int | None = None,
     ) -> None:
         self._trainer = trainer
         self._test_data = test_data
@@ -164,6 +171,11 @@ class TrainingLoop:
         self.diverged_at_step: int | None = None
         self.step_times_s: list[float] = []
         self.history: list[EpochRecord] = []
+        self.train_seconds = 0.0
+        self._target_accuracy = target_accuracy
+        self._target_check_steps = target_check_steps
+        self.target_reached_at_step: int | None = None
+        self.target_reached_after_s: float | None = None
         self._epoch_loss = self._epoch_correct = self._epoch_time = 0.0
         self._epoch_steps = self._epoch_timed_steps = 0
 
@@ -174,6 +186,20 @@ class TrainingLoop:
     def before_step(self) -> None:
         if self._epoch_steps and self.steps_done % self._steps_per_epoch == 0:
             self._end_epoch()
+        elif self._target_check_due():
+            self._check_target(self._trainer.evaluate(self._test_data)["accuracy"])
+
+    def _target_check_due(self) -> bool:
+        every = self._target_check_steps
+        pending = self._target_accuracy is not None and self.target_reached_at_step is None
+        return pending and every is not None and self.steps_done > 0 and self.steps_done % every == 0
+
+    def _check_target(self, test_accuracy: float) -> None:
+        if self._target_accuracy is None or self.target_reached_at_step is not None:
+            return
+        if test_accuracy >= self._target_accuracy:
+            self.target_reached_at_step = self.steps_done
+            self.target_reached_after_s = self.train_seconds
 
     def step(self) -> float:
         """One optimizer step, timed from dispatch until the devices finish; returns its loss."""
@@ -181,6 +207,7 @@ class TrainingLoop:
         loss, accuracy = self._trainer.step()
         elapsed = time.perf_counter() - start
         self.steps_done += 1
+        self.train_seconds += elapsed
         if self.steps_done > self.warmup_steps:
             self.step_times_s.append(elapsed)
         if not math.isfinite(loss) and self.diverged_at_step is None:
@@ -217,8 +244,10 @@ class TrainingLoop:
             examples_per_sec=self._epoch_timed_steps * self._global_batch_size / self._epoch_time
             if self._epoch_timed_steps
             else None,
+            train_seconds=self.train_seconds,
         )
         self.history.append(record)
+        self._check_target(record.test_accuracy)
         self._epoch_loss = self._epoch_correct = self._epoch_time = 0.0
         self._epoch_steps = self._epoch_timed_steps = 0
         if self._on_epoch is not None:
