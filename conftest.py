@@ -33,11 +33,27 @@ class Profile:
     throughput_models: tuple[str, ...]
     throughput_steps: int
     warmup_steps: int
+    fixed_steps: int  # the batch-size question's fixed-steps budget
+    seeds: int | None  # --bench-seeds: every question; None: each question's own default
+    question_seeds: int  # the default of the questions that need intervals (LR scaling, time to accuracy)
+    lr_batch_sizes: tuple[int, ...]
+    lr_optimizers: tuple[str, ...]
+    lr_warmup_epochs: float
+    sharpness_samples: int
+    target_accuracy: float
+    target_batch_sizes: tuple[int, ...]
+    target_lr_scalings: tuple[str, ...]
+    target_check_examples: int
+    target_max_epochs: int
 
     def spec(self, **fields: object) -> RunSpec:
-        """A RunSpec with this profile's defaults under the given fields."""
+        """A RunSpec with this profile's defaults under the given fields (and --bench-seeds over all)."""
         base = {"epochs": self.epochs, "dataset": self.dataset, "warmup_steps": self.warmup_steps}
-        return RunSpec(**{**base, **fields})
+        forced = {"seeds": self.seeds} if self.seeds is not None else {}
+        return RunSpec(**{**base, **fields, **forced})
+
+    def seeds_of_question(self) -> int:
+        return self.seeds if self.seeds is not None else self.question_seeds
 
     def replicas_for(self, strategy: str) -> int:
         return 1 if strategy == "one_device" else self.replicas
@@ -71,6 +87,18 @@ QUICK = Profile(
     throughput_models=("mlp", "cnn"),
     throughput_steps=30,
     warmup_steps=3,
+    fixed_steps=220,  # batch 32's budget at 5 epochs of digits
+    seeds=None,
+    question_seeds=3,
+    lr_batch_sizes=(32, 512),
+    lr_optimizers=("adam",),
+    lr_warmup_epochs=1.0,
+    sharpness_samples=5,
+    target_accuracy=0.85,
+    target_batch_sizes=(16, 64, 256, 1024),
+    target_lr_scalings=("linear",),
+    target_check_examples=256,
+    target_max_epochs=40,
 )
 FULL = dataclasses.replace(
     QUICK,
@@ -84,6 +112,17 @@ FULL = dataclasses.replace(
     throughput_batch_sizes=(64, 128, 256, 512, 1024, 2048, 4096),
     throughput_steps=100,
     warmup_steps=5,
+    fixed_steps=2500,  # batch 32's budget at 20 epochs of mnist_5k
+    question_seeds=5,
+    lr_batch_sizes=(32, 128, 512, 1024),
+    lr_optimizers=("adam", "momentum"),
+    lr_warmup_epochs=2.0,
+    sharpness_samples=10,
+    target_accuracy=0.9,
+    target_batch_sizes=(16, 32, 64, 128, 256, 512, 1024, 2048),
+    target_lr_scalings=("none", "sqrt", "linear"),
+    target_check_examples=1024,
+    target_max_epochs=60,
 )
 PROFILES = {p.name: p for p in (QUICK, FULL)}
 
@@ -98,6 +137,16 @@ def _int_list(option: str, text: str) -> tuple[int, ...]:
     if any(v < 1 for v in values):
         raise pytest.UsageError(f"{option}={text!r} is not allowed: every number must be >= 1")
     return values
+
+
+def _target_accuracy(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = None
+    if value is None or not 0 < value <= 1:
+        raise pytest.UsageError(f"--bench-target-accuracy={text!r} is not allowed: a test accuracy in (0, 1]")
+    return value
 
 
 def _one_int(option: str, text: str) -> int:
@@ -121,6 +170,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="dataset of the accuracy questions (digits, mnist, fashion_mnist, mnist_5k)",
     )
     group.addoption("--bench-epochs", default=None, help="epochs of the accuracy questions")
+    group.addoption(
+        "--bench-seeds", default=None, help="seeds per configuration, every question (default: 1; 3 for LR scaling)"
+    )
+    group.addoption(
+        "--bench-target-accuracy", default=None, help="test accuracy of the time-to-accuracy question (quick: 0.85)"
+    )
+    group.addoption("--bench-plot-dir", default=None, help="write the steps-to-target plot into this folder")
 
 
 def _profile(config: pytest.Config) -> Profile:
@@ -139,6 +195,10 @@ def _profile(config: pytest.Config) -> Profile:
         changes["dataset"] = text
     if (text := config.getoption("--bench-epochs")) is not None:
         changes["epochs"] = _one_int("--bench-epochs", text)
+    if (text := config.getoption("--bench-seeds")) is not None:
+        changes["seeds"] = _one_int("--bench-seeds", text)
+    if (text := config.getoption("--bench-target-accuracy")) is not None:
+        changes["target_accuracy"] = _target_accuracy(text)
     if name == "full" and "dataset" not in changes:
         changes["dataset"] = _full_dataset()
     profile = dataclasses.replace(profile, **changes)
@@ -205,20 +265,20 @@ def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: di
 def measure_run(benchmark, request: pytest.FixtureRequest):
     """Trains `spec` with every optimizer step timed by pytest-benchmark; returns the result dict.
 
-    Each benchmark round is one real optimizer step (warm-up rounds excluded from timing);
-    epoch-end evaluation runs in pedantic's untimed setup. The result's metrics and spec go to
-    benchmark.extra_info; a configuration that fails fails its test and is listed, with its
-    status, in the session summary.
+    Each benchmark round is one real optimizer step (warm-up rounds excluded from timing) of
+    the first seed; further seeds (spec.seeds > 1) run untimed afterwards and the result
+    combines them. Epoch-end evaluation runs in pedantic's untimed setup. The result's metrics,
+    spec and question go to benchmark.extra_info; a configuration that fails fails its test and
+    is listed, with its status, in the session summary.
     """
     from bench_lib import runner
 
     question = request.node.originalname.removeprefix("test_")
-
-    def record(result: dict) -> None:
-        request.config.stash.setdefault(_RESULTS, []).append({"question": question, **result})
+    record = _recorder(request.config, question)
 
     def measure(spec: RunSpec) -> dict:
         benchmark.group = request.node.originalname
+        seeds_spec, spec = spec, spec.replace(seeds=1)
         try:
             prepared = runner.prepare(spec)
         except (FileNotFoundError, ValueError) as error:  # missing data file, or a batch the data cannot fill
@@ -238,13 +298,57 @@ def measure_run(benchmark, request: pytest.FixtureRequest):
                 warmup_rounds=loop.warmup_steps,
             )
             loop.run()  # the rest of the budget when pytest-benchmark is disabled
-            result = runner.conclude(prepared).as_dict()
+            result = runner.complete_seeds(seeds_spec, runner.conclude(prepared)).as_dict()
         except Exception as error:
             result = runner.failed(spec, error).as_dict()
             record(result)
             pytest.fail(f"{spec.id}: {result['status']}: {result['error']}", pytrace=False)
-        benchmark.extra_info.update(result)
+        benchmark.extra_info.update(result, question=question)
         record(result)
+        return result
+
+    return measure
+
+
+def _recorder(config: pytest.Config, question: str):
+    def record(result: dict) -> None:
+        config.stash.setdefault(_RESULTS, []).append({"question": question, **result})
+
+    return record
+
+
+@pytest.fixture
+def measure_runs_to_target(benchmark, request: pytest.FixtureRequest):
+    """Trains `spec` once per seed, each a whole run until its target (MLPerf's time-to-train).
+
+    Each benchmark round is one seed's whole run — set-up, training, evaluations — so the
+    benchmark's times are wall times to the target; the result combines the seeds and holds
+    steps/examples/seconds_to_target (seconds: summed step time). Seeds that pytest-benchmark
+    did not run (--benchmark-disable runs one round) run afterwards.
+    """
+    from bench_lib import runner, seeds
+
+    question = request.node.originalname.removeprefix("test_")
+    record = _recorder(request.config, question)
+
+    def measure(spec: RunSpec) -> dict:
+        benchmark.group = request.node.originalname
+        pending, results = list(spec.seed_list), []
+
+        def one_seed() -> None:
+            results.append(runner.run_one(spec.replace(seed=pending.pop(0), seeds=1)))
+
+        try:
+            benchmark.pedantic(one_seed, rounds=len(pending), warmup_rounds=0)
+            while pending:
+                one_seed()
+        except (FileNotFoundError, ValueError) as error:
+            pytest.skip(str(error))
+        result = seeds.combine(results).as_dict()
+        benchmark.extra_info.update(result, question=question)
+        record(result)
+        if result["status"] != "ok":
+            pytest.fail(f"{spec.id}: {result['status']}: {result['error']}", pytrace=False)
         return result
 
     return measure
@@ -259,3 +363,24 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
         for question in dict.fromkeys(r["question"] for r in results):
             terminalreporter.write_line(f"\n{question}:\n")
             terminalreporter.write_line(markdown_table(r for r in results if r["question"] == question))
+        from bench_lib.findings import findings
+
+        terminalreporter.section("tfbench findings")
+        for sentence in findings(results):
+            terminalreporter.write_line(f"- {sentence}")
+        if (folder := config.getoption("--bench-plot-dir")) is not None:
+            _write_plot(terminalreporter, results, folder)
+
+
+def _write_plot(terminalreporter, results: list[dict], folder: str) -> None:
+    """steps_to_target.png in folder, or steps_to_target-2.png, ... — never over a saved file."""
+    from pathlib import Path
+
+    from bench_lib.plot_scaling import plot_steps_to_target
+
+    path, n = Path(folder) / "steps_to_target.png", 1
+    while path.exists():
+        n += 1
+        path = Path(folder) / f"steps_to_target-{n}.png"
+    if plot_steps_to_target(results, path) is not None:
+        terminalreporter.write_line(f"\nsteps-to-target plot: {path}")

@@ -86,6 +86,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--target-check-steps", type=int, default=None, help="also check the target every N steps (default: per epoch)"
     )
+    run.add_argument("--stop-at-target", action="store_true", help="end training when the target is reached")
     run.add_argument(
         "--sharpness-samples",
         type=int,
@@ -127,6 +128,7 @@ def _spec(args: argparse.Namespace) -> RunSpec:
         warmup_epochs=args.warmup_epochs,
         target_accuracy=args.target_accuracy,
         target_check_steps=args.target_check_steps,
+        stop_at_target=args.stop_at_target,
         sharpness_samples=args.sharpness_samples,
         sharpness_epsilon=args.sharpness_epsilon,
     )

@@ -80,6 +80,7 @@ def prepare(spec: RunSpec, *, on_epoch: Callable[[EpochRecord], None] | None = N
         on_epoch=on_epoch,
         target_accuracy=spec.target_accuracy,
         target_check_steps=spec.target_check_steps,
+        stop_at_target=spec.stop_at_target,
     )
     return PreparedRun(spec, loop, trainer, model, dataset, devices, probe, started_at)
 

@@ -50,7 +50,8 @@ class RunSpec:
     `seeds` repeats the configuration with seeds seed, seed + 1, ...; the learning rate is
     `learning_rate` (or the optimizer's default) at `base_batch_size`, scaled by `lr_scaling`
     and reached by a linear warm-up over `warmup_epochs`. `target_accuracy` records when the
-    test accuracy first reaches it (checked every epoch and every `target_check_steps` steps);
+    test accuracy first reaches it (checked every epoch and every `target_check_steps` steps),
+    and with `stop_at_target` training ends there (MLPerf's time-to-train);
     `sharpness_samples` > 0 runs the sharpness probe after training.
 
     Raises:
@@ -78,6 +79,7 @@ class RunSpec:
     warmup_epochs: float = 0.0
     target_accuracy: float | None = None
     target_check_steps: int | None = None
+    stop_at_target: bool = False
     sharpness_samples: int = 0
     sharpness_epsilon: float = 1e-3
 
@@ -132,7 +134,7 @@ class RunSpec:
             _fail(
                 "warmup_epochs",
                 w,
-                "warm-up ramps from the base learning rate to the scaled one, so it needs lr_scaling='linear' or 'sqrt'",
+                "warm-up ramps from the base learning rate to the scaled one; it needs lr_scaling='linear' or 'sqrt'",
             )
 
     def _check_target(self) -> None:
@@ -142,6 +144,10 @@ class RunSpec:
             _check_int("target_check_steps", self.target_check_steps, 1)
             if self.target_accuracy is None:
                 _fail("target_check_steps", self.target_check_steps, "only with a target_accuracy")
+        if not isinstance(self.stop_at_target, bool):
+            _fail("stop_at_target", self.stop_at_target, "True or False")
+        if self.stop_at_target and self.target_accuracy is None:
+            _fail("stop_at_target", self.stop_at_target, "only with a target_accuracy")
 
     def _check_micro_batch(self) -> None:
         shards = self.replicas * self.accumulation_steps

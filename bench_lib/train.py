@@ -144,7 +144,8 @@ class TrainingLoop:
     optimizer step) yourself, as the pytest-benchmark suite does, then finish().
     With a target_accuracy, the test accuracy is also checked every target_check_steps steps
     (in before_step, untimed) until it first reaches the target; target_reached_at_step and
-    target_reached_after_s then say when (steps done, train_seconds then).
+    target_reached_after_s then say when (steps done, train_seconds then); with stop_at_target,
+    run() stops there.
     """
 
     def __init__(
@@ -159,6 +160,7 @@ class TrainingLoop:
         on_epoch: Callable[[EpochRecord], None] | None = None,
         target_accuracy: float | None = None,
         target_check_steps: int | None = None,
+        stop_at_target: bool = False,
     ) -> None:
         self._trainer = trainer
         self._test_data = test_data
@@ -174,6 +176,7 @@ class TrainingLoop:
         self.train_seconds = 0.0
         self._target_accuracy = target_accuracy
         self._target_check_steps = target_check_steps
+        self._stop_at_target = stop_at_target
         self.target_reached_at_step: int | None = None
         self.target_reached_after_s: float | None = None
         self._epoch_loss = self._epoch_correct = self._epoch_time = 0.0
@@ -221,9 +224,11 @@ class TrainingLoop:
         return loss
 
     def run(self) -> None:
-        """The remaining steps, stopping early at a non-finite loss, then finish()."""
+        """The remaining steps, stopping early at a non-finite loss (or at the target if asked), then finish()."""
         while self.steps_remaining and self.diverged_at_step is None:
             self.before_step()
+            if self._stop_at_target and self.target_reached_at_step is not None:
+                break
             self.step()
         self.finish()
 

@@ -1,4 +1,5 @@
-"""Seed Example 1: what global batch size does to test accuracy, throughput and memory (Adam)."""
+"""Seed Example 1: what global batch size does to test accuracy, throughput and memory (Adam), at a fixed
+number of epochs (data efficiency) and at a fixed number of optimizer steps (step efficiency)."""
 
 
 def grid(profile):
@@ -8,3 +9,13 @@ def grid(profile):
 def test_batch_size(measure_run, spec):
     result = measure_run(spec)
     assert result["optimizer_steps"] >= result["timed_steps"] > 0
+
+
+def test_batch_size_fixed_steps(measure_run, spec, profile):
+    """The same grid with a fixed number of optimizer steps instead of epochs: step efficiency.
+
+    A fixed epoch budget asks how well each batch size uses the data (larger batches take fewer
+    steps); a fixed step budget asks how much each step achieves (larger batches see more data).
+    """
+    result = measure_run(spec.replace(steps=profile.fixed_steps))
+    assert result["optimizer_steps"] == profile.fixed_steps

@@ -55,5 +55,30 @@ def test_help_documents_every_option():
     done = run_cli("run", "--help")
     for option in ("--strategy", "--replicas", "--batch-size", "--accumulation", "--epochs", "--steps", "--optimizer",
                    "--learning-rate", "--seed", "--model", "--dropout", "--dataset", "--data-path", "--precision",
-                   "--warmup-steps", "--deterministic", "--json", "--quiet"):  # fmt: skip
+                   "--warmup-steps", "--deterministic", "--json", "--quiet", "--seeds", "--lr-scaling",
+                   "--base-batch-size", "--warmup-epochs", "--target-accuracy", "--target-check-steps",
+                   "--stop-at-target", "--sharpness-samples", "--sharpness-epsilon"):  # fmt: skip
         assert option in done.stdout
+
+
+def test_the_new_options_reach_the_result(tmp_path, capsys):
+    out = tmp_path / "out.json"
+    argv = ["run", "--batch-size", "128", "--lr-scaling", "linear", "--base-batch-size", "32", "--warmup-epochs", "1"]
+    argv += ["--epochs", "2", "--seeds", "2", "--target-accuracy", "0.3", "--target-check-steps", "2", "-q"]
+    assert main([*argv, "--stop-at-target", "--sharpness-samples", "2", "--json", str(out)]) == 0
+    saved = json.loads(out.read_text())
+    assert saved["spec"]["lr_scaling"] == "linear" and saved["spec"]["warmup_epochs"] == 1.0
+    assert saved["scaled_learning_rate"] == 0.004
+    assert saved["seeds"] == [0, 1] and len(saved["seed_stats"]["test_accuracy"]["values"]) == 2
+    assert saved["steps_to_target"] is not None and saved["sharpness"] is not None
+    summary = capsys.readouterr().out.splitlines()[-2]
+    assert " ± " in summary and "target 0.3 reached at step" in summary
+
+
+def test_a_bad_new_option_is_one_line():
+    done = run_cli("run", "--warmup-epochs", "2")
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "python -m bench_lib: error: warmup_epochs=2.0 is not allowed: warm-up ramps from the base learning rate "
+        "to the scaled one; it needs lr_scaling='linear' or 'sqrt'"
+    ]

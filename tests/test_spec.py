@@ -27,6 +27,18 @@ from bench_lib.spec import RunSpec
         ({"precision": "float64"}, "precision='float64'", "float32"),
         ({"precision": "mixed_float16"}, "precision='mixed_float16'", "planned"),
         ({"warmup_steps": -1}, "warmup_steps=-1", "a whole number >= 0"),
+        ({"seeds": 0}, "seeds=0", "a whole number >= 1"),
+        ({"lr_scaling": "cubic"}, "lr_scaling='cubic'", "none, linear, sqrt"),
+        ({"base_batch_size": 0}, "base_batch_size=0", "a whole number >= 1"),
+        ({"warmup_epochs": -1.0}, "warmup_epochs=-1.0", "a number of epochs >= 0"),
+        ({"warmup_epochs": 2.0}, "warmup_epochs=2.0", "it needs lr_scaling='linear' or 'sqrt'"),
+        ({"target_accuracy": 1.5}, "target_accuracy=1.5", "a test accuracy in (0, 1]"),
+        ({"target_accuracy": 0.0}, "target_accuracy=0.0", "a test accuracy in (0, 1]"),
+        ({"target_check_steps": 5}, "target_check_steps=5", "only with a target_accuracy"),
+        ({"target_accuracy": 0.9, "target_check_steps": 0}, "target_check_steps=0", "a whole number >= 1"),
+        ({"stop_at_target": True}, "stop_at_target=True", "only with a target_accuracy"),
+        ({"sharpness_samples": -2}, "sharpness_samples=-2", "a whole number >= 0"),
+        ({"sharpness_epsilon": 1.0}, "sharpness_epsilon=1.0", "a number in (0, 1)"),
     ],
 )
 def test_every_bad_field_is_named_with_its_value_and_what_is_allowed(fields, field, allowed):
@@ -77,3 +89,16 @@ def test_spec_is_frozen_and_replace_validates():
         spec.epochs = 3
     with pytest.raises(ValueError, match=r"^epochs=0"):
         spec.replace(epochs=0)
+
+
+def test_learning_rate_fields_join_the_id_only_when_set():
+    assert RunSpec().id == "one_device-bs128-acc1-mlp-adam"
+    spec = RunSpec(global_batch_size=512, lr_scaling="linear", base_batch_size=32, warmup_epochs=1.0)
+    assert spec.id == "one_device-bs512-acc1-mlp-adam-lrlinear32-wu1"
+    assert RunSpec(seeds=3, target_accuracy=0.9, sharpness_samples=4).id == RunSpec().id
+
+
+def test_new_fields_round_trip_and_seeds_count_up_from_seed():
+    spec = RunSpec(seed=5, seeds=3, lr_scaling="sqrt", warmup_epochs=0.5, target_accuracy=0.8, stop_at_target=True)
+    assert RunSpec.from_dict(spec.as_dict()) == spec
+    assert spec.seed_list == [5, 6, 7]

@@ -28,3 +28,49 @@ def test_throughput_is_total_items_over_total_time():
     assert stats.throughput(100, [0.5, 1.5]) == 100.0
     with pytest.raises(ValueError):
         stats.throughput(1, [])
+
+
+def test_mean_and_sample_standard_deviation():
+    assert stats.mean([1.0, 2.0, 6.0]) == 3.0
+    assert stats.sample_std([1.0, 2.0, 6.0]) == pytest.approx(7**0.5)
+    with pytest.raises(ValueError, match="at least 2 values"):
+        stats.sample_std([1.0])
+
+
+@pytest.mark.parametrize("df", [1, 2, 3, 4, 9, 29, 200])
+@pytest.mark.parametrize("p", [0.5, 0.9, 0.975, 0.995, 0.025])
+def test_t_quantile_matches_scipy(p, df):
+    scipy_stats = pytest.importorskip("scipy.stats")
+    assert stats.t_quantile(p, df) == pytest.approx(scipy_stats.t.ppf(p, df), rel=1e-9, abs=1e-12)
+
+
+def test_t_quantile_literal_values():
+    # Student's table: t(0.975) with 1, 2 and 4 degrees of freedom.
+    assert stats.t_quantile(0.975, 1) == pytest.approx(12.706204736, rel=1e-9)
+    assert stats.t_quantile(0.975, 2) == pytest.approx(4.302652730, rel=1e-9)
+    assert stats.t_quantile(0.975, 4) == pytest.approx(2.776445105, rel=1e-9)
+
+
+@pytest.mark.parametrize("values", [[0.91, 0.93, 0.90], [1.0, 2.0], [5.0, 5.5, 4.0, 6.0, 5.2]])
+def test_ci95_matches_the_scipy_reference_interval(values):
+    scipy_stats = pytest.importorskip("scipy.stats")
+    low, high = stats.ci95(values)
+    ref = scipy_stats.t.interval(0.95, len(values) - 1, loc=stats.mean(values), scale=scipy_stats.sem(values))
+    assert (low, high) == pytest.approx(ref, rel=1e-9)
+
+
+def test_summary_keeps_per_seed_values_and_skips_missing_ones():
+    summary = stats.summary([2.0, None, 4.0])
+    assert summary["values"] == [2.0, None, 4.0]
+    assert summary["mean"] == 3.0 and summary["n"] == 2
+    assert summary["std"] == pytest.approx(2**0.5)
+    assert summary["ci95"] == pytest.approx([3.0 - 12.706204736 * 1.0, 3.0 + 12.706204736 * 1.0])
+    one = stats.summary([0.5])
+    assert one == {"values": [0.5], "mean": 0.5, "std": None, "ci95": None, "n": 1}
+    assert stats.summary([None])["mean"] is None
+
+
+def test_intervals_separate_only_without_overlap():
+    assert stats.intervals_separate([0.1, 0.2], [0.25, 0.3])
+    assert not stats.intervals_separate([0.1, 0.26], [0.25, 0.3])
+    assert not stats.intervals_separate(None, [0.25, 0.3])

@@ -1,0 +1,274 @@
+"""Writes the report's "Findings": one sentence per question, stated from the numbers with intervals.
+
+A pure function of result dicts (RunResult.as_dict(), or pytest-benchmark's extra_info of a
+saved run): no TensorFlow, no I/O. A result belongs to the question in its "question" key
+(the suite's records and extra_info carry it), else its "group" (pytest-benchmark's, e.g.
+"test_batch_size"), else "runs". Only results with status ok count.
+
+A difference between two configurations is called real only when their 95% confidence
+intervals (over seeds) do not overlap; overlapping intervals are "within noise", and a figure
+from one seed has no interval, so its differences are not called real.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from bench_lib import stats
+
+# Spec fields that never define a configuration axis in a sentence.
+_NOT_AXES = frozenset(
+    {"seed", "seeds", "data_path", "warmup_steps", "target_check_steps", "sharpness_samples", "sharpness_epsilon"}
+)
+# When several fields vary, the first of these that varies is the axis; the rest are context.
+_AXIS_ORDER = ("global_batch_size", "accumulation_steps", "model", "precision", "bn", "lr_scaling", "optimizer")
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A metric of one configuration: its mean over seeds, the 95% interval (None for one seed), n."""
+
+    mean: float
+    ci95: tuple[float, float] | None
+    n: int
+
+
+def figure(result: Mapping[str, object], metric: str) -> Figure | None:
+    """The metric of a result dict, from seed_stats when several seeds measured it."""
+    entry = (result.get("seed_stats") or {}).get(metric)
+    if entry and entry.get("mean") is not None:
+        ci = entry.get("ci95")
+        return Figure(float(entry["mean"]), tuple(ci) if ci else None, int(entry["n"]))
+    value = result.get(metric)
+    return None if value is None else Figure(float(value), None, 1)
+
+
+def verdict(a: Figure, b: Figure) -> str:
+    """'real', 'within noise', or why neither can be said."""
+    if a.ci95 is None or b.ci95 is None:
+        return "not called real: one seed gives no interval"
+    if stats.intervals_separate(a.ci95, b.ci95):
+        return "real: the 95% intervals do not overlap"
+    return "within noise: the 95% intervals overlap"
+
+
+def _fmt(f: Figure, fmt: str) -> str:
+    if f.ci95 is None:
+        return f"{format(f.mean, fmt)} (n=1)"
+    return f"{format(f.mean, fmt)} (95% CI {format(f.ci95[0], fmt)}–{format(f.ci95[1], fmt)}, n={f.n})"
+
+
+def question_of(result: Mapping[str, object]) -> str:
+    name = result.get("question") or result.get("group") or "runs"
+    return str(name).removeprefix("test_")
+
+
+def _spec(result: Mapping[str, object]) -> Mapping[str, object]:
+    return result.get("spec") or {}
+
+
+def _axes(results: list[Mapping[str, object]]) -> list[str]:
+    """Spec fields whose value differs between the results, axis candidates first."""
+    fields = {k for r in results for k in _spec(r) if k not in _NOT_AXES}
+    varying = [k for k in sorted(fields) if len({repr(_spec(r).get(k)) for r in results}) > 1]
+    return sorted(varying, key=lambda k: (_AXIS_ORDER.index(k) if k in _AXIS_ORDER else len(_AXIS_ORDER), k))
+
+
+def _label(field: str, value: object) -> str:
+    names = {"global_batch_size": "batch", "accumulation_steps": "accumulation", "lr_scaling": "LR scaling"}
+    if field in names:
+        return f"{names[field]} {value}"
+    return str(value) if field in ("model", "strategy", "optimizer", "precision") else f"{field}={value}"
+
+
+def _budget(spec: Mapping[str, object]) -> str:
+    """e.g. 'at 5 epochs, adam' or 'at 200 steps, sgd'."""
+    amount = f"{spec['steps']} steps" if spec.get("steps") else f"{spec.get('epochs')} epochs"
+    return f"at {amount}, {spec.get('optimizer')}"
+
+
+def _metric(question: str, results: list[Mapping[str, object]]) -> tuple[str, str, str]:
+    """(result key, words, format) of the metric a question is about."""
+    if question == "throughput" or all(_spec(r).get("dataset") == "synthetic" for r in results):
+        return "examples_per_sec", "examples/s", ",.0f"
+    if question == "time_to_accuracy":
+        return "steps_to_target", "steps to the target", ",.0f"
+    return "test_accuracy", "test accuracy", ".3f"
+
+
+def _change(words: str, a: Figure, b: Figure) -> str:
+    direction = "rises" if b.mean > a.mean else "falls" if b.mean < a.mean else "stays"
+    return f"{words} {direction} from"
+
+
+def _clause(group: list[Mapping[str, object]], axis: str, metric: tuple[str, str, str]) -> str | None:
+    key, words, fmt = metric
+    points = [(_spec(r).get(axis), figure(r, key)) for r in group]
+    points = [(v, f) for v, f in points if f is not None]
+    if len(points) < 2:
+        return None
+    points.sort(key=lambda p: (isinstance(p[0], str), p[0]))
+    (v1, a), (v2, b) = points[0], points[-1]
+    return (
+        f"{_change(words, a, b)} {_fmt(a, fmt)} at {_label(axis, v1)} to {_fmt(b, fmt)} at {_label(axis, v2)} "
+        f"({verdict(a, b)})"
+    )
+
+
+def _groups(results: list[Mapping[str, object]], context: list[str]) -> dict[str, list[Mapping[str, object]]]:
+    groups: dict[str, list[Mapping[str, object]]] = {}
+    for r in results:
+        s = _spec(r)
+        label = ", ".join(_label(k, s.get(k)) for k in context if k != "replicas")
+        if "replicas" in context and s.get("replicas", 1) > 1:
+            label = label.replace(str(s.get("strategy")), f"{s.get('strategy')}{s.get('replicas')}", 1)
+        groups.setdefault(label, []).append(r)
+    return groups
+
+
+def generic(question: str, results: list[Mapping[str, object]]) -> str:
+    """One sentence: how the question's metric moves along its axis, per context."""
+    axes = _axes(results)
+    if not axes:
+        return f"{question}: one configuration only, so nothing to compare."
+    axis, context = axes[0], axes[1:]
+    metric = _metric(question, results)
+    clauses = []
+    for label, group in _groups(results, context).items():
+        clause = _clause(group, axis, metric)
+        if clause:
+            clauses.append(f"{label}: {clause}" if label else clause)
+    if not clauses:
+        return f"{question}: no two configurations measured {metric[1]}."
+    return f"{question} ({_budget(_spec(results[0]))}): " + "; ".join(clauses) + "."
+
+
+def _context_groups(results: list[Mapping[str, object]], own: set[str]) -> dict[str, list[Mapping[str, object]]]:
+    """Results grouped by every varying field except the question's own."""
+    return _groups(results, [k for k in _axes(results) if k not in own])
+
+
+def _recovery(small: Figure, fixed: Figure, scaled: Figure) -> str:
+    drop = small.mean - fixed.mean
+    if drop <= 0:
+        return "there was no drop to recover"
+    return f"recovering {100 * (scaled.mean - fixed.mean) / drop:.0f}% of the drop"
+
+
+def lr_scaling(results: list[Mapping[str, object]]) -> list[str]:
+    """Fixed against scaled learning rate at the largest batch, and how much of the drop scaling recovers."""
+    own = {"global_batch_size", "lr_scaling", "warmup_epochs", "base_batch_size"}
+    clauses = []
+    for label, group in _context_groups(results, own).items():
+        fixed = sorted(
+            (r for r in group if _spec(r).get("lr_scaling") == "none"), key=lambda r: _spec(r)["global_batch_size"]
+        )
+        if len(fixed) < 2:
+            continue
+        small, large = fixed[0], fixed[-1]
+        s0, s1 = figure(small, "test_accuracy"), figure(large, "test_accuracy")
+        big = _spec(large)["global_batch_size"]
+        parts = [
+            f"with a fixed learning rate test accuracy {_change('', s0, s1).strip()} {_fmt(s0, '.3f')} at batch "
+            f"{_spec(small)['global_batch_size']} to {_fmt(s1, '.3f')} at batch {big} ({verdict(s0, s1)})"
+        ]
+        for r in group:
+            spec = _spec(r)
+            if spec.get("lr_scaling") == "none" or spec["global_batch_size"] != big:
+                continue
+            f = figure(r, "test_accuracy")
+            epochs = spec.get("warmup_epochs")
+            warmup = f", warm-up {epochs:g} epoch{'s' if epochs != 1 else ''}" if epochs else ""
+            parts.append(
+                f"{spec['lr_scaling']} scaling{warmup} gives {_fmt(f, '.3f')} at batch {big} "
+                f"({verdict(s1, f)} against fixed), {_recovery(s0, s1, f)}"
+            )
+        clauses.append((f"{label}: " if label else "") + "; ".join(parts))
+    if not clauses:
+        return [generic("lr_scaling", results)]
+    sentences = [f"lr_scaling ({_budget(_spec(results[0]))}): " + "; ".join(clauses) + "."]
+    fixed_lr = [r for r in results if _spec(r).get("lr_scaling") == "none"]
+    return sentences + generalization(fixed_lr)
+
+
+def generalization(results: list[Mapping[str, object]]) -> list[str]:
+    """The generalization gap (and sharpness, when probed) along the batch size, fixed learning rate."""
+    metrics = [("generalization_gap_accuracy", "train − test accuracy", ".3f"), ("sharpness", "sharpness", ".3g")]
+    clauses = []
+    for label, group in _context_groups(results, {"global_batch_size"}).items():
+        for metric in metrics:
+            clause = _clause(group, "global_batch_size", metric)
+            if clause:
+                clauses.append((f"{label}: " if label else "") + clause)
+    if not clauses:
+        return []
+    return [f"generalization ({_budget(_spec(results[0]))}, fixed learning rate): " + "; ".join(clauses) + "."]
+
+
+def _times(a: float, b: float) -> str:
+    return f"{a / b:.1f}×"
+
+
+def steps_to_target_series(
+    results: Iterable[Mapping[str, object]],
+) -> dict[str, list[tuple[int, Figure | None]]]:
+    """Per context (e.g. 'LR scaling linear'), (global batch size, steps to target or None) by batch size.
+
+    Only ok results with a target_accuracy count; None means the target was not reached.
+    """
+    results = [r for r in results if r.get("status") == "ok" and _spec(r).get("target_accuracy") is not None]
+    return {
+        label: sorted(
+            ((_spec(r)["global_batch_size"], figure(r, "steps_to_target")) for r in group), key=lambda p: p[0]
+        )
+        for label, group in _context_groups(results, {"global_batch_size", "target_accuracy"}).items()
+    }
+
+
+def time_to_accuracy(results: list[Mapping[str, object]]) -> list[str]:
+    """Steps to the target along the batch size, against perfect scaling, and where it was not reached."""
+    clauses = []
+    for label, reached in steps_to_target_series(results).items():
+        missed = [b for b, f in reached if f is None]
+        reached = [(b, f) for b, f in reached if f is not None]
+        parts = []
+        if len(reached) >= 2:
+            (b0, f0), (b1, f1) = reached[0], reached[-1]
+            parts.append(
+                f"steps to the target fall from {_fmt(f0, ',.0f')} at batch {b0} to {_fmt(f1, ',.0f')} at batch "
+                f"{b1} ({verdict(f0, f1)}): a {_times(b1, b0)} larger batch needs {_times(f0.mean, f1.mean)} fewer "
+                f"steps, where perfect scaling would give {_times(b1, b0)}"
+            )
+        elif reached:
+            parts.append(f"reached only at batch {reached[0][0]}, in {_fmt(reached[0][1], ',.0f')} steps")
+        if missed:
+            parts.append("not reached at batch " + ", ".join(map(str, missed)) + " within the budget")
+        if parts:
+            clauses.append((f"{label}: " if label else "") + "; ".join(parts))
+    target = _spec(results[0]).get("target_accuracy")
+    budget = _budget(_spec(results[0])).removeprefix("at ")
+    head = f"time_to_accuracy (test accuracy {target:g} within at most {budget})"
+    return [f"{head}: " + "; ".join(clauses) + "."] if clauses else []
+
+
+SPECIAL = {"lr_scaling": lr_scaling, "time_to_accuracy": time_to_accuracy}
+
+
+def findings(results: Iterable[Mapping[str, object]]) -> list[str]:
+    """One sentence per question (lr_scaling adds one on generalization), in the order questions first appear.
+
+    Only results with status ok count.
+    """
+    by_question: dict[str, list[Mapping[str, object]]] = {}
+    for r in results:
+        by_question.setdefault(question_of(r), []).append(r)
+    sentences = []
+    for question, group in by_question.items():
+        ok = [r for r in group if r.get("status") == "ok"]
+        if not ok:
+            sentences.append(f"{question}: no configuration finished ok.")
+            continue
+        special = SPECIAL.get(question)
+        sentences.extend(special(ok) if special else [generic(question, ok)])
+    return sentences

@@ -1,0 +1,38 @@
+"""Steps, examples and seconds to a target test accuracy across batch sizes (Shallue et al. 2019; MLPerf).
+
+Every configuration trains until its test accuracy first reaches the target (checked about every
+target_check_examples examples, untimed) or its epoch budget ends ("not reached"). Each benchmark
+round is one seed's whole run. With --bench-plot-dir the session draws steps-to-target against
+batch size on log-log axes, where perfect scaling, diminishing returns and the plateau show.
+"""
+
+
+def grid(profile):
+    base = profile.target_batch_sizes[0]
+    strategy = profile.strategies[0]
+    return [
+        {
+            "strategy": strategy,
+            "replicas": profile.replicas_for(strategy),
+            "optimizer": "adam",
+            "global_batch_size": batch,
+            "lr_scaling": rule,
+            "base_batch_size": base,
+            "warmup_epochs": 1.0 if rule != "none" else 0.0,
+            "epochs": profile.target_max_epochs,
+            "target_accuracy": profile.target_accuracy,
+            "target_check_steps": max(1, profile.target_check_examples // batch),
+            "stop_at_target": True,
+            "seeds": profile.seeds_of_question(),
+        }
+        for rule in profile.target_lr_scalings
+        for batch in profile.target_batch_sizes
+    ]
+
+
+def test_time_to_accuracy(measure_runs_to_target, spec):
+    result = measure_runs_to_target(spec)
+    steps = result["seed_stats"]["steps_to_target"] if spec.seeds > 1 else {"values": [result["steps_to_target"]]}
+    for reached, optimizer_steps in zip(steps["values"], [result["optimizer_steps"]], strict=False):
+        # Training stops at the target, so the first seed ran exactly as many steps as it needed.
+        assert reached is None or reached == optimizer_steps

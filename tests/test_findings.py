@@ -1,0 +1,83 @@
+from bench_lib.findings import figure, findings, steps_to_target_series, verdict
+
+
+def result(question, batch, accuracy, ci=None, n=3, status="ok", **spec):
+    spec = {"strategy": "one_device", "replicas": 1, "optimizer": "adam", "epochs": 5, "global_batch_size": batch,
+            "lr_scaling": "none", "warmup_epochs": 0.0, "seed": 0, "seeds": n, **spec}  # fmt: skip
+    out = {"question": question, "status": status, "spec": spec, "test_accuracy": accuracy}
+    if ci is not None:
+        out["seed_stats"] = {"test_accuracy": {"values": [], "mean": accuracy, "std": 0.01, "ci95": ci, "n": n}}
+    return out
+
+
+def test_a_difference_is_real_only_when_the_intervals_do_not_overlap():
+    separate = [result("batch_size", 32, 0.91, [0.90, 0.92]), result("batch_size", 512, 0.46, [0.40, 0.52])]
+    overlapping = [result("batch_size", 32, 0.91, [0.85, 0.97]), result("batch_size", 512, 0.88, [0.80, 0.96])]
+    [real] = findings(separate)
+    assert real.startswith("batch_size (at 5 epochs, adam): test accuracy falls from 0.910 (95% CI 0.900–0.920, n=3)")
+    assert "at batch 32 to 0.460 (95% CI 0.400–0.520, n=3) at batch 512 (real:" in real
+    [noise] = findings(overlapping)
+    assert "within noise" in noise
+
+
+def test_one_seed_is_never_called_real():
+    [sentence] = findings([result("batch_size", 32, 0.91, n=1), result("batch_size", 512, 0.46, n=1)])
+    assert "0.910 (n=1)" in sentence and "not called real: one seed gives no interval" in sentence
+
+
+def test_contexts_get_a_clause_each_in_one_sentence():
+    rows = [result("batch_size", b, a, strategy=s, replicas=r) for b, a in ((32, 0.9), (512, 0.5))
+            for s, r in (("one_device", 1), ("mirrored", 2))]  # fmt: skip
+    [sentence] = findings(rows)
+    assert "one_device: test accuracy falls" in sentence and "mirrored2: test accuracy falls" in sentence
+
+
+def test_lr_scaling_says_how_much_of_the_drop_scaling_recovers():
+    rows = [
+        result("lr_scaling", 32, 0.90, [0.89, 0.91]),
+        result("lr_scaling", 512, 0.50, [0.45, 0.55]),
+        result("lr_scaling", 512, 0.80, [0.78, 0.82], lr_scaling="linear", warmup_epochs=1.0),
+        result("lr_scaling", 512, 0.52, [0.40, 0.60], lr_scaling="sqrt", warmup_epochs=1.0),
+    ]
+    rows[0]["generalization_gap_accuracy"], rows[1]["generalization_gap_accuracy"] = 0.05, 0.01
+    sentences = findings(rows)
+    assert len(sentences) == 2
+    assert "linear scaling, warm-up 1 epoch gives 0.800" in sentences[0]
+    assert "(real: the 95% intervals do not overlap against fixed), recovering 75% of the drop" in sentences[0]
+    assert "sqrt scaling, warm-up 1 epoch gives 0.520" in sentences[0] and "recovering 5% of the drop" in sentences[0]
+    assert sentences[1].startswith("generalization (at 5 epochs, adam, fixed learning rate): train − test accuracy")
+
+
+def test_time_to_accuracy_compares_with_perfect_scaling_and_names_batches_that_missed():
+    rows = []
+    for batch, steps in ((16, 128), (64, 32), (256, 16), (1024, None)):
+        row = result("time_to_accuracy", batch, 0.9, n=1, target_accuracy=0.85)
+        row["steps_to_target"] = steps
+        rows.append(row)
+    [sentence] = findings(rows)
+    assert "steps to the target fall from 128 (n=1) at batch 16 to 16 (n=1) at batch 256" in sentence
+    assert "a 16.0× larger batch needs 8.0× fewer steps, where perfect scaling would give 16.0×" in sentence
+    assert "not reached at batch 1024 within the budget" in sentence
+    series = steps_to_target_series(rows)
+    assert [(b, f.mean if f else None) for b, f in series[""]] == [(16, 128), (64, 32), (256, 16), (1024, None)]
+
+
+def test_failed_results_do_not_count_and_a_question_with_none_says_so():
+    rows = [result("accumulation", 256, None, status="oom", accumulation_steps=1)]
+    assert findings(rows) == ["accumulation: no configuration finished ok."]
+
+
+def test_saved_benchmarks_are_grouped_by_their_pytest_group():
+    rows = [result(None, 64, 0.8, n=1), result(None, 256, 0.7, n=1)]
+    for row in rows:
+        row.pop("question")
+        row["group"] = "test_batch_size"
+    assert findings(rows)[0].startswith("batch_size (at 5 epochs, adam)")
+
+
+def test_figure_and_verdict():
+    assert figure({"test_accuracy": 0.5}, "test_accuracy").ci95 is None
+    assert figure({}, "test_accuracy") is None
+    a = figure({"seed_stats": {"x": {"mean": 1.0, "ci95": [0.9, 1.1], "n": 3}}}, "x")
+    b = figure({"seed_stats": {"x": {"mean": 2.0, "ci95": [1.9, 2.1], "n": 3}}}, "x")
+    assert verdict(a, b).startswith("real")
