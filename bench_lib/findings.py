@@ -12,6 +12,7 @@ from one seed has no interval, so its differences are not called real.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -226,6 +227,11 @@ def steps_to_target_series(
     }
 
 
+def _grid_step(p: tuple[int, Figure], q: tuple[int, Figure]) -> str:
+    """e.g. 'batch 64→256: steps ÷3.7 (perfect ÷4.0)' — perfect scaling divides steps by the batch ratio."""
+    return f"batch {p[0]}→{q[0]}: steps ÷{p[1].mean / q[1].mean:.1f} (perfect ÷{q[0] / p[0]:.1f})"
+
+
 def time_to_accuracy(results: list[Mapping[str, object]]) -> list[str]:
     """Steps to the target along the batch size, against perfect scaling, and where it was not reached."""
     clauses = []
@@ -240,6 +246,8 @@ def time_to_accuracy(results: list[Mapping[str, object]]) -> list[str]:
                 f"{b1} ({verdict(f0, f1)}): a {_times(b1, b0)} larger batch needs {_times(f0.mean, f1.mean)} fewer "
                 f"steps, where perfect scaling would give {_times(b1, b0)}"
             )
+            if len(reached) > 2:
+                parts.append("step by step " + ", ".join(_grid_step(p, q) for p, q in itertools.pairwise(reached)))
         elif reached:
             parts.append(f"reached only at batch {reached[0][0]}, in {_fmt(reached[0][1], ',.0f')} steps")
         if missed:

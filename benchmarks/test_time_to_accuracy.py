@@ -32,7 +32,8 @@ def grid(profile):
 
 def test_time_to_accuracy(measure_runs_to_target, spec):
     result = measure_runs_to_target(spec)
-    steps = result["seed_stats"]["steps_to_target"] if spec.seeds > 1 else {"values": [result["steps_to_target"]]}
-    for reached, optimizer_steps in zip(steps["values"], [result["optimizer_steps"]], strict=False):
-        # Training stops at the target, so the first seed ran exactly as many steps as it needed.
-        assert reached is None or reached == optimizer_steps
+    stats = result["seed_stats"]
+    first_seed = stats["steps_to_target"]["values"][0] if stats else result["steps_to_target"]
+    # Training stops at the target, so the first seed (whose details the result keeps) ran
+    # exactly the steps it needed, or its whole budget when it never got there.
+    assert first_seed is None or first_seed == result["optimizer_steps"]

@@ -14,7 +14,8 @@ ROOT = Path(__file__).resolve().parents[1]
 def saved(tmp_path_factory):
     out = tmp_path_factory.mktemp("suite") / "run.json"
     command = [
-        sys.executable, "-m", "pytest", "benchmarks/test_batch_size.py", "-q", "-rs", "-p", "no:cacheprovider",
+        sys.executable, "-m", "pytest", "benchmarks/test_batch_size.py", "-k", "not fixed_steps", "-q", "-rs",
+        "-p", "no:cacheprovider",
         "--bench-replicas", "3", "--bench-batch-sizes", "64,96,2048", "--bench-epochs", "1", f"--benchmark-json={out}",
     ]  # fmt: skip
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
@@ -68,6 +69,8 @@ def test_the_summary_lists_every_configuration(saved):
         ("--bench-batch-sizes=0,3", "--bench-batch-sizes='0,3' is not allowed: every number must be >= 1"),
         ("--bench-strategies=one_device,tpu", "strategy='tpu' is not allowed: choose one of"),
         ("--bench-dataset=cifar", "dataset='cifar' is not allowed"),
+        ("--bench-seeds=0", "--bench-seeds='0' is not allowed: every number must be >= 1"),
+        ("--bench-target-accuracy=1.2", "--bench-target-accuracy='1.2' is not allowed: a test accuracy in (0, 1]"),
     ],
 )
 def test_a_bad_suite_option_is_one_line_before_anything_runs(option, message):

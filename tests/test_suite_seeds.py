@@ -1,0 +1,30 @@
+"""The time-to-accuracy question end to end with seeds, in a fresh pytest process: rounds, findings, plot."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_seeds_become_rounds_and_the_session_writes_findings_and_the_plot(tmp_path):
+    out, plots = tmp_path / "run.json", tmp_path / "plots"
+    command = [
+        sys.executable, "-m", "pytest", "benchmarks/test_time_to_accuracy.py", "-k", "bs256-", "-q",
+        "-p", "no:cacheprovider", "--bench-seeds", "2", "--bench-target-accuracy", "0.5", f"--bench-plot-dir={plots}",
+        f"--benchmark-json={out}",
+    ]  # fmt: skip
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    benchmarks = json.loads(out.read_text())["benchmarks"]
+    assert len(benchmarks) == 1
+    for bench in benchmarks:
+        info = bench["extra_info"]
+        assert bench["stats"]["rounds"] == 2, "each round is one seed's whole run"
+        assert info["question"] == "time_to_accuracy" and info["seeds"] == [0, 1]
+        steps = info["seed_stats"]["steps_to_target"]
+        assert len(steps["values"]) == 2 and steps["n"] == 2 and steps["ci95"] is not None
+    assert "tfbench findings" in done.stdout
+    assert "- time_to_accuracy (test accuracy 0.5 within at most" in done.stdout
+    assert (plots / "steps_to_target.png").read_bytes().startswith(b"\x89PNG")
