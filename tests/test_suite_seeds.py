@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_seeds_become_rounds_and_the_session_writes_findings_and_the_plot(tmp_path):
     out, plots = tmp_path / "run.json", tmp_path / "plots"
     command = [
-        sys.executable, "-m", "pytest", "benchmarks/test_time_to_accuracy.py", "-k", "bs256-", "-q",
+        sys.executable, "-m", "pytest", "benchmarks/test_time_to_accuracy.py", "-k", "bs128-", "-q",
         "-p", "no:cacheprovider", "--bench-seeds", "2", "--bench-target-accuracy", "0.5", f"--bench-plot-dir={plots}",
         f"--benchmark-json={out}",
     ]  # fmt: skip
