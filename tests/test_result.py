@@ -11,6 +11,8 @@ DOCUMENTED_KEYS = {
     "train_loss", "examples_per_sec", "step_time_ms", "optimizer_steps", "timed_steps", "diverged_at_step",
     "peak_rss_mib", "rss_growth_mib", "tf_peak_mib", "replicas", "devices", "parameters", "global_batch_size",
     "micro_batch_size", "accumulation_steps", "wall_s", "history", "versions",
+    "scaled_learning_rate", "generalization_gap_accuracy", "generalization_gap_loss", "steps_to_target",
+    "examples_to_target", "seconds_to_target", "sharpness", "seeds", "seed_statuses", "seed_stats",
 }  # fmt: skip
 
 
@@ -26,6 +28,7 @@ def test_result_has_exactly_the_documented_keys(result):
     assert set(data["step_time_ms"]) == {"median", "p90", "iqr", "mean", "min"}
     assert set(data["history"][0]) == {
         "epoch", "steps", "train_loss", "train_accuracy", "test_loss", "test_accuracy", "examples_per_sec",
+        "train_seconds",
     }  # fmt: skip
     assert data["micro_batch_size"] == 32 and data["replicas"] == 2 and len(data["devices"]) == 2
 
