@@ -55,7 +55,7 @@ def test_a_target_never_reached_stays_none():
 
 def test_a_seeded_run_records_per_seed_target_gap_and_sharpness():
     spec = RunSpec(
-        global_batch_size=64, epochs=3, seeds=2, target_accuracy=0.5, target_check_steps=2, sharpness_samples=3,
+        global_batch_size=64, epochs=2, seeds=2, target_accuracy=0.3, target_check_steps=2, sharpness_samples=2,
         lr_scaling="sqrt", warmup_epochs=1.0,
     )  # fmt: skip
     result = runner.run(spec).as_dict()
