@@ -103,13 +103,20 @@ def _change(words: str, a: Figure, b: Figure) -> str:
     return f"{words} {direction} from"
 
 
+def _order(value: object) -> tuple[int, float | str]:
+    """Numbers in order, then everything else by its text (None, strings, ...)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return (0, value)
+    return (1, str(value))
+
+
 def _clause(group: list[Mapping[str, object]], axis: str, metric: tuple[str, str, str]) -> str | None:
     key, words, fmt = metric
     points = [(_spec(r).get(axis), figure(r, key)) for r in group]
     points = [(v, f) for v, f in points if f is not None]
     if len(points) < 2:
         return None
-    points.sort(key=lambda p: (isinstance(p[0], str), p[0]))
+    points.sort(key=lambda p: _order(p[0]))
     (v1, a), (v2, b) = points[0], points[-1]
     return (
         f"{_change(words, a, b)} {_fmt(a, fmt)} at {_label(axis, v1)} to {_fmt(b, fmt)} at {_label(axis, v2)} "
@@ -160,12 +167,13 @@ def _recovery(small: Figure, fixed: Figure, scaled: Figure) -> str:
 def lr_scaling(results: list[Mapping[str, object]]) -> list[str]:
     """Fixed against scaled learning rate at the largest batch, and how much of the drop scaling recovers."""
     own = {"global_batch_size", "lr_scaling", "warmup_epochs", "base_batch_size"}
+    measured = [r for r in results if figure(r, "test_accuracy") is not None]
     clauses = []
-    for label, group in _context_groups(results, own).items():
+    for label, group in _context_groups(measured, own).items():
         fixed = sorted(
             (r for r in group if _spec(r).get("lr_scaling") == "none"), key=lambda r: _spec(r)["global_batch_size"]
         )
-        if len(fixed) < 2:
+        if len(fixed) < 2 or _spec(fixed[0])["global_batch_size"] == _spec(fixed[-1])["global_batch_size"]:
             continue
         small, large = fixed[0], fixed[-1]
         s0, s1 = figure(small, "test_accuracy"), figure(large, "test_accuracy")
@@ -234,8 +242,11 @@ def _grid_step(p: tuple[int, Figure], q: tuple[int, Figure]) -> str:
 
 def time_to_accuracy(results: list[Mapping[str, object]]) -> list[str]:
     """Steps to the target along the batch size, against perfect scaling, and where it was not reached."""
+    targeted = [r for r in results if _spec(r).get("target_accuracy") is not None]
+    if not targeted:
+        return [generic("time_to_accuracy", results)]
     clauses = []
-    for label, reached in steps_to_target_series(results).items():
+    for label, reached in steps_to_target_series(targeted).items():
         missed = [b for b, f in reached if f is None]
         reached = [(b, f) for b, f in reached if f is not None]
         parts = []
@@ -254,10 +265,10 @@ def time_to_accuracy(results: list[Mapping[str, object]]) -> list[str]:
             parts.append("not reached at batch " + ", ".join(map(str, missed)) + " within the budget")
         if parts:
             clauses.append((f"{label}: " if label else "") + "; ".join(parts))
-    target = _spec(results[0]).get("target_accuracy")
-    budget = _budget(_spec(results[0])).removeprefix("at ")
+    target = _spec(targeted[0])["target_accuracy"]
+    budget = _budget(_spec(targeted[0])).removeprefix("at ")
     head = f"time_to_accuracy (test accuracy {target:g} within at most {budget})"
-    return [f"{head}: " + "; ".join(clauses) + "."] if clauses else []
+    return [f"{head}: " + ("; ".join(clauses) if clauses else "nothing to compare") + "."]
 
 
 SPECIAL = {"lr_scaling": lr_scaling, "time_to_accuracy": time_to_accuracy}

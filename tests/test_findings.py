@@ -82,3 +82,33 @@ def test_figure_and_verdict():
     a = figure({"seed_stats": {"x": {"mean": 1.0, "ci95": [0.9, 1.1], "n": 3}}}, "x")
     b = figure({"seed_stats": {"x": {"mean": 2.0, "ci95": [1.9, 2.1], "n": 3}}}, "x")
     assert verdict(a, b).startswith("real")
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+values = st.one_of(st.none(), st.floats(0, 1), st.integers(1, 4096), st.sampled_from(["none", "linear", "mlp"]))
+results = st.lists(
+    st.fixed_dictionaries(
+        {
+            "question": st.sampled_from(["batch_size", "lr_scaling", "time_to_accuracy", "throughput", "x"]),
+            "status": st.sampled_from(["ok", "ok", "failed"]),
+            "test_accuracy": st.one_of(st.none(), st.floats(0, 1)),
+            "steps_to_target": st.one_of(st.none(), st.integers(1, 1000)),
+            "spec": st.fixed_dictionaries(
+                {"global_batch_size": st.integers(1, 4096), "lr_scaling": st.sampled_from(["none", "linear"])},
+                optional={"target_accuracy": st.floats(0.1, 1), "model": values, "learning_rate": values},
+            ),
+        }
+    ),
+    max_size=12,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(results)
+def test_findings_never_fail_and_speak_once_per_question(rows):
+    sentences = findings(rows)
+    questions = {r["question"] for r in rows}
+    assert all(isinstance(s, str) and s for s in sentences)
+    assert len(questions) <= len(sentences) <= 2 * len(questions)
