@@ -14,45 +14,49 @@ from bench_lib.spec import RunSpec
 def build_model(spec: RunSpec, image_shape: tuple[int, ...], num_classes: int) -> keras.Model:
     """The spec's model, built for images of image_shape, with softmax outputs.
 
-    mlp is exactly the seed article's Example 1, mlp_bn its Example 3, cnn a small conv net.
+    mlp is exactly the seed article's Example 1, mlp_bn its Example 3 (mlp with spec.bn set is
+    the same network), cnn a small conv net (with bn set: BN after each conv and hidden dense).
+    spec.precision becomes the dtype policy of this model's layers only — Keras's global policy
+    is never touched, so configurations in one process cannot leak into each other. The output
+    layer always computes in float32, so softmax and the loss do.
     """
     keras.utils.set_random_seed(spec.seed)
-    builders = {"mlp": _mlp, "mlp_bn": _mlp_bn, "cnn": _cnn}
-    layers = builders[spec.model](spec.dropout, num_classes)
-    model = keras.Sequential([keras.Input(shape=image_shape), *layers], name=spec.model)
-    return model
+    policy = keras.DTypePolicy(spec.precision)
+    bn = spec.batch_norm
+    hidden = _cnn(policy, bn) if spec.model == "cnn" else _mlp(policy, bn)
+    head = [
+        keras.layers.Dropout(spec.dropout, dtype=policy),
+        keras.layers.Dense(num_classes, activation="softmax", dtype="float32"),
+    ]
+    return keras.Sequential([keras.Input(shape=image_shape), *hidden, *head], name=spec.model)
 
 
-def _mlp(dropout: float, num_classes: int) -> list[keras.layers.Layer]:
+def _batch_norm(bn: str, policy: keras.DTypePolicy) -> list[keras.layers.Layer]:
+    if bn == "none":
+        return []
+    return [keras.layers.BatchNormalization(synchronized=bn == "sync", dtype=policy)]
+
+
+def _mlp(policy: keras.DTypePolicy, bn: str) -> list[keras.layers.Layer]:
     return [
-        keras.layers.Flatten(),
-        keras.layers.Dense(128, activation="relu"),
-        keras.layers.Dropout(dropout),
-        keras.layers.Dense(num_classes, activation="softmax"),
+        keras.layers.Flatten(dtype=policy),
+        *_batch_norm(bn, policy),
+        keras.layers.Dense(128, activation="relu", dtype=policy),
+        *_batch_norm(bn, policy),
     ]
 
 
-def _mlp_bn(dropout: float, num_classes: int) -> list[keras.layers.Layer]:
+def _cnn(policy: keras.DTypePolicy, bn: str) -> list[keras.layers.Layer]:
     return [
-        keras.layers.Flatten(),
-        keras.layers.BatchNormalization(),
-        keras.layers.Dense(128, activation="relu"),
-        keras.layers.BatchNormalization(),
-        keras.layers.Dropout(dropout),
-        keras.layers.Dense(num_classes, activation="softmax"),
-    ]
-
-
-def _cnn(dropout: float, num_classes: int) -> list[keras.layers.Layer]:
-    return [
-        keras.layers.Conv2D(32, 3, padding="same", activation="relu"),
-        keras.layers.MaxPooling2D(2),
-        keras.layers.Conv2D(64, 3, padding="same", activation="relu"),
-        keras.layers.MaxPooling2D(2),
-        keras.layers.Flatten(),
-        keras.layers.Dense(128, activation="relu"),
-        keras.layers.Dropout(dropout),
-        keras.layers.Dense(num_classes, activation="softmax"),
+        keras.layers.Conv2D(32, 3, padding="same", activation="relu", dtype=policy),
+        *_batch_norm(bn, policy),
+        keras.layers.MaxPooling2D(2, dtype=policy),
+        keras.layers.Conv2D(64, 3, padding="same", activation="relu", dtype=policy),
+        *_batch_norm(bn, policy),
+        keras.layers.MaxPooling2D(2, dtype=policy),
+        keras.layers.Flatten(dtype=policy),
+        keras.layers.Dense(128, activation="relu", dtype=policy),
+        *_batch_norm(bn, policy),
     ]
 
 

@@ -28,6 +28,11 @@ class RunResult:
     steps/examples/seconds_to_target are None when no target was set or it was not reached.
     A run with several seeds holds the mean over its ok seeds in every metric field, the seeds
     in `seeds`, and per metric {"values", "mean", "std", "ci95", "n"} in `seed_stats`.
+    noise_scale is McCandlish et al.'s B_simple averaged over the run (None unless the spec set
+    noise_scale_batch_sizes, or when the averaged |G|² was not positive);
+    critical_batch_size_estimate is the batch size it predicts beyond which bigger batches stop
+    cutting the steps to a target (B_crit ≈ B_simple). loss_scale holds float16's final dynamic
+    loss scale and the steps it skipped for non-finite gradients.
     """
 
     spec: RunSpec
@@ -59,6 +64,10 @@ class RunResult:
     seeds: list[int] = field(default_factory=list)
     seed_statuses: list[str] = field(default_factory=list)
     seed_stats: dict[str, dict[str, object]] = field(default_factory=dict)
+    noise_scale: float | None = None
+    critical_batch_size_estimate: float | None = None
+    noise_scale_detail: dict[str, object] | None = None
+    loss_scale: dict[str, float] | None = None
 
     @property
     def replicas(self) -> int:

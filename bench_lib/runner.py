@@ -19,8 +19,11 @@ import tensorflow as tf
 from bench_lib import data as data_lib
 from bench_lib import seeds as seeds_lib
 from bench_lib import sharpness, stats
+from bench_lib.loss_scale import DynamicLossScale
 from bench_lib.measure import MemoryProbe
 from bench_lib.model import build_model, build_optimizer, count_parameters
+from bench_lib.noise_probe import GradientNoiseProbe
+from bench_lib.noise_scale import simple_noise_scale
 from bench_lib.result import RunResult, history_dicts, step_time_summary
 from bench_lib.spec import RunSpec
 from bench_lib.strategy import build_strategy, memory_devices, replica_devices
@@ -39,6 +42,7 @@ class PreparedRun:
     devices: list[str]
     probe: MemoryProbe
     started_at: float
+    noise_probe: GradientNoiseProbe | None = None
 
 
 def total_steps(spec: RunSpec, steps_per_epoch: int) -> int:
@@ -66,8 +70,17 @@ def prepare(spec: RunSpec, *, on_epoch: Callable[[EpochRecord], None] | None = N
         optimizer = build_optimizer(spec, steps_per_epoch=per_epoch)
         # Create the optimizer's slots now, not on first apply inside the replica step.
         optimizer.build(model.trainable_variables)
+        loss_scale = DynamicLossScale() if spec.precision == "mixed_float16" else None
     iterator = iter(data_lib.train_dataset(dataset, spec, strategy))
-    trainer = Trainer(strategy=strategy, model=model, optimizer=optimizer, spec=spec, train_iterator=iterator)
+    trainer = Trainer(
+        strategy=strategy,
+        model=model,
+        optimizer=optimizer,
+        spec=spec,
+        train_iterator=iterator,
+        loss_scale=loss_scale,
+    )
+    noise_probe = _noise_probe(spec, model, dataset)
     loop = TrainingLoop(
         trainer=trainer,
         # Evaluating in micro-batches keeps evaluation from raising the measured peak memory
@@ -81,8 +94,58 @@ def prepare(spec: RunSpec, *, on_epoch: Callable[[EpochRecord], None] | None = N
         target_accuracy=spec.target_accuracy,
         target_check_steps=spec.target_check_steps,
         stop_at_target=spec.stop_at_target,
+        between_steps=_every(spec.noise_scale_interval, noise_probe.measure) if noise_probe else None,
     )
-    return PreparedRun(spec, loop, trainer, model, dataset, devices, probe, started_at)
+    return PreparedRun(spec, loop, trainer, model, dataset, devices, probe, started_at, noise_probe)
+
+
+def _noise_probe(spec: RunSpec, model: keras.Model, dataset: data_lib.Dataset) -> GradientNoiseProbe | None:
+    if spec.noise_scale_batch_sizes is None:
+        return None
+    small, big = spec.noise_scale_batch_sizes
+    return GradientNoiseProbe(
+        model=model,
+        per_example_loss=keras.losses.SparseCategoricalCrossentropy(reduction=None),
+        x_train=dataset.x_train,
+        y_train=dataset.y_train,
+        small_batch_size=small,
+        big_batch_size=big,
+        seed=spec.seed,
+    )
+
+
+def _every(interval: int, action: Callable[[], object]) -> Callable[[int], None]:
+    def maybe(steps_done: int) -> None:
+        if steps_done % interval == 0:
+            action()
+
+    return maybe
+
+
+def _noise_scale_fields(prepared: PreparedRun) -> dict[str, object]:
+    """noise_scale, critical_batch_size_estimate (B_crit ≈ B_simple) and the estimate's parts."""
+    probe = prepared.noise_probe
+    if probe is None or not probe.norms_sq:
+        return {}
+    estimate = simple_noise_scale(
+        probe.small_batch_size, probe.big_batch_size, probe.norms_sq, population_size=len(prepared.train_data.x_train)
+    )
+    return {
+        "noise_scale": estimate.noise_scale,
+        "critical_batch_size_estimate": estimate.noise_scale,
+        "noise_scale_detail": estimate.as_dict(),
+    }
+
+
+def _loss_scale_fields(trainer: Trainer) -> dict[str, object]:
+    if trainer.loss_scale is None:
+        return {}
+    return {
+        "loss_scale": {
+            "final": float(trainer.loss_scale.scale.numpy()),
+            "skipped_steps": int(trainer.loss_scale.skipped_steps.numpy()),
+        }
+    }
 
 
 def conclude(prepared: PreparedRun) -> RunResult:
@@ -123,6 +186,8 @@ def conclude(prepared: PreparedRun) -> RunResult:
         sharpness=_sharpness(prepared) if spec.sharpness_samples else None,
         seeds=[spec.seed],
         seed_statuses=["diverged" if loop.diverged_at_step is not None else "ok"],
+        **_noise_scale_fields(prepared),
+        **_loss_scale_fields(prepared.trainer),
     )
 
 

@@ -11,9 +11,11 @@ AVAILABLE_STRATEGIES = ("one_device", "mirrored")
 OPTIMIZERS = ("sgd", "momentum", "adam")
 MODELS = ("mlp", "mlp_bn", "cnn")
 DATASETS = ("digits", "mnist", "fashion_mnist", "mnist_5k", "synthetic")
-PRECISIONS = ("float32",)
-PLANNED_PRECISIONS = ("mixed_bfloat16", "mixed_float16")
 LR_SCALINGS = ("none", "linear", "sqrt")
+PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
+BATCH_NORMS = ("none", "local", "sync")
+# The BatchNormalization a model name implies when a spec leaves `bn` unset.
+MODEL_BATCH_NORM = {"mlp": "none", "mlp_bn": "local", "cnn": "none"}
 
 # Keras's own defaults, used when a spec leaves learning_rate unset.
 DEFAULT_LEARNING_RATES = {"sgd": 0.01, "momentum": 0.01, "adam": 0.001}
@@ -46,6 +48,11 @@ class RunSpec:
 
     The per-replica micro-batch is global_batch_size / (replicas x accumulation_steps);
     it must be a whole number. A set `steps` overrides `epochs` as the budget.
+    `bn` (none | local | sync) sets the BatchNormalization of the model: local normalizes each
+    replica's micro-batch on its own, sync over the micro-batches of all replicas together;
+    unset, the model name decides (mlp_bn: local; mlp, cnn: none). `precision` is a Keras
+    mixed-precision policy applied to this model's layers only. `noise_scale_batch_sizes`
+    (small, big) turns on the gradient-noise-scale probe every `noise_scale_interval` steps.
 
     `seeds` repeats the configuration with seeds seed, seed + 1, ...; the learning rate is
     `learning_rate` (or the optimizer's default) at `base_batch_size`, scaled by `lr_scaling`
@@ -82,6 +89,9 @@ class RunSpec:
     stop_at_target: bool = False
     sharpness_samples: int = 0
     sharpness_epsilon: float = 1e-3
+    bn: str | None = None
+    noise_scale_batch_sizes: tuple[int, int] | None = None
+    noise_scale_interval: int = 5
 
     def __post_init__(self) -> None:
         _check_choice("strategy", self.strategy, STRATEGIES)
@@ -114,8 +124,6 @@ class RunSpec:
         _check_choice("dataset", self.dataset, DATASETS)
         if self.data_path is not None and self.dataset not in ("mnist", "fashion_mnist"):
             _fail("data_path", self.data_path, "only for dataset='mnist' or 'fashion_mnist'")
-        if self.precision in PLANNED_PRECISIONS:
-            _fail("precision", self.precision, "mixed precision is planned, not built yet; use 'float32'")
         _check_choice("precision", self.precision, PRECISIONS)
         _check_int("warmup_steps", self.warmup_steps, 0)
         _check_int("seeds", self.seeds, 1)
@@ -123,6 +131,8 @@ class RunSpec:
         self._check_target()
         _check_int("sharpness_samples", self.sharpness_samples, 0)
         _check_fraction("sharpness_epsilon", self.sharpness_epsilon, "a number in (0, 1)", upper_open=True)
+        self._check_bn()
+        self._check_noise_scale()
 
     def _check_learning_rate_schedule(self) -> None:
         _check_choice("lr_scaling", self.lr_scaling, LR_SCALINGS)
@@ -149,6 +159,41 @@ class RunSpec:
         if self.stop_at_target and self.target_accuracy is None:
             _fail("stop_at_target", self.stop_at_target, "only with a target_accuracy")
 
+    def _check_bn(self) -> None:
+        if self.bn is None:
+            return
+        _check_choice("bn", self.bn, BATCH_NORMS)
+        if self.model == "mlp_bn" and self.bn == "none":
+            _fail("bn", self.bn, "model='mlp_bn' has BatchNormalization by name; use model='mlp' for none")
+        if self.bn == "sync" and self.accumulation_steps > 1:
+            _fail(
+                "bn",
+                self.bn,
+                "sync BN all-reduces inside each micro-batch, which tf.distribute cannot do inside the "
+                "accumulation loop; use accumulation_steps=1 or bn='local'",
+            )
+
+    def _check_noise_scale(self) -> None:
+        sizes = self.noise_scale_batch_sizes
+        if sizes is None:
+            return
+        if isinstance(sizes, list):  # a spec read back from JSON
+            sizes = tuple(sizes)
+            object.__setattr__(self, "noise_scale_batch_sizes", sizes)
+        if (
+            not isinstance(sizes, tuple)
+            or len(sizes) != 2
+            or any(isinstance(b, bool) or not isinstance(b, int) or b < 1 for b in sizes)
+            or sizes[0] >= sizes[1]
+            or sizes[1] % sizes[0]
+        ):
+            _fail(
+                "noise_scale_batch_sizes",
+                sizes,
+                "two whole numbers (small, big) with small < big and big a multiple of small, e.g. (16, 256)",
+            )
+        _check_int("noise_scale_interval", self.noise_scale_interval, 1)
+
     def _check_micro_batch(self) -> None:
         shards = self.replicas * self.accumulation_steps
         if self.global_batch_size % shards:
@@ -169,6 +214,11 @@ class RunSpec:
     def per_replica_batch_size(self) -> int:
         """Examples one replica sees per optimizer step (all its micro-batches)."""
         return self.global_batch_size // self.replicas
+
+    @property
+    def batch_norm(self) -> str:
+        """none, local or sync: `bn` if set, else what the model name implies (mlp_bn: local)."""
+        return self.bn if self.bn is not None else MODEL_BATCH_NORM[self.model]
 
     @property
     def effective_learning_rate(self) -> float:
@@ -198,7 +248,11 @@ class RunSpec:
 
     @property
     def id(self) -> str:
-        """A stable, readable id, e.g. 'mirrored2-bs256-acc4-mlp-adam'."""
+        """A stable, readable id, e.g. 'mirrored2-bs256-acc4-mlp-adam'.
+
+        A BN mode other than the model's own adds e.g. '-bnsync', a precision other than
+        float32 e.g. '-mixed_bfloat16'; ids of specs without them read as they always did.
+        """
         strategy = self.strategy if self.replicas == 1 else f"{self.strategy}{self.replicas}"
         name = f"{strategy}-bs{self.global_batch_size}-acc{self.accumulation_steps}-{self.model}-{self.optimizer}"
         # Fields that change training join the id only when set, so older ids stay valid.
@@ -206,6 +260,10 @@ class RunSpec:
             name += f"-lr{self.lr_scaling}{self.base_batch_size}"
         if self.warmup_epochs:
             name += f"-wu{self.warmup_epochs:g}"
+        if self.batch_norm != MODEL_BATCH_NORM[self.model]:
+            name += f"-bn{self.batch_norm}"
+        if self.precision != "float32":
+            name += f"-{self.precision}"
         return name
 
     def replace(self, **changes: object) -> RunSpec:

@@ -6,7 +6,10 @@ gradients; every per-example loss is divided by the *global* batch size
 (tf.nn.compute_average_loss), so the summed gradient of k micro-batches on R replicas equals
 the gradient of the mean loss over the whole global batch. The optimizer then applies once.
 BatchNormalization sees one micro-batch at a time: its batch statistics, and its moving-average
-updates (one per micro-batch), come from micro_batch_size examples on one replica.
+updates (one per micro-batch), come from micro_batch_size examples on one replica — unless
+the model's BN is synchronized (spec.bn='sync'), when they come from the micro-batches of all
+replicas together. Under float16 a DynamicLossScale scales the loss, and a step whose gradients
+are not finite on every replica is skipped (see loss_scale.py).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from dataclasses import dataclass
 import keras
 import tensorflow as tf
 
+from bench_lib.loss_scale import DynamicLossScale, all_finite
 from bench_lib.spec import RunSpec
 
 
@@ -54,8 +58,10 @@ class Trainer:
         optimizer: keras.optimizers.Optimizer,
         spec: RunSpec,
         train_iterator: tf.distribute.DistributedIterator,
+        loss_scale: DynamicLossScale | None = None,
     ) -> None:
         self._strategy = strategy
+        self.loss_scale = loss_scale
         self._model = model
         self._optimizer = optimizer
         self._spec = spec
@@ -86,7 +92,10 @@ class Trainer:
 
     def _distributed_step(self, iterator: tf.distribute.DistributedIterator) -> tuple[tf.Tensor, tf.Tensor]:
         x, y = next(iterator)
-        loss, correct = self._strategy.run(self._replica_step, args=(x, y))
+        if self.loss_scale is None:
+            loss, correct = self._strategy.run(self._replica_step, args=(x, y))
+        else:
+            loss, correct = self._loss_scaled_step(x, y)
         reduce = self._strategy.reduce
         return reduce(tf.distribute.ReduceOp.SUM, loss, axis=None), reduce(
             tf.distribute.ReduceOp.SUM, correct, axis=None
@@ -97,15 +106,46 @@ class Trainer:
         self._optimizer.apply_gradients(zip(grads, self._model.trainable_variables, strict=True))
         return loss, correct
 
-    def _accumulate(self, x: tf.Tensor, y: tf.Tensor) -> tuple[list[tf.Tensor], tf.Tensor, tf.Tensor]:
-        """Summed gradients, loss and correct count over this replica's micro-batches, run in sequence."""
+    def _loss_scaled_step(self, x: tf.Tensor, y: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        """Cross-replica: scaled gradients everywhere, applied only if finite on every replica."""
+        grads, loss, correct, finite = self._strategy.run(self._unscaled_gradients, args=(x, y))
+        finite = self._strategy.experimental_local_results(finite)[0]  # all-reduced: equal on every replica
+
+        def apply() -> tf.Tensor:
+            self._strategy.run(self._apply, args=(grads,))
+            return tf.constant(True)
+
+        tf.cond(finite, apply, lambda: tf.constant(False))
+        self.loss_scale.update(finite)
+        return loss, correct
+
+    def _unscaled_gradients(self, x: tf.Tensor, y: tf.Tensor) -> tuple[list[tf.Tensor], tf.Tensor, tf.Tensor, tf.Tensor]:
+        scale = self.loss_scale.scale.read_value()
+        grads, loss, correct = self._accumulate(x, y, scale)
+        grads = [g / scale for g in grads]
+        non_finite = tf.cast(tf.logical_not(all_finite(grads)), tf.int32)
+        replicas_non_finite = tf.distribute.get_replica_context().all_reduce(tf.distribute.ReduceOp.SUM, non_finite)
+        return grads, loss, correct, tf.equal(replicas_non_finite, 0)
+
+    def _apply(self, grads: list[tf.Tensor]) -> None:
+        self._optimizer.apply_gradients(zip(grads, self._model.trainable_variables, strict=True))
+
+    def _accumulate(
+        self, x: tf.Tensor, y: tf.Tensor, loss_scale: tf.Tensor | None = None
+    ) -> tuple[list[tf.Tensor], tf.Tensor, tf.Tensor]:
+        """Summed gradients, loss and correct count over this replica's micro-batches, run in sequence.
+
+        With a loss_scale the gradients are those of the scaled loss; the loss is not scaled.
+        """
         k, m = self._spec.accumulation_steps, self._spec.micro_batch_size
         if k == 1:
-            return self._micro_step(x, y)
+            return self._micro_step(x, y, loss_scale)
         variables = self._model.trainable_variables
 
         def body(i, loss, correct, *acc):
-            grads, micro_loss, micro_correct = self._micro_step(x[i * m : (i + 1) * m], y[i * m : (i + 1) * m])
+            grads, micro_loss, micro_correct = self._micro_step(
+                x[i * m : (i + 1) * m], y[i * m : (i + 1) * m], loss_scale
+            )
             return (
                 i + 1,
                 loss + micro_loss,
@@ -119,12 +159,15 @@ class Trainer:
         _, loss, correct, *grads = tf.while_loop(lambda i, *_: i < k, body, start, parallel_iterations=1)
         return grads, loss, correct
 
-    def _micro_step(self, x: tf.Tensor, y: tf.Tensor) -> tuple[list[tf.Tensor], tf.Tensor, tf.Tensor]:
+    def _micro_step(
+        self, x: tf.Tensor, y: tf.Tensor, loss_scale: tf.Tensor | None = None
+    ) -> tuple[list[tf.Tensor], tf.Tensor, tf.Tensor]:
         with tf.GradientTape() as tape:
             probs = self._model(x, training=True)
             per_example = self._loss(y, probs)
             loss = tf.nn.compute_average_loss(per_example, global_batch_size=self._spec.global_batch_size)
-        grads = tape.gradient(loss, self._model.trainable_variables)
+            scaled = loss if loss_scale is None else loss * loss_scale
+        grads = tape.gradient(scaled, self._model.trainable_variables)
         return grads, loss, _correct(y, probs)
 
     def _eval_batch(self, x: tf.Tensor, y: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
@@ -161,7 +204,9 @@ class TrainingLoop:
         target_accuracy: float | None = None,
         target_check_steps: int | None = None,
         stop_at_target: bool = False,
+        between_steps: Callable[[int], None] | None = None,
     ) -> None:
+        """between_steps(steps_done), if given, runs untimed before every step (e.g. a probe)."""
         self._trainer = trainer
         self._test_data = test_data
         self._steps_per_epoch = steps_per_epoch
@@ -169,6 +214,7 @@ class TrainingLoop:
         self.warmup_steps = warmup_steps
         self._global_batch_size = global_batch_size
         self._on_epoch = on_epoch
+        self._between_steps = between_steps
         self.steps_done = 0
         self.diverged_at_step: int | None = None
         self.step_times_s: list[float] = []
@@ -191,6 +237,8 @@ class TrainingLoop:
             self._end_epoch()
         elif self._target_check_due():
             self._check_target(self._trainer.evaluate(self._test_data)["accuracy"])
+        if self._between_steps is not None:
+            self._between_steps(self.steps_done)
 
     def _target_check_due(self) -> bool:
         every = self._target_check_steps
