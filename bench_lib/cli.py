@@ -60,6 +60,24 @@ def _parser() -> argparse.ArgumentParser:
         "--precision", default=d.precision, help=f"one of {', '.join(spec_lib.PRECISIONS)} (default %(default)s)"
     )
     run.add_argument(
+        "--bn",
+        default=None,
+        help=f"BatchNormalization: one of {', '.join(spec_lib.BATCH_NORMS)} (default: as the model name says; "
+        "mlp_bn is local)",
+    )
+    run.add_argument(
+        "--noise-scale-batches",
+        default=None,
+        metavar="SMALL,BIG",
+        help="measure the gradient noise scale from gradient norms at these two batch sizes, e.g. 16,256",
+    )
+    run.add_argument(
+        "--noise-scale-interval",
+        type=int,
+        default=d.noise_scale_interval,
+        help="optimizer steps between noise-scale measurements (default %(default)s)",
+    )
+    run.add_argument(
         "--warmup-steps", type=int, default=d.warmup_steps, help="first steps left out of timing (default %(default)s)"
     )
     run.add_argument(
@@ -131,7 +149,26 @@ def _spec(args: argparse.Namespace) -> RunSpec:
         stop_at_target=args.stop_at_target,
         sharpness_samples=args.sharpness_samples,
         sharpness_epsilon=args.sharpness_epsilon,
+        bn=args.bn,
+        noise_scale_batch_sizes=_batch_pair(args.noise_scale_batches),
+        noise_scale_interval=args.noise_scale_interval,
     )
+
+
+def _batch_pair(text: str | None) -> tuple[int, ...] | None:
+    """'16,256' -> (16, 256); RunSpec checks the pair itself.
+
+    Raises:
+      ValueError: text is not comma-separated whole numbers.
+    """
+    if text is None:
+        return None
+    try:
+        return tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise ValueError(
+            f"--noise-scale-batches={text!r} is not allowed: two comma-separated whole numbers, e.g. 16,256"
+        ) from None
 
 
 def _fail(message: str) -> int:

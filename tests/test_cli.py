@@ -57,7 +57,8 @@ def test_help_documents_every_option():
                    "--learning-rate", "--seed", "--model", "--dropout", "--dataset", "--data-path", "--precision",
                    "--warmup-steps", "--deterministic", "--json", "--quiet", "--seeds", "--lr-scaling",
                    "--base-batch-size", "--warmup-epochs", "--target-accuracy", "--target-check-steps",
-                   "--stop-at-target", "--sharpness-samples", "--sharpness-epsilon"):  # fmt: skip
+                   "--stop-at-target", "--sharpness-samples", "--sharpness-epsilon", "--bn", "--noise-scale-batches",
+                   "--noise-scale-interval"):  # fmt: skip
         assert option in done.stdout
 
 
@@ -82,3 +83,24 @@ def test_a_bad_new_option_is_one_line():
         "python -m bench_lib: error: warmup_epochs=2.0 is not allowed: warm-up ramps from the base learning rate "
         "to the scaled one; it needs lr_scaling='linear' or 'sqrt'"
     ]
+
+
+def test_bn_precision_and_noise_scale_options_reach_the_result(tmp_path, capsys):
+    out = tmp_path / "out.json"
+    argv = ["run", "--steps", "4", "-q", "--model", "mlp_bn", "--bn", "sync", "--precision", "mixed_bfloat16"]
+    assert main([*argv, "--noise-scale-batches", "8,64", "--noise-scale-interval", "2", "--json", str(out)]) == 0
+    saved = json.loads(out.read_text())
+    assert saved["id"] == "one_device-bs128-acc1-mlp_bn-adam-bnsync-mixed_bfloat16"
+    assert saved["spec"]["noise_scale_batch_sizes"] == [8, 64]
+    assert saved["noise_scale_detail"]["measurements"] == 2
+    assert saved["critical_batch_size_estimate"] == saved["noise_scale"]
+
+
+def test_a_bad_noise_scale_pair_is_one_line(capsys):
+    assert main(["run", "--noise-scale-batches", "16,x"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "python -m bench_lib: error: --noise-scale-batches='16,x' is not allowed: two comma-separated whole "
+        "numbers, e.g. 16,256"
+    )
+    assert main(["run", "--noise-scale-batches", "64,16"]) == 2
+    assert "noise_scale_batch_sizes=(64, 16) is not allowed" in capsys.readouterr().err

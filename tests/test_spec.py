@@ -25,7 +25,14 @@ from bench_lib.spec import RunSpec
         ({"dataset": "cifar10"}, "dataset='cifar10'", "digits, mnist, fashion_mnist, mnist_5k, synthetic"),
         ({"data_path": "/x.npz"}, "data_path='/x.npz'", "only for dataset='mnist' or 'fashion_mnist'"),
         ({"precision": "float64"}, "precision='float64'", "float32"),
-        ({"precision": "mixed_float16"}, "precision='mixed_float16'", "planned"),
+        ({"precision": "float16"}, "precision='float16'", "float32, mixed_bfloat16, mixed_float16"),
+        ({"bn": "batch"}, "bn='batch'", "none, local, sync"),
+        ({"model": "mlp_bn", "bn": "none"}, "bn='none'", "use model='mlp'"),
+        ({"bn": "sync", "accumulation_steps": 2}, "bn='sync'", "accumulation_steps=1"),
+        ({"noise_scale_batch_sizes": (16, 16)}, "noise_scale_batch_sizes=(16, 16)", "small < big"),
+        ({"noise_scale_batch_sizes": (16, 100)}, "noise_scale_batch_sizes=(16, 100)", "multiple of small"),
+        ({"noise_scale_batch_sizes": (16,)}, "noise_scale_batch_sizes=(16,)", "two whole numbers"),
+        ({"noise_scale_batch_sizes": (8, 64), "noise_scale_interval": 0}, "noise_scale_interval=0", ">= 1"),
         ({"warmup_steps": -1}, "warmup_steps=-1", "a whole number >= 0"),
         ({"seeds": 0}, "seeds=0", "a whole number >= 1"),
         ({"lr_scaling": "cubic"}, "lr_scaling='cubic'", "none, linear, sqrt"),
@@ -102,3 +109,20 @@ def test_new_fields_round_trip_and_seeds_count_up_from_seed():
     spec = RunSpec(seed=5, seeds=3, lr_scaling="sqrt", warmup_epochs=0.5, target_accuracy=0.8, stop_at_target=True)
     assert RunSpec.from_dict(spec.as_dict()) == spec
     assert spec.seed_list == [5, 6, 7]
+
+
+def test_bn_and_precision_extend_the_id_only_when_they_change_the_model():
+    assert RunSpec(model="mlp_bn").id == RunSpec(model="mlp_bn", bn="local").id == "one_device-bs128-acc1-mlp_bn-adam"
+    assert RunSpec(model="mlp", bn="none").id == RunSpec().id == "one_device-bs128-acc1-mlp-adam"
+    assert RunSpec(model="mlp_bn", bn="sync").id == "one_device-bs128-acc1-mlp_bn-adam-bnsync"
+    assert RunSpec(precision="mixed_bfloat16").id == "one_device-bs128-acc1-mlp-adam-mixed_bfloat16"
+    assert RunSpec(model="mlp_bn").batch_norm == "local" and RunSpec(model="cnn").batch_norm == "none"
+
+
+def test_new_fields_survive_a_json_round_trip():
+    import json
+
+    spec = RunSpec(bn="sync", precision="mixed_float16", noise_scale_batch_sizes=(8, 64), noise_scale_interval=3)
+    again = RunSpec.from_dict(json.loads(json.dumps(spec.as_dict())))
+    assert again == spec
+    assert again.noise_scale_batch_sizes == (8, 64)
