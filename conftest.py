@@ -45,6 +45,13 @@ class Profile:
     target_lr_scalings: tuple[str, ...]
     target_check_examples: int
     target_max_epochs: int
+    precisions: tuple[str, ...]
+    precision_models: tuple[str, ...]
+    sync_bn_modes: tuple[str, ...]
+    sync_bn_batch_sizes: tuple[int, ...]
+    sync_bn_epochs: int
+    noise_scale_batch_sizes: tuple[int, int]
+    noise_scale_models: tuple[str, ...]
 
     def spec(self, **fields: object) -> RunSpec:
         """A RunSpec with this profile's defaults under the given fields (and --bench-seeds over all)."""
@@ -99,6 +106,13 @@ QUICK = Profile(
     target_lr_scalings=("linear",),
     target_check_examples=256,
     target_max_epochs=40,
+    precisions=("float32", "mixed_bfloat16", "mixed_float16"),
+    precision_models=("mlp",),
+    sync_bn_modes=("local", "sync"),
+    sync_bn_batch_sizes=(16,),
+    sync_bn_epochs=2,
+    noise_scale_batch_sizes=(16, 512),
+    noise_scale_models=("mlp",),
 )
 FULL = dataclasses.replace(
     QUICK,
@@ -123,6 +137,11 @@ FULL = dataclasses.replace(
     target_lr_scalings=("none", "sqrt", "linear"),
     target_check_examples=1024,
     target_max_epochs=60,
+    precision_models=("mlp", "cnn"),
+    sync_bn_modes=("none", "local", "sync"),
+    sync_bn_batch_sizes=(8, 16, 32, 64, 128),
+    sync_bn_epochs=20,
+    noise_scale_models=("mlp", "mlp_bn", "cnn"),
 )
 PROFILES = {p.name: p for p in (QUICK, FULL)}
 
@@ -179,6 +198,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--bench-target-accuracy", default=None, help="test accuracy of the time-to-accuracy question (quick: 0.85)"
     )
     group.addoption("--bench-plot-dir", default=None, help="write the steps-to-target plot into this folder")
+        "--bench-precisions", default=None, help="precisions of the precision question, e.g. float32,mixed_bfloat16"
+    )
+    group.addoption(
+        "--bench-noise-scale-batches",
+        default=None,
+        help="small,big batch sizes of the gradient-noise-scale probe (default 16,512)",
+    )
 
 
 def _profile(config: pytest.Config) -> Profile:
@@ -201,6 +227,10 @@ def _profile(config: pytest.Config) -> Profile:
         changes["seeds"] = _one_int("--bench-seeds", text)
     if (text := config.getoption("--bench-target-accuracy")) is not None:
         changes["target_accuracy"] = _target_accuracy(text)
+    if (text := config.getoption("--bench-precisions")) is not None:
+        changes["precisions"] = tuple(p.strip() for p in text.split(","))
+    if (text := config.getoption("--bench-noise-scale-batches")) is not None:
+        changes["noise_scale_batch_sizes"] = _int_list("--bench-noise-scale-batches", text)
     if name == "full" and "dataset" not in changes:
         changes["dataset"] = _full_dataset()
     profile = dataclasses.replace(profile, **changes)
@@ -211,6 +241,12 @@ def _profile(config: pytest.Config) -> Profile:
             profile.spec(strategy=strategy, replicas=profile.replicas_for(strategy), global_batch_size=profile.replicas)
         except ValueError as error:
             raise pytest.UsageError(f"tfbench options: {error}") from None
+    try:
+        for precision in profile.precisions:
+            profile.spec(precision=precision)
+        profile.spec(noise_scale_batch_sizes=profile.noise_scale_batch_sizes)
+    except ValueError as error:
+        raise pytest.UsageError(f"tfbench options: {error}") from None
     return profile
 
 
@@ -364,7 +400,7 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
         terminalreporter.section("tfbench results")
         for question in dict.fromkeys(r["question"] for r in results):
             terminalreporter.write_line(f"\n{question}:\n")
-            terminalreporter.write_line(markdown_table(r for r in results if r["question"] == question))
+            terminalreporter.write_line(markdown_table((r for r in results if r["question"] == question), question))
         from bench_lib.findings import findings
 
         terminalreporter.section("tfbench findings")

@@ -69,7 +69,22 @@ def summary_line(result: Mapping[str, object]) -> str:
         f"peak RSS {_num(result['peak_rss_mib'], ',.0f')} MiB  TF peak {_num(result['tf_peak_mib'], ',.1f')} MiB  "
         f"{result['optimizer_steps']} steps in {_num(result['wall_s'], '.1f')} s"
         + "".join(f"  {extra}" for extra in extras if extra)
+        + _extras(result)
     )
+
+
+def _extras(result: Mapping[str, object]) -> str:
+    """The noise scale and float16 loss scaling, where the run measured them."""
+    out = ""
+    if (detail := result.get("noise_scale_detail")) is not None:
+        out += (
+            f"  noise scale B_simple {_num(result.get('noise_scale'), ',.0f')} "
+            f"(from {detail['measurements']} measurements at batches {detail['small_batch_size']},"
+            f"{detail['big_batch_size']})"
+        )
+    if result.get("loss_scale_final") is not None:
+        out += f"  loss scale {result['loss_scale_final']:g}, {result['loss_scale_skipped_steps']} steps skipped"
+    return out
 
 
 TABLE_COLUMNS = (
@@ -83,9 +98,17 @@ TABLE_COLUMNS = (
 )
 
 
-def markdown_table(results: Iterable[Mapping[str, object]]) -> str:
-    """A Markdown table with a row per result dict."""
-    header = "| " + " | ".join(title for title, _, _ in TABLE_COLUMNS) + " |"
-    rule = "|" + "|".join("---" for _ in TABLE_COLUMNS) + "|"
-    rows = ["| " + " | ".join(_num(r.get(key), fmt) for _, key, fmt in TABLE_COLUMNS) + " |" for r in results]
+# Extra columns of the questions whose answer is not in the common ones.
+QUESTION_COLUMNS = {
+    "noise_scale": (("B_simple", "noise_scale", ",.0f"), ("B_crit estimate", "critical_batch_size_estimate", ",.0f")),
+    "precision": (("skipped steps", "loss_scale_skipped_steps", "d"),),
+}
+
+
+def markdown_table(results: Iterable[Mapping[str, object]], question: str | None = None) -> str:
+    """A Markdown table with a row per result dict, plus the question's own columns if it has any."""
+    columns = TABLE_COLUMNS + QUESTION_COLUMNS.get(question, ())
+    header = "| " + " | ".join(title for title, _, _ in columns) + " |"
+    rule = "|" + "|".join("---" for _ in columns) + "|"
+    rows = ["| " + " | ".join(_num(r.get(key), fmt) for _, key, fmt in columns) + " |" for r in results]
     return "\n".join([header, rule, *rows])

@@ -31,8 +31,9 @@ class RunResult:
     noise_scale is McCandlish et al.'s B_simple averaged over the run (None unless the spec set
     noise_scale_batch_sizes, or when the averaged |G|² was not positive);
     critical_batch_size_estimate is the batch size it predicts beyond which bigger batches stop
-    cutting the steps to a target (B_crit ≈ B_simple). loss_scale holds float16's final dynamic
-    loss scale and the steps it skipped for non-finite gradients.
+    cutting the steps to a target (B_crit ≈ B_simple). loss_scale_final and
+    loss_scale_skipped_steps are mixed_float16's dynamic loss scale at the end and the optimizer
+    steps it skipped for non-finite gradients (None for other precisions).
     """
 
     spec: RunSpec
@@ -67,7 +68,8 @@ class RunResult:
     noise_scale: float | None = None
     critical_batch_size_estimate: float | None = None
     noise_scale_detail: dict[str, object] | None = None
-    loss_scale: dict[str, float] | None = None
+    loss_scale_final: float | None = None
+    loss_scale_skipped_steps: int | None = None
 
     @property
     def replicas(self) -> int:

@@ -141,10 +141,8 @@ def _loss_scale_fields(trainer: Trainer) -> dict[str, object]:
     if trainer.loss_scale is None:
         return {}
     return {
-        "loss_scale": {
-            "final": float(trainer.loss_scale.scale.numpy()),
-            "skipped_steps": int(trainer.loss_scale.skipped_steps.numpy()),
-        }
+        "loss_scale_final": float(trainer.loss_scale.scale.numpy()),
+        "loss_scale_skipped_steps": int(trainer.loss_scale.skipped_steps.numpy()),
     }
 
 

@@ -119,7 +119,9 @@ class Trainer:
         self.loss_scale.update(finite)
         return loss, correct
 
-    def _unscaled_gradients(self, x: tf.Tensor, y: tf.Tensor) -> tuple[list[tf.Tensor], tf.Tensor, tf.Tensor, tf.Tensor]:
+    def _unscaled_gradients(
+        self, x: tf.Tensor, y: tf.Tensor
+    ) -> tuple[list[tf.Tensor], tf.Tensor, tf.Tensor, tf.Tensor]:
         scale = self.loss_scale.scale.read_value()
         grads, loss, correct = self._accumulate(x, y, scale)
         grads = [g / scale for g in grads]

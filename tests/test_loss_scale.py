@@ -28,7 +28,7 @@ def test_all_finite():
 
 
 def test_bad_scale_settings_are_refused():
-    with pytest.raises(ValueError, match="initial_scale=0.5"):
+    with pytest.raises(ValueError, match=r"initial_scale=0\.5"):
         DynamicLossScale(initial_scale=0.5)
 
 
@@ -51,7 +51,11 @@ def test_a_float16_step_with_overflowing_gradients_is_skipped_and_the_scale_halv
     stepped = [v.numpy() for v in prepared.model.trainable_variables]
     assert all(np.isfinite(v).all() for v in stepped)
     assert max(float(np.abs(a - b).max()) for a, b in zip(start, stepped, strict=True)) > 1e-4
-    assert (float(loss_scale.scale.numpy()), int(loss_scale.good_steps.numpy()), int(loss_scale.skipped_steps.numpy())) == (2.0**10, 1, 1)
+    assert (
+        float(loss_scale.scale.numpy()),
+        int(loss_scale.good_steps.numpy()),
+        int(loss_scale.skipped_steps.numpy()),
+    ) == (2.0**10, 1, 1)
 
 
 def test_loss_scaling_equals_the_unscaled_float32_update_when_nothing_overflows():

@@ -42,3 +42,20 @@ def test_spec_line_shows_how_the_global_batch_splits():
     assert spec_line(spec | {"micro_batch_size": 64}) == (
         "m: digits, global batch 256 = 2 replicas x 2 accumulation x micro-batch 64"
     )
+
+
+def test_table_adds_a_questions_own_columns():
+    row = {"id": "n", "status": "ok", "noise_scale": 812.4, "critical_batch_size_estimate": 812.4}
+    table = markdown_table([row], "noise_scale").splitlines()
+    assert table[0].endswith("| B_simple | B_crit estimate |")
+    assert table[2].endswith("| 812 | 812 |")
+
+
+def test_summary_line_shows_noise_scale_and_loss_scaling():
+    detail = {"measurements": 12, "small_batch_size": 16, "big_batch_size": 512}
+    line = summary_line(RESULT | {"noise_scale": 95.2, "noise_scale_detail": detail})
+    assert line.endswith("  noise scale B_simple 95 (from 12 measurements at batches 16,512)")
+    line = summary_line(RESULT | {"noise_scale": None, "noise_scale_detail": detail})
+    assert "noise scale B_simple - (from 12" in line
+    line = summary_line(RESULT | {"loss_scale_final": 32768.0, "loss_scale_skipped_steps": 2})
+    assert line.endswith("  loss scale 32768, 2 steps skipped")

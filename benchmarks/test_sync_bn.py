@@ -1,0 +1,26 @@
+"""Sync BN: under mirrored, BN statistics per replica (local) or over all replicas (sync), at small per-replica batches.
+
+With 2 replicas and global batch 16, local BN normalizes each replica's 8 examples on their
+own; sync BN all-reduces the moments so every replica normalizes with the 16-example
+statistics, at the cost of two all-reduces per BN layer per step. `none` is the plain mlp.
+"""
+
+
+def grid(profile):
+    return [
+        {
+            "strategy": "mirrored",
+            "replicas": profile.replicas,
+            "model": "mlp" if bn == "none" else "mlp_bn",
+            "bn": bn,
+            "global_batch_size": batch,
+            "epochs": profile.sync_bn_epochs,
+        }
+        for batch in profile.sync_bn_batch_sizes
+        for bn in profile.sync_bn_modes
+    ]
+
+
+def test_sync_bn(measure_run, spec):
+    result = measure_run(spec)
+    assert result["history"], "every run records its learning curve"
