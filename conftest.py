@@ -222,7 +222,7 @@ def _profile(config: pytest.Config) -> Profile:
     if (text := config.getoption("--bench-dataset")) is not None:
         changes["dataset"] = text
     if (text := config.getoption("--bench-epochs")) is not None:
-        changes["epochs"] = _one_int("--bench-epochs", text)
+        changes["epochs"] = changes["sync_bn_epochs"] = _one_int("--bench-epochs", text)
     if (text := config.getoption("--bench-seeds")) is not None:
         changes["seeds"] = _one_int("--bench-seeds", text)
     if (text := config.getoption("--bench-target-accuracy")) is not None:

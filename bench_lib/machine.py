@@ -36,6 +36,24 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+# CPU features that decide whether reduced precision runs natively (e.g. avx512_bf16, amx_bf16)
+# or is emulated by converting to float32; recorded because mixed-precision figures depend on them.
+PRECISION_CPU_FLAGS = ("avx2", "fma", "f16c", "avx512f", "avx512_bf16", "avx512_fp16", "amx_bf16", "amx_tile")
+
+
+def cpu_precision_flags() -> list[str]:
+    """Which of PRECISION_CPU_FLAGS /proc/cpuinfo lists (empty where it cannot be read)."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return []
+    for line in text.splitlines():
+        if line.startswith("flags"):
+            present = set(line.split(":", 1)[1].split())
+            return [flag for flag in PRECISION_CPU_FLAGS if flag in present]
+    return []
+
+
 def machine_info() -> dict[str, object]:
     """Versions, CPU, GPUs, logical devices and TF environment knobs of this process."""
     gpus = tf.config.list_physical_devices("GPU")
@@ -47,6 +65,7 @@ def machine_info() -> dict[str, object]:
         "tensorflow": tf.__version__,
         "keras": keras.__version__,
         "cpu_model": cpu_model(),
+        "cpu_precision_flags": cpu_precision_flags(),
         "cpu_cores_logical": psutil.cpu_count(logical=True),
         "cpu_cores_physical": psutil.cpu_count(logical=False),
         "memory_total_mib": round(psutil.virtual_memory().total / 2**20),

@@ -79,7 +79,7 @@ def test_probe_recovers_the_analytic_noise_scale_of_linear_regression():
     g = per_example.mean(axis=0)
     exact = float(per_example.var(axis=0).sum() / (g @ g))
     assert exact == pytest.approx(analytic, rel=0.05)
-    assert estimate.noise_scale == pytest.approx(exact, rel=0.10)
+    assert estimate.noise_scale == pytest.approx(exact, rel=0.06)  # seeds 0-3 of this set-up: within 2%
     assert estimate.trace_sigma == pytest.approx(float(per_example.var(axis=0).sum()), rel=0.05)
 
 

@@ -50,7 +50,16 @@ def test_an_impossible_grid_point_is_skipped_with_the_arithmetic(saved):
 def test_machine_info_tells_hardware_and_software_apart(saved):
     data, _ = saved
     info = data["machine_info"]
-    for key in ("tensorflow", "keras", "cpu_model", "gpu_count", "gpu_names", "tf_env", "tfbench_profile"):
+    for key in (
+        "tensorflow",
+        "keras",
+        "cpu_model",
+        "cpu_precision_flags",
+        "gpu_count",
+        "gpu_names",
+        "tf_env",
+        "tfbench_profile",
+    ):
         assert key in info
     assert info["logical_cpu_devices"] == 3 or info["gpu_count"] >= 3
 
