@@ -127,13 +127,19 @@ def _noise_scale_fields(prepared: PreparedRun) -> dict[str, object]:
     probe = prepared.noise_probe
     if probe is None or not probe.norms_sq:
         return {}
-    estimate = simple_noise_scale(
-        probe.small_batch_size, probe.big_batch_size, probe.norms_sq, population_size=len(prepared.train_data.x_train)
-    )
+    pairs, n = probe.norms_sq, len(prepared.train_data.x_train)
+    estimate = simple_noise_scale(probe.small_batch_size, probe.big_batch_size, pairs, population_size=n)
+    detail = estimate.as_dict()
+    # The noise scale grows as training lowers |G|; the two halves of the run show by how much.
+    for name, half in (("first_half", pairs[: len(pairs) // 2]), ("second_half", pairs[len(pairs) // 2 :])):
+        part = (
+            simple_noise_scale(probe.small_batch_size, probe.big_batch_size, half, population_size=n) if half else None
+        )
+        detail[f"{name}_noise_scale"] = part.noise_scale if part else None
     return {
         "noise_scale": estimate.noise_scale,
         "critical_batch_size_estimate": estimate.noise_scale,
-        "noise_scale_detail": estimate.as_dict(),
+        "noise_scale_detail": detail,
     }
 
 

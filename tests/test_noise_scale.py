@@ -103,4 +103,5 @@ def test_probing_changes_nothing_in_training_and_reports_the_noise_scale(op_dete
     assert probed.noise_scale_detail["measurements"] == 3  # before steps 0, 2 and 4
     assert probed.noise_scale > 0
     assert probed.critical_batch_size_estimate == probed.noise_scale
+    assert {"first_half_noise_scale", "second_half_noise_scale"} <= set(probed.noise_scale_detail)
     assert plain.noise_scale is None
