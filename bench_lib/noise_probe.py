@@ -36,11 +36,7 @@ class GradientNoiseProbe:
         """Raises:
         ValueError: big_batch_size exceeds the training set or is not a multiple of small_batch_size.
         """
-        if big_batch_size > len(x_train) or big_batch_size % small_batch_size:
-            raise ValueError(
-                f"noise_scale_batch_sizes=({small_batch_size}, {big_batch_size}) is not allowed: the big batch must "
-                f"be a multiple of the small one and at most the {len(x_train)} training examples"
-            )
+        check_batch_sizes(small_batch_size, big_batch_size, len(x_train))
         self._model = model
         self._loss = per_example_loss
         self._x, self._y = x_train, y_train
@@ -75,6 +71,17 @@ class GradientNoiseProbe:
         start = (tf.constant(0), tf.constant(0.0), *[tf.zeros(v.shape, tf.float32) for v in variables])
         _, small_sum, *grad_sum = tf.while_loop(lambda i, *_: i < chunks, body, start, parallel_iterations=1)
         return small_sum / chunks, _norm_sq([g / chunks for g in grad_sum])
+
+
+def check_batch_sizes(small_batch_size: int, big_batch_size: int, train_examples: int) -> None:
+    """Raises:
+    ValueError: big_batch_size exceeds train_examples or is not a multiple of small_batch_size.
+    """
+    if big_batch_size > train_examples or big_batch_size % small_batch_size:
+        raise ValueError(
+            f"noise_scale_batch_sizes=({small_batch_size}, {big_batch_size}) is not allowed: the big batch must "
+            f"be a multiple of the small one and at most the {train_examples} training examples"
+        )
 
 
 def _norm_sq(tensors: list[tf.Tensor]) -> tf.Tensor:

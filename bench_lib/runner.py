@@ -22,7 +22,7 @@ from bench_lib import sharpness, stats
 from bench_lib.loss_scale import DynamicLossScale
 from bench_lib.measure import MemoryProbe
 from bench_lib.model import build_model, build_optimizer, count_parameters
-from bench_lib.noise_probe import GradientNoiseProbe
+from bench_lib.noise_probe import GradientNoiseProbe, check_batch_sizes
 from bench_lib.noise_scale import simple_noise_scale
 from bench_lib.result import RunResult, history_dicts, step_time_summary
 from bench_lib.spec import RunSpec
@@ -58,6 +58,8 @@ def prepare(spec: RunSpec, *, on_epoch: Callable[[EpochRecord], None] | None = N
     """
     started_at = time.perf_counter()
     dataset = data_lib.load(spec)
+    if spec.noise_scale_batch_sizes is not None:
+        check_batch_sizes(*spec.noise_scale_batch_sizes, len(dataset.x_train))
     devices = replica_devices(spec)
     keras.backend.clear_session()
     gc.collect()

@@ -13,6 +13,8 @@ DOCUMENTED_KEYS = {
     "micro_batch_size", "accumulation_steps", "wall_s", "history", "versions",
     "scaled_learning_rate", "generalization_gap_accuracy", "generalization_gap_loss", "steps_to_target",
     "examples_to_target", "seconds_to_target", "sharpness", "seeds", "seed_statuses", "seed_stats",
+    "noise_scale", "critical_batch_size_estimate", "noise_scale_detail", "loss_scale_final",
+    "loss_scale_skipped_steps",
 }  # fmt: skip
 
 
@@ -67,3 +69,15 @@ def test_atomic_write_never_overwrites(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["out.json"], "no temporary file is left behind"
     write_json_atomic(path, "third", overwrite=True)
     assert path.read_text() == "third"
+
+
+def test_a_result_saved_before_the_noise_scale_and_loss_scale_keys_reads_back(result):
+    old = result.as_dict()
+    for key in ("noise_scale", "critical_batch_size_estimate", "noise_scale_detail", "loss_scale_final",
+                "loss_scale_skipped_steps"):  # fmt: skip
+        del old[key]
+    for key in ("bn", "noise_scale_batch_sizes", "noise_scale_interval"):
+        del old["spec"][key]
+    again = RunResult.from_dict(json.loads(json.dumps(old)))
+    assert again.noise_scale is None and again.loss_scale_final is None
+    assert again.spec == result.spec
