@@ -198,6 +198,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--bench-target-accuracy", default=None, help="test accuracy of the time-to-accuracy question (quick: 0.85)"
     )
     group.addoption("--bench-plot-dir", default=None, help="write the steps-to-target plot into this folder")
+    group.addoption(
         "--bench-precisions", default=None, help="precisions of the precision question, e.g. float32,mixed_bfloat16"
     )
     group.addoption(

@@ -27,6 +27,8 @@ SEEDED_METRICS = (
     "examples_to_target",
     "seconds_to_target",
     "sharpness",
+    "noise_scale",
+    "critical_batch_size_estimate",
     "peak_rss_mib",
     "rss_growth_mib",
     "tf_peak_mib",
