@@ -95,7 +95,7 @@ def op_determinism():
 
 
 def test_probing_changes_nothing_in_training_and_reports_the_noise_scale(op_determinism):
-    spec = RunSpec(model="mlp_bn", global_batch_size=32, steps=6, seed=3, dataset="synthetic")
+    spec = RunSpec(model="mlp_bn", global_batch_size=32, steps=6, seed=3)
     plain = runner.run(spec)
     probed = runner.run(spec.replace(noise_scale_batch_sizes=(8, 64), noise_scale_interval=2))
     assert probed.train_loss == plain.train_loss
