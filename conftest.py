@@ -1,7 +1,11 @@
 """pytest set-up shared by benchmarks/ and tests/: options, profiles, devices and the benchmark runner.
 
 The profile and every override are read once, here, when pytest starts; devices are
-configured then too, before any TensorFlow op, so that mirrored runs find their replicas.
+configured then too, before any TensorFlow op, so that mirrored runs find their replicas, and
+so is the multi_worker strategy, which TensorFlow allows only before any other op. Under a
+TF_CONFIG (one process per worker, e.g. from `python -m bench_lib launch`) every worker runs
+the same grid in the same order; single-process configurations run on the chief only, and
+only the chief saves or reports anything.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from bench_lib import cluster as cluster_lib
 from bench_lib.spec import RunSpec
 
 
@@ -52,6 +57,9 @@ class Profile:
     sync_bn_epochs: int
     noise_scale_batch_sizes: tuple[int, int]
     noise_scale_models: tuple[str, ...]
+    # The multi_worker cluster: workers from TF_CONFIG (1 without), replicas in each.
+    workers: int = 1
+    replicas_per_worker: int = 1
 
     def spec(self, **fields: object) -> RunSpec:
         """A RunSpec with this profile's defaults under the given fields (and --bench-seeds over all)."""
@@ -63,7 +71,13 @@ class Profile:
         return self.seeds if self.seeds is not None else self.question_seeds
 
     def replicas_for(self, strategy: str) -> int:
-        return 1 if strategy == "one_device" else self.replicas
+        return self.shape(strategy)["replicas"]
+
+    def shape(self, strategy: str) -> dict[str, object]:
+        """The strategy, replicas and, for multi_worker, workers fields of a spec."""
+        if strategy == "multi_worker":
+            return {"strategy": strategy, "replicas": self.workers * self.replicas_per_worker, "workers": self.workers}
+        return {"strategy": strategy, "replicas": 1 if strategy == "one_device" else self.replicas}
 
     def grid(self, **axes: object) -> list[dict[str, object]]:
         """Spec fields for every strategy crossed with every combination of the axes.
@@ -73,7 +87,7 @@ class Profile:
         """
         values = [v if isinstance(v, tuple) else (v,) for v in axes.values()]
         return [
-            {"strategy": strategy, "replicas": self.replicas_for(strategy), **dict(zip(axes, point, strict=True))}
+            {**self.shape(strategy), **dict(zip(axes, point, strict=True))}
             for strategy in self.strategies
             for point in itertools.product(*values)
         ]
@@ -206,14 +220,35 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="small,big batch sizes of the gradient-noise-scale probe (default 16,512)",
     )
+    group.addoption(
+        "--bench-replicas-per-worker",
+        default=None,
+        help=f"replicas in each worker of multi_worker runs (default ${cluster_lib.REPLICAS_PER_WORKER_ENV}, "
+        "set by `python -m bench_lib launch`, else 1)",
+    )
 
 
-def _profile(config: pytest.Config) -> Profile:
+def _cluster_changes(config: pytest.Config, cluster: cluster_lib.Cluster | None) -> dict[str, object]:
+    """Profile fields of a multi-worker run: its shape, and multi_worker among the default strategies."""
+    changes: dict[str, object] = {"workers": cluster.workers if cluster else 1}
+    if (text := config.getoption("--bench-replicas-per-worker")) is not None:
+        changes["replicas_per_worker"] = _one_int("--bench-replicas-per-worker", text)
+    else:
+        try:
+            changes["replicas_per_worker"] = cluster_lib.replicas_per_worker_from_environ()
+        except ValueError as error:
+            raise pytest.UsageError(f"tfbench options: {error}") from None
+    if cluster is not None and config.getoption("--bench-strategies") is None:
+        changes["strategies"] = ("one_device", "multi_worker")
+    return changes
+
+
+def _profile(config: pytest.Config, cluster: cluster_lib.Cluster | None) -> Profile:
     name = config.getoption("--bench-profile")
     if name not in PROFILES:
         raise pytest.UsageError(f"--bench-profile={name!r} is not allowed: choose one of {', '.join(PROFILES)}")
     profile = PROFILES[name]
-    changes: dict[str, object] = {}
+    changes: dict[str, object] = _cluster_changes(config, cluster)
     if (text := config.getoption("--bench-strategies")) is not None:
         changes["strategies"] = tuple(s.strip() for s in text.split(","))
     if (text := config.getoption("--bench-replicas")) is not None:
@@ -239,7 +274,7 @@ def _profile(config: pytest.Config) -> Profile:
     # batch sizes are checked per grid point, where an impossible one is skipped with its reason.
     for strategy in profile.strategies:
         try:
-            profile.spec(strategy=strategy, replicas=profile.replicas_for(strategy), global_batch_size=profile.replicas)
+            profile.spec(**profile.shape(strategy), global_batch_size=profile.replicas_for(strategy))
         except ValueError as error:
             raise pytest.UsageError(f"tfbench options: {error}") from None
     try:
@@ -258,16 +293,41 @@ def _full_dataset() -> str:
     return "mnist" if (keras_cache_dir() / "mnist.npz").is_file() else "mnist_5k"
 
 
+# tryfirst: pytest-benchmark and junitxml read their output options in their own pytest_configure.
+@pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
-    profile = _profile(config)
+    try:
+        cluster = cluster_lib.from_environ()  # checked before TensorFlow starts
+    except ValueError as error:
+        raise pytest.UsageError(f"tfbench: {error}") from None
+    profile = _profile(config, cluster)
     config.stash[_PROFILE] = profile
-    from bench_lib.strategy import configure_devices
+    config.stash[_CLUSTER] = cluster
+    if cluster is not None and not cluster.is_chief:
+        _write_nothing(config)
+    from bench_lib import strategy
 
     # Two replicas at least: the library tests compare mirrored with one device.
-    configure_devices(max(profile.replicas, 2))
+    strategy.configure_devices(max(profile.replicas, 2, profile.replicas_per_worker))
+    if "multi_worker" in profile.strategies:
+        try:
+            strategy.configure_multi_worker(profile.replicas_per_worker, cluster)
+        except RuntimeError as error:
+            raise pytest.UsageError(f"tfbench: {error}") from None
+
+
+def _write_nothing(config: pytest.Config) -> None:
+    """A non-chief worker saves no benchmark data and writes no report: the chief does."""
+    for option in ("benchmark_save", "benchmark_json", "benchmark_histogram", "benchmark_csv", "xmlpath"):
+        if hasattr(config.option, option):
+            setattr(config.option, option, None)
+    for option in ("benchmark_autosave", "benchmark_save_data", "benchmark_cprofile_dump"):
+        if hasattr(config.option, option):
+            setattr(config.option, option, False)
 
 
 _PROFILE = pytest.StashKey[Profile]()
+_CLUSTER = pytest.StashKey["cluster_lib.Cluster | None"]()
 _RESULTS = pytest.StashKey[list]()
 
 
@@ -297,7 +357,13 @@ def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: di
     from bench_lib.machine import machine_info as tf_machine_info
 
     machine_info.update(tf_machine_info())
-    machine_info["tfbench_profile"] = config.stash[_PROFILE].name
+    profile, cluster = config.stash[_PROFILE], config.stash[_CLUSTER]
+    machine_info["tfbench_profile"] = profile.name
+    machine_info["tfbench_cluster"] = {
+        "workers": profile.workers,
+        "replicas_per_worker": profile.replicas_per_worker,
+        "addresses": list(cluster.chief + cluster.worker) if cluster else [],
+    }
 
 
 @pytest.fixture
@@ -311,6 +377,7 @@ def measure_run(benchmark, request: pytest.FixtureRequest):
     is listed, with its status, in the session summary.
     """
     from bench_lib import runner
+    from bench_lib.result import with_scaling_efficiency
 
     question = request.node.originalname.removeprefix("test_")
     record = _recorder(request.config, question)
@@ -318,12 +385,17 @@ def measure_run(benchmark, request: pytest.FixtureRequest):
     def measure(spec: RunSpec) -> dict:
         benchmark.group = request.node.originalname
         seeds_spec, spec = spec, spec.replace(seeds=1)
+        _skip_unless_this_worker_takes_part(request.config, spec)
         try:
             prepared = runner.prepare(spec)
         except (FileNotFoundError, ValueError) as error:  # missing data file, or a batch the data cannot fill
             pytest.skip(str(error))
+        except runner.NotOnEveryWorkerError as error:  # every worker knows: they all go on together
+            record(runner.failed(spec, error).as_dict())
+            pytest.fail(str(error), pytrace=False)
         except Exception as error:
             record(runner.failed(spec, error).as_dict())
+            _stop_if_others_wait(spec, f"{spec.id}: could not start: {error}")
             pytest.fail(f"{spec.id}: could not start: {error}", pytrace=False)
         loop = prepared.loop
         if loop.total_steps <= loop.warmup_steps:
@@ -341,7 +413,9 @@ def measure_run(benchmark, request: pytest.FixtureRequest):
         except Exception as error:
             result = runner.failed(spec, error).as_dict()
             record(result)
+            _stop_if_others_wait(spec, f"{spec.id}: {result['status']}: {result['error']}")
             pytest.fail(f"{spec.id}: {result['status']}: {result['error']}", pytrace=False)
+        result = with_scaling_efficiency(result, request.config.stash.get(_RESULTS, []))
         benchmark.extra_info.update(result, question=question)
         record(result)
         return result
@@ -372,6 +446,7 @@ def measure_runs_to_target(benchmark, request: pytest.FixtureRequest):
 
     def measure(spec: RunSpec) -> dict:
         benchmark.group = request.node.originalname
+        _skip_unless_this_worker_takes_part(request.config, spec)
         pending, results = list(spec.seed_list), []
 
         def one_seed() -> None:
@@ -391,6 +466,24 @@ def measure_runs_to_target(benchmark, request: pytest.FixtureRequest):
         return result
 
     return measure
+
+
+def _skip_unless_this_worker_takes_part(config: pytest.Config, spec: RunSpec) -> None:
+    """Under a cluster, single-process configurations run on the chief only.
+
+    Depends on the spec alone, so every worker still meets the same multi-worker configurations
+    in the same order.
+    """
+    cluster = config.stash[_CLUSTER]
+    if cluster is not None and not cluster.is_chief and spec.workers == 1:
+        pytest.skip(f"{cluster.task_name}: a single-process configuration runs on the chief only")
+
+
+def _stop_if_others_wait(spec: RunSpec, message: str) -> None:
+    """A multi-worker configuration that failed here leaves the other workers waiting in its
+    all-reduce: end this worker's session, so that the launcher (or TensorFlow's heartbeat) ends theirs."""
+    if spec.workers > 1:
+        pytest.exit(f"{message}; this worker stops, so the whole multi-worker run ends", returncode=1)
 
 
 def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:

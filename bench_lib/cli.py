@@ -1,4 +1,5 @@
-"""The command line: `python -m bench_lib run ...` trains and measures one configuration."""
+"""The command line: `python -m bench_lib run ...` trains and measures one configuration;
+`python -m bench_lib launch --workers N -- <command>` runs a command as N local workers."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ import argparse
 import sys
 from pathlib import Path
 
+from bench_lib import cluster as cluster_lib
 from bench_lib import spec as spec_lib
+from bench_lib.launch import LaunchOptions, launch
 from bench_lib.spec import RunSpec
 
 
@@ -26,8 +29,16 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--replicas",
         type=int,
-        default=d.replicas,
-        help="replicas for mirrored: GPUs, else logical CPU devices (default %(default)s)",
+        default=None,
+        help="replicas for mirrored: GPUs, else logical CPU devices (default 1); "
+        "for multi_worker: workers x --replicas-per-worker",
+    )
+    run.add_argument(
+        "--replicas-per-worker",
+        type=int,
+        default=None,
+        help=f"multi_worker only: replicas in each worker (default ${cluster_lib.REPLICAS_PER_WORKER_ENV}, else 1); "
+        "the number of workers comes from TF_CONFIG",
     )
     run.add_argument(
         "--batch-size",
@@ -120,13 +131,68 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--deterministic", action="store_true", help="turn on TensorFlow op determinism")
     run.add_argument("--json", type=Path, default=None, help="write the result here (never overwrites a file)")
     run.add_argument("-q", "--quiet", action="store_true", help="no per-epoch progress lines")
+    _add_launch(commands)
     return parser
 
 
-def _spec(args: argparse.Namespace) -> RunSpec:
+def _add_launch(commands: argparse._SubParsersAction) -> None:
+    launch_parser = commands.add_parser(
+        "launch",
+        help="run a command as N local workers of one multi_worker cluster",
+        usage="python -m bench_lib launch --workers N [--replicas-per-worker R] [--stop-timeout S] -- COMMAND ...",
+        description="Starts N copies of COMMAND on this machine, each with its own TF_CONFIG (free loopback ports) "
+        "and TFBENCH_REPLICAS_PER_WORKER=R; streams worker 0's (the chief's) output and exits with its status. "
+        "A worker that cannot start, exits non-zero or dies stops every other worker, and the launcher exits "
+        "non-zero naming it and its last output.",
+    )
+    launch_parser.add_argument("--workers", type=int, required=True, help="worker processes to start")
+    launch_parser.add_argument(
+        "--replicas-per-worker", type=int, default=1, help="replicas in each worker (default %(default)s)"
+    )
+    launch_parser.add_argument(
+        "--stop-timeout",
+        type=float,
+        default=30.0,
+        help="seconds a worker gets to end after the chief exited or after SIGTERM, before it is killed "
+        "(default %(default)s)",
+    )
+    launch_parser.add_argument(
+        "--all-output", action="store_true", help="stream every worker's output, not only the chief's"
+    )
+
+
+def _shape(args: argparse.Namespace, cluster: cluster_lib.Cluster | None) -> tuple[int, int]:
+    """(replicas, workers) of a run: from the options, and for multi_worker from TF_CONFIG too.
+
+    Raises:
+      ValueError: replicas that do not match the cluster, or replicas_per_worker without multi_worker.
+    """
+    if args.strategy != "multi_worker":
+        if args.replicas_per_worker is not None:
+            raise ValueError(
+                f"replicas_per_worker={args.replicas_per_worker!r} is not allowed: only for strategy='multi_worker'"
+            )
+        return (1 if args.replicas is None else args.replicas), 1
+    per_worker = args.replicas_per_worker
+    if per_worker is None:
+        per_worker = cluster_lib.replicas_per_worker_from_environ()
+    elif per_worker < 1:
+        raise ValueError(f"replicas_per_worker={per_worker!r} is not allowed: a whole number >= 1")
+    workers = cluster.workers if cluster else 1
+    if args.replicas is not None and args.replicas != workers * per_worker:
+        raise ValueError(
+            f"replicas={args.replicas!r} is not allowed: multi_worker runs workers x replicas_per_worker = "
+            f"{workers} x {per_worker} = {workers * per_worker} replicas (workers from TF_CONFIG)"
+        )
+    return workers * per_worker, workers
+
+
+def _spec(args: argparse.Namespace, cluster: cluster_lib.Cluster | None = None) -> RunSpec:
+    replicas, workers = _shape(args, cluster)
     return RunSpec(
         strategy=args.strategy,
-        replicas=args.replicas,
+        replicas=replicas,
+        workers=workers,
         global_batch_size=args.batch_size,
         accumulation_steps=args.accumulation,
         epochs=args.epochs,
@@ -178,10 +244,13 @@ def _fail(message: str) -> int:
 
 def run_command(args: argparse.Namespace) -> int:
     try:
-        spec = _spec(args)
+        cluster = cluster_lib.from_environ()
+        spec = _spec(args, cluster)
     except ValueError as error:
         return _fail(str(error))
-    if args.json is not None and args.json.exists():
+    # Only the chief writes files; the other workers of a cluster train alongside it.
+    writes = cluster is None or cluster.is_chief
+    if writes and args.json is not None and args.json.exists():
         return _fail(f"--json {args.json} exists already; choose another path (results are never overwritten)")
 
     # TensorFlow is imported only now, after the input has been checked.
@@ -189,7 +258,7 @@ def run_command(args: argparse.Namespace) -> int:
     from bench_lib.result import write_json_atomic
 
     try:
-        strategy.configure_devices(spec.replicas, deterministic=args.deterministic)
+        strategy.configure_for(spec, cluster, deterministic=args.deterministic)
         print(report.spec_line(spec.as_dict() | {"id": spec.id, "micro_batch_size": spec.micro_batch_size}), flush=True)
         if spec.seeds > 1:
             print(f"seeds {', '.join(map(str, spec.seed_list))}: one learning curve after another", flush=True)
@@ -202,7 +271,9 @@ def run_command(args: argparse.Namespace) -> int:
         return _fail(str(error))
     as_dict = result.as_dict()
     print(report.summary_line(as_dict), flush=True)
-    if args.json is not None:
+    if args.json is not None and not writes:
+        print(f"{cluster.task_name}: not writing {args.json}; the chief does")
+    elif args.json is not None:
         try:
             write_json_atomic(args.json, result.to_json())
         except OSError as error:
@@ -211,6 +282,28 @@ def run_command(args: argparse.Namespace) -> int:
     return 0 if result.status == "ok" else 1
 
 
+def launch_command(args: argparse.Namespace, command: list[str]) -> int:
+    try:
+        options = LaunchOptions(
+            command=tuple(command),
+            workers=args.workers,
+            replicas_per_worker=args.replicas_per_worker,
+            stop_timeout_s=args.stop_timeout,
+            stream_all=args.all_output,
+        )
+    except ValueError as error:
+        return _fail(str(error))
+    return launch(options)
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # Everything after `--` is the launched command, never options of ours.
+    command = argv[argv.index("--") + 1 :] if "--" in argv else []
+    ours = argv[: argv.index("--")] if "--" in argv else argv
+    args = _parser().parse_args(ours)
+    if args.command == "launch":
+        return launch_command(args, command)
+    if command:
+        return _fail(f"run takes no command after --: {' '.join(command)!r}")
     return run_command(args)

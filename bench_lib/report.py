@@ -11,8 +11,11 @@ def _num(value: object, fmt: str) -> str:
 
 def spec_line(spec: Mapping[str, object]) -> str:
     """e.g. 'mirrored2-bs256-acc2-mlp-adam: digits, global batch 256 = 2 replicas x 2 accumulation x micro-batch 64'."""
+    replicas = f"{spec['replicas']} replicas"
+    if spec.get("workers", 1) > 1:
+        replicas += f" ({spec['workers']} workers x {spec['replicas'] // spec['workers']})"
     return (
-        f"{spec['id']}: {spec['dataset']}, global batch {spec['global_batch_size']} = {spec['replicas']} replicas "
+        f"{spec['id']}: {spec['dataset']}, global batch {spec['global_batch_size']} = {replicas} "
         f"x {spec['accumulation_steps']} accumulation x micro-batch {spec['micro_batch_size']}"
     )
 
@@ -92,6 +95,7 @@ TABLE_COLUMNS = (
     ("status", "status", "s"),
     ("test acc", "test_accuracy", ".4f"),
     ("ex/s", "examples_per_sec", ",.0f"),
+    ("scaling eff.", "scaling_efficiency", ".2f"),
     ("micro-batch", "micro_batch_size", "d"),
     ("TF peak MiB", "tf_peak_mib", ",.1f"),
     ("peak RSS MiB", "peak_rss_mib", ",.0f"),

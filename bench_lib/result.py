@@ -22,7 +22,9 @@ class RunResult:
     """What one configuration measured. Figures are None when the run did not get that far.
 
     step_time_ms holds median, p90, iqr, mean and min over the timed steps (warm-up excluded);
-    examples_per_sec is global examples over the summed time of those steps.
+    examples_per_sec is global examples (all replicas of all workers) over the summed time of
+    those steps. scaling_efficiency is set where the single-replica run of the same
+    configuration was measured too (see with_scaling_efficiency).
     generalization_gap_accuracy is train - test accuracy, generalization_gap_loss test - train
     loss: both positive when the model fits its training data better than unseen data.
     steps/examples/seconds_to_target are None when no target was set or it was not reached.
@@ -70,6 +72,7 @@ class RunResult:
     noise_scale_detail: dict[str, object] | None = None
     loss_scale_final: float | None = None
     loss_scale_skipped_steps: int | None = None
+    scaling_efficiency: float | None = None
 
     @property
     def replicas(self) -> int:
@@ -83,6 +86,8 @@ class RunResult:
             "schema_version": SCHEMA_VERSION,
             "id": self.spec.id,
             **out,
+            "workers": self.spec.workers,
+            "replicas_per_worker": self.spec.replicas_per_worker,
             "replicas": self.spec.replicas,
             "global_batch_size": self.spec.global_batch_size,
             "micro_batch_size": self.spec.micro_batch_size,
@@ -106,6 +111,24 @@ class RunResult:
 
     def to_json(self) -> str:
         return json.dumps(self.as_dict(), indent=2, sort_keys=False, allow_nan=True)
+
+
+def with_scaling_efficiency(result: dict[str, object], earlier: list[dict[str, object]]) -> dict[str, object]:
+    """The result dict with scaling_efficiency set against its single-replica run among `earlier` dicts.
+
+    The baseline is the `ok` one_device run whose spec equals this one's with 1 replica on 1
+    worker (same global batch, accumulation, model, data, budget and seed). Unchanged when
+    there is none, when this run is itself single-replica, or when it has no throughput.
+    """
+    spec = RunSpec.from_dict(dict(result["spec"]))
+    if spec.replicas == 1 or result.get("examples_per_sec") is None:
+        return result
+    baseline = spec.single_replica().as_dict()
+    for other in earlier:
+        if other.get("status") == "ok" and other.get("spec") == baseline and other.get("examples_per_sec"):
+            efficiency = stats.scaling_efficiency(other["examples_per_sec"], result["examples_per_sec"], spec.replicas)
+            return {**result, "scaling_efficiency": efficiency}
+    return result
 
 
 def step_time_summary(step_times_s: list[float]) -> dict[str, float] | None:

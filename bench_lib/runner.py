@@ -26,8 +26,12 @@ from bench_lib.noise_probe import GradientNoiseProbe, check_batch_sizes
 from bench_lib.noise_scale import simple_noise_scale
 from bench_lib.result import RunResult, history_dicts, step_time_summary
 from bench_lib.spec import RunSpec
-from bench_lib.strategy import build_strategy, memory_devices, replica_devices
+from bench_lib.strategy import agree_across_workers, build_strategy, memory_devices, replica_devices
 from bench_lib.train import EpochRecord, Trainer, TrainingLoop
+
+
+class NotOnEveryWorkerError(RuntimeError):
+    """Another worker of the cluster cannot run this configuration, so none of them does."""
 
 
 @dataclass
@@ -54,10 +58,11 @@ def prepare(spec: RunSpec, *, on_epoch: Callable[[EpochRecord], None] | None = N
 
     Raises:
       ValueError, FileNotFoundError: the data does not fit the spec, or its file is missing.
+      NotOnEveryWorkerError: that happened on another worker of a multi_worker cluster.
       RuntimeError: the process has fewer devices than the spec needs.
     """
     started_at = time.perf_counter()
-    dataset = data_lib.load(spec)
+    dataset = _load_on_every_worker(spec)
     if spec.noise_scale_batch_sizes is not None:
         check_batch_sizes(*spec.noise_scale_batch_sizes, len(dataset.x_train))
     devices = replica_devices(spec)
@@ -152,6 +157,28 @@ def _loss_scale_fields(trainer: Trainer) -> dict[str, object]:
         "loss_scale_final": float(trainer.loss_scale.scale.numpy()),
         "loss_scale_skipped_steps": int(trainer.loss_scale.skipped_steps.numpy()),
     }
+
+
+def _load_on_every_worker(spec: RunSpec) -> data_lib.Dataset:
+    """data_lib.load, agreed across the workers of a multi_worker cluster: all go on, or none does.
+
+    Raises:
+      ValueError, FileNotFoundError: as data_lib.load, on the worker where loading failed.
+      NotOnEveryWorkerError: on the other workers, when another worker could not load the data.
+    """
+    try:
+        dataset, error = data_lib.load(spec), None
+    except (ValueError, FileNotFoundError) as failure:
+        dataset, error = None, failure
+    everyone_ready = agree_across_workers(spec, error is None)
+    if error is not None:
+        raise error
+    if not everyone_ready:
+        raise NotOnEveryWorkerError(
+            f"{spec.id}: another worker could not load dataset={spec.dataset!r}, so no worker trains this "
+            "configuration; see that worker's output"
+        )
+    return dataset
 
 
 def conclude(prepared: PreparedRun) -> RunResult:

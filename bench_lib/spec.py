@@ -7,7 +7,6 @@ import math
 from dataclasses import dataclass
 
 STRATEGIES = ("one_device", "mirrored", "multi_worker")
-AVAILABLE_STRATEGIES = ("one_device", "mirrored")
 OPTIMIZERS = ("sgd", "momentum", "adam")
 MODELS = ("mlp", "mlp_bn", "cnn")
 DATASETS = ("digits", "mnist", "fashion_mnist", "mnist_5k", "synthetic")
@@ -47,7 +46,9 @@ class RunSpec:
     """One configuration: what to train, on what, how, and for how long.
 
     The per-replica micro-batch is global_batch_size / (replicas x accumulation_steps);
-    it must be a whole number. A set `steps` overrides `epochs` as the budget.
+    it must be a whole number. A set `steps` overrides `epochs` as the budget. `replicas`
+    counts every replica of the run; with strategy='multi_worker' they are spread evenly over
+    `workers` processes (replicas_per_worker each), every other strategy runs in one process.
     `bn` (none | local | sync) sets the BatchNormalization of the model: local normalizes each
     replica's micro-batch on its own, sync over the micro-batches of all replicas together;
     unset, the model name decides (mlp_bn: local; mlp, cnn: none). `precision` is a Keras
@@ -67,6 +68,7 @@ class RunSpec:
 
     strategy: str = "one_device"
     replicas: int = 1
+    workers: int = 1
     global_batch_size: int = 128
     accumulation_steps: int = 1
     epochs: int = 5
@@ -95,16 +97,10 @@ class RunSpec:
 
     def __post_init__(self) -> None:
         _check_choice("strategy", self.strategy, STRATEGIES)
-        if self.strategy not in AVAILABLE_STRATEGIES:
-            _fail(
-                "strategy",
-                self.strategy,
-                "not available yet (multi-worker support is a planned issue); "
-                "choose one of " + ", ".join(AVAILABLE_STRATEGIES),
-            )
         _check_int("replicas", self.replicas, 1)
         if self.strategy == "one_device" and self.replicas != 1:
             _fail("replicas", self.replicas, "strategy='one_device' runs exactly 1 replica; use strategy='mirrored'")
+        self._check_workers()
         _check_int("global_batch_size", self.global_batch_size, 1)
         _check_int("accumulation_steps", self.accumulation_steps, 1)
         self._check_micro_batch()
@@ -194,6 +190,18 @@ class RunSpec:
             )
         _check_int("noise_scale_interval", self.noise_scale_interval, 1)
 
+    def _check_workers(self) -> None:
+        _check_int("workers", self.workers, 1)
+        if self.strategy != "multi_worker" and self.workers != 1:
+            _fail("workers", self.workers, f"strategy={self.strategy!r} runs in 1 process; use strategy='multi_worker'")
+        if self.replicas % self.workers:
+            _fail(
+                "replicas",
+                self.replicas,
+                f"every one of the {self.workers} workers runs the same number of replicas, "
+                f"so replicas must be a multiple of {self.workers}",
+            )
+
     def _check_micro_batch(self) -> None:
         shards = self.replicas * self.accumulation_steps
         if self.global_batch_size % shards:
@@ -209,6 +217,10 @@ class RunSpec:
     def micro_batch_size(self) -> int:
         """Examples in one forward/backward pass on one replica."""
         return self.global_batch_size // (self.replicas * self.accumulation_steps)
+
+    @property
+    def replicas_per_worker(self) -> int:
+        return self.replicas // self.workers
 
     @property
     def per_replica_batch_size(self) -> int:
@@ -248,12 +260,18 @@ class RunSpec:
 
     @property
     def id(self) -> str:
-        """A stable, readable id, e.g. 'mirrored2-bs256-acc4-mlp-adam'.
+        """A stable, readable id, e.g. 'mirrored2-bs256-acc4-mlp-adam' or 'multi_worker2x1-bs256-acc4-mlp-adam'.
 
-        A BN mode other than the model's own adds e.g. '-bnsync', a precision other than
-        float32 e.g. '-mixed_bfloat16'; ids of specs without them read as they always did.
+        multi_worker ids always carry the cluster shape, workers x replicas_per_worker. A BN mode
+        other than the model's own adds e.g. '-bnsync', a precision other than float32 e.g.
+        '-mixed_bfloat16'; ids of specs without them read as they always did.
         """
-        strategy = self.strategy if self.replicas == 1 else f"{self.strategy}{self.replicas}"
+        if self.strategy == "multi_worker":
+            strategy = f"{self.strategy}{self.workers}x{self.replicas_per_worker}"
+        elif self.replicas == 1:
+            strategy = self.strategy
+        else:
+            strategy = f"{self.strategy}{self.replicas}"
         name = f"{strategy}-bs{self.global_batch_size}-acc{self.accumulation_steps}-{self.model}-{self.optimizer}"
         # Fields that change training join the id only when set, so older ids stay valid.
         if self.lr_scaling != "none":
@@ -265,6 +283,10 @@ class RunSpec:
         if self.precision != "float32":
             name += f"-{self.precision}"
         return name
+
+    def single_replica(self) -> RunSpec:
+        """The same configuration on one device: the baseline of its scaling efficiency."""
+        return self.replace(strategy="one_device", replicas=1, workers=1)
 
     def replace(self, **changes: object) -> RunSpec:
         """A copy with some fields changed, validated again."""

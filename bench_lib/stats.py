@@ -157,3 +157,14 @@ def intervals_separate(a: Sequence[float] | None, b: Sequence[float] | None) -> 
     if a is None or b is None:
         return False
     return a[1] < b[0] or b[1] < a[0]
+
+
+def scaling_efficiency(one_replica_rate: float, replicas_rate: float, replicas: int) -> float:
+    """Examples per second on R replicas over R times those of one replica (1.0 is perfect scaling).
+
+    With the same global batch on both (strong scaling) and with the same per-replica batch
+    (weak scaling) alike, perfect scaling makes R replicas process R times the examples per second.
+    """
+    if one_replica_rate <= 0 or replicas < 1:
+        raise ValueError("scaling efficiency needs a positive one-replica rate and replicas >= 1")
+    return replicas_rate / (replicas * one_replica_rate)

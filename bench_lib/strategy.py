@@ -1,18 +1,24 @@
 """Prepares devices and builds the tf.distribute strategy a RunSpec asks for.
 
 This is the one module that changes process-wide TensorFlow state: it splits the CPU into
-logical devices (which must happen before TensorFlow initializes its devices) and turns on
-TensorFlow's BFC allocator on the CPU so that allocator peak memory can be read there.
+logical devices (which must happen before TensorFlow initializes its devices), turns on
+TensorFlow's BFC allocator on the CPU so that allocator peak memory can be read there, and
+creates the process's one MultiWorkerMirroredStrategy, which TensorFlow allows only before any
+other op runs and which every multi_worker configuration then reuses.
 Nothing outside this module branches on strategy names.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
 
 import tensorflow as tf
+from tensorflow.python.distribute import collective_all_reduce_strategy as _collective
+from tensorflow.python.distribute import distribute_lib as _distribute_lib
 
+from bench_lib.cluster import Cluster
 from bench_lib.spec import RunSpec
 
 # TensorFlow reads this when it first initializes the CPU device; with the default CPU
@@ -60,12 +66,28 @@ def configure_devices(replicas: int, *, deterministic: bool = False) -> DeviceLa
     return DeviceLayout(gpus=len(gpus), logical_cpus=replicas)
 
 
+def configure_for(spec: RunSpec, cluster: Cluster | None, *, deterministic: bool = False) -> None:
+    """Prepares this process for spec: its devices, and for multi_worker the cluster's strategy.
+
+    Call it before any TensorFlow op. `cluster` is the checked TF_CONFIG (bench_lib.cluster).
+
+    Raises:
+      RuntimeError: as configure_devices or configure_multi_worker.
+    """
+    if spec.strategy == "multi_worker":
+        configure_multi_worker(spec.replicas_per_worker, cluster, deterministic=deterministic)
+    else:
+        configure_devices(spec.replicas, deterministic=deterministic)
+
+
 def replica_devices(spec: RunSpec) -> list[str]:
     """The device names the spec's replicas run on.
 
     Raises:
       RuntimeError: fewer devices exist than the spec needs (see configure_devices).
     """
+    if spec.strategy == "multi_worker":  # this worker's replicas only
+        return list(_multi_worker_strategy(spec).extended.worker_devices)
     gpus = tf.config.list_logical_devices("GPU")
     if len(gpus) >= spec.replicas:
         return [d.name for d in gpus[: spec.replicas]]
@@ -79,7 +101,14 @@ def replica_devices(spec: RunSpec) -> list[str]:
 
 
 def build_strategy(spec: RunSpec) -> tf.distribute.Strategy:
-    """The strategy for spec.strategy over replica_devices(spec)."""
+    """The strategy for spec.strategy over replica_devices(spec).
+
+    Raises:
+      RuntimeError: too few devices; for multi_worker, configure_multi_worker() was not called
+        first, or the spec's cluster shape is not this process's.
+    """
+    if spec.strategy == "multi_worker":
+        return _multi_worker_strategy(spec)
     devices = replica_devices(spec)
     if spec.strategy == "one_device":
         return tf.distribute.OneDeviceStrategy(devices[0])
@@ -103,3 +132,112 @@ def memory_devices(devices: list[str]) -> list[str]:
         if name not in names:
             names.append(name)
     return names
+
+
+class _ReplicasPerWorkerExtended(_collective.CollectiveAllReduceExtended):
+    """MultiWorkerMirroredStrategy's engine with a chosen number of local devices per worker.
+
+    TensorFlow's own picks every GPU of a worker, or exactly one CPU when there is none; this
+    picks the first `replicas_per_worker` GPUs, or as many logical CPU devices when there are
+    fewer GPUs, so that a CPU machine can run several replicas per worker (a private TensorFlow
+    hook, pinned with TensorFlow itself in setup.cfg).
+    """
+
+    def __init__(self, container_strategy, *, replicas_per_worker: int, **kwargs) -> None:
+        self._replicas_per_worker = replicas_per_worker
+        super().__init__(container_strategy, **kwargs)
+
+    def _initialize_local_devices(self, cluster_resolver, worker_device):
+        r = self._replicas_per_worker
+        kind = "GPU" if len(tf.config.list_logical_devices("GPU")) >= r else "CPU"
+        return tuple(f"{worker_device}/device:{kind}:{i}" for i in range(r)), kind
+
+
+class _MultiWorkerStrategy(_collective.CollectiveAllReduceStrategy):
+    """tf.distribute.MultiWorkerMirroredStrategy with replicas_per_worker local devices."""
+
+    def __init__(self, replicas_per_worker: int) -> None:
+        options = tf.distribute.experimental.CommunicationOptions(
+            implementation=tf.distribute.experimental.CommunicationImplementation.AUTO
+        )
+        extended = _ReplicasPerWorkerExtended(
+            self, replicas_per_worker=replicas_per_worker, cluster_resolver=None, communication_options=options
+        )
+        _distribute_lib.Strategy.__init__(self, extended)
+
+
+# TensorFlow allows one MultiWorkerMirroredStrategy per process, created before any other op;
+# every multi_worker configuration of the process shares it.
+_multi_worker: list[tf.distribute.Strategy] = []
+
+
+def configure_multi_worker(
+    replicas_per_worker: int, cluster: Cluster | None, *, deterministic: bool = False
+) -> tf.distribute.Strategy:
+    """Creates this process's MultiWorkerMirroredStrategy from TF_CONFIG; call it before any TensorFlow op.
+
+    Configures `replicas_per_worker` devices (GPUs, else logical CPU devices) first. `cluster` is
+    TF_CONFIG already checked by bench_lib.cluster (None: one worker, no TF_CONFIG). Calling it
+    again with the same replicas_per_worker returns the same strategy.
+
+    Raises:
+      RuntimeError: TensorFlow already ran an op, or the strategy exists with another shape.
+    """
+    if _multi_worker:
+        strategy = _multi_worker[0]
+        if strategy.extended._num_devices_per_worker != replicas_per_worker:
+            raise RuntimeError(
+                f"replicas_per_worker={replicas_per_worker} is not allowed: this process's multi_worker "
+                f"strategy already runs {strategy.extended._num_devices_per_worker} replicas per worker"
+            )
+        return strategy
+    configure_devices(replicas_per_worker, deterministic=deterministic)
+    try:
+        strategy = _MultiWorkerStrategy(replicas_per_worker)
+    except RuntimeError as error:
+        raise RuntimeError(
+            f"strategy='multi_worker' could not start ({error}); its strategy must be created before any other "
+            "TensorFlow op in the process (bench_lib.strategy.configure_multi_worker)"
+        ) from None
+    expected = cluster.workers if cluster else 1
+    if strategy.extended._num_workers != expected:
+        raise RuntimeError(f"TF_CONFIG names {expected} workers but TensorFlow found {strategy.extended._num_workers}")
+    _multi_worker.append(strategy)
+    return strategy
+
+
+def _multi_worker_strategy(spec: RunSpec) -> tf.distribute.Strategy:
+    if not _multi_worker:
+        raise RuntimeError(
+            f"{spec.id} needs this process's multi_worker strategy, which must be created before any other "
+            "TensorFlow op: call bench_lib.strategy.configure_multi_worker() first "
+            "(pytest and `python -m bench_lib run` do this when multi_worker is asked for)"
+        )
+    strategy = _multi_worker[0]
+    workers, per_worker = strategy.extended._num_workers, strategy.extended._num_devices_per_worker
+    if (spec.workers, spec.replicas_per_worker) != (workers, per_worker):
+        raise RuntimeError(
+            f"{spec.id} needs {spec.workers} workers x {spec.replicas_per_worker} replicas, but this process is one "
+            f"of {workers} workers x {per_worker} replicas (TF_CONFIG and --replicas-per-worker)"
+        )
+    return strategy
+
+
+def agree_across_workers(spec: RunSpec, ready: bool) -> bool:
+    """True when every worker of the spec's cluster is ready; just `ready` outside multi_worker.
+
+    Every worker must call it at the same point of the same configuration: it is a collective.
+    A worker that cannot run a configuration (say, a missing data file) thus makes all of them
+    skip it together instead of leaving the others waiting in the training step's all-reduce.
+    """
+    if spec.strategy != "multi_worker" or spec.workers == 1:
+        return ready
+    strategy = _multi_worker_strategy(spec)
+    # A partial has no code object, so tf.function does not count its traces as retracing.
+    count_not_ready = tf.function(functools.partial(_count_not_ready, strategy))
+    return int(count_not_ready(tf.constant(0 if ready else 1))) == 0
+
+
+def _count_not_ready(strategy: tf.distribute.Strategy, not_ready: tf.Tensor) -> tf.Tensor:
+    per_replica = strategy.run(tf.identity, args=(not_ready,))
+    return strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None)

@@ -24,7 +24,7 @@ def grid(profile):
     # One strategy: the learning-rate arithmetic depends on the global batch, not on how it is split.
     strategy = profile.strategies[0]
     return [
-        {"strategy": strategy, "replicas": profile.replicas_for(strategy), "optimizer": optimizer, **shared, **point}
+        {**profile.shape(strategy), "optimizer": optimizer, **shared, **point}
         for optimizer in profile.lr_optimizers
         for point in points
     ]

@@ -12,8 +12,7 @@ def grid(profile):
     strategy = profile.strategies[0]
     return [
         {
-            "strategy": strategy,
-            "replicas": profile.replicas_for(strategy),
+            **profile.shape(strategy),
             "optimizer": "adam",
             "global_batch_size": batch,
             "lr_scaling": rule,

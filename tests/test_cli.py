@@ -104,3 +104,14 @@ def test_a_bad_noise_scale_pair_is_one_line(capsys):
     )
     assert main(["run", "--noise-scale-batches", "64,16"]) == 2
     assert "noise_scale_batch_sizes=(64, 16) is not allowed" in capsys.readouterr().err
+
+
+def test_multi_worker_replicas_come_from_the_cluster_shape(monkeypatch, capsys):
+    monkeypatch.setenv("TF_CONFIG", '{"cluster": {"worker": ["a:1", "b:1"]}, "task": {"type": "worker", "index": 1}}')
+    assert main(["run", "--strategy", "multi_worker", "--replicas-per-worker", "2", "--replicas", "2"]) == 2
+    assert capsys.readouterr().err == (
+        "python -m bench_lib: error: replicas=2 is not allowed: multi_worker runs workers x replicas_per_worker = "
+        "2 x 2 = 4 replicas (workers from TF_CONFIG)\n"
+    )
+    assert main(["run", "--strategy", "mirrored", "--replicas-per-worker", "2"]) == 2
+    assert "replicas_per_worker=2 is not allowed: only for strategy='multi_worker'" in capsys.readouterr().err

@@ -34,7 +34,7 @@ def test_epoch_line():
 def test_table_has_a_row_per_result_and_dashes_for_missing_figures():
     table = markdown_table([RESULT, {"id": "y", "status": "failed"}]).splitlines()
     assert len(table) == 4
-    assert table[3] == "| y | failed | - | - | - | - | - |"
+    assert table[3] == "| y | failed | - | - | - | - | - | - |"
 
 
 def test_spec_line_shows_how_the_global_batch_splits():
@@ -59,3 +59,10 @@ def test_summary_line_shows_noise_scale_and_loss_scaling():
     assert "noise scale B_simple - (from 12" in line
     line = summary_line(RESULT | {"loss_scale_final": 32768.0, "loss_scale_skipped_steps": 2})
     assert line.endswith("  loss scale 32768, 2 steps skipped")
+
+
+def test_spec_line_shows_the_cluster_shape():
+    spec = {"id": "m", "dataset": "digits", "global_batch_size": 256, "replicas": 4, "accumulation_steps": 1}
+    assert spec_line(spec | {"micro_batch_size": 64, "workers": 2}) == (
+        "m: digits, global batch 256 = 4 replicas (2 workers x 2) x 1 accumulation x micro-batch 64"
+    )

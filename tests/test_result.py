@@ -3,7 +3,7 @@ import json
 import pytest
 
 from bench_lib import runner
-from bench_lib.result import SCHEMA_VERSION, RunResult, write_json_atomic
+from bench_lib.result import SCHEMA_VERSION, RunResult, with_scaling_efficiency, write_json_atomic
 from bench_lib.spec import RunSpec
 
 DOCUMENTED_KEYS = {
@@ -15,6 +15,7 @@ DOCUMENTED_KEYS = {
     "examples_to_target", "seconds_to_target", "sharpness", "seeds", "seed_statuses", "seed_stats",
     "noise_scale", "critical_batch_size_estimate", "noise_scale_detail", "loss_scale_final",
     "loss_scale_skipped_steps",
+    "workers", "replicas_per_worker", "scaling_efficiency",
 }  # fmt: skip
 
 
@@ -33,6 +34,7 @@ def test_result_has_exactly_the_documented_keys(result):
         "train_seconds",
     }  # fmt: skip
     assert data["micro_batch_size"] == 32 and data["replicas"] == 2 and len(data["devices"]) == 2
+    assert (data["workers"], data["replicas_per_worker"]) == (1, 2)
 
 
 def test_figures_are_sane(result):
@@ -46,6 +48,24 @@ def test_figures_are_sane(result):
 def test_json_round_trip(result):
     text = result.to_json()
     assert RunResult.from_dict(json.loads(text)) == result
+
+
+def test_an_older_result_without_cluster_keys_still_reads(result):
+    data = result.as_dict()
+    for key in ("workers", "replicas_per_worker", "scaling_efficiency"):
+        del data[key]
+    del data["spec"]["workers"]
+    assert RunResult.from_dict(data) == result
+
+
+def test_scaling_efficiency_comes_from_the_single_replica_run_of_the_same_configuration(result):
+    multi = result.as_dict()
+    baseline = runner.failed(result.spec.single_replica(), RuntimeError("x")).as_dict()
+    baseline |= {"status": "ok", "examples_per_sec": multi["examples_per_sec"] / 1.6}
+    other_seed = baseline | {"spec": baseline["spec"] | {"seed": 9}, "examples_per_sec": 1.0}
+    assert with_scaling_efficiency(multi, [other_seed])["scaling_efficiency"] is None, "another seed is no baseline"
+    assert with_scaling_efficiency(multi, [other_seed, baseline])["scaling_efficiency"] == pytest.approx(0.8)
+    assert with_scaling_efficiency(baseline, [baseline])["scaling_efficiency"] is None, "one replica has none"
 
 
 def test_another_schema_is_refused(result):

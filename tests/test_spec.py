@@ -7,7 +7,9 @@ from bench_lib.spec import RunSpec
     ("fields", "field", "allowed"),
     [
         ({"strategy": "horovod"}, "strategy='horovod'", "one_device, mirrored, multi_worker"),
-        ({"strategy": "multi_worker"}, "strategy='multi_worker'", "not available yet"),
+        ({"workers": 0, "strategy": "multi_worker"}, "workers=0", "a whole number >= 1"),
+        ({"workers": 2, "strategy": "mirrored", "replicas": 2}, "workers=2", "runs in 1 process"),
+        ({"strategy": "multi_worker", "workers": 2, "replicas": 3}, "replicas=3", "a multiple of 2"),
         ({"replicas": 0}, "replicas=0", "a whole number >= 1"),
         ({"replicas": 2}, "replicas=2", "strategy='one_device' runs exactly 1 replica"),
         ({"strategy": "mirrored", "replicas": 1.5}, "replicas=1.5", "a whole number >= 1"),
@@ -77,6 +79,22 @@ def test_ids_are_stable_and_readable():
     assert RunSpec(global_batch_size=128).id == "one_device-bs128-acc1-mlp-adam"
 
 
+def test_ids_tell_cluster_shapes_apart():
+    two_by_one = RunSpec(strategy="multi_worker", workers=2, replicas=2, global_batch_size=256)
+    one_by_two = RunSpec(strategy="multi_worker", workers=1, replicas=2, global_batch_size=256)
+    mirrored = RunSpec(strategy="mirrored", replicas=2, global_batch_size=256)
+    assert two_by_one.id == "multi_worker2x1-bs256-acc1-mlp-adam"
+    assert one_by_two.id == "multi_worker1x2-bs256-acc1-mlp-adam"
+    assert mirrored.id == "mirrored2-bs256-acc1-mlp-adam"
+    assert RunSpec(strategy="multi_worker", workers=2, replicas=4, global_batch_size=256).replicas_per_worker == 2
+    assert two_by_one.micro_batch_size == 128, "the global batch is split over every replica of every worker"
+
+
+def test_the_single_replica_baseline_keeps_everything_but_the_shape():
+    spec = RunSpec(strategy="multi_worker", workers=2, replicas=4, global_batch_size=256, accumulation_steps=2, seed=3)
+    assert spec.single_replica() == RunSpec(global_batch_size=256, accumulation_steps=2, seed=3)
+
+
 def test_default_learning_rate_is_the_optimizers():
     assert RunSpec(optimizer="sgd").effective_learning_rate == 0.01
     assert RunSpec(optimizer="adam").effective_learning_rate == 0.001
@@ -86,6 +104,8 @@ def test_default_learning_rate_is_the_optimizers():
 def test_dict_round_trip_and_unknown_field():
     spec = RunSpec(strategy="mirrored", replicas=2, steps=7, learning_rate=0.05)
     assert RunSpec.from_dict(spec.as_dict()) == spec
+    older = {k: v for k, v in spec.as_dict().items() if k != "workers"}
+    assert RunSpec.from_dict(older) == spec, "a spec saved before `workers` existed reads as 1 worker"
     with pytest.raises(ValueError, match=r"^batch=32 is not allowed: not a RunSpec field"):
         RunSpec.from_dict({"batch": 32})
 

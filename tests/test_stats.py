@@ -74,3 +74,10 @@ def test_intervals_separate_only_without_overlap():
     assert stats.intervals_separate([0.1, 0.2], [0.25, 0.3])
     assert not stats.intervals_separate([0.1, 0.26], [0.25, 0.3])
     assert not stats.intervals_separate(None, [0.25, 0.3])
+
+
+def test_scaling_efficiency_is_replicas_rate_over_replicas_times_one_replicas_rate():
+    assert stats.scaling_efficiency(1000.0, 2000.0, 2) == 1.0
+    assert stats.scaling_efficiency(1000.0, 600.0, 2) == 0.3
+    with pytest.raises(ValueError):
+        stats.scaling_efficiency(0.0, 1.0, 2)

@@ -1,0 +1,128 @@
+"""Reads and writes TF_CONFIG, the cluster description every multi-worker TensorFlow process gets.
+
+Pure Python, no TensorFlow: a bad TF_CONFIG is reported in one line before TensorFlow starts.
+MultiWorkerMirroredStrategy runs `worker` tasks, optionally with one `chief` task; the chief
+(or worker 0 when there is no chief job) is the one task that saves results.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+TF_CONFIG_ENV = "TF_CONFIG"
+# The launcher tells each worker how many replicas to run; `--replicas-per-worker` overrides it.
+REPLICAS_PER_WORKER_ENV = "TFBENCH_REPLICAS_PER_WORKER"
+JOBS = ("chief", "worker")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Cluster:
+    """The cluster of one multi-worker run, as seen by one of its tasks."""
+
+    chief: tuple[str, ...]
+    worker: tuple[str, ...]
+    task_type: str
+    task_index: int
+
+    @property
+    def workers(self) -> int:
+        """Processes that train: the chief (if any) and the workers."""
+        return len(self.chief) + len(self.worker)
+
+    @property
+    def rank(self) -> int:
+        """0 for the chief; the chief job, when present, comes before the worker job."""
+        return self.task_index if self.task_type == "chief" else len(self.chief) + self.task_index
+
+    @property
+    def is_chief(self) -> bool:
+        return self.rank == 0
+
+    @property
+    def task_name(self) -> str:
+        """e.g. 'worker 1 of 2'."""
+        return f"{self.task_type} {self.task_index} of {self.workers}"
+
+
+def _bad(text: str, allowed: str) -> ValueError:
+    shown = text if len(text) <= 300 else text[:300] + "..."
+    return ValueError(f"{TF_CONFIG_ENV}={shown!r} is not allowed: {allowed}")
+
+
+def parse_tf_config(text: str) -> Cluster:
+    """The cluster a TF_CONFIG string describes.
+
+    Raises:
+      ValueError: one line naming TF_CONFIG, its value and what is wrong (bad JSON, no cluster,
+        an unknown job, a bad address, no task, a task type or index the cluster does not have).
+    """
+    try:
+        config = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise _bad(text, f"not valid JSON ({error})") from None
+    if not isinstance(config, dict):
+        raise _bad(text, 'a JSON object with "cluster" and "task"')
+    jobs = config.get("cluster")
+    if not isinstance(jobs, dict) or not jobs:
+        raise _bad(text, '"cluster" must map job names (chief, worker) to lists of "host:port" addresses')
+    unknown = sorted(set(jobs) - set(JOBS))
+    if unknown:
+        raise _bad(text, f"job {unknown[0]!r} is not run by multi_worker; use only chief (at most 1) and worker")
+    for job, addresses in jobs.items():
+        if not isinstance(addresses, list) or not addresses or not all(_is_address(a) for a in addresses):
+            raise _bad(text, f'cluster.{job} must be a non-empty list of "host:port" addresses')
+    if len(jobs.get("chief", [])) > 1:
+        raise _bad(text, "at most 1 chief")
+    task = config.get("task")
+    if not isinstance(task, dict) or "type" not in task or "index" not in task:
+        raise _bad(text, 'a "task" with "type" and "index" is missing: which task is this process?')
+    task_type, index = task["type"], task["index"]
+    if task_type not in jobs:
+        raise _bad(text, f"task.type={task_type!r} is not a job of the cluster ({', '.join(jobs)})")
+    count = len(jobs[task_type])
+    if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < count:
+        raise _bad(
+            text, f"task.index={index!r} is out of range: cluster.{task_type} has {count} tasks (0..{count - 1})"
+        )
+    return Cluster(
+        chief=tuple(jobs.get("chief", ())), worker=tuple(jobs.get("worker", ())), task_type=task_type, task_index=index
+    )
+
+
+def _is_address(value: object) -> bool:
+    if not isinstance(value, str):
+        return False
+    host, _, port = value.rpartition(":")
+    return bool(host) and port.isdigit() and 0 < int(port) < 65536
+
+
+def from_environ(environ: Mapping[str, str] | None = None) -> Cluster | None:
+    """The cluster TF_CONFIG describes, or None when TF_CONFIG is unset or empty.
+
+    Raises:
+      ValueError: TF_CONFIG is set but invalid (see parse_tf_config).
+    """
+    text = (os.environ if environ is None else environ).get(TF_CONFIG_ENV, "")
+    return parse_tf_config(text) if text.strip() else None
+
+
+def replicas_per_worker_from_environ(environ: Mapping[str, str] | None = None) -> int:
+    """TFBENCH_REPLICAS_PER_WORKER (set by the launcher), else 1.
+
+    Raises:
+      ValueError: it is set to something other than a whole number >= 1.
+    """
+    text = (os.environ if environ is None else environ).get(REPLICAS_PER_WORKER_ENV, "").strip()
+    if not text:
+        return 1
+    if not text.isdigit() or int(text) < 1:
+        raise ValueError(f"{REPLICAS_PER_WORKER_ENV}={text!r} is not allowed: a whole number >= 1")
+    return int(text)
+
+
+def tf_config(addresses: list[str], index: int) -> str:
+    """The TF_CONFIG of worker `index` in a cluster of workers at `addresses` (worker 0 is the chief)."""
+    return json.dumps({"cluster": {"worker": list(addresses)}, "task": {"type": "worker", "index": index}})
