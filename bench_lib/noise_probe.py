@@ -32,8 +32,12 @@ class GradientNoiseProbe:
         small_batch_size: int,
         big_batch_size: int,
         seed: int,
+        loss_scale: Callable[[], float] | None = None,
     ) -> None:
-        """Raises:
+        """loss_scale, if given, returns the factor to scale the loss by before backpropagation
+        (float16's dynamic loss scale), so small gradients do not underflow; norms are unscaled.
+
+        Raises:
         ValueError: big_batch_size exceeds the training set or is not a multiple of small_batch_size.
         """
         check_batch_sizes(small_batch_size, big_batch_size, len(x_train))
@@ -42,6 +46,7 @@ class GradientNoiseProbe:
         self._x, self._y = x_train, y_train
         self.small_batch_size, self.big_batch_size = small_batch_size, big_batch_size
         self._rng = np.random.default_rng(seed)
+        self._loss_scale = loss_scale
         self._norms_fn = tf.function(functools.partial(self._norms))
         self.norms_sq: list[tuple[float, float]] = []
 
@@ -49,14 +54,15 @@ class GradientNoiseProbe:
         """One (|G_small|², |G_big|²) pair, also appended to norms_sq."""
         index = self._rng.choice(len(self._x), self.big_batch_size, replace=False)
         state = [v.numpy() for v in self._model.non_trainable_variables]
-        small, big = self._norms_fn(tf.constant(self._x[index]), tf.constant(self._y[index]))
+        scale = tf.constant(self._loss_scale() if self._loss_scale is not None else 1.0, tf.float32)
+        small, big = self._norms_fn(tf.constant(self._x[index]), tf.constant(self._y[index]), scale)
         for variable, value in zip(self._model.non_trainable_variables, state, strict=True):
             variable.assign(value)
         pair = (float(small), float(big))
         self.norms_sq.append(pair)
         return pair
 
-    def _norms(self, x: tf.Tensor, y: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+    def _norms(self, x: tf.Tensor, y: tf.Tensor, scale: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         chunks = self.big_batch_size // self.small_batch_size
         b = self.small_batch_size
         variables = self._model.trainable_variables
@@ -64,8 +70,8 @@ class GradientNoiseProbe:
         def body(i, small_sum, *grad_sum):
             with tf.GradientTape() as tape:
                 probs = self._model(x[i * b : (i + 1) * b], training=True)
-                loss = tf.reduce_mean(tf.cast(self._loss(y[i * b : (i + 1) * b], probs), tf.float32))
-            grads = [tf.cast(g, tf.float32) for g in tape.gradient(loss, variables)]
+                loss = tf.reduce_mean(tf.cast(self._loss(y[i * b : (i + 1) * b], probs), tf.float32)) * scale
+            grads = [tf.cast(g, tf.float32) / scale for g in tape.gradient(loss, variables)]
             return (i + 1, small_sum + _norm_sq(grads), *[s + g for s, g in zip(grad_sum, grads, strict=True)])
 
         start = (tf.constant(0), tf.constant(0.0), *[tf.zeros(v.shape, tf.float32) for v in variables])

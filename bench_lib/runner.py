@@ -87,7 +87,7 @@ def prepare(spec: RunSpec, *, on_epoch: Callable[[EpochRecord], None] | None = N
         train_iterator=iterator,
         loss_scale=loss_scale,
     )
-    noise_probe = _noise_probe(spec, model, dataset)
+    noise_probe = _noise_probe(spec, model, dataset, loss_scale)
     loop = TrainingLoop(
         trainer=trainer,
         # Evaluating in micro-batches keeps evaluation from raising the measured peak memory
@@ -106,7 +106,9 @@ def prepare(spec: RunSpec, *, on_epoch: Callable[[EpochRecord], None] | None = N
     return PreparedRun(spec, loop, trainer, model, dataset, devices, probe, started_at, noise_probe)
 
 
-def _noise_probe(spec: RunSpec, model: keras.Model, dataset: data_lib.Dataset) -> GradientNoiseProbe | None:
+def _noise_probe(
+    spec: RunSpec, model: keras.Model, dataset: data_lib.Dataset, loss_scale: DynamicLossScale | None
+) -> GradientNoiseProbe | None:
     if spec.noise_scale_batch_sizes is None:
         return None
     small, big = spec.noise_scale_batch_sizes
@@ -118,6 +120,7 @@ def _noise_probe(spec: RunSpec, model: keras.Model, dataset: data_lib.Dataset) -
         small_batch_size=small,
         big_batch_size=big,
         seed=spec.seed,
+        loss_scale=(lambda: float(loss_scale.scale.numpy())) if loss_scale is not None else None,
     )
 
 
