@@ -105,3 +105,12 @@ def test_probing_changes_nothing_in_training_and_reports_the_noise_scale(op_dete
     assert probed.critical_batch_size_estimate == probed.noise_scale
     assert {"first_half_noise_scale", "second_half_noise_scale"} <= set(probed.noise_scale_detail)
     assert plain.noise_scale is None
+
+
+def test_the_probe_measures_the_same_under_mirrored_as_on_one_device():
+    """The probe runs in cross-replica context on the mirrored model: same weights, same draws, same norms."""
+    fields = {"global_batch_size": 32, "steps": 1, "noise_scale_batch_sizes": (8, 64)}
+    one = runner.prepare(RunSpec(**fields)).noise_probe.measure()
+    mirrored = runner.prepare(RunSpec(strategy="mirrored", replicas=2, **fields)).noise_probe.measure()
+    assert one[0] > one[1] > 0, "the small batches' gradients are the noisier"
+    assert mirrored == pytest.approx(one, rel=1e-5)
