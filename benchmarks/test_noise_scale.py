@@ -11,8 +11,7 @@ step stop buying fewer steps. Compare it with the knee of the measured steps-to-
 def grid(profile):
     return [
         {
-            "strategy": "one_device",
-            "replicas": 1,
+            **profile.shape(profile.strategies[0]),
             "model": model,
             "noise_scale_batch_sizes": tuple(profile.noise_scale_batch_sizes),
             "noise_scale_interval": 2,

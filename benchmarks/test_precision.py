@@ -7,8 +7,9 @@ scaling, and its result carries the final scale and the steps skipped for overfl
 
 
 def grid(profile):
+    shape = profile.shape(profile.strategies[0])
     return [
-        {"strategy": "one_device", "replicas": 1, "model": model, "precision": precision}
+        {**shape, "model": model, "precision": precision}
         for model in profile.precision_models
         for precision in profile.precisions
     ]

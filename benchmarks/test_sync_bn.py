@@ -1,4 +1,6 @@
-"""Sync BN: under mirrored, BN statistics per replica (local) or over all replicas (sync), at small per-replica batches.
+"""Sync BN: BN statistics per replica (local) or over all replicas (sync), at small per-replica batches.
+
+Runs on every multi-replica strategy of the profile (mirrored; multi_worker under a cluster).
 
 With 2 replicas and global batch 16, local BN normalizes each replica's 8 examples on their
 own; sync BN all-reduces the moments so every replica normalizes with the 16-example
@@ -7,15 +9,17 @@ statistics, at the cost of two all-reduces per BN layer per step. `none` is the 
 
 
 def grid(profile):
+    # BN can only be synchronized across replicas: every multi-replica strategy of the profile.
+    strategies = [strategy for strategy in profile.strategies if strategy != "one_device"]
     return [
         {
-            "strategy": "mirrored",
-            "replicas": profile.replicas,
+            **profile.shape(strategy),
             "model": "mlp" if bn == "none" else "mlp_bn",
             "bn": bn,
             "global_batch_size": batch,
             "epochs": profile.sync_bn_epochs,
         }
+        for strategy in strategies
         for batch in profile.sync_bn_batch_sizes
         for bn in profile.sync_bn_modes
     ]
