@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
@@ -60,12 +61,24 @@ class Profile:
     # The multi_worker cluster: workers from TF_CONFIG (1 without), replicas in each.
     workers: int = 1
     replicas_per_worker: int = 1
+    harness_batch_sizes: tuple[int, ...]
+    harness_hidden_units: tuple[int, ...]
+    harness_steps: int
+    mfu_batch_sizes: tuple[int, ...]
+    knob_batch_size: int
+    # --bench-rounds: timed rounds of every configuration, replacing its epoch or step budget.
+    rounds: int | None = None
 
     def spec(self, **fields: object) -> RunSpec:
         """A RunSpec with this profile's defaults under the given fields (and --bench-seeds over all)."""
         base = {"epochs": self.epochs, "dataset": self.dataset, "warmup_steps": self.warmup_steps}
         forced = {"seeds": self.seeds} if self.seeds is not None else {}
-        return RunSpec(**{**base, **fields, **forced})
+        spec = RunSpec(**{**base, **fields, **forced})
+        if self.rounds is not None:
+            # Warm-up takes whole calls, so it is rounded up to a multiple of steps_per_execution.
+            k = spec.steps_per_execution
+            spec = spec.replace(steps=(-(-spec.warmup_steps // k) + self.rounds) * k)
+        return spec
 
     def seeds_of_question(self) -> int:
         return self.seeds if self.seeds is not None else self.question_seeds
@@ -127,6 +140,11 @@ QUICK = Profile(
     sync_bn_epochs=2,
     noise_scale_batch_sizes=(16, 512),
     noise_scale_models=("mlp",),
+    harness_batch_sizes=(64, 512),
+    harness_hidden_units=(512, 512),
+    harness_steps=30,
+    mfu_batch_sizes=(512, 2048),
+    knob_batch_size=256,
 )
 FULL = dataclasses.replace(
     QUICK,
@@ -156,19 +174,22 @@ FULL = dataclasses.replace(
     sync_bn_batch_sizes=(8, 16, 32, 64, 128),
     sync_bn_epochs=20,
     noise_scale_models=("mlp", "mlp_bn", "cnn"),
+    harness_batch_sizes=(64, 256, 1024, 4096),
+    harness_steps=100,
+    mfu_batch_sizes=(512, 1024, 2048, 4096),
 )
 PROFILES = {p.name: p for p in (QUICK, FULL)}
 
 
-def _int_list(option: str, text: str) -> tuple[int, ...]:
+def _int_list(option: str, text: str, minimum: int = 1) -> tuple[int, ...]:
     try:
         values = tuple(int(v) for v in text.split(","))
     except ValueError:
         raise pytest.UsageError(
             f"{option}={text!r} is not allowed: comma-separated whole numbers, e.g. 32,128"
         ) from None
-    if any(v < 1 for v in values):
-        raise pytest.UsageError(f"{option}={text!r} is not allowed: every number must be >= 1")
+    if any(v < minimum for v in values):
+        raise pytest.UsageError(f"{option}={text!r} is not allowed: every number must be >= {minimum}")
     return values
 
 
@@ -182,8 +203,8 @@ def _target_accuracy(text: str) -> float:
     return value
 
 
-def _one_int(option: str, text: str) -> int:
-    values = _int_list(option, text)
+def _one_int(option: str, text: str, minimum: int = 1) -> int:
+    values = _int_list(option, text, minimum)
     if len(values) != 1:
         raise pytest.UsageError(f"{option}={text!r} is not allowed: one whole number")
     return values[0]
@@ -226,6 +247,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help=f"replicas in each worker of multi_worker runs (default ${cluster_lib.REPLICAS_PER_WORKER_ENV}, "
         "set by `python -m bench_lib launch`, else 1)",
     )
+    group.addoption(
+        "--bench-rounds", default=None, help="timed rounds of every configuration (replaces its epochs or steps)"
+    )
+    group.addoption("--bench-warmup", default=None, help="warm-up optimizer steps of every configuration")
 
 
 def _cluster_changes(config: pytest.Config, cluster: cluster_lib.Cluster | None) -> dict[str, object]:
@@ -267,6 +292,10 @@ def _profile(config: pytest.Config, cluster: cluster_lib.Cluster | None) -> Prof
         changes["precisions"] = tuple(p.strip() for p in text.split(","))
     if (text := config.getoption("--bench-noise-scale-batches")) is not None:
         changes["noise_scale_batch_sizes"] = _int_list("--bench-noise-scale-batches", text)
+    if (text := config.getoption("--bench-rounds")) is not None:
+        changes["rounds"] = _one_int("--bench-rounds", text)
+    if (text := config.getoption("--bench-warmup")) is not None:
+        changes["warmup_steps"] = _one_int("--bench-warmup", text, minimum=0)
     if name == "full" and "dataset" not in changes:
         changes["dataset"] = _full_dataset()
     profile = dataclasses.replace(profile, **changes)
@@ -368,13 +397,16 @@ def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: di
 
 @pytest.fixture
 def measure_run(benchmark, request: pytest.FixtureRequest):
-    """Trains `spec` with every optimizer step timed by pytest-benchmark; returns the result dict.
+    """Trains `spec` with every training-step call timed by pytest-benchmark; returns the result dict.
 
-    Each benchmark round is one real optimizer step (warm-up rounds excluded from timing) of
-    the first seed; further seeds (spec.seeds > 1) run untimed afterwards and the result
-    combines them. Epoch-end evaluation runs in pedantic's untimed setup. The result's metrics,
-    spec and question go to benchmark.extra_info; a configuration that fails fails its test and
-    is listed, with its status, in the session summary.
+    Each benchmark round is one call of the training step of the first seed: one optimizer step, or
+    steps_per_execution of them (pytest-benchmark's times are then per call; the result's
+    step_time_ms is per optimizer step). Warm-up rounds are excluded from timing; epoch-end
+    evaluation runs in pedantic's untimed setup. The result's metrics and spec go to
+    benchmark.extra_info, with `train_traces`, how often the step was traced. `extra`, if
+    given, is called with the result dict and its returned figures are added to it. A
+    configuration that fails fails its test and is listed, with its status, in the summary.
+    Further seeds (spec.seeds > 1) run untimed afterwards and the result combines them.
     """
     from bench_lib import runner
     from bench_lib.result import with_scaling_efficiency
@@ -382,7 +414,7 @@ def measure_run(benchmark, request: pytest.FixtureRequest):
     question = request.node.originalname.removeprefix("test_")
     record = _recorder(request.config, question)
 
-    def measure(spec: RunSpec) -> dict:
+    def measure(spec: RunSpec, extra: Callable[[dict], dict] | None = None) -> dict:
         benchmark.group = request.node.originalname
         seeds_spec, spec = spec, spec.replace(seeds=1)
         _skip_unless_this_worker_takes_part(request.config, spec)
@@ -398,18 +430,17 @@ def measure_run(benchmark, request: pytest.FixtureRequest):
             _stop_if_others_wait(spec, f"{spec.id}: could not start: {error}")
             pytest.fail(f"{spec.id}: could not start: {error}", pytrace=False)
         loop = prepared.loop
-        if loop.total_steps <= loop.warmup_steps:
+        warmup_calls, timed_calls = loop.planned_calls()
+        if not timed_calls:
             prepared.probe.stop()
             pytest.skip(f"{loop.total_steps} steps leave none to time after {loop.warmup_steps} warm-up steps")
         try:
-            benchmark.pedantic(
-                loop.step,
-                setup=loop.before_step,
-                rounds=loop.total_steps - loop.warmup_steps,
-                warmup_rounds=loop.warmup_steps,
-            )
+            benchmark.pedantic(loop.step, setup=loop.before_step, rounds=timed_calls, warmup_rounds=warmup_calls)
             loop.run()  # the rest of the budget when pytest-benchmark is disabled
             result = runner.complete_seeds(seeds_spec, runner.conclude(prepared)).as_dict()
+            result["train_traces"] = prepared.trainer.train_traces
+            if extra is not None:
+                result.update(extra(result))
         except Exception as error:
             result = runner.failed(spec, error).as_dict()
             record(result)
@@ -488,20 +519,38 @@ def _stop_if_others_wait(spec: RunSpec, message: str) -> None:
 
 def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
     results = config.stash.get(_RESULTS, [])
-    if results:
-        from bench_lib.report import markdown_table
+    if not results:
+        return
+    from bench_lib import report, scaling
 
-        terminalreporter.section("tfbench results")
-        for question in dict.fromkeys(r["question"] for r in results):
-            terminalreporter.write_line(f"\n{question}:\n")
-            terminalreporter.write_line(markdown_table((r for r in results if r["question"] == question), question))
-        from bench_lib.findings import findings
+    terminalreporter.section("tfbench results")
+    for question in dict.fromkeys(r["question"] for r in results):
+        terminalreporter.write_line(f"\n{question}:\n")
+        asked = [r for r in results if r["question"] == question]
+        terminalreporter.write_line(report.markdown_table(asked, question))
+        if question == "harness":
+            terminalreporter.write_line(
+                "\nharness overhead (targets: suite / hand-written >= 0.97, suite / fit >= 1.5):\n"
+            )
+            terminalreporter.write_line(report.markdown_table(asked, columns=report.HARNESS_COLUMNS))
+        rows = scaling.scaling_rows(asked)
+        if rows:
+            terminalreporter.write_line(
+                f"\n{question}, scaling efficiency (replicas sharing one machine's cores measure overhead):\n"
+            )
+            terminalreporter.write_line(report.markdown_table(rows, columns=report.SCALING_COLUMNS))
+    warnings = [line for r in results for line in report.warning_lines(r)]
+    if warnings:
+        terminalreporter.write_line("")
+        for line in warnings:
+            terminalreporter.write_line(line, yellow=True)
+    from bench_lib.findings import findings
 
-        terminalreporter.section("tfbench findings")
-        for sentence in findings(results):
-            terminalreporter.write_line(f"- {sentence}")
-        if (folder := config.getoption("--bench-plot-dir")) is not None:
-            _write_plot(terminalreporter, results, folder)
+    terminalreporter.section("tfbench findings")
+    for sentence in findings(results):
+        terminalreporter.write_line(f"- {sentence}")
+    if (folder := config.getoption("--bench-plot-dir")) is not None:
+        _write_plot(terminalreporter, results, folder)
 
 
 def _write_plot(terminalreporter, results: list[dict], folder: str) -> None:

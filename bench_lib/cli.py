@@ -128,11 +128,48 @@ def _parser() -> argparse.ArgumentParser:
         default=d.sharpness_epsilon,
         help="relative size of the sharpness perturbations (default %(default)s)",
     )
+    _add_performance_options(run, d)
     run.add_argument("--deterministic", action="store_true", help="turn on TensorFlow op determinism")
     run.add_argument("--json", type=Path, default=None, help="write the result here (never overwrites a file)")
     run.add_argument("-q", "--quiet", action="store_true", help="no per-epoch progress lines")
     _add_launch(commands)
     return parser
+
+
+def _units(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: comma-separated whole numbers, e.g. 512,512") from None
+
+
+def _add_performance_options(run: argparse.ArgumentParser, d: RunSpec) -> None:
+    run.add_argument(
+        "--hidden-units",
+        type=_units,
+        default=d.hidden_units,
+        help="hidden Dense widths, e.g. 512,512 (default: the seed's 128)",
+    )
+    run.add_argument(
+        "--steps-per-execution",
+        type=int,
+        default=d.steps_per_execution,
+        help="optimizer steps per tf.function call (default %(default)s)",
+    )
+    run.add_argument("--jit-compile", action="store_true", help="compile each replica's step with XLA")
+    run.add_argument("--input-cache", action="store_true", help="cache the examples in the tf.data pipeline")
+    run.add_argument(
+        "--prefetch-batches",
+        type=int,
+        default=d.prefetch_batches,
+        help="tf.data prefetch depth, 0 for none (default %(default)s)",
+    )
+    run.add_argument(
+        "--distribute-input",
+        default=d.distribute_input,
+        help="dataset (experimental_distribute_dataset) or function (distribute_datasets_from_function) "
+        "(default %(default)s)",
+    )
 
 
 def _add_launch(commands: argparse._SubParsersAction) -> None:
@@ -218,6 +255,12 @@ def _spec(args: argparse.Namespace, cluster: cluster_lib.Cluster | None = None) 
         bn=args.bn,
         noise_scale_batch_sizes=_batch_pair(args.noise_scale_batches),
         noise_scale_interval=args.noise_scale_interval,
+        hidden_units=args.hidden_units,
+        steps_per_execution=args.steps_per_execution,
+        jit_compile=args.jit_compile,
+        input_cache=args.input_cache,
+        prefetch_batches=args.prefetch_batches,
+        distribute_input=args.distribute_input,
     )
 
 
@@ -271,6 +314,8 @@ def run_command(args: argparse.Namespace) -> int:
         return _fail(str(error))
     as_dict = result.as_dict()
     print(report.summary_line(as_dict), flush=True)
+    for line in report.warning_lines(as_dict):
+        print(line, file=sys.stderr)
     if args.json is not None and not writes:
         print(f"{cluster.task_name}: not writing {args.json}; the chief does")
     elif args.json is not None:

@@ -181,13 +181,28 @@ def train_dataset(data: Dataset, spec: RunSpec, strategy: tf.distribute.Strategy
     """Endless, reshuffled each epoch, in full global batches split across the replicas.
 
     Every epoch is exactly steps_per_epoch() batches; the dropped remainder changes with the
-    shuffle.
+    shuffle. Both spec.distribute_input choices deliver the same examples to the same replica
+    at every step: 'function' builds the global batches in the function and re-batches them
+    into per-replica batches there.
     """
+    if spec.distribute_input == "function":
+        return strategy.distribute_datasets_from_function(
+            lambda context: global_batches(data, spec, context.get_per_replica_batch_size(spec.global_batch_size))
+        )
+    return strategy.experimental_distribute_dataset(global_batches(data, spec))
+
+
+def global_batches(data: Dataset, spec: RunSpec, per_replica_batch_size: int | None = None) -> tf.data.Dataset:
+    """The plain tf.data pipeline under train_dataset(): shuffled, batched, endless, prefetched."""
     ds = tf.data.Dataset.from_tensor_slices((data.x_train, data.y_train))
+    if spec.input_cache:
+        ds = ds.cache()
     ds = ds.shuffle(len(data.x_train), seed=spec.seed, reshuffle_each_iteration=True)
+    ds = ds.batch(spec.global_batch_size, drop_remainder=True).repeat()
+    if per_replica_batch_size is not None:
+        ds = ds.rebatch(per_replica_batch_size)
     # A fixed prefetch depth keeps the pipeline's memory the same from run to run.
-    ds = ds.batch(spec.global_batch_size, drop_remainder=True).repeat().prefetch(2)
-    return strategy.experimental_distribute_dataset(ds)
+    return ds.prefetch(spec.prefetch_batches) if spec.prefetch_batches else ds
 
 
 def eval_dataset(x: np.ndarray, y: np.ndarray, batch_size: int = EVAL_BATCH_SIZE) -> tf.data.Dataset:

@@ -16,6 +16,7 @@ def build_model(spec: RunSpec, image_shape: tuple[int, ...], num_classes: int) -
 
     mlp is exactly the seed article's Example 1, mlp_bn its Example 3 (mlp with spec.bn set is
     the same network), cnn a small conv net (with bn set: BN after each conv and hidden dense).
+    spec.hidden_units sets the hidden Dense widths of all three (the seed's single 128 by default).
     spec.precision becomes the dtype policy of this model's layers only — Keras's global policy
     is never touched, so configurations in one process cannot leak into each other. The output
     layer always computes in float32, so softmax and the loss do.
@@ -23,7 +24,7 @@ def build_model(spec: RunSpec, image_shape: tuple[int, ...], num_classes: int) -
     keras.utils.set_random_seed(spec.seed)
     policy = keras.DTypePolicy(spec.precision)
     bn = spec.batch_norm
-    hidden = _cnn(policy, bn) if spec.model == "cnn" else _mlp(policy, bn)
+    hidden = (_cnn if spec.model == "cnn" else _mlp)(policy, bn, spec.hidden_units)
     head = [
         keras.layers.Dropout(spec.dropout, dtype=policy),
         keras.layers.Dense(num_classes, activation="softmax", dtype="float32"),
@@ -37,16 +38,18 @@ def _batch_norm(bn: str, policy: keras.DTypePolicy) -> list[keras.layers.Layer]:
     return [keras.layers.BatchNormalization(synchronized=bn == "sync", dtype=policy)]
 
 
-def _mlp(policy: keras.DTypePolicy, bn: str) -> list[keras.layers.Layer]:
-    return [
-        keras.layers.Flatten(dtype=policy),
-        *_batch_norm(bn, policy),
-        keras.layers.Dense(128, activation="relu", dtype=policy),
-        *_batch_norm(bn, policy),
-    ]
+def _dense_stack(policy: keras.DTypePolicy, bn: str, units: tuple[int, ...]) -> list[keras.layers.Layer]:
+    layers = []
+    for width in units:
+        layers += [keras.layers.Dense(width, activation="relu", dtype=policy), *_batch_norm(bn, policy)]
+    return layers
 
 
-def _cnn(policy: keras.DTypePolicy, bn: str) -> list[keras.layers.Layer]:
+def _mlp(policy: keras.DTypePolicy, bn: str, units: tuple[int, ...]) -> list[keras.layers.Layer]:
+    return [keras.layers.Flatten(dtype=policy), *_batch_norm(bn, policy), *_dense_stack(policy, bn, units)]
+
+
+def _cnn(policy: keras.DTypePolicy, bn: str, units: tuple[int, ...]) -> list[keras.layers.Layer]:
     return [
         keras.layers.Conv2D(32, 3, padding="same", activation="relu", dtype=policy),
         *_batch_norm(bn, policy),
@@ -55,8 +58,7 @@ def _cnn(policy: keras.DTypePolicy, bn: str) -> list[keras.layers.Layer]:
         *_batch_norm(bn, policy),
         keras.layers.MaxPooling2D(2, dtype=policy),
         keras.layers.Flatten(dtype=policy),
-        keras.layers.Dense(128, activation="relu", dtype=policy),
-        *_batch_norm(bn, policy),
+        *_dense_stack(policy, bn, units),
     ]
 
 

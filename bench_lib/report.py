@@ -73,6 +73,7 @@ def summary_line(result: Mapping[str, object]) -> str:
         f"{result['optimizer_steps']} steps in {_num(result['wall_s'], '.1f')} s"
         + "".join(f"  {extra}" for extra in extras if extra)
         + _extras(result)
+        + performance_part(result)
     )
 
 
@@ -90,6 +91,23 @@ def _extras(result: Mapping[str, object]) -> str:
     return out
 
 
+def performance_part(result: Mapping[str, object]) -> str:
+    """e.g. '  63.1 GFLOP/s = MFU 0.47 of 134 GFLOP/s  CV 4%  input-bound'; empty for results without FLOPs."""
+    if result.get("achieved_gflops") is None:
+        return ""
+    cv = result.get("step_time_cv")
+    return (
+        f"  {result['achieved_gflops']:,.1f} GFLOP/s = MFU {_num(result.get('mfu'), '.2f')} of "
+        f"{_num(result.get('peak_gflops'), ',.0f')} GFLOP/s  CV {_num(None if cv is None else cv * 100, '.0f')}%"
+        f"{'  input-bound' if result.get('input_bound') else ''}"
+    )
+
+
+def warning_lines(result: Mapping[str, object]) -> list[str]:
+    """pyperf-style 'WARNING: <id>: ...' lines, one per measurement warning of the result."""
+    return [f"WARNING: {result['id']}: {text}" for text in result.get("warnings") or ()]
+
+
 TABLE_COLUMNS = (
     ("id", "id", "s"),
     ("status", "status", "s"),
@@ -99,6 +117,27 @@ TABLE_COLUMNS = (
     ("micro-batch", "micro_batch_size", "d"),
     ("TF peak MiB", "tf_peak_mib", ",.1f"),
     ("peak RSS MiB", "peak_rss_mib", ",.0f"),
+    ("GFLOP/s", "achieved_gflops", ",.1f"),
+    ("MFU", "mfu", ".2f"),
+    ("CV", "step_time_cv", ".0%"),
+    ("input-bound", "input_bound", "s"),
+)
+HARNESS_COLUMNS = (
+    ("id", "id", "s"),
+    ("suite ex/s", "examples_per_sec", ",.0f"),
+    ("hand-written ex/s", "handwritten_examples_per_sec", ",.0f"),
+    ("fit ex/s", "fit_examples_per_sec", ",.0f"),
+    ("suite / hand-written", "suite_over_handwritten", ".3f"),
+    ("suite / fit", "suite_over_fit", ".2f"),
+    ("MFU", "mfu", ".2f"),
+)
+SCALING_COLUMNS = (
+    ("id", "id", "s"),
+    ("scaling", "kind", "s"),
+    ("vs one replica", "one_replica_id", "s"),
+    ("ex/s", "examples_per_sec", ",.0f"),
+    ("one-replica ex/s", "one_replica_examples_per_sec", ",.0f"),
+    ("efficiency", "efficiency", ".2f"),
 )
 
 
@@ -109,10 +148,20 @@ QUESTION_COLUMNS = {
 }
 
 
-def markdown_table(results: Iterable[Mapping[str, object]], question: str | None = None) -> str:
-    """A Markdown table with a row per result dict, plus the question's own columns if it has any."""
-    columns = TABLE_COLUMNS + QUESTION_COLUMNS.get(question, ())
+def _cell(value: object, fmt: str) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return _num(value, fmt)
+
+
+def markdown_table(
+    results: Iterable[Mapping[str, object]], question: str | None = None, *, columns: tuple | None = None
+) -> str:
+    """A Markdown table with a row per result (or row) dict: the common columns plus the question's own,
+    or the given (title, key, format) columns."""
+    if columns is None:
+        columns = TABLE_COLUMNS + QUESTION_COLUMNS.get(question, ())
     header = "| " + " | ".join(title for title, _, _ in columns) + " |"
     rule = "|" + "|".join("---" for _ in columns) + "|"
-    rows = ["| " + " | ".join(_num(r.get(key), fmt) for _, key, fmt in columns) + " |" for r in results]
+    rows = ["| " + " | ".join(_cell(r.get(key), fmt) for _, key, fmt in columns) + " |" for r in results]
     return "\n".join([header, rule, *rows])

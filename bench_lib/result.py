@@ -36,6 +36,11 @@ class RunResult:
     cutting the steps to a target (B_crit ≈ B_simple). loss_scale_final and
     loss_scale_skipped_steps are mixed_float16's dynamic loss scale at the end and the optimizer
     steps it skipped for non-finite gradients (None for other precisions).
+    examples_per_sec is global examples over the summed time of those steps. flops_per_step
+    counts one optimizer step by bench_lib.flops' convention; achieved_gflops is that over the
+    timed steps' time and mfu its fraction of peak_gflops, the devices' calibrated matmul peak.
+    input_bound is True when the input pipeline alone needs longer per batch (input_batch_ms)
+    than the median step. step_time_cv and warnings judge the timings' stability.
     """
 
     spec: RunSpec
@@ -73,6 +78,14 @@ class RunResult:
     loss_scale_final: float | None = None
     loss_scale_skipped_steps: int | None = None
     scaling_efficiency: float | None = None
+    flops_per_step: int | None = None
+    achieved_gflops: float | None = None
+    peak_gflops: float | None = None
+    mfu: float | None = None
+    input_batch_ms: float | None = None
+    input_bound: bool | None = None
+    step_time_cv: float | None = None
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def replicas(self) -> int:

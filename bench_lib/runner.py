@@ -18,7 +18,8 @@ import tensorflow as tf
 
 from bench_lib import data as data_lib
 from bench_lib import seeds as seeds_lib
-from bench_lib import sharpness, stats
+from bench_lib import sharpness, speed, stats
+from bench_lib.flops import training_flops_per_example
 from bench_lib.loss_scale import DynamicLossScale
 from bench_lib.measure import MemoryProbe
 from bench_lib.model import build_model, build_optimizer, count_parameters
@@ -47,6 +48,12 @@ class PreparedRun:
     probe: MemoryProbe
     started_at: float
     noise_probe: GradientNoiseProbe | None = None
+    strategy: tf.distribute.Strategy | None = None
+    peak_gflops: float | None = None
+
+
+# The input pipeline is timed alone over at most this many batches after training.
+INPUT_TIMING_BATCHES = 16
 
 
 def total_steps(spec: RunSpec, steps_per_epoch: int) -> int:
@@ -66,6 +73,7 @@ def prepare(spec: RunSpec, *, on_epoch: Callable[[EpochRecord], None] | None = N
     if spec.noise_scale_batch_sizes is not None:
         check_batch_sizes(*spec.noise_scale_batch_sizes, len(dataset.x_train))
     devices = replica_devices(spec)
+    peak = speed.peak_gflops(devices)  # calibrated once per process, before any memory is attributed
     keras.backend.clear_session()
     gc.collect()
     probe = MemoryProbe(memory_devices(devices))
@@ -102,8 +110,21 @@ def prepare(spec: RunSpec, *, on_epoch: Callable[[EpochRecord], None] | None = N
         target_check_steps=spec.target_check_steps,
         stop_at_target=spec.stop_at_target,
         between_steps=_every(spec.noise_scale_interval, noise_probe.measure) if noise_probe else None,
+        steps_per_execution=spec.steps_per_execution,
     )
-    return PreparedRun(spec, loop, trainer, model, dataset, devices, probe, started_at, noise_probe)
+    return PreparedRun(
+        spec,
+        loop,
+        trainer,
+        model,
+        dataset,
+        devices,
+        probe,
+        started_at,
+        noise_probe,
+        strategy=strategy,
+        peak_gflops=peak,
+    )
 
 
 def _noise_probe(
@@ -201,10 +222,10 @@ def conclude(prepared: PreparedRun) -> RunResult:
         test_loss=last.test_loss if last else None,
         train_accuracy=train["accuracy"],
         train_loss=train["loss"],
-        examples_per_sec=stats.throughput(spec.global_batch_size, timed) if timed else None,
+        examples_per_sec=loop.examples_per_sec,
         step_time_ms=step_time_summary(timed),
         optimizer_steps=loop.steps_done,
-        timed_steps=len(timed),
+        timed_steps=loop.timed_steps,
         diverged_at_step=loop.diverged_at_step,
         peak_rss_mib=memory.peak_rss_mib,
         rss_growth_mib=memory.rss_growth_mib,
@@ -224,6 +245,7 @@ def conclude(prepared: PreparedRun) -> RunResult:
         seed_statuses=["diverged" if loop.diverged_at_step is not None else "ok"],
         **_noise_scale_fields(prepared),
         **_loss_scale_fields(prepared.trainer),
+        **_performance(prepared),
     )
 
 
@@ -242,6 +264,27 @@ def _sharpness(prepared: PreparedRun) -> float:
         epsilon=spec.sharpness_epsilon,
         seed=spec.seed,
     )
+
+
+def _performance(prepared: PreparedRun) -> dict[str, object]:
+    """FLOPs, MFU, the input pipeline's own speed and the timings' stability, after training."""
+    spec, loop = prepared.spec, prepared.loop
+    flops_per_step = training_flops_per_example(prepared.model) * spec.global_batch_size
+    out: dict[str, object] = {"flops_per_step": flops_per_step, "peak_gflops": prepared.peak_gflops}
+    timed = loop.step_times_s
+    out["step_time_cv"] = stats.coefficient_of_variation(timed)
+    out["warnings"] = stats.stability_warnings(timed)
+    if loop.timed_s > 0:
+        achieved = flops_per_step * loop.timed_steps / loop.timed_s / 1e9
+        out["achieved_gflops"] = achieved
+        out["mfu"] = achieved / prepared.peak_gflops if prepared.peak_gflops else None
+    if timed:
+        batches = min(loop.timed_steps, INPUT_TIMING_BATCHES)
+        pipeline = data_lib.train_dataset(prepared.train_data, spec, prepared.strategy)
+        input_s = speed.input_seconds_per_batch(pipeline, batches)
+        out["input_batch_ms"] = input_s * 1000
+        out["input_bound"] = input_s > stats.median(timed)
+    return out
 
 
 def failed(spec: RunSpec, error: BaseException, wall_s: float = 0.0) -> RunResult:

@@ -23,6 +23,8 @@ SEEDED_METRICS = (
     "generalization_gap_accuracy",
     "generalization_gap_loss",
     "examples_per_sec",
+    "achieved_gflops",
+    "mfu",
     "steps_to_target",
     "examples_to_target",
     "seconds_to_target",

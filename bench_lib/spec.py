@@ -15,6 +15,10 @@ PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
 BATCH_NORMS = ("none", "local", "sync")
 # The BatchNormalization a model name implies when a spec leaves `bn` unset.
 MODEL_BATCH_NORM = {"mlp": "none", "mlp_bn": "local", "cnn": "none"}
+# How the global batches reach the replicas: strategy.experimental_distribute_dataset over one
+# pipeline of global batches, or strategy.distribute_datasets_from_function building the pipeline.
+DISTRIBUTE_INPUTS = ("dataset", "function")
+DEFAULT_HIDDEN_UNITS = (128,)
 
 # Keras's own defaults, used when a spec leaves learning_rate unset.
 DEFAULT_LEARNING_RATES = {"sgd": 0.01, "momentum": 0.01, "adam": 0.001}
@@ -61,6 +65,11 @@ class RunSpec:
     test accuracy first reaches it (checked every epoch and every `target_check_steps` steps),
     and with `stop_at_target` training ends there (MLPerf's time-to-train);
     `sharpness_samples` > 0 runs the sharpness probe after training.
+    Performance fields: hidden_units are the widths of the models' hidden Dense layers;
+    steps_per_execution optimizer steps run inside one tf.function call; jit_compile compiles
+    each replica's step with XLA; input_cache caches the examples in the tf.data pipeline,
+    prefetch_batches is its prefetch depth (0: none) and distribute_input chooses
+    experimental_distribute_dataset ('dataset') or distribute_datasets_from_function ('function').
 
     Raises:
       ValueError: naming the field, its value and what is allowed, on construction.
@@ -94,6 +103,12 @@ class RunSpec:
     bn: str | None = None
     noise_scale_batch_sizes: tuple[int, int] | None = None
     noise_scale_interval: int = 5
+    hidden_units: tuple[int, ...] = DEFAULT_HIDDEN_UNITS
+    steps_per_execution: int = 1
+    jit_compile: bool = False
+    input_cache: bool = False
+    prefetch_batches: int = 2
+    distribute_input: str = "dataset"
 
     def __post_init__(self) -> None:
         _check_choice("strategy", self.strategy, STRATEGIES)
@@ -129,6 +144,7 @@ class RunSpec:
         _check_fraction("sharpness_epsilon", self.sharpness_epsilon, "a number in (0, 1)", upper_open=True)
         self._check_bn()
         self._check_noise_scale()
+        self._check_performance_fields()
 
     def _check_learning_rate_schedule(self) -> None:
         _check_choice("lr_scaling", self.lr_scaling, LR_SCALINGS)
@@ -202,6 +218,23 @@ class RunSpec:
                 f"so replicas must be a multiple of {self.workers}",
             )
 
+    def _check_performance_fields(self) -> None:
+        units = self.hidden_units
+        if isinstance(units, list):  # from JSON
+            object.__setattr__(self, "hidden_units", units := tuple(units))
+        if (
+            not isinstance(units, tuple)
+            or not units
+            or any(isinstance(u, bool) or not isinstance(u, int) or u < 1 for u in units)
+        ):
+            _fail("hidden_units", units, "a non-empty tuple of whole numbers >= 1, e.g. (512, 512)")
+        _check_int("steps_per_execution", self.steps_per_execution, 1)
+        for name in ("jit_compile", "input_cache"):
+            if not isinstance(getattr(self, name), bool):
+                _fail(name, getattr(self, name), "True or False")
+        _check_int("prefetch_batches", self.prefetch_batches, 0)
+        _check_choice("distribute_input", self.distribute_input, DISTRIBUTE_INPUTS)
+
     def _check_micro_batch(self) -> None:
         shards = self.replicas * self.accumulation_steps
         if self.global_batch_size % shards:
@@ -265,6 +298,8 @@ class RunSpec:
         multi_worker ids always carry the cluster shape, workers x replicas_per_worker. A BN mode
         other than the model's own adds e.g. '-bnsync', a precision other than float32 e.g.
         '-mixed_bfloat16'; ids of specs without them read as they always did.
+        Performance fields add a suffix only when they differ from their defaults, so the ids of
+        runs saved before those fields existed stay the same: e.g. '...-mlp-adam-h512x512-spe8-xla'.
         """
         if self.strategy == "multi_worker":
             strategy = f"{self.strategy}{self.workers}x{self.replicas_per_worker}"
@@ -282,7 +317,23 @@ class RunSpec:
             name += f"-bn{self.batch_norm}"
         if self.precision != "float32":
             name += f"-{self.precision}"
-        return name
+        return "-".join([name, *self._performance_suffixes()])
+
+    def _performance_suffixes(self) -> list[str]:
+        suffixes = []
+        if self.hidden_units != DEFAULT_HIDDEN_UNITS:
+            suffixes.append("h" + "x".join(str(u) for u in self.hidden_units))
+        if self.steps_per_execution != 1:
+            suffixes.append(f"spe{self.steps_per_execution}")
+        if self.jit_compile:
+            suffixes.append("xla")
+        if self.input_cache:
+            suffixes.append("cache")
+        if self.prefetch_batches != 2:
+            suffixes.append(f"pf{self.prefetch_batches}")
+        if self.distribute_input != "dataset":
+            suffixes.append("dsfn")
+        return suffixes
 
     def single_replica(self) -> RunSpec:
         """The same configuration on one device: the baseline of its scaling efficiency."""
@@ -293,7 +344,9 @@ class RunSpec:
         return dataclasses.replace(self, **changes)
 
     def as_dict(self) -> dict[str, object]:
-        return dataclasses.asdict(self)
+        out = dataclasses.asdict(self)
+        out["hidden_units"] = list(self.hidden_units)  # JSON has no tuples
+        return out
 
     @classmethod
     def from_dict(cls, data: dict[str, object]) -> RunSpec:

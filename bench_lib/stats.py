@@ -159,6 +159,39 @@ def intervals_separate(a: Sequence[float] | None, b: Sequence[float] | None) -> 
     return a[1] < b[0] or b[1] < a[0]
 
 
+# pyperf's thresholds: a spread above 10% of the mean, or too few values, makes a figure unreliable.
+MAX_STABLE_CV = 0.10
+MIN_STABLE_ROUNDS = 10
+
+
+def coefficient_of_variation(values: Sequence[float]) -> float | None:
+    """Sample standard deviation over mean; None for fewer than two values or a zero mean."""
+    if len(values) < 2:
+        return None
+    mean = sum(values) / len(values)
+    if mean == 0:
+        return None
+    variance = sum((v - mean) ** 2 for v in values) / (len(values) - 1)
+    return math.sqrt(variance) / mean
+
+
+def stability_warnings(values: Sequence[float]) -> list[str]:
+    """pyperf-style warnings about timings too spread out or too few to trust."""
+    warnings = []
+    cv = coefficient_of_variation(values)
+    if cv is not None and cv > MAX_STABLE_CV:
+        warnings.append(
+            f"unstable: the standard deviation of the step times is {cv:.0%} of their mean (over "
+            f"{MAX_STABLE_CV:.0%}); rerun on a quiet machine or with more rounds (--bench-rounds)"
+        )
+    if len(values) < MIN_STABLE_ROUNDS:
+        warnings.append(
+            f"too few rounds: {len(values)} timed (fewer than {MIN_STABLE_ROUNDS}); the spread and median "
+            f"are not reliable (--bench-rounds)"
+        )
+    return warnings
+
+
 def scaling_efficiency(one_replica_rate: float, replicas_rate: float, replicas: int) -> float:
     """Examples per second on R replicas over R times those of one replica (1.0 is perfect scaling).
 

@@ -67,18 +67,34 @@ class Trainer:
         self._spec = spec
         self._iterator = train_iterator
         self._loss = keras.losses.SparseCategoricalCrossentropy(reduction=None)
+        # XLA compiles each replica's forward and backward passes; the iterator, the optimizer
+        # update (a cross-replica synchronization point under mirrored) and the reduction stay outside.
+        self._jit_gradients = tf.function(functools.partial(self._accumulate), jit_compile=True)
         # tf.function counts traces per code object, so a sweep that builds many Trainers would
         # warn of retracing; a partial has no code object and is counted per Trainer.
         self._train_fn = tf.function(functools.partial(self._distributed_step))
+        # Several steps per call take a tensor step count, so an epoch's shorter last call does not retrace.
+        self._multi_fn = tf.function(functools.partial(self._distributed_steps))
         self._eval_fn = tf.function(functools.partial(self._eval_batch))
 
-    def step(self) -> tuple[float, float]:
-        """One optimizer step on the next global batch; returns (mean loss, accuracy) of that batch.
+    def step(self, steps: int = 1) -> tuple[float, float]:
+        """`steps` optimizer steps in one tf.function call, each on the next global batch.
 
-        Returns only when the devices have finished the step.
+        `steps` is 1 unless spec.steps_per_execution is more (up to it).
+
+        Returns (mean loss, accuracy) over those steps' batches, only when the devices have
+        finished. More than one step per call removes Python's dispatch between them.
         """
-        loss, correct = self._train_fn(self._iterator)
-        return float(loss.numpy()), float(correct.numpy()) / self._spec.global_batch_size
+        if self._spec.steps_per_execution == 1:
+            loss, correct = self._train_fn(self._iterator)
+        else:
+            loss, correct = self._multi_fn(self._iterator, tf.constant(steps))
+        return float(loss.numpy()) / steps, float(correct.numpy()) / (self._spec.global_batch_size * steps)
+
+    @property
+    def train_traces(self) -> int:
+        """How often the training step was traced (a graph built); constant after the first call."""
+        return sum(f.experimental_get_tracing_count() for f in (self._train_fn, self._multi_fn))
 
     def evaluate(self, dataset: tf.data.Dataset) -> dict[str, float]:
         """Mean loss and accuracy of the model in inference mode over the whole dataset."""
@@ -101,8 +117,24 @@ class Trainer:
             tf.distribute.ReduceOp.SUM, correct, axis=None
         )
 
+    def _distributed_steps(
+        self, iterator: tf.distribute.DistributedIterator, steps: tf.Tensor
+    ) -> tuple[tf.Tensor, tf.Tensor]:
+        loss_sum, correct_sum = tf.constant(0.0), tf.constant(0)
+        for _ in tf.range(steps):
+            loss, correct = self._distributed_step(iterator)
+            loss_sum += loss
+            correct_sum += correct
+        return loss_sum, correct_sum
+
     def _replica_step(self, x: tf.Tensor, y: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-        grads, loss, correct = self._accumulate(x, y)
+        if self._spec.jit_compile:
+            # On the replica's own device: otherwise the compiled call lands on the first device,
+            # away from the other replicas' variables.
+            with tf.device(x.device):
+                grads, loss, correct = self._jit_gradients(x, y)
+        else:
+            grads, loss, correct = self._accumulate(x, y)
         self._optimizer.apply_gradients(zip(grads, self._model.trainable_variables, strict=True))
         return loss, correct
 
@@ -183,10 +215,13 @@ def _correct(y: tf.Tensor, probs: tf.Tensor) -> tf.Tensor:
 
 
 class TrainingLoop:
-    """Runs a Trainer for a step budget, timing every step and evaluating after every epoch.
+    """Runs a Trainer for a step budget, timing every call and evaluating after every epoch.
 
     Drive it with run(), or call before_step() (untimed bookkeeping) and step() (one timed
-    optimizer step) yourself, as the pytest-benchmark suite does, then finish().
+    call) yourself, as the pytest-benchmark suite does, then finish(). A call runs
+    steps_per_execution optimizer steps, fewer where an epoch, a target check or the budget ends
+    first; a call
+    that starts before warmup_steps steps are done is warm-up and not timed.
     With a target_accuracy, the test accuracy is also checked every target_check_steps steps
     (in before_step, untimed) until it first reaches the target; target_reached_at_step and
     target_reached_after_s then say when (steps done, train_seconds then); with stop_at_target,
@@ -207,9 +242,11 @@ class TrainingLoop:
         target_check_steps: int | None = None,
         stop_at_target: bool = False,
         between_steps: Callable[[int], None] | None = None,
+        steps_per_execution: int = 1,
     ) -> None:
         """between_steps(steps_done), if given, runs untimed before every step (e.g. a probe)."""
         self._trainer = trainer
+        self._steps_per_execution = steps_per_execution
         self._test_data = test_data
         self._steps_per_epoch = steps_per_epoch
         self.total_steps = total_steps
@@ -219,7 +256,10 @@ class TrainingLoop:
         self._between_steps = between_steps
         self.steps_done = 0
         self.diverged_at_step: int | None = None
+        # One entry per timed call: its duration divided by its optimizer steps.
         self.step_times_s: list[float] = []
+        self.timed_steps = 0
+        self.timed_s = 0.0
         self.history: list[EpochRecord] = []
         self.train_seconds = 0.0
         self._target_accuracy = target_accuracy
@@ -255,23 +295,51 @@ class TrainingLoop:
             self.target_reached_after_s = self.train_seconds
 
     def step(self) -> float:
-        """One optimizer step, timed from dispatch until the devices finish; returns its loss."""
+        """One call of the training step, timed from dispatch until the devices finish; returns its mean loss."""
+        steps = self._call_steps(self.steps_done)
+        timed = self.steps_done >= self.warmup_steps
         start = time.perf_counter()
-        loss, accuracy = self._trainer.step()
+        # A single step is called as step(), the interface every trainer (and test double) has.
+        loss, accuracy = self._trainer.step(steps) if steps > 1 else self._trainer.step()
         elapsed = time.perf_counter() - start
-        self.steps_done += 1
+        self.steps_done += steps
         self.train_seconds += elapsed
-        if self.steps_done > self.warmup_steps:
-            self.step_times_s.append(elapsed)
+        if timed:
+            self.step_times_s.append(elapsed / steps)
+            self.timed_steps += steps
+            self.timed_s += elapsed
+            self._epoch_time += elapsed
+            self._epoch_timed_steps += steps
         if not math.isfinite(loss) and self.diverged_at_step is None:
             self.diverged_at_step = self.steps_done
-        self._epoch_loss += loss
-        self._epoch_correct += accuracy
-        self._epoch_steps += 1
-        if self.steps_done > self.warmup_steps:
-            self._epoch_time += elapsed
-            self._epoch_timed_steps += 1
+        self._epoch_loss += loss * steps
+        self._epoch_correct += accuracy * steps
+        self._epoch_steps += steps
         return loss
+
+    def planned_calls(self) -> tuple[int, int]:
+        """(warm-up calls, timed calls) that the remaining budget takes."""
+        warmup = timed = 0
+        done = self.steps_done
+        while done < self.total_steps:
+            if done < self.warmup_steps:
+                warmup += 1
+            else:
+                timed += 1
+            done += self._call_steps(done)
+        return warmup, timed
+
+    @property
+    def examples_per_sec(self) -> float | None:
+        return self.timed_steps * self._global_batch_size / self.timed_s if self.timed_s > 0 else None
+
+    def _call_steps(self, done: int) -> int:
+        """Steps of the call starting after `done`: it ends at an epoch's end and at a target check."""
+        to_epoch_end = self._steps_per_epoch - done % self._steps_per_epoch
+        steps = min(self._steps_per_execution, to_epoch_end, self.total_steps - done)
+        if self._target_check_steps:
+            steps = min(steps, self._target_check_steps - done % self._target_check_steps)
+        return max(1, steps)
 
     def run(self) -> None:
         """The remaining steps, stopping early at a non-finite loss (or at the target if asked), then finish()."""

@@ -1,15 +1,50 @@
-"""Pure step time on synthetic MNIST-shaped data, across batch sizes, models and strategies."""
+"""Pure step time on synthetic MNIST-shaped data: batch sizes, models, strategies, the knobs that matter.
+
+Three parts, all in one question so one table and one scaling section show them:
+- the base grid: every model x batch size x strategy;
+- weak-scaling partners: one_device at each mirrored batch / replicas, so that both strong
+  scaling (same global batch) and weak scaling (same per-replica batch) have a one-replica run;
+- the wide MLP 784-512-512-10 of the MFU target at its batch sizes;
+- the knobs, each changed alone from the defaults on the MLP at one batch size:
+  steps_per_execution, jit_compile (XLA), input_cache and prefetch_batches on one_device,
+  distribute_input on mirrored; and steps_per_execution on the wide MLP.
+"""
+
+# Each knob on the strategy where it can matter: distributing the input is a no-op on one device.
+KNOBS = (
+    ("one_device", {"steps_per_execution": 8}),
+    ("one_device", {"jit_compile": True}),
+    ("one_device", {"input_cache": True}),
+    ("one_device", {"prefetch_batches": 0}),
+    ("mirrored", {"distribute_input": "function"}),
+)
 
 
 def grid(profile):
-    return profile.grid(
-        dataset="synthetic",
-        model=profile.throughput_models,
-        global_batch_size=profile.throughput_batch_sizes,
-        steps=profile.throughput_steps,
-    )
+    steps = {"dataset": "synthetic", "steps": profile.throughput_steps}
+    points = profile.grid(model=profile.throughput_models, global_batch_size=profile.throughput_batch_sizes, **steps)
+    one_device = {"strategy": "one_device", "replicas": 1}
+    if "mirrored" in profile.strategies and "one_device" in profile.strategies:
+        weak = {b // profile.replicas for b in profile.throughput_batch_sizes} - set(profile.throughput_batch_sizes)
+        points += [{**one_device, "model": "mlp", "global_batch_size": b, **steps} for b in sorted(weak)]
+    wide = {**one_device, "model": "mlp", "hidden_units": profile.harness_hidden_units, **steps}
+    points += [{**wide, "global_batch_size": b} for b in profile.mfu_batch_sizes]
+    for strategy, knob in KNOBS:
+        if strategy in profile.strategies:
+            base = {"strategy": strategy, "replicas": profile.replicas_for(strategy), "model": "mlp", **steps}
+            points.append({**base, "global_batch_size": profile.knob_batch_size, **knob, **_rounds(knob, steps)})
+    # The one knob that could lift the wide MLP's MFU: no Python dispatch between steps.
+    spe = {"steps_per_execution": 8}
+    points.append({**wide, "global_batch_size": profile.mfu_batch_sizes[0], **spe, **_rounds(spe, steps)})
+    return points
+
+
+def _rounds(knob, steps):
+    """As many timed calls with several steps per call as with one."""
+    return {"steps": steps["steps"] * knob.get("steps_per_execution", 1)}
 
 
 def test_throughput(measure_run, spec):
     result = measure_run(spec)
     assert result["examples_per_sec"] > 0
+    assert result["train_traces"] == 1, "the step must be traced once, not per round"

@@ -58,7 +58,9 @@ def test_help_documents_every_option():
                    "--warmup-steps", "--deterministic", "--json", "--quiet", "--seeds", "--lr-scaling",
                    "--base-batch-size", "--warmup-epochs", "--target-accuracy", "--target-check-steps",
                    "--stop-at-target", "--sharpness-samples", "--sharpness-epsilon", "--bn", "--noise-scale-batches",
-                   "--noise-scale-interval"):  # fmt: skip
+                   "--noise-scale-interval", "--hidden-units",
+                   "--steps-per-execution", "--jit-compile", "--input-cache", "--prefetch-batches",
+                   "--distribute-input"):  # fmt: skip
         assert option in done.stdout
 
 
@@ -115,3 +117,24 @@ def test_multi_worker_replicas_come_from_the_cluster_shape(monkeypatch, capsys):
     )
     assert main(["run", "--strategy", "mirrored", "--replicas-per-worker", "2"]) == 2
     assert "replicas_per_worker=2 is not allowed: only for strategy='multi_worker'" in capsys.readouterr().err
+
+
+def test_the_readmes_mfu_command_runs_the_wide_mlp(tmp_path, capsys):
+    out = tmp_path / "wide.json"
+    argv = ["run", "--dataset", "synthetic", "--model", "mlp", "--hidden-units", "512,512", "--batch-size", "512"]
+    assert main([*argv, "--steps", "4", "--steps-per-execution", "2", "-q", "--json", str(out)]) == 0
+    saved = json.loads(out.read_text())
+    assert saved["id"] == "one_device-bs512-acc1-mlp-adam-h512x512-spe2"
+    assert saved["parameters"] == 784 * 512 + 512 + 512 * 512 + 512 + 512 * 10 + 10
+    assert saved["mfu"] > 0 and saved["flops_per_step"] > 0
+    assert "GFLOP/s = MFU" in capsys.readouterr().out
+
+
+def test_bad_hidden_units_are_one_line():
+    done = run_cli("run", "--hidden-units", "512,x")
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        "python -m bench_lib run: error: argument --hidden-units: '512,x': comma-separated whole numbers, e.g. 512,512"
+    )
+    done = run_cli("run", "--hidden-units", "512,0")
+    assert done.stderr.strip().startswith("python -m bench_lib: error: hidden_units=(512, 0) is not allowed")

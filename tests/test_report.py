@@ -1,4 +1,4 @@
-from bench_lib.report import epoch_line, markdown_table, spec_line, summary_line
+from bench_lib.report import HARNESS_COLUMNS, epoch_line, markdown_table, spec_line, summary_line, warning_lines
 
 RESULT = {
     "id": "mirrored2-bs256-acc2-mlp-adam", "status": "ok", "error": None, "test_accuracy": 0.91234,
@@ -34,7 +34,7 @@ def test_epoch_line():
 def test_table_has_a_row_per_result_and_dashes_for_missing_figures():
     table = markdown_table([RESULT, {"id": "y", "status": "failed"}]).splitlines()
     assert len(table) == 4
-    assert table[3] == "| y | failed | - | - | - | - | - | - |"
+    assert table[3] == "| y | failed | - | - | - | - | - | - | - | - | - | - |"
 
 
 def test_spec_line_shows_how_the_global_batch_splits():
@@ -66,3 +66,23 @@ def test_spec_line_shows_the_cluster_shape():
     assert spec_line(spec | {"micro_batch_size": 64, "workers": 2}) == (
         "m: digits, global batch 256 = 4 replicas (2 workers x 2) x 1 accumulation x micro-batch 64"
     )
+
+
+def test_performance_figures_and_input_bound_are_shown():
+    result = RESULT | {"achieved_gflops": 63.14, "mfu": 0.4712, "peak_gflops": 134.2, "step_time_cv": 0.043}
+    assert summary_line(result).endswith("63.1 GFLOP/s = MFU 0.47 of 134 GFLOP/s  CV 4%")
+    assert summary_line(result | {"input_bound": True}).endswith("CV 4%  input-bound")
+    row = markdown_table([result | {"input_bound": True}]).splitlines()[2]
+    assert row.endswith("| 63.1 | 0.47 | 4% | yes |")
+
+
+def test_warnings_are_one_line_each_and_name_the_configuration():
+    assert warning_lines(RESULT | {"warnings": ["too few rounds: 3"]}) == [
+        "WARNING: mirrored2-bs256-acc2-mlp-adam: too few rounds: 3"
+    ]
+    assert warning_lines(RESULT) == []
+
+
+def test_harness_table_shows_both_ratios():
+    row = {"id": "h", "examples_per_sec": 100.0, "suite_over_handwritten": 0.98765, "suite_over_fit": 1.634}
+    assert markdown_table([row], columns=HARNESS_COLUMNS).splitlines()[2] == "| h | 100 | - | - | 0.988 | 1.63 | - |"

@@ -16,6 +16,8 @@ DOCUMENTED_KEYS = {
     "noise_scale", "critical_batch_size_estimate", "noise_scale_detail", "loss_scale_final",
     "loss_scale_skipped_steps",
     "workers", "replicas_per_worker", "scaling_efficiency",
+    "flops_per_step", "achieved_gflops", "peak_gflops", "mfu", "input_batch_ms", "input_bound", "step_time_cv",
+    "warnings",
 }  # fmt: skip
 
 

@@ -1,3 +1,5 @@
+import json
+
 import pytest
 
 from bench_lib.spec import RunSpec
@@ -48,6 +50,14 @@ from bench_lib.spec import RunSpec
         ({"stop_at_target": True}, "stop_at_target=True", "only with a target_accuracy"),
         ({"sharpness_samples": -2}, "sharpness_samples=-2", "a whole number >= 0"),
         ({"sharpness_epsilon": 1.0}, "sharpness_epsilon=1.0", "a number in (0, 1)"),
+        ({"hidden_units": ()}, "hidden_units=()", "a non-empty tuple of whole numbers >= 1"),
+        ({"hidden_units": (512, 0)}, "hidden_units=(512, 0)", "a non-empty tuple of whole numbers >= 1"),
+        ({"hidden_units": 512}, "hidden_units=512", "a non-empty tuple"),
+        ({"steps_per_execution": 0}, "steps_per_execution=0", "a whole number >= 1"),
+        ({"jit_compile": "yes"}, "jit_compile='yes'", "True or False"),
+        ({"input_cache": 1}, "input_cache=1", "True or False"),
+        ({"prefetch_batches": -1}, "prefetch_batches=-1", "a whole number >= 0"),
+        ({"distribute_input": "auto"}, "distribute_input='auto'", "dataset, function"),
     ],
 )
 def test_every_bad_field_is_named_with_its_value_and_what_is_allowed(fields, field, allowed):
@@ -93,6 +103,32 @@ def test_ids_tell_cluster_shapes_apart():
 def test_the_single_replica_baseline_keeps_everything_but_the_shape():
     spec = RunSpec(strategy="multi_worker", workers=2, replicas=4, global_batch_size=256, accumulation_steps=2, seed=3)
     assert spec.single_replica() == RunSpec(global_batch_size=256, accumulation_steps=2, seed=3)
+
+
+def test_performance_fields_extend_the_id_only_when_they_differ_from_their_defaults():
+    assert RunSpec(hidden_units=(128,), steps_per_execution=1, prefetch_batches=2).id == RunSpec().id
+    spec = RunSpec(
+        hidden_units=(512, 512),
+        steps_per_execution=8,
+        jit_compile=True,
+        input_cache=True,
+        prefetch_batches=0,
+        distribute_input="function",
+    )
+    assert spec.id == "one_device-bs128-acc1-mlp-adam-h512x512-spe8-xla-cache-pf0-dsfn"
+
+
+def test_a_saved_spec_without_the_performance_fields_reads_as_the_defaults():
+    old = RunSpec().as_dict()
+    for name in ("hidden_units", "steps_per_execution", "jit_compile", "input_cache", "prefetch_batches"):
+        del old[name]
+    del old["distribute_input"]
+    assert RunSpec.from_dict(old) == RunSpec()
+
+
+def test_hidden_units_survive_json():
+    spec = RunSpec(hidden_units=(512, 256))
+    assert RunSpec.from_dict(json.loads(json.dumps(spec.as_dict()))) == spec
 
 
 def test_default_learning_rate_is_the_optimizers():

@@ -76,6 +76,22 @@ def test_intervals_separate_only_without_overlap():
     assert not stats.intervals_separate(None, [0.25, 0.3])
 
 
+def test_coefficient_of_variation_is_sample_std_over_mean():
+    assert stats.coefficient_of_variation([2.0, 4.0]) == pytest.approx(2**0.5 / 3)
+    assert stats.coefficient_of_variation([5.0]) is None
+    assert stats.coefficient_of_variation([3.0, 3.0, 3.0]) == 0.0
+
+
+def test_warnings_for_spread_out_or_too_few_timings():
+    steady = [10.0, 10.2, 9.9, 10.1, 10.0, 9.8, 10.1, 10.0, 10.2, 9.9]
+    assert stats.stability_warnings(steady) == []
+    noisy = [*steady[:-1], 20.0]
+    [warning] = stats.stability_warnings(noisy)
+    assert warning.startswith("unstable: the standard deviation of the step times is 29% of their mean (over 10%)")
+    [warning] = stats.stability_warnings(steady[:3])
+    assert warning.startswith("too few rounds: 3 timed (fewer than 10)")
+
+
 def test_scaling_efficiency_is_replicas_rate_over_replicas_times_one_replicas_rate():
     assert stats.scaling_efficiency(1000.0, 2000.0, 2) == 1.0
     assert stats.scaling_efficiency(1000.0, 600.0, 2) == 0.3

@@ -88,3 +88,21 @@ def test_a_bad_suite_option_is_one_line_before_anything_runs(option, message):
     assert done.returncode == 4  # pytest's usage error
     assert message in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_rounds_and_warmup_options_and_what_a_round_is_with_several_steps_per_call(tmp_path):
+    out = tmp_path / "run.json"
+    command = [
+        sys.executable, "-m", "pytest", "benchmarks/test_throughput.py", "-q", "-p", "no:cacheprovider",
+        "-k", "one_device-bs256-acc1-mlp-adam-spe8", "--bench-rounds", "4", "--bench-warmup", "1",
+        f"--benchmark-json={out}",
+    ]  # fmt: skip
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    [bench] = json.loads(out.read_text())["benchmarks"]
+    info = bench["extra_info"]
+    # One round is one call of 8 optimizer steps; the warm-up call takes the first 8 steps.
+    assert bench["stats"]["rounds"] == 4
+    assert info["optimizer_steps"] == 8 + 4 * 8 and info["timed_steps"] == 4 * 8
+    assert info["train_traces"] == 1
+    assert "WARNING: one_device-bs256-acc1-mlp-adam-spe8: too few rounds: 4 timed" in done.stdout

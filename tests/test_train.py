@@ -82,3 +82,58 @@ def test_a_huge_learning_rate_is_recorded_as_diverged():
     assert result.status == "diverged"
     assert result.diverged_at_step is not None
     assert result.optimizer_steps == result.diverged_at_step < 20, "the run stops at the first non-finite loss"
+
+
+def weights_after(steps, **fields):
+    prepared = runner.prepare(RunSpec(**{**ONE_STEP, "steps": steps, **fields}))
+    while prepared.loop.steps_remaining:
+        prepared.loop.before_step()
+        prepared.loop.step()
+    return [v.numpy() for v in prepared.model.trainable_variables], prepared
+
+
+def test_several_steps_per_call_train_exactly_like_one_step_per_call():
+    single, _ = weights_after(5, global_batch_size=64)
+    # 5 steps in calls of 2, 2 and 1: the last call is shorter and must not retrace.
+    several, prepared = weights_after(5, global_batch_size=64, steps_per_execution=2)
+    assert max_difference(single, several) < 1e-6
+    assert prepared.loop.steps_done == 5
+    assert prepared.trainer.train_traces == 1
+
+
+def test_the_step_is_traced_once_however_many_rounds_and_epochs():
+    result_traces = []
+    for spe in (1, 2):
+        prepared = runner.prepare(RunSpec(global_batch_size=256, epochs=3, steps_per_execution=spe))
+        prepared.loop.run()  # 3 epochs of 5 steps: calls of 2, 2, 1 each epoch when spe is 2
+        result_traces.append(prepared.trainer.train_traces)
+    assert result_traces == [1, 1]
+
+
+def test_both_input_distributions_feed_the_same_batches():
+    through_dataset, _ = weights_after(2, strategy="mirrored", replicas=2, global_batch_size=64)
+    through_function, _ = weights_after(
+        2, strategy="mirrored", replicas=2, global_batch_size=64, distribute_input="function"
+    )
+    cached, _ = weights_after(2, strategy="mirrored", replicas=2, global_batch_size=64, input_cache=True)
+    assert max_difference(through_dataset, through_function) < 1e-6
+    assert max_difference(through_dataset, cached) < 1e-6
+
+
+def test_xla_computes_the_same_step():
+    plain, _ = weights_after(1, strategy="mirrored", replicas=2, global_batch_size=64, accumulation_steps=2)
+    compiled, _ = weights_after(
+        1, strategy="mirrored", replicas=2, global_batch_size=64, accumulation_steps=2, jit_compile=True
+    )
+    assert max_difference(plain, compiled) < 1e-5
+
+
+def test_timing_counts_calls_and_optimizer_steps_apart():
+    prepared = runner.prepare(RunSpec(global_batch_size=256, steps=10, warmup_steps=2, steps_per_execution=4))
+    assert prepared.loop.planned_calls() == (1, 3)
+    prepared.loop.run()
+    # Calls of up to 4 steps, cut at each epoch end (every 5 steps): 0-4 is warm-up (it starts
+    # before step 2), then 4-5, 5-9 and 9-10 are timed.
+    assert prepared.loop.steps_done == 10
+    assert prepared.loop.timed_steps == 6
+    assert len(prepared.loop.step_times_s) == 3

@@ -1,0 +1,75 @@
+"""Measures the limits a training step is judged against: the devices' matmul peak and the input pipeline alone.
+
+The peak is calibrated once per process and device with a float32 matrix product (2048 x 2048
+by default, 2 x n^3 FLOPs), the best of several timed calls after warm-up: the rate the device
+reaches on the operation that dominates the models here, the denominator of model FLOPs
+utilization (MFU). Logical CPU devices share the host's cores, so a set of them has the peak of
+one; GPUs add up.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+
+import tensorflow as tf
+
+from bench_lib import stats
+
+CALIBRATION_SIZE = 2048
+CALIBRATION_REPEATS = 8
+
+
+def peak_gflops(devices: list[str]) -> float:
+    """The summed matmul peak of the physical devices behind the given replica devices, in GFLOP/s."""
+    gpus = [d for d in devices if "GPU" in d.upper()]
+    if gpus:
+        return sum(device_peak_gflops(d) for d in gpus)
+    return device_peak_gflops(devices[0])
+
+
+@functools.cache
+def device_peak_gflops(device: str, size: int = CALIBRATION_SIZE, repeats: int = CALIBRATION_REPEATS) -> float:
+    """Best float32 matmul rate of one device in GFLOP/s; measured once per process (about a second)."""
+    with tf.device(device):
+        a = tf.random.stateless_uniform((size, size), seed=(1, 2))
+        b = tf.random.stateless_uniform((size, size), seed=(3, 4))
+
+        @tf.function
+        def product() -> tf.Tensor:
+            # Reading back one element waits for the whole product without copying it.
+            return tf.matmul(a, b)[0, 0]
+
+        product().numpy()  # trace and warm up
+        best = float("inf")
+        for _ in range(repeats):
+            start = time.perf_counter()
+            product().numpy()
+            best = min(best, time.perf_counter() - start)
+    return 2 * size**3 / best / 1e9
+
+
+def input_seconds_per_batch(dataset: tf.distribute.DistributedDataset, batches: int) -> float:
+    """Median time to produce one global batch from a fresh iterator over `dataset`, doing nothing else.
+
+    Batches are pulled inside one tf.function, as the training step pulls them, in calls of
+    a few batches after a warm-up call that fills the pipeline's buffers.
+    """
+    # A partial per call: tf.function counts traces per code object, and each call traces anew.
+    pull = tf.function(functools.partial(_pull, iter(dataset)))
+    pull(tf.constant(2)).numpy()
+    per_call = max(1, min(batches, 4))
+    times = []
+    for _ in range(max(1, batches // per_call)):
+        start = time.perf_counter()
+        pull(tf.constant(per_call)).numpy()
+        times.append((time.perf_counter() - start) / per_call)
+    return stats.median(times)
+
+
+def _pull(iterator: tf.distribute.DistributedIterator, count: tf.Tensor) -> tf.Tensor:
+    touched = tf.constant(0.0)
+    for _ in tf.range(count):
+        for component in tf.nest.flatten(next(iterator), expand_composites=True):
+            touched += tf.cast(tf.reshape(component, [-1])[0], tf.float32)
+    return touched
