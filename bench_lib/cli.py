@@ -1,5 +1,5 @@
-"""The command line: `python -m bench_lib run ...` trains and measures one configuration;
-`python -m bench_lib launch --workers N -- <command>` runs a command as N local workers."""
+"""The command line: `run` trains and measures one configuration; `launch --workers N -- <command>` runs a
+command as N local workers; `report`, `compare` and `trend` read saved runs."""
 
 from __future__ import annotations
 
@@ -133,6 +133,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--json", type=Path, default=None, help="write the result here (never overwrites a file)")
     run.add_argument("-q", "--quiet", action="store_true", help="no per-epoch progress lines")
     _add_launch(commands)
+    _add_saved_run_commands(commands)
     return parser
 
 
@@ -195,6 +196,61 @@ def _add_launch(commands: argparse._SubParsersAction) -> None:
     )
     launch_parser.add_argument(
         "--all-output", action="store_true", help="stream every worker's output, not only the chief's"
+    )
+
+
+RUN_HELP = "a saved run: a path, a folder, a glob, an NNNN counter or a save name in --storage"
+
+
+def _add_saved_run_commands(commands: argparse._SubParsersAction) -> None:
+    report = commands.add_parser("report", help="tables, plots, index.html and results.csv of saved runs")
+    report.add_argument("runs", nargs="*", metavar="RUN", help=RUN_HELP + " (default: the newest saved run)")
+    report.add_argument("--out", type=Path, default=None, help="folder of the report (default: REPORTS/<run name>)")
+    compare = commands.add_parser("compare", help="better / worse / same per metric between two saved runs")
+    compare.add_argument("base", metavar="BASE", help=RUN_HELP)
+    compare.add_argument("new", metavar="NEW", help=RUN_HELP)
+    trend = commands.add_parser("trend", help="the newest run of one machine against its history")
+    trend.add_argument("runs", nargs="*", metavar="RUN", help=RUN_HELP + " (default: every saved run)")
+    trend.add_argument("--k", type=float, default=3.0, help="width of the band in MADs (default %(default)s)")
+    trend.add_argument(
+        "--window", type=int, default=10, help="earlier runs the newest is checked against (default %(default)s)"
+    )
+    for sub in (compare, trend):
+        sub.add_argument(
+            "--fail-on",
+            default="",
+            help="thresholds, e.g. time:10%%,throughput:10%%,accuracy:1pt,memory:10%% (these are the defaults)",
+        )
+    for sub in (report, compare, trend):
+        sub.add_argument("--storage", type=Path, default=Path(".benchmarks"), help="pytest-benchmark's storage folder")
+        sub.add_argument("--reports", type=Path, default=Path("reports"), help="where reports go (default reports/)")
+
+
+def saved_run_command(args: argparse.Namespace) -> int:
+    """report / compare / trend; options are checked before anything is read."""
+    from bench_lib import verdict
+
+    try:
+        thresholds = verdict.parse_thresholds(getattr(args, "fail_on", ""))
+    except ValueError as error:
+        return _fail(str(error))
+    if args.command == "trend" and (args.k <= 0 or args.window < 1):
+        bad = (
+            f"--k={args.k!r} is not allowed: a number > 0"
+            if args.k <= 0
+            else (f"--window={args.window!r} is not allowed: a whole number >= 1")
+        )
+        return _fail(bad)
+    from bench_lib import commands
+
+    if args.command == "report":
+        return commands.report_command(args.runs, storage=args.storage, reports=args.reports, out=args.out)
+    if args.command == "compare":
+        return commands.compare_command(
+            args.base, args.new, thresholds=thresholds, storage=args.storage, reports=args.reports
+        )
+    return commands.trend_command(
+        args.runs, thresholds=thresholds, k=args.k, window=args.window, storage=args.storage, reports=args.reports
     )
 
 
@@ -350,5 +406,5 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "launch":
         return launch_command(args, command)
     if command:
-        return _fail(f"run takes no command after --: {' '.join(command)!r}")
-    return run_command(args)
+        return _fail(f"{args.command} takes no command after --: {' '.join(command)!r}")
+    return run_command(args) if args.command == "run" else saved_run_command(args)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
 
 def _num(value: object, fmt: str) -> str:
@@ -165,3 +166,226 @@ def markdown_table(
     rule = "|" + "|".join("---" for _ in columns) + "|"
     rows = ["| " + " | ".join(_cell(r.get(key), fmt) for _, key, fmt in columns) + " |" for r in results]
     return "\n".join([header, rule, *rows])
+
+
+# --- Reports of saved runs: tables rendered as Markdown here and as HTML by bench_lib.page ---
+
+QUESTION_TITLES = {
+    "batch_size": "Batch size",
+    "accumulation": "Gradient accumulation at a fixed effective batch",
+    "batchnorm": "Batch normalization",
+    "throughput": "Throughput (synthetic data)",
+}
+# Spec fields that say what a configuration is; the ones that vary inside a question label its lines.
+SPEC_ORDER = ("model", "optimizer", "global_batch_size", "accumulation_steps", "precision", "dataset")
+
+
+@dataclass(frozen=True)
+class Table:
+    title: str
+    header: tuple[str, ...]
+    rows: list[tuple[str, ...]]
+
+
+def to_markdown(table: Table) -> str:
+    lines = [f"**{table.title}**", ""] if table.title else []
+    lines.append("| " + " | ".join(table.header) + " |")
+    lines.append("|" + "|".join("---" for _ in table.header) + "|")
+    lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in table.rows]
+    return "\n".join(lines)
+
+
+def question_title(question: str) -> str:
+    return QUESTION_TITLES.get(question, question.replace("_", " ").capitalize())
+
+
+def strategy_label(result: Mapping[str, object]) -> str:
+    """e.g. 'one_device', 'mirrored, 2 replicas', 'multi_worker, 2 workers x 2 replicas'."""
+    strategy = (result.get("spec") or {}).get("strategy", "?")
+    replicas, workers = result.get("replicas") or 1, result.get("workers") or 1
+    if workers > 1:
+        return f"{strategy}, {workers} workers x {result.get('replicas_per_worker')} replicas"
+    return strategy if replicas == 1 else f"{strategy}, {replicas} replicas"
+
+
+def with_spread(result: Mapping[str, object], key: str, fmt: str) -> str:
+    """The figure, as 'mean ± std (n=k)' when the result averages several seeds."""
+    spread = (result.get("seed_stats") or {}).get(key) or {}
+    if (spread.get("n") or 1) > 1 and spread.get("std") is not None:
+        return f"{_num(result.get(key), fmt)} ± {_num(spread['std'], fmt)} (n={spread['n']})"
+    return _num(result.get(key), fmt)
+
+
+def status_cell(result: Mapping[str, object]) -> str:
+    status = str(result.get("status"))
+    if result.get("diverged_at_step") is not None:
+        status += f" at step {result['diverged_at_step']}"
+    error = result.get("error")
+    return f"{status}: {str(error)[:80]}" if error else status
+
+
+RUN_HEADER = ("configuration", "test accuracy", "examples/s", "step median ms", "step IQR ms",
+              "peak host MiB", "TF peak MiB", "status")  # fmt: skip
+
+
+def run_row(result: Mapping[str, object]) -> tuple[str, ...]:
+    step = result.get("step_time_ms") or {}
+    return (
+        str(result.get("id")),
+        with_spread(result, "test_accuracy", ".4f"),
+        with_spread(result, "examples_per_sec", ",.0f"),
+        _num(step.get("median"), ".2f"),
+        _num(step.get("iqr"), ".2f"),
+        _num(result.get("peak_rss_mib"), ",.0f"),
+        _num(result.get("tf_peak_mib"), ",.1f"),
+        status_cell(result),
+    )
+
+
+def config_sort_key(result: Mapping[str, object]) -> tuple:
+    spec = result.get("spec") or {}
+    return (*(str(spec.get(k, "")).zfill(12) for k in SPEC_ORDER), str(result.get("id")))
+
+
+def strategy_tables(results: Iterable[Mapping[str, object]]) -> list[Table]:
+    """One table per strategy (in order of appearance), rows sorted by configuration."""
+    by_strategy: dict[str, list[Mapping[str, object]]] = {}
+    for result in results:
+        by_strategy.setdefault(strategy_label(result), []).append(result)
+    return [
+        Table(label, RUN_HEADER, [run_row(r) for r in sorted(rows, key=config_sort_key)])
+        for label, rows in by_strategy.items()
+    ]
+
+
+def machine_rows(machine: Mapping[str, object], commit: Mapping[str, object], replicas: Iterable[int]) -> list:
+    """(label, value) pairs describing where and with what a run was measured."""
+    gpus = machine.get("gpu_names") or []
+    commit_id = str(commit.get("id") or "")[:12] or "-"
+    if commit.get("dirty"):
+        commit_id += " (uncommitted changes)"
+    if commit.get("branch"):
+        commit_id += f" on {commit['branch']}"
+    env = machine.get("tf_env") or {}
+    return [
+        ("CPU", f"{machine.get('cpu_model', '-')}, {machine.get('cpu_cores_logical', '-')} logical cores, "
+                f"{_num(machine.get('memory_total_mib'), ',')} MiB RAM"),
+        ("GPUs", ", ".join(gpus) if gpus else "none"),
+        ("TensorFlow / Keras / Python", f"{machine.get('tensorflow', '-')} / {machine.get('keras', '-')} / "
+                                        f"{machine.get('python_version', '-')}"),
+        ("replicas", ", ".join(str(r) for r in sorted(set(replicas))) +
+                     f" (logical CPU devices {machine.get('logical_cpu_devices', '-')})"),
+        ("profile", str(machine.get("tfbench_profile", "-"))),
+        ("commit", commit_id),
+        ("TF environment", ", ".join(f"{k}={v}" for k, v in env.items()) or "-"),
+    ]  # fmt: skip
+
+
+def report_markdown(title: str, facts: list, sections: list, plots: Mapping[str, list[str]]) -> str:
+    """report.md: facts are (label, value) pairs; sections are (question, [Table]); plots map question -> files."""
+    lines = [f"# tfbench report: {title}", "", "| | |", "|---|---|"]
+    lines += [f"| {label} | {value} |" for label, value in facts]
+    for question, tables in sections:
+        lines += ["", f"## {question_title(question)}", ""]
+        lines += [f"![{name}]({name})" for name in plots.get(question, [])]
+        for table in tables:
+            lines += ["", to_markdown(table)]
+    return "\n".join(lines) + "\n"
+
+
+# --- compare and trend ---
+
+VALUE_FORMATS = {"step_time_ms": ".3f", "examples_per_sec": ",.0f", "test_accuracy": ".4f"}
+VERDICT_MARKS = {"worse": "**worse**", "better": "better", "same": "same", "unknown": "unknown"}
+
+
+def metric_cell(name: str, value: object) -> str:
+    if isinstance(value, str) or value is None:
+        return "-" if value is None else value
+    return format(value, VALUE_FORMATS.get(name, ",.1f"))
+
+
+def change_cell(kind: str, change: float | None) -> str:
+    if change is None:
+        return "-"
+    return f"{change:+.2f} pt" if kind == "accuracy" else f"{change:+.1f}%"
+
+
+def run_title(run: object) -> str:
+    """e.g. '0002_quick (2026-11-24 19:39, commit 9695a4034129)'."""
+    commit = str(run.commit.get("id") or "")[:12] or "unknown"
+    return f"`{run.name}` ({run.datetime[:16].replace('T', ' ')}, commit {commit}, {run.path})"
+
+
+def thresholds_line(thresholds: Mapping[str, float]) -> str:
+    return (
+        f"time {thresholds['time']:g}%, throughput {thresholds['throughput']:g}%, "
+        f"accuracy {thresholds['accuracy']:g} pt, memory {thresholds['memory']:g}%"
+    )
+
+
+def mismatch_lines(differences: list[str]) -> list[str]:
+    if not differences:
+        return []
+    return [
+        "> **WARNING: the two runs differ in hardware or software** — differences below may come from that:",
+        *[f"> - {line}" for line in differences],
+        "",
+    ]
+
+
+def compare_markdown(base, new, comparison, differences: list[str], thresholds: Mapping[str, float]) -> str:
+    """The compare report: runs, any mismatch warning, verdict counts, a table worst first, unmatched ids."""
+    counts = {v: sum(r.verdict.verdict == v for r in comparison.rows) for v in VERDICT_MARKS}
+    lines = [
+        f"# tfbench compare: {base.name} vs {new.name}",
+        "",
+        f"- base: {run_title(base)}",
+        f"- new: {run_title(new)}",
+        f"- thresholds: {thresholds_line(thresholds)}",
+        "",
+        *mismatch_lines(differences),
+        f"**{counts['worse']} worse**, {counts['better']} better, {counts['same']} same, {counts['unknown']} unknown "
+        f"over {len({r.key for r in comparison.rows})} benchmarks in both runs.",
+        "",
+    ]
+    rows = [
+        (row.key, row.metric.label, metric_cell(row.metric.name, row.verdict.base),
+         metric_cell(row.metric.name, row.verdict.new), change_cell(row.metric.kind, row.verdict.change),
+         VERDICT_MARKS[row.verdict.verdict], row.verdict.method)
+        for row in comparison.rows
+    ]  # fmt: skip
+    header = ("benchmark", "metric", "base", "new", "change", "verdict", "decided by")
+    lines.append(to_markdown(Table("", header, rows)))
+    for label, keys in (("only in base", comparison.only_base), ("only in new", comparison.only_new)):
+        if keys:
+            lines += ["", f"{label} ({len(keys)}): " + ", ".join(f"`{k}`" for k in keys)]
+    return "\n".join(lines) + "\n"
+
+
+def trend_markdown(runs, series, plots: Mapping[str, str], k: float, window: int, skipped_runs: int) -> str:
+    """The trend report: the runs in time order, then each benchmark metric's verdict, worst first."""
+    lines = [
+        f"# tfbench trend: {len(runs)} runs of one machine",
+        "",
+        f"Rule: the newest run is worse when its value lies outside the median ± {k:g}·1.4826·MAD of the "
+        f"previous {window} runs and differs from that median by more than the metric's threshold.",
+        "",
+    ]
+    if skipped_runs:
+        lines += [f"{skipped_runs} saved runs of other machines or profiles were left out.", ""]
+    run_rows = [
+        (r.name, r.datetime[:19].replace("T", " "), str(r.commit.get("id") or "")[:12] or "-",
+         str(r.machine.get("tensorflow", "-")), str(r.machine.get("keras", "-")))
+        for r in runs
+    ]  # fmt: skip
+    lines += [to_markdown(Table("Runs, oldest first", ("run", "saved", "commit", "TensorFlow", "Keras"), run_rows))]
+    rows = [
+        (s.key, s.metric.label, metric_cell(s.metric.name, s.verdict.new), metric_cell(s.metric.name, s.verdict.base),
+         change_cell(s.metric.kind, s.verdict.change), VERDICT_MARKS[s.verdict.verdict], s.verdict.method)
+        for s in series
+    ]  # fmt: skip
+    header = ("benchmark", "metric", "newest", "history median", "change", "verdict", "decided by")
+    lines += ["", to_markdown(Table("Newest run against its history", header, rows)), "", "## Plots", ""]
+    lines += [f"![{key}]({name})" for key, name in plots.items()]
+    return "\n".join(lines) + "\n"

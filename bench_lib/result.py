@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench_lib import stats
+from bench_lib.files import write_atomic
 from bench_lib.spec import RunSpec
 from bench_lib.train import EpochRecord
 
@@ -167,21 +166,4 @@ def write_json_atomic(path: Path, text: str, *, overwrite: bool = False) -> None
     Raises:
       FileExistsError: path exists and overwrite is False.
     """
-    path = Path(path)
-    if path.exists() and not overwrite:
-        raise FileExistsError(f"{path} exists already; choose another path")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        if overwrite:
-            os.replace(tmp, path)
-        else:
-            os.link(tmp, path)  # fails, rather than replaces, if path appeared meanwhile
-            os.unlink(tmp)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, text, overwrite=overwrite)

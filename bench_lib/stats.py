@@ -201,3 +201,13 @@ def scaling_efficiency(one_replica_rate: float, replicas_rate: float, replicas: 
     if one_replica_rate <= 0 or replicas < 1:
         raise ValueError("scaling efficiency needs a positive one-replica rate and replicas >= 1")
     return replicas_rate / (replicas * one_replica_rate)
+
+
+def mad(values: Sequence[float]) -> float:
+    """Median absolute deviation from the median (unscaled).
+
+    Raises:
+      ValueError: values is empty.
+    """
+    center = median(values)
+    return median([abs(v - center) for v in values])

@@ -1,0 +1,112 @@
+"""The verdict rules on literal inputs."""
+
+import pytest
+
+from bench_lib import verdict
+from bench_lib.history import Benchmark
+
+TIME, THROUGHPUT, ACCURACY, TF_MEMORY = verdict.METRICS[1], verdict.METRICS[2], verdict.METRICS[3], verdict.METRICS[4]
+DEFAULTS = verdict.parse_thresholds("")
+
+
+def bench(rounds_ms=(), status="ok", quartiles=None, **result):
+    timing = {}
+    if quartiles:
+        timing = {"q1": quartiles[0] / 1000, "median": quartiles[1] / 1000, "q3": quartiles[2] / 1000}
+    return Benchmark(
+        question="q",
+        id="x",
+        result={"status": status, **result},
+        rounds_s=tuple(r / 1000 for r in rounds_ms),
+        timing=timing,
+    )
+
+
+STEADY = [10.0, 10.2, 9.9, 10.1, 10.3, 9.8, 10.0, 10.1]
+
+
+def test_a_significant_slowdown_beyond_the_threshold_is_worse():
+    slow = [r * 1.3 for r in STEADY]
+    v = verdict.compare_metric(TIME, bench(STEADY), bench(slow), DEFAULTS)
+    assert v.verdict == "worse" and v.change == pytest.approx(30, abs=0.5)
+    assert v.method.startswith("Mann-Whitney U p=")
+    assert verdict.compare_metric(TIME, bench(slow), bench(STEADY), DEFAULTS).verdict == "better"
+
+
+def test_a_slowdown_below_the_threshold_or_not_significant_is_same():
+    slightly = [r * 1.05 for r in STEADY]
+    assert verdict.compare_metric(TIME, bench(STEADY), bench(slightly), DEFAULTS).verdict == "same"
+    noisy_base, noisy_new = [5, 20, 6, 19, 7, 18], [7, 22, 8, 23, 9, 21]  # median +20%, p far above 0.05
+    v = verdict.compare_metric(TIME, bench(noisy_base), bench(noisy_new), DEFAULTS)
+    assert v.change > 10 and v.verdict == "same"
+
+
+def test_without_raw_rounds_non_overlapping_iqrs_decide_and_say_so():
+    base, slow, overlapping = bench(quartiles=(9, 10, 11)), bench(quartiles=(12, 13, 14)), bench(quartiles=(10, 12, 13))
+    v = verdict.compare_metric(TIME, base, slow, DEFAULTS)
+    assert v.verdict == "worse" and "no raw rounds" in v.method
+    assert verdict.compare_metric(TIME, base, overlapping, DEFAULTS).verdict == "same"
+    assert verdict.compare_metric(TIME, bench(), bench(), DEFAULTS).verdict == "unknown"
+
+
+def test_throughput_is_higher_is_better_with_the_rounds_significance():
+    base = bench(STEADY, examples_per_sec=1000.0)
+    slow = bench([r * 1.3 for r in STEADY], examples_per_sec=770.0)
+    assert verdict.compare_metric(THROUGHPUT, base, slow, DEFAULTS).verdict == "worse"
+
+
+def test_accuracy_uses_points_and_the_seed_spread():
+    assert verdict.compare_metric(
+        ACCURACY, bench(test_accuracy=0.90), bench(test_accuracy=0.885), DEFAULTS
+    ).verdict == ("worse")
+    assert verdict.compare_metric(
+        ACCURACY, bench(test_accuracy=0.90), bench(test_accuracy=0.895), DEFAULTS
+    ).verdict == ("same")
+    spread = {"test_accuracy": {"n": 3, "std": 0.02, "mean": 0.9}}
+    noisy_base, noisy_new = bench(test_accuracy=0.90, seed_stats=spread), bench(test_accuracy=0.88, seed_stats=spread)
+    v = verdict.compare_metric(ACCURACY, noisy_base, noisy_new, DEFAULTS)
+    assert v.verdict == "same" and "2 SE = 3.27 pt (n=3 vs 3)" in v.method  # 2 pt drop within seed noise
+    assert verdict.compare_metric(
+        ACCURACY, noisy_base, bench(test_accuracy=0.85, seed_stats=spread), DEFAULTS
+    ).verdict == ("worse")
+
+
+def test_memory_is_relative_with_a_floor():
+    assert (
+        verdict.compare_metric(TF_MEMORY, bench(tf_peak_mib=100.0), bench(tf_peak_mib=115.0), DEFAULTS).verdict
+        == "worse"
+    )
+    assert verdict.compare_metric(TF_MEMORY, bench(tf_peak_mib=1.0), bench(tf_peak_mib=1.5), DEFAULTS).verdict == "same"
+    assert verdict.compare_metric(TF_MEMORY, bench(tf_peak_mib=None), bench(tf_peak_mib=1.5), DEFAULTS).verdict == (
+        "unknown"
+    )
+
+
+def test_a_run_that_stops_being_ok_is_worse_and_its_figures_unknown():
+    status = verdict.METRICS[0]
+    assert verdict.compare_metric(status, bench(), bench(status="oom"), DEFAULTS).verdict == "worse"
+    assert verdict.compare_metric(status, bench(status="failed"), bench(), DEFAULTS).verdict == "better"
+    assert verdict.compare_metric(TIME, bench(STEADY), bench(STEADY, status="oom"), DEFAULTS).verdict == "unknown"
+
+
+def test_thresholds_parse_and_reject_bad_parts():
+    assert verdict.parse_thresholds("time:5%,accuracy:0.5pt") == {
+        "time": 5.0, "throughput": 10.0, "accuracy": 0.5, "memory": 10.0,
+    }  # fmt: skip
+    for text, message in (
+        ("speed:5%", "--fail-on='speed:5%' is not allowed: metrics are time, throughput, accuracy, memory"),
+        ("accuracy:1%", "--fail-on='accuracy:1%' is not allowed: write accuracy:<number>pt"),
+        ("time:-3%", "--fail-on='time:-3%' is not allowed: write time:<number>%, a number >= 0"),
+    ):
+        with pytest.raises(ValueError) as caught:
+            verdict.parse_thresholds(text)
+        assert str(caught.value).startswith(message)
+
+
+def test_change_point_flags_a_step_outside_the_history_band():
+    history = [10.0, 10.4, 9.8, 10.1, 10.2]
+    assert verdict.change_point(TIME, history, 13.0, 10.0, 3.0).verdict == "worse"
+    assert verdict.change_point(TIME, history, 10.6, 10.0, 3.0).verdict == "same"  # outside the band, under 10%
+    assert verdict.change_point(TIME, history, 8.0, 10.0, 3.0).verdict == "better"
+    assert verdict.change_point(ACCURACY, [0.9, 0.91, 0.9], 0.85, 1.0, 3.0).verdict == "worse"
+    assert verdict.change_point(TIME, history[:2], 13.0, 10.0, 3.0).verdict == "unknown"
