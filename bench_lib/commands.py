@@ -157,7 +157,7 @@ def trend_command(
     files: dict[str, str | bytes] = {}
     plot_names: dict[str, str] = {}
     for key in runs[-1].by_key():
-        panels = [(s.metric.label + (f" ({s.metric.unit})" if s.metric.unit else ""), s.points)
+        panels = [(s.metric.label + (f" ({s.metric.unit})" if s.metric.unit else ""), s.points, s.verdict.verdict)
                   for s in series if s.key == key]  # fmt: skip
         name = _safe(key.replace("/", "--")) + ".png"
         files[name] = plots.trend_figure(key, panels)

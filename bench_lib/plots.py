@@ -137,15 +137,23 @@ def curves_figure(question: str, title: str, results: Sequence[Result]) -> bytes
     return _png(figure)
 
 
-def trend_figure(key: str, series: Sequence[tuple[str, Sequence[tuple[str, float]]]]) -> bytes:
-    """One benchmark over time: a panel per metric, runs oldest to newest, the newest marked."""
+NEWEST_COLORS = {"worse": "crimson", "better": "forestgreen"}
+
+
+def trend_figure(key: str, series: Sequence[tuple[str, Sequence[tuple[str, float]], str]]) -> bytes:
+    """One benchmark over time: a panel per (label, points, verdict), runs oldest to newest.
+
+    The newest run is the big dot: red when worse, green when better, grey otherwise.
+    """
     figure = Figure(figsize=(3.4 * len(series), 3.4), layout="constrained")
-    for index, (label, points) in enumerate(series):
+    for index, (label, points, verdict) in enumerate(series):
         axes = figure.add_subplot(1, len(series), index + 1)
         if points:
             names, values = zip(*points, strict=True)
             axes.plot(range(len(values)), values, marker="o")
-            axes.plot([len(values) - 1], [values[-1]], marker="o", color="crimson", markersize=9)
+            axes.plot(
+                [len(values) - 1], [values[-1]], marker="o", color=NEWEST_COLORS.get(verdict, "dimgrey"), markersize=9
+            )
             axes.set_xticks(range(len(names)), names, rotation=45, ha="right", fontsize="x-small")
         axes.set_ylabel(label, fontsize="small")
         axes.grid(alpha=0.3)

@@ -223,7 +223,7 @@ def change_point(metric: Metric, history: Sequence[float], newest: float, thresh
         change = (newest / center - 1) * 100
     else:
         return Verdict(UNKNOWN, center, newest, method="history median is zero")
-    method = f"median ± {k:g}·MAD = {center:.4g} ± {band:.2g} over {len(history)} runs"
+    method = f"median ± {k:g}·MAD = {_short(center)} ± {_short(band)} over {len(history)} runs"
     outside_low, outside_high = newest < center - band, newest > center + band
     beyond = abs(change) > threshold
     severity = abs(change) / threshold if threshold else abs(change)
@@ -233,6 +233,10 @@ def change_point(metric: Metric, history: Sequence[float], newest: float, thresh
     if beyond and (outside_high if lower_is_worse else outside_low):
         return Verdict(BETTER, center, newest, change, method, severity)
     return Verdict(SAME, center, newest, change, method)
+
+
+def _short(value: float) -> str:
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
 
 
 @dataclass(frozen=True)
