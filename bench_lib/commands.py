@@ -6,6 +6,7 @@ Each returns the process exit status: 0 fine, 1 something is worse (compare) or 
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 from collections.abc import Callable, Sequence
@@ -23,15 +24,25 @@ def warn_stderr(line: str) -> None:
     print(f"python -m bench_lib: warning: {line}", file=sys.stderr)
 
 
+MANIFEST = ".tfbench-files.json"
+
+
 def _write_all(folder: Path, files: dict[str, str | bytes]) -> list[Path]:
-    """Writes (or replaces) each file atomically; PNGs of an earlier report that are no longer made go."""
+    """Writes (or replaces) each file atomically, then removes files an earlier report here made and this
+    one no longer does — only those listed in the folder's manifest, never anything else."""
+    manifest = folder / MANIFEST
+    try:
+        earlier = set(json.loads(manifest.read_text()))
+    except (OSError, ValueError, TypeError):
+        earlier = set()
     written = []
     for name, data in files.items():
         write_atomic(folder / name, data, overwrite=True)
         written.append(folder / name)
-    for stale in folder.glob("*.png"):
-        if stale.name not in files:
-            stale.unlink()
+    write_atomic(manifest, json.dumps(sorted(files)), overwrite=True)
+    for stale in sorted(earlier - set(files)):
+        if "/" not in stale and stale != MANIFEST:
+            (folder / stale).unlink(missing_ok=True)
     return written
 
 
@@ -77,7 +88,11 @@ def report_command(
 ) -> int:
     runs, named_failed = history.load_selected(selectors, storage, warn=warn_stderr)
     if out is not None and len(runs) > 1:
-        warn_stderr(f"--out={str(out)!r} is not allowed with {len(runs)} runs; it names the folder of one run")
+        print(
+            f"python -m bench_lib: error: --out={str(out)!r} is not allowed with {len(runs)} runs; "
+            "it names the folder of one run",
+            file=sys.stderr,
+        )
         return 2
     for run in runs:
         folder = out if out is not None else reports / run.name

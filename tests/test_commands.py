@@ -60,7 +60,7 @@ def test_the_report_has_every_file_and_a_plot_per_question_and_curve(report_dir)
         assert (report_dir / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert (report_dir / name).stat().st_size > 10_000
     assert {"report.md", "index.html", "results.csv", "github-action-benchmark-bigger.json"} <= set(names)
-    assert not [n for n in names if n.startswith(".")]  # no temporary file left behind
+    assert not [n for n in names if n.endswith(".tmp")]  # no temporary file left behind
 
 
 def test_report_md_has_the_machine_and_a_table_per_question_and_strategy(report_dir, saved_suite):
@@ -229,3 +229,16 @@ def test_trend_flags_a_step_in_the_newest_run_and_leaves_other_machines_out(save
     assert len(pngs) == len(data["benchmarks"])
     assert "batch_size--one_device-bs128-acc1-mlp-adam.png" in pngs
     assert (reports / "trend" / "trend.md").read_text().count("![") == len(pngs)
+
+
+def test_a_regenerated_report_removes_only_its_own_stale_plots(saved_suite, tmp_path):
+    data = json.loads(saved_suite.read_text())
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "mine.png").write_bytes(b"a user's file")
+    assert main(["report", str(saved_suite), "--out", str(out)]) == 0
+    data["benchmarks"] = [b for b in data["benchmarks"] if b["group"] == "test_throughput"]
+    fewer = save(tmp_path, "0002_fewer", data)
+    assert main(["report", str(fewer), "--out", str(out)]) == 0
+    assert sorted(p.name for p in out.glob("*.png")) == ["mine.png", "throughput.png"]
+    assert "Batch size" not in (out / "report.md").read_text()
