@@ -95,6 +95,9 @@ def question_figure(question: str, title: str, results: Sequence[Result]) -> byt
                 errors = None if all(e is None for e in errors) else [e or 0 for e in errors]
                 axes.errorbar(xs, ys, yerr=errors, marker="o", capsize=3, label=name)
         _log2_if_powers(axes, [r["spec"][x] for r in ok])
+        values = [r[key] for r in ok if r.get(key)]
+        if values and min(values) > 0 and max(values) / min(values) > 20:
+            axes.set_yscale("log")  # e.g. an MLP and a conv net on one throughput axis
         if key == "examples_per_sec":
             axes.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
         axes.set_xlabel(AXIS_LABELS.get(x, x.replace("_", " ")))
@@ -109,6 +112,20 @@ def question_figure(question: str, title: str, results: Sequence[Result]) -> byt
 def _std(result: Result, key: str) -> float | None:
     spread = (result.get("seed_stats") or {}).get(key) or {}
     return spread.get("std") if (spread.get("n") or 1) > 1 else None
+
+
+LINE_STYLES = ("-", "--", ":", "-.")
+
+
+def _curve_style(result: Result, fields: Sequence[str], results: Sequence[Result]) -> tuple[str, str]:
+    """Colour by the last varying field (e.g. batch size), line style by the others (e.g. model)."""
+    if not fields:
+        return "C0", "-"
+    colors = sorted({repr(r["spec"].get(fields[-1])) for r in results}, key=lambda v: v.zfill(12))
+    styles = sorted({repr([r["spec"].get(k) for k in fields[:-1]]) for r in results})
+    color = colors.index(repr(result["spec"].get(fields[-1])))
+    style = styles.index(repr([result["spec"].get(k) for k in fields[:-1]]))
+    return f"C{color % 10}", LINE_STYLES[style % len(LINE_STYLES)]
 
 
 def curves_figure(question: str, title: str, results: Sequence[Result]) -> bytes | None:
@@ -126,7 +143,9 @@ def curves_figure(question: str, title: str, results: Sequence[Result]) -> bytes
         for result in sorted(rows, key=lambda r: tuple(str(r["spec"].get(k)).zfill(8) for k in fields)):
             history = result["history"]
             label = ", ".join(f"{k}={result['spec'].get(k)}" for k in fields) or result["id"]
-            axes.plot([h["epoch"] for h in history], [h["test_accuracy"] for h in history], marker=".", label=label)
+            color, style = _curve_style(result, fields, ok)
+            axes.plot([h["epoch"] for h in history], [h["test_accuracy"] for h in history], marker=".",
+                      color=color, linestyle=style, label=label)  # fmt: skip
         axes.set_title(strategy)
         axes.xaxis.set_major_locator(MaxNLocator(integer=True))
         axes.set_xlabel("epoch")
