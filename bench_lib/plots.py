@@ -53,9 +53,32 @@ def _line_label(result: Result, fields: Sequence[str]) -> str:
     return " · ".join(parts)
 
 
+def _determined(field: str, by: Sequence[str], results: Sequence[Result]) -> bool:
+    """Whether the field's value follows from the `by` fields' values (it would add nothing to a label)."""
+    seen: dict[str, str] = {}
+    for result in results:
+        spec = result.get("spec") or {}
+        key = repr([spec.get(k) for k in by])
+        if seen.setdefault(key, repr(spec.get(field))) != repr(spec.get(field)):
+            return False
+    return True
+
+
+def label_fields(results: Sequence[Result], x: str | None) -> list[str]:
+    """The varying fields that tell lines apart: not the x axis, nor one that follows from x or earlier ones."""
+    fields: list[str] = []
+    for name in varying_fields(results):
+        if name in (x, "strategy", "replicas"):
+            continue
+        if (x is not None and _determined(name, [x], results)) or (fields and _determined(name, fields, results)):
+            continue
+        fields.append(name)
+    return fields
+
+
 def _lines(results: Sequence[Result], x: str) -> dict[str, list[Result]]:
     """Results grouped into lines: one per strategy and combination of the other varying fields."""
-    others = [k for k in varying_fields(results) if k not in (x, "strategy", "replicas")]
+    others = label_fields(results, x)
     lines: dict[str, list[Result]] = {}
     for result in results:
         lines.setdefault(_line_label(result, others), []).append(result)
@@ -136,7 +159,7 @@ def curves_figure(question: str, title: str, results: Sequence[Result]) -> bytes
     by_strategy: dict[str, list[Result]] = {}
     for result in ok:
         by_strategy.setdefault(strategy_label(result), []).append(result)
-    fields = [k for k in varying_fields(ok) if k not in ("strategy", "replicas")]
+    fields = label_fields(ok, None)
     figure = Figure(figsize=(5.2 * len(by_strategy), 4.2), layout="constrained")
     for index, (strategy, rows) in enumerate(by_strategy.items()):
         axes = figure.add_subplot(1, len(by_strategy), index + 1, sharey=figure.axes[0] if index else None)

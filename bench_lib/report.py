@@ -208,14 +208,6 @@ def strategy_label(result: Mapping[str, object]) -> str:
     return strategy if replicas == 1 else f"{strategy}, {replicas} replicas"
 
 
-def with_spread(result: Mapping[str, object], key: str, fmt: str) -> str:
-    """The figure, as 'mean ± std (n=k)' when the result averages several seeds."""
-    spread = (result.get("seed_stats") or {}).get(key) or {}
-    if (spread.get("n") or 1) > 1 and spread.get("std") is not None:
-        return f"{_num(result.get(key), fmt)} ± {_num(spread['std'], fmt)} (n={spread['n']})"
-    return _num(result.get(key), fmt)
-
-
 def status_cell(result: Mapping[str, object]) -> str:
     status = str(result.get("status"))
     if result.get("diverged_at_step") is not None:
@@ -226,18 +218,26 @@ def status_cell(result: Mapping[str, object]) -> str:
 
 RUN_HEADER = ("configuration", "test accuracy", "examples/s", "step median ms", "step IQR ms",
               "peak host MiB", "TF peak MiB", "status")  # fmt: skip
+# Figures only some questions measure: a column appears in a table when one of its rows has the figure.
+OPTIONAL_COLUMNS = (
+    ("steps to target", "steps_to_target", ",.0f"),
+    ("seconds to target", "seconds_to_target", ".2f"),
+    ("train - test accuracy", "generalization_gap_accuracy", ".4f"),
+    ("sharpness", "sharpness", ".3g"),
+)
 
 
-def run_row(result: Mapping[str, object]) -> tuple[str, ...]:
+def run_row(result: Mapping[str, object], optional: Iterable[tuple[str, str, str]] = ()) -> tuple[str, ...]:
     step = result.get("step_time_ms") or {}
     return (
         str(result.get("id")),
-        with_spread(result, "test_accuracy", ".4f"),
-        with_spread(result, "examples_per_sec", ",.0f"),
+        seeded(result, "test_accuracy", ".4f"),
+        seeded(result, "examples_per_sec", ",.0f"),
         _num(step.get("median"), ".2f"),
         _num(step.get("iqr"), ".2f"),
         _num(result.get("peak_rss_mib"), ",.0f"),
         _num(result.get("tf_peak_mib"), ",.1f"),
+        *(seeded(result, key, fmt) for _, key, fmt in optional),
         status_cell(result),
     )
 
@@ -252,10 +252,12 @@ def strategy_tables(results: Iterable[Mapping[str, object]]) -> list[Table]:
     by_strategy: dict[str, list[Mapping[str, object]]] = {}
     for result in results:
         by_strategy.setdefault(strategy_label(result), []).append(result)
-    return [
-        Table(label, RUN_HEADER, [run_row(r) for r in sorted(rows, key=config_sort_key)])
-        for label, rows in by_strategy.items()
-    ]
+    tables = []
+    for label, rows in by_strategy.items():
+        optional = [c for c in OPTIONAL_COLUMNS if any(r.get(c[1]) is not None for r in rows)]
+        header = (*RUN_HEADER[:-1], *(title for title, _, _ in optional), RUN_HEADER[-1])
+        tables.append(Table(label, header, [run_row(r, optional) for r in sorted(rows, key=config_sort_key)]))
+    return tables
 
 
 def machine_rows(machine: Mapping[str, object], commit: Mapping[str, object], replicas: Iterable[int]) -> list:

@@ -89,18 +89,21 @@ def test_harness_table_shows_both_ratios():
 
 
 def test_several_seeds_show_mean_std_and_n_and_workers_show_in_the_strategy():
-    from bench_lib.report import strategy_label, strategy_tables, with_spread
+    from bench_lib.report import seeded, strategy_label, strategy_tables
 
     result = {
         "id": "mirrored2-bs64-acc1-mlp-adam", "status": "ok", "spec": {"strategy": "multi_worker"}, "replicas": 4,
         "workers": 2, "replicas_per_worker": 2, "test_accuracy": 0.9, "examples_per_sec": 1000.0,
         "seed_stats": {"test_accuracy": {"n": 3, "std": 0.0123, "mean": 0.9}},
     }  # fmt: skip
-    assert with_spread(result, "test_accuracy", ".4f") == "0.9000 ± 0.0123 (n=3)"
-    assert with_spread(result, "examples_per_sec", ",.0f") == "1,000"
+    assert seeded(result, "test_accuracy", ".4f") == "0.9000 ± 0.0123 (n=3)"
+    assert seeded(result, "examples_per_sec", ",.0f") == "1,000"
     assert strategy_label(result) == "multi_worker, 2 workers x 2 replicas"
     one_seed = {**result, "seed_stats": {"test_accuracy": {"n": 1, "std": None}}, "workers": 1}
-    assert with_spread(one_seed, "test_accuracy", ".4f") == "0.9000"
+    assert seeded(one_seed, "test_accuracy", ".4f") == "0.9000"
     (table,) = strategy_tables([{**one_seed, "status": "oom", "error": "OOM when allocating"}])
     assert table.title == "multi_worker, 4 replicas"
     assert table.rows[0][-1] == "oom: OOM when allocating"
+    assert "sharpness" not in table.header
+    (table,) = strategy_tables([one_seed, {**one_seed, "sharpness": 12.5}])
+    assert table.header[-2:] == ("sharpness", "status") and [row[-2] for row in table.rows] == ["-", "12.5"]
