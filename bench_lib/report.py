@@ -171,10 +171,13 @@ def markdown_table(
 # --- Reports of saved runs: tables rendered as Markdown here and as HTML by bench_lib.page ---
 
 QUESTION_TITLES = {
-    "batch_size": "Batch size",
+    "batch_size": "Batch size (fixed epochs)",
+    "batch_size_fixed_steps": "Batch size (fixed optimizer steps)",
     "accumulation": "Gradient accumulation at a fixed effective batch",
     "batchnorm": "Batch normalization",
     "throughput": "Throughput (synthetic data)",
+    "lr_scaling": "Learning-rate scaling with the batch size",
+    "time_to_accuracy": "Steps and time to a target accuracy",
 }
 # Spec fields that say what a configuration is; the ones that vary inside a question label its lines.
 SPEC_ORDER = ("model", "optimizer", "global_batch_size", "accumulation_steps", "precision", "dataset")
