@@ -107,8 +107,11 @@ def _read_json(path: Path) -> object:
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:
-        kind = "truncated" if error.pos >= len(text.rstrip()) else "corrupt"
-        raise HistoryError(f"{path}: not valid JSON ({kind}: {error.msg} at line {error.lineno})") from None
+        # Cut short (an interrupted write): the error is at the end, or in a string that never closes.
+        unterminated = error.msg.startswith("Unterminated string") and '"' not in text[error.pos + 1 :]
+        kind = "truncated" if unterminated or error.pos >= len(text.rstrip()) else "corrupt"
+        where = f"line {error.lineno}, column {error.colno}"
+        raise HistoryError(f"{path}: not valid JSON ({kind}: {error.msg}, {where})") from None
 
 
 def load_run(path: Path) -> SavedRun:
