@@ -194,11 +194,17 @@ def test_compare_warns_loudly_about_other_hardware_and_lists_unmatched_benchmark
 
 
 def test_compare_bad_input_is_one_line_and_exit_2(saved_suite, tmp_path):
+    # The reading side never imports TensorFlow: it runs wherever the saved files are.
+    script = (
+        "import runpy, sys\ncode = 0\ntry:\n    runpy.run_module('bench_lib', run_name='__main__')\n"
+        "except SystemExit as e:\n    code = e.code\nprint('tensorflow' in sys.modules)\nsys.exit(code)\n"
+    )
     done = subprocess.run(
-        [sys.executable, "-m", "bench_lib", "compare", str(saved_suite), "0042", "--storage", str(tmp_path)],
+        [sys.executable, "-c", script, "compare", str(saved_suite), "0042", "--storage", str(tmp_path)],
         cwd=ROOT, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stdout.strip() == "False"
     assert done.stderr.strip().splitlines() == [
         f"python -m bench_lib: warning: RUN='0042' is not allowed: no such file or folder, no glob match, and no "
         f"run with that NNNN counter or save name in {tmp_path}/"
