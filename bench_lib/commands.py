@@ -16,8 +16,8 @@ from bench_lib import export, history, page, plots, report, verdict
 from bench_lib.files import write_atomic
 from bench_lib.history import SavedRun
 
-QUESTION_ORDER = ("batch_size", "batch_size_fixed_steps", "accumulation", "batchnorm", "lr_scaling",
-                  "time_to_accuracy", "throughput")  # fmt: skip
+QUESTION_ORDER = ("batch_size", "batch_size_fixed_steps", "accumulation", "batchnorm", "sync_bn", "lr_scaling",
+                  "time_to_accuracy", "noise_scale", "precision", "throughput")  # fmt: skip
 Printer = Callable[[str], None]
 
 

@@ -178,6 +178,9 @@ QUESTION_TITLES = {
     "throughput": "Throughput (synthetic data)",
     "lr_scaling": "Learning-rate scaling with the batch size",
     "time_to_accuracy": "Steps and time to a target accuracy",
+    "noise_scale": "Gradient noise scale (critical batch size)",
+    "precision": "Mixed precision",
+    "sync_bn": "Sync BN across replicas",
 }
 # Spec fields that say what a configuration is; the ones that vary inside a question label its lines.
 SPEC_ORDER = ("model", "optimizer", "global_batch_size", "accumulation_steps", "precision", "dataset")
@@ -221,13 +224,22 @@ def status_cell(result: Mapping[str, object]) -> str:
 
 RUN_HEADER = ("configuration", "test accuracy", "examples/s", "step median ms", "step IQR ms",
               "peak host MiB", "TF peak MiB", "status")  # fmt: skip
-# Figures only some questions measure: a column appears in a table when one of its rows has the figure.
+# Figures only some questions measure (the summary's QUESTION_COLUMNS included): a column appears in a
+# table when one of its rows has the figure.
 OPTIONAL_COLUMNS = (
     ("steps to target", "steps_to_target", ",.0f"),
     ("seconds to target", "seconds_to_target", ".2f"),
     ("train - test accuracy", "generalization_gap_accuracy", ".4f"),
     ("sharpness", "sharpness", ".3g"),
+    *(column for columns in QUESTION_COLUMNS.values() for column in columns),
 )
+
+
+def _optional_cell(result: Mapping[str, object], key: str, fmt: str) -> str:
+    try:
+        return seeded(result, key, fmt)
+    except (TypeError, ValueError):  # e.g. a seed mean of a whole-number figure
+        return str(result.get(key))
 
 
 def run_row(result: Mapping[str, object], optional: Iterable[tuple[str, str, str]] = ()) -> tuple[str, ...]:
@@ -240,7 +252,7 @@ def run_row(result: Mapping[str, object], optional: Iterable[tuple[str, str, str
         _num(step.get("iqr"), ".2f"),
         _num(result.get("peak_rss_mib"), ",.0f"),
         _num(result.get("tf_peak_mib"), ",.1f"),
-        *(seeded(result, key, fmt) for _, key, fmt in optional),
+        *(_optional_cell(result, key, fmt) for _, key, fmt in optional),
         status_cell(result),
     )
 
