@@ -176,7 +176,9 @@ def test_compare_finds_a_crafted_slowdown_worst_first_and_exits_1(saved_suite, t
 def test_compare_of_a_run_with_itself_is_all_same_and_exits_0(saved_suite, tmp_path, capsys):
     assert main(["compare", str(saved_suite), str(saved_suite), "--reports", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert "**0 worse**, 0 better," in out and " unknown over 10 benchmarks in both runs." in out
+    count = len(json.loads(saved_suite.read_text())["benchmarks"])
+    assert "**0 worse**, 0 better," in out, out[:800]
+    assert f" unknown over {count} benchmarks in both runs." in out, out[:800]
 
 
 def test_compare_warns_loudly_about_other_hardware_and_lists_unmatched_benchmarks(saved_suite, tmp_path, capsys):
