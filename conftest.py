@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import signal
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -69,9 +71,22 @@ class Profile:
     # --bench-rounds: timed rounds of every configuration, replacing its epoch or step budget.
     rounds: int | None = None
 
+    max_batch_model: str
+    max_batch_limit_mib: int
+    max_batch_start: int
+    max_batch_resolution: int
+    deterministic: bool = False
+    memory_limit_mib: int | None = None
+
     def spec(self, **fields: object) -> RunSpec:
         """A RunSpec with this profile's defaults under the given fields (and --bench-seeds over all)."""
-        base = {"epochs": self.epochs, "dataset": self.dataset, "warmup_steps": self.warmup_steps}
+        base = {
+            "epochs": self.epochs,
+            "dataset": self.dataset,
+            "warmup_steps": self.warmup_steps,
+            "deterministic": self.deterministic,
+            "memory_limit_mib": self.memory_limit_mib,
+        }
         forced = {"seeds": self.seeds} if self.seeds is not None else {}
         spec = RunSpec(**{**base, **fields, **forced})
         if self.rounds is not None:
@@ -145,6 +160,10 @@ QUICK = Profile(
     harness_steps=30,
     mfu_batch_sizes=(512, 2048),
     knob_batch_size=256,
+    max_batch_model="cnn",
+    max_batch_limit_mib=128,
+    max_batch_start=32,
+    max_batch_resolution=32,
 )
 FULL = dataclasses.replace(
     QUICK,
@@ -177,6 +196,8 @@ FULL = dataclasses.replace(
     harness_batch_sizes=(64, 256, 1024, 4096),
     harness_steps=100,
     mfu_batch_sizes=(512, 1024, 2048, 4096),
+    max_batch_limit_mib=1024,
+    max_batch_resolution=1,
 )
 PROFILES = {p.name: p for p in (QUICK, FULL)}
 
@@ -251,6 +272,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--bench-rounds", default=None, help="timed rounds of every configuration (replaces its epochs or steps)"
     )
     group.addoption("--bench-warmup", default=None, help="warm-up optimizer steps of every configuration")
+    group.addoption(
+        "--bench-memory-limit-mib",
+        default=None,
+        help="stop a configuration with status oom once it allocates more than this through TensorFlow; "
+        "also the limit of the max_batch_size search",
+    )
+    group.addoption(
+        "--bench-deterministic",
+        action="store_true",
+        help="TensorFlow op determinism on (seeds are always fixed): reruns give bit-identical losses",
+    )
 
 
 def _cluster_changes(config: pytest.Config, cluster: cluster_lib.Cluster | None) -> dict[str, object]:
@@ -296,6 +328,9 @@ def _profile(config: pytest.Config, cluster: cluster_lib.Cluster | None) -> Prof
         changes["rounds"] = _one_int("--bench-rounds", text)
     if (text := config.getoption("--bench-warmup")) is not None:
         changes["warmup_steps"] = _one_int("--bench-warmup", text, minimum=0)
+    if (text := config.getoption("--bench-memory-limit-mib")) is not None:
+        changes["memory_limit_mib"] = changes["max_batch_limit_mib"] = _one_int("--bench-memory-limit-mib", text)
+    changes["deterministic"] = bool(config.getoption("--bench-deterministic"))
     if name == "full" and "dataset" not in changes:
         changes["dataset"] = _full_dataset()
     profile = dataclasses.replace(profile, **changes)
@@ -343,6 +378,14 @@ def pytest_configure(config: pytest.Config) -> None:
             strategy.configure_multi_worker(profile.replicas_per_worker, cluster)
         except RuntimeError as error:
             raise pytest.UsageError(f"tfbench: {error}") from None
+    # SIGTERM ends the session like Ctrl-C: pytest finishes it, pytest-benchmark saves what ran.
+    # Not in a cluster's worker: the launcher's SIGTERM must stop it even inside a collective op.
+    if cluster is None:
+        signal.signal(signal.SIGTERM, _interrupt)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signal.Signals(signum).name}")
 
 
 def _write_nothing(config: pytest.Config) -> None:
@@ -358,6 +401,8 @@ def _write_nothing(config: pytest.Config) -> None:
 _PROFILE = pytest.StashKey[Profile]()
 _CLUSTER = pytest.StashKey["cluster_lib.Cluster | None"]()
 _RESULTS = pytest.StashKey[list]()
+_INTERRUPTED = pytest.StashKey[bool]()
+_LINES = pytest.StashKey[list]()
 
 
 @pytest.fixture(scope="session")
@@ -396,23 +441,32 @@ def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: di
 
 
 @pytest.fixture
+def summary_lines(request: pytest.FixtureRequest) -> list[str]:
+    """Lines a benchmark adds to the end-of-session summary."""
+    return request.config.stash.setdefault(_LINES, [])
+
+
+@pytest.fixture
 def measure_run(benchmark, request: pytest.FixtureRequest):
     """Trains `spec` with every training-step call timed by pytest-benchmark; returns the result dict.
 
     Each benchmark round is one call of the training step of the first seed: one optimizer step, or
     steps_per_execution of them (pytest-benchmark's times are then per call; the result's
     step_time_ms is per optimizer step). Warm-up rounds are excluded from timing; epoch-end
-    evaluation runs in pedantic's untimed setup. The result's metrics and spec go to
-    benchmark.extra_info, with `train_traces`, how often the step was traced. `extra`, if
-    given, is called with the result dict and its returned figures are added to it. A
-    configuration that fails fails its test and is listed, with its status, in the summary.
-    Further seeds (spec.seeds > 1) run untimed afterwards and the result combines them.
+    evaluation and the divergence and memory-limit checks run in pedantic's untimed setup. The
+    result's metrics and spec go to benchmark.extra_info, with `train_traces`, how often the step
+    was traced. `extra`, if given, is called with the result dict and its returned figures are
+    added to it. Further seeds (spec.seeds > 1) run untimed afterwards and the result combines them.
+    A configuration that diverges or runs out of memory stops at once (its remaining rounds are not
+    run) and passes with that status; any other error fails its test. Every configuration that is
+    not 'ok' is left out of pytest-benchmark's `benchmarks` (it did not finish its rounds) and saved,
+    with its status, under `tfbench_failures` in the same file.
     """
     from bench_lib import runner
     from bench_lib.result import with_scaling_efficiency
 
     question = request.node.originalname.removeprefix("test_")
-    record = _recorder(request.config, question)
+    record = _recorder(request, question)
 
     def measure(spec: RunSpec, extra: Callable[[dict], dict] | None = None) -> dict:
         benchmark.group = request.node.originalname
@@ -429,36 +483,74 @@ def measure_run(benchmark, request: pytest.FixtureRequest):
             record(runner.failed(spec, error).as_dict())
             _stop_if_others_wait(spec, f"{spec.id}: could not start: {error}")
             pytest.fail(f"{spec.id}: could not start: {error}", pytrace=False)
-        loop = prepared.loop
-        warmup_calls, timed_calls = loop.planned_calls()
-        if not timed_calls:
-            prepared.probe.stop()
-            pytest.skip(f"{loop.total_steps} steps leave none to time after {loop.warmup_steps} warm-up steps")
         try:
-            benchmark.pedantic(loop.step, setup=loop.before_step, rounds=timed_calls, warmup_rounds=warmup_calls)
-            loop.run()  # the rest of the budget when pytest-benchmark is disabled
-            result = runner.complete_seeds(seeds_spec, runner.conclude(prepared)).as_dict()
-            result["train_traces"] = prepared.trainer.train_traces
-            if extra is not None:
-                result.update(extra(result))
-        except Exception as error:
-            result = runner.failed(spec, error).as_dict()
-            record(result)
-            _stop_if_others_wait(spec, f"{spec.id}: {result['status']}: {result['error']}")
-            pytest.fail(f"{spec.id}: {result['status']}: {result['error']}", pytrace=False)
+            first = _timed_result(benchmark, prepared)
+        finally:
+            runner.release(prepared)
+        if first.status in ("oom", "failed"):  # diverged is the same step on every worker
+            _stop_if_others_wait(spec, f"{spec.id}: {first.status}: {first.error}")
+        result = runner.complete_seeds(seeds_spec, first).as_dict()
+        result["train_traces"] = prepared.trainer.train_traces
+        if extra is not None and result["status"] == "ok":
+            result.update(extra(result))
         result = with_scaling_efficiency(result, request.config.stash.get(_RESULTS, []))
-        benchmark.extra_info.update(result, question=question)
         record(result)
+        if result["status"] == "ok":
+            benchmark.extra_info.update(result, question=question)
+        else:
+            benchmark.has_error = True  # pytest-benchmark then leaves it out of `benchmarks`
+        if result["status"] == "failed":
+            pytest.fail(f"{spec.id}: failed: {result['error']}", pytrace=False)
         return result
 
     return measure
 
 
-def _recorder(config: pytest.Config, question: str):
+def _timed_result(benchmark, prepared):
+    """Runs the prepared configuration under pedantic; a stop ends it with a status (a RunResult)."""
+    from bench_lib import runner
+    from bench_lib.train import Diverged
+
+    loop = prepared.loop
+    warmup_calls, timed_calls = loop.planned_calls()
+    if not timed_calls:
+        prepared.probe.stop()
+        pytest.skip(f"{loop.total_steps} steps leave none to time after {loop.warmup_steps} warm-up steps")
+    try:
+        try:
+            benchmark.pedantic(loop.step, setup=loop.before_step, rounds=timed_calls, warmup_rounds=warmup_calls)
+            loop.run()  # the rest of the budget when pytest-benchmark is disabled
+        except Diverged:
+            pass  # conclude() records the step
+        return runner.conclude(prepared)
+    except Exception as error:
+        wall_s = time.perf_counter() - prepared.started_at
+        return runner.failed(prepared.spec, error, wall_s, loop.steps_done)
+
+
+def _recorder(request: pytest.FixtureRequest, question: str):
+    """Keeps a result for the session summary and, when not 'ok', for the saved run's tfbench_failures."""
+    name, group = request.node.name, request.node.originalname
+
     def record(result: dict) -> None:
-        config.stash.setdefault(_RESULTS, []).append({"question": question, **result})
+        entry = {"question": question, "name": name, "group": group, **result}
+        request.config.stash.setdefault(_RESULTS, []).append(entry)
 
     return record
+
+
+def pytest_benchmark_update_json(config: pytest.Config, benchmarks, output_json: dict) -> None:
+    """Adds every configuration that did not end 'ok' to the saved run, and marks an interrupted run."""
+    results = config.stash.get(_RESULTS, [])
+    output_json["tfbench_failures"] = [r for r in results if r["status"] != "ok"]
+    output_json["tfbench_interrupted"] = config.stash.get(_INTERRUPTED, False)
+
+
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int):
+    # Outside pytest-benchmark's own sessionfinish wrapper, which saves the run.
+    session.config.stash[_INTERRUPTED] = exitstatus == pytest.ExitCode.INTERRUPTED
+    yield
 
 
 @pytest.fixture
@@ -473,7 +565,7 @@ def measure_runs_to_target(benchmark, request: pytest.FixtureRequest):
     from bench_lib import runner, seeds
 
     question = request.node.originalname.removeprefix("test_")
-    record = _recorder(request.config, question)
+    record = _recorder(request, question)
 
     def measure(spec: RunSpec) -> dict:
         benchmark.group = request.node.originalname
@@ -519,7 +611,8 @@ def _stop_if_others_wait(spec: RunSpec, message: str) -> None:
 
 def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
     results = config.stash.get(_RESULTS, [])
-    if not results:
+    lines = config.stash.get(_LINES, [])
+    if not results and not lines:
         return
     from bench_lib import report, scaling
 
@@ -539,6 +632,8 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
                 f"\n{question}, scaling efficiency (replicas sharing one machine's cores measure overhead):\n"
             )
             terminalreporter.write_line(report.markdown_table(rows, columns=report.SCALING_COLUMNS))
+    for line in lines:
+        terminalreporter.write_line("\n" + line)
     warnings = [line for r in results for line in report.warning_lines(r)]
     if warnings:
         terminalreporter.write_line("")

@@ -4,6 +4,7 @@ command as N local workers; `report`, `compare` and `trend` read saved runs."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -129,7 +130,15 @@ def _parser() -> argparse.ArgumentParser:
         help="relative size of the sharpness perturbations (default %(default)s)",
     )
     _add_performance_options(run, d)
-    run.add_argument("--deterministic", action="store_true", help="turn on TensorFlow op determinism")
+    run.add_argument(
+        "--deterministic", action="store_true", help="TensorFlow op determinism: reruns give bit-identical losses"
+    )
+    run.add_argument(
+        "--memory-limit-mib",
+        type=int,
+        default=None,
+        help="stop with status oom once the run allocates more than this through TensorFlow",
+    )
     run.add_argument("--json", type=Path, default=None, help="write the result here (never overwrites a file)")
     run.add_argument("-q", "--quiet", action="store_true", help="no per-epoch progress lines")
     _add_launch(commands)
@@ -317,6 +326,8 @@ def _spec(args: argparse.Namespace, cluster: cluster_lib.Cluster | None = None) 
         input_cache=args.input_cache,
         prefetch_batches=args.prefetch_batches,
         distribute_input=args.distribute_input,
+        deterministic=args.deterministic,
+        memory_limit_mib=args.memory_limit_mib,
     )
 
 
@@ -341,6 +352,18 @@ def _fail(message: str) -> int:
     return 2
 
 
+def _unwritable(path: Path) -> str | None:
+    """Why a result could not be written to path, checked before any training; None if it can."""
+    folder = path.absolute().parent
+    while not folder.exists():
+        folder = folder.parent
+    if not folder.is_dir():
+        return f"{folder} is a file, not a folder"
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return f"the folder {folder} is not writable"
+    return None
+
+
 def run_command(args: argparse.Namespace) -> int:
     try:
         cluster = cluster_lib.from_environ()
@@ -351,13 +374,15 @@ def run_command(args: argparse.Namespace) -> int:
     writes = cluster is None or cluster.is_chief
     if writes and args.json is not None and args.json.exists():
         return _fail(f"--json {args.json} exists already; choose another path (results are never overwritten)")
+    if args.json is not None and (problem := _unwritable(args.json)):
+        return _fail(f"--json={str(args.json)!r} is not allowed: {problem}")
 
     # TensorFlow is imported only now, after the input has been checked.
     from bench_lib import report, runner, strategy
     from bench_lib.result import write_json_atomic
 
     try:
-        strategy.configure_for(spec, cluster, deterministic=args.deterministic)
+        strategy.configure_for(spec, cluster, deterministic=spec.deterministic)
         print(report.spec_line(spec.as_dict() | {"id": spec.id, "micro_batch_size": spec.micro_batch_size}), flush=True)
         if spec.seeds > 1:
             print(f"seeds {', '.join(map(str, spec.seed_list))}: one learning curve after another", flush=True)
@@ -407,4 +432,10 @@ def main(argv: list[str] | None = None) -> int:
         return launch_command(args, command)
     if command:
         return _fail(f"{args.command} takes no command after --: {' '.join(command)!r}")
-    return run_command(args) if args.command == "run" else saved_run_command(args)
+    if args.command != "run":
+        return saved_run_command(args)
+    try:
+        return run_command(args)
+    except KeyboardInterrupt:
+        print("python -m bench_lib: interrupted; no result written", file=sys.stderr)
+        return 130

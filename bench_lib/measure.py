@@ -15,6 +15,7 @@ import contextlib
 import ctypes
 import gc
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +25,10 @@ import tensorflow as tf
 MIB = 1024 * 1024
 _CLEAR_REFS = Path("/proc/self/clear_refs")
 _STATUS = Path("/proc/self/status")
+
+
+class MemoryLimitExceeded(MemoryError):
+    """The configuration allocated more through TensorFlow than its memory_limit_mib."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +68,30 @@ class MemoryProbe:
             rss_growth_mib=max(0, peak - self._start_rss) / MIB,
             tf_peak_mib=self._tf_peak_mib(),
         )
+
+    def limit_check(self, limit_mib: int) -> Callable[[], None]:
+        """A check that raises MemoryLimitExceeded once the TensorFlow peak so far exceeds limit_mib.
+
+        The allocator's peak counter sees every allocation, so nothing between two checks is
+        missed; what is late is the reaction: the step that crossed the limit has finished.
+
+        Raises:
+          RuntimeError: TensorFlow keeps no allocator statistics here, so no limit can be enforced.
+        """
+        if self._tf_peak_mib() is None:
+            raise RuntimeError(
+                f"memory_limit_mib={limit_mib} cannot be enforced: TensorFlow keeps no allocator statistics "
+                f"for {', '.join(self._tf_devices) or 'these devices'} (is TF_CPU_ALLOCATOR_USE_BFC=false?)"
+            )
+
+        def check() -> None:
+            used = self._tf_peak_mib()
+            if used is not None and used > limit_mib:
+                raise MemoryLimitExceeded(
+                    f"memory_limit_mib={limit_mib} exceeded: TensorFlow allocations peaked at {used:,.1f} MiB"
+                )
+
+        return check
 
     def _tf_peak_mib(self) -> float | None:
         peak = _tf_bytes(self._tf_devices, "peak")

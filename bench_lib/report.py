@@ -406,3 +406,14 @@ def trend_markdown(runs, series, plots: Mapping[str, str], k: float, window: int
     lines += ["", to_markdown(Table("Newest run against its history", header, rows)), "", "## Plots", ""]
     lines += [f"![{key}]({name})" for key, name in plots.items()]
     return "\n".join(lines) + "\n"
+
+
+def batch_search_line(search: Mapping[str, object]) -> str:
+    """e.g. 'one_device-bs*-acc1-cnn-adam: largest global batch within 128 MiB: 128 (160 does not fit; 6 trials)'."""
+    trials = len(search["trials"])
+    over = search["min_failing_batch_size"]
+    beyond = f"{over} does not fit" if over is not None else "the whole training set fits"
+    return (
+        f"{search['spec_id']}: largest global batch within {search['limit_mib']} MiB: "
+        f"{_num(search['max_batch_size'], 'd')} ({beyond}; {trials} trials)"
+    )

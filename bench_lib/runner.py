@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import gc
 import time
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -22,13 +21,17 @@ from bench_lib import sharpness, speed, stats
 from bench_lib.flops import training_flops_per_example
 from bench_lib.loss_scale import DynamicLossScale
 from bench_lib.measure import MemoryProbe
-from bench_lib.model import build_model, build_optimizer, count_parameters
+from bench_lib.model import build_model, build_optimizer, count_parameters, release_variables
 from bench_lib.noise_probe import GradientNoiseProbe, check_batch_sizes
 from bench_lib.noise_scale import simple_noise_scale
 from bench_lib.result import RunResult, history_dicts, step_time_summary
 from bench_lib.spec import RunSpec
-from bench_lib.strategy import agree_across_workers, build_strategy, memory_devices, replica_devices
+from bench_lib.strategy import agree_across_workers, build_strategy, memory_devices, replica_devices, set_op_determinism
 from bench_lib.train import EpochRecord, Trainer, TrainingLoop
+
+# What ends a configuration early but still leaves a result: TensorFlow errors (out of memory
+# among them) and Python's MemoryError, which a memory_limit_mib overrun is.
+STOPPING_ERRORS = (tf.errors.OpError, MemoryError)
 
 
 class NotOnEveryWorkerError(RuntimeError):
@@ -43,6 +46,7 @@ class PreparedRun:
     loop: TrainingLoop
     trainer: Trainer
     model: keras.Model
+    optimizer: keras.optimizers.Optimizer
     train_data: data_lib.Dataset
     devices: list[str]
     probe: MemoryProbe
@@ -66,18 +70,25 @@ def prepare(spec: RunSpec, *, on_epoch: Callable[[EpochRecord], None] | None = N
     Raises:
       ValueError, FileNotFoundError: the data does not fit the spec, or its file is missing.
       NotOnEveryWorkerError: that happened on another worker of a multi_worker cluster.
-      RuntimeError: the process has fewer devices than the spec needs.
+      RuntimeError: the process has fewer devices than the spec needs, or cannot enforce
+        the spec's memory_limit_mib.
     """
     started_at = time.perf_counter()
     dataset = _load_on_every_worker(spec)
     if spec.noise_scale_batch_sizes is not None:
         check_batch_sizes(*spec.noise_scale_batch_sizes, len(dataset.x_train))
     devices = replica_devices(spec)
+    set_op_determinism(spec.deterministic)
     peak = speed.peak_gflops(devices)  # calibrated once per process, before any memory is attributed
     keras.backend.clear_session()
     gc.collect()
     probe = MemoryProbe(memory_devices(devices))
     probe.start()
+    try:
+        check = None if spec.memory_limit_mib is None else probe.limit_check(spec.memory_limit_mib)
+    except RuntimeError:
+        probe.stop()
+        raise
     strategy = build_strategy(spec)
     per_epoch = data_lib.steps_per_epoch(dataset, spec)
     with strategy.scope():
@@ -111,12 +122,14 @@ def prepare(spec: RunSpec, *, on_epoch: Callable[[EpochRecord], None] | None = N
         stop_at_target=spec.stop_at_target,
         between_steps=_every(spec.noise_scale_interval, noise_probe.measure) if noise_probe else None,
         steps_per_execution=spec.steps_per_execution,
+        check=check,
     )
     return PreparedRun(
         spec,
         loop,
         trainer,
         model,
+        optimizer,
         dataset,
         devices,
         probe,
@@ -125,6 +138,12 @@ def prepare(spec: RunSpec, *, on_epoch: Callable[[EpochRecord], None] | None = N
         strategy=strategy,
         peak_gflops=peak,
     )
+
+
+def release(prepared: PreparedRun) -> None:
+    """Frees what a configuration holds in TensorFlow; call it once its result is taken."""
+    prepared.probe.stop()
+    release_variables(prepared.model, prepared.optimizer)
 
 
 def _noise_probe(
@@ -206,18 +225,30 @@ def _load_on_every_worker(spec: RunSpec) -> data_lib.Dataset:
 
 
 def conclude(prepared: PreparedRun) -> RunResult:
-    """Finishes the loop's last epoch, evaluates on the training set, and reads the probes."""
+    """Finishes the loop's last epoch, evaluates on the training set, and reads the probes.
+
+    A diverged model is not evaluated: its accuracy figures stay None rather than garbage.
+
+    Raises:
+      MemoryLimitExceeded: the last step exceeded the spec's memory_limit_mib.
+    """
     loop = prepared.loop
     loop.finish()
     memory = prepared.probe.stop()
-    last = loop.history[-1] if loop.history else None
-    train = prepared.trainer.evaluate(data_lib.eval_dataset(prepared.train_data.x_train, prepared.train_data.y_train))
+    diverged = loop.diverged_at_step is not None
+    last = loop.history[-1] if loop.history and not diverged else None
+    train = {"accuracy": None, "loss": None}
+    if not diverged:
+        train = prepared.trainer.evaluate(
+            data_lib.eval_dataset(prepared.train_data.x_train, prepared.train_data.y_train)
+        )
     timed = loop.step_times_s
     spec = prepared.spec
     reached = loop.target_reached_at_step
     return RunResult(
         spec=spec,
-        status="diverged" if loop.diverged_at_step is not None else "ok",
+        status="diverged" if diverged else "ok",
+        error=f"loss was not finite at optimizer step {loop.diverged_at_step}" if diverged else None,
         test_accuracy=last.test_accuracy if last else None,
         test_loss=last.test_loss if last else None,
         train_accuracy=train["accuracy"],
@@ -287,11 +318,29 @@ def _performance(prepared: PreparedRun) -> dict[str, object]:
     return out
 
 
-def failed(spec: RunSpec, error: BaseException, wall_s: float = 0.0) -> RunResult:
-    """A result recording why a configuration could not finish."""
-    status = "oom" if isinstance(error, tf.errors.ResourceExhaustedError) else "failed"
-    message = traceback.format_exception_only(type(error), error)[-1].strip().splitlines()[0]
-    return RunResult(spec=spec, status=status, error=message, wall_s=wall_s, seeds=[spec.seed], seed_statuses=[status])
+def failed(spec: RunSpec, error: BaseException, wall_s: float = 0.0, steps: int = 0) -> RunResult:
+    """A result recording why a configuration could not finish: 'oom' for an out-of-memory
+    error or an exceeded memory_limit_mib, else 'failed'."""
+    oom = isinstance(error, tf.errors.ResourceExhaustedError | MemoryError)
+    status = "oom" if oom else "failed"
+    return RunResult(
+        spec=spec,
+        status=status,
+        error=error_line(error),
+        wall_s=wall_s,
+        optimizer_steps=steps,
+        seeds=[spec.seed],
+        seed_statuses=[status],
+    )
+
+
+def error_line(error: BaseException) -> str:
+    """One informative line: TensorFlow's messages start with 'Graph execution error:' and
+    bury the reason (e.g. 'OOM when allocating tensor with shape[...]') further down."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    oom = [line[line.index("OOM when allocating") :] for line in lines if "OOM when allocating" in line]
+    useful = oom or [line for line in lines if not line.endswith("error:") and not line.startswith("Detected at")]
+    return f"{type(error).__name__}: {(useful or lines or ['(no message)'])[0]}"
 
 
 def run(spec: RunSpec, *, on_epoch: Callable[[EpochRecord], None] | None = None) -> RunResult:
@@ -330,5 +379,7 @@ def run_one(spec: RunSpec, *, on_epoch: Callable[[EpochRecord], None] | None = N
     try:
         prepared.loop.run()
         return conclude(prepared)
-    except (tf.errors.OpError, MemoryError) as error:
-        return failed(spec, error, time.perf_counter() - prepared.started_at)
+    except STOPPING_ERRORS as error:
+        return failed(spec, error, time.perf_counter() - prepared.started_at, prepared.loop.steps_done)
+    finally:
+        release(prepared)

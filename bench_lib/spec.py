@@ -45,6 +45,11 @@ def _check_int(field: str, value: object, minimum: int) -> None:
         _fail(field, value, f"a whole number >= {minimum}")
 
 
+def _check_bool(field: str, value: object) -> None:
+    if not isinstance(value, bool):
+        _fail(field, value, "True or False")
+
+
 @dataclass(frozen=True, kw_only=True)
 class RunSpec:
     """One configuration: what to train, on what, how, and for how long.
@@ -58,6 +63,9 @@ class RunSpec:
     unset, the model name decides (mlp_bn: local; mlp, cnn: none). `precision` is a Keras
     mixed-precision policy applied to this model's layers only. `noise_scale_batch_sizes`
     (small, big) turns on the gradient-noise-scale probe every `noise_scale_interval` steps.
+    `deterministic` turns on TensorFlow op determinism for this configuration. A set
+    `memory_limit_mib` stops the configuration with status 'oom' once the memory it has
+    allocated through TensorFlow exceeds that many MiB (checked after every optimizer step).
 
     `seeds` repeats the configuration with seeds seed, seed + 1, ...; the learning rate is
     `learning_rate` (or the optimizer's default) at `base_batch_size`, scaled by `lr_scaling`
@@ -109,6 +117,8 @@ class RunSpec:
     input_cache: bool = False
     prefetch_batches: int = 2
     distribute_input: str = "dataset"
+    deterministic: bool = False
+    memory_limit_mib: int | None = None
 
     def __post_init__(self) -> None:
         _check_choice("strategy", self.strategy, STRATEGIES)
@@ -133,8 +143,11 @@ class RunSpec:
         if isinstance(d, bool) or not isinstance(d, int | float) or not 0 <= d < 1:
             _fail("dropout", d, "a rate in [0, 1)")
         _check_choice("dataset", self.dataset, DATASETS)
-        if self.data_path is not None and self.dataset not in ("mnist", "fashion_mnist"):
-            _fail("data_path", self.data_path, "only for dataset='mnist' or 'fashion_mnist'")
+        if self.data_path is not None:
+            if not isinstance(self.data_path, str) or not self.data_path:
+                _fail("data_path", self.data_path, "a file or folder path as a non-empty string, or None")
+            if self.dataset not in ("mnist", "fashion_mnist"):
+                _fail("data_path", self.data_path, "only for dataset='mnist' or 'fashion_mnist'")
         _check_choice("precision", self.precision, PRECISIONS)
         _check_int("warmup_steps", self.warmup_steps, 0)
         _check_int("seeds", self.seeds, 1)
@@ -145,6 +158,9 @@ class RunSpec:
         self._check_bn()
         self._check_noise_scale()
         self._check_performance_fields()
+        _check_bool("deterministic", self.deterministic)
+        if self.memory_limit_mib is not None:
+            _check_int("memory_limit_mib", self.memory_limit_mib, 1)
 
     def _check_learning_rate_schedule(self) -> None:
         _check_choice("lr_scaling", self.lr_scaling, LR_SCALINGS)

@@ -80,6 +80,21 @@ def configure_for(spec: RunSpec, cluster: Cluster | None, *, deterministic: bool
         configure_devices(spec.replicas, deterministic=deterministic)
 
 
+def set_op_determinism(enabled: bool) -> None:
+    """Turns TensorFlow op determinism on or off for the configurations that follow.
+
+    With it on (and the spec's fixed seed), two runs of one configuration give bit-identical
+    losses; ops without a deterministic kernel then raise instead of running.
+    """
+    if enabled:
+        tf.config.experimental.enable_op_determinism()
+    else:
+        # TensorFlow has no public switch back; this is what enable_op_determinism() sets.
+        from tensorflow.python.framework import config as tf_config
+
+        tf_config.disable_op_determinism()
+
+
 def replica_devices(spec: RunSpec) -> list[str]:
     """The device names the spec's replicas run on.
 

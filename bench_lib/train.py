@@ -47,6 +47,14 @@ class EpochRecord:
     train_seconds: float = 0.0
 
 
+class Diverged(Exception):
+    """Raised before the step after a non-finite loss: the configuration stops there."""
+
+    def __init__(self, step: int) -> None:
+        super().__init__(f"loss was not finite at optimizer step {step}")
+        self.step = step
+
+
 class Trainer:
     """One model and optimizer trained under one strategy: a step and an evaluation."""
 
@@ -243,10 +251,12 @@ class TrainingLoop:
         stop_at_target: bool = False,
         between_steps: Callable[[int], None] | None = None,
         steps_per_execution: int = 1,
+        check: Callable[[], None] | None = None,
     ) -> None:
         """between_steps(steps_done), if given, runs untimed before every step (e.g. a probe)."""
         self._trainer = trainer
         self._steps_per_execution = steps_per_execution
+        self._check = check
         self._test_data = test_data
         self._steps_per_epoch = steps_per_epoch
         self.total_steps = total_steps
@@ -275,6 +285,16 @@ class TrainingLoop:
         return max(0, self.total_steps - self.steps_done)
 
     def before_step(self) -> None:
+        """Untimed work before the next step: the `check` given, then the epoch's end if due.
+
+        Raises:
+          Diverged: the previous step's loss was not finite (run() stops before calling this).
+          whatever `check` raises, e.g. a memory limit exceeded.
+        """
+        if self.diverged_at_step is not None:
+            raise Diverged(self.diverged_at_step)
+        if self._check is not None:
+            self._check()
         if self._epoch_steps and self.steps_done % self._steps_per_epoch == 0:
             self._end_epoch()
         elif self._target_check_due():
@@ -351,6 +371,9 @@ class TrainingLoop:
         self.finish()
 
     def finish(self) -> None:
+        """Checks the last step as before_step() does, then ends the last epoch."""
+        if self._check is not None:
+            self._check()
         if self._epoch_steps:
             self._end_epoch()
 

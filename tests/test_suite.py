@@ -1,11 +1,16 @@
 """The pytest-benchmark suite end to end, on a tiny grid, in a fresh pytest process."""
 
 import json
+import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+import conftest
+from bench_lib.spec import RunSpec
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -106,3 +111,67 @@ def test_rounds_and_warmup_options_and_what_a_round_is_with_several_steps_per_ca
     assert info["optimizer_steps"] == 8 + 4 * 8 and info["timed_steps"] == 4 * 8
     assert info["train_traces"] == 1
     assert "WARNING: one_device-bs256-acc1-mlp-adam-spe8: too few rounds: 4 timed" in done.stdout
+
+
+def test_a_diverging_configuration_stops_its_rounds_and_is_recorded(measure_run, benchmark, request):
+    spec = RunSpec(optimizer="sgd", learning_rate=1e20, global_batch_size=64, epochs=3, warmup_steps=0)
+    result = measure_run(spec)  # 66 rounds planned
+    assert result["status"] == "diverged"
+    assert result["optimizer_steps"] == result["diverged_at_step"] < 10, "the remaining rounds were not run"
+    assert benchmark.has_error, "pytest-benchmark leaves it out of `benchmarks`"
+    saved = {}
+    conftest.pytest_benchmark_update_json(request.config, [], saved)
+    mine = [r for r in saved["tfbench_failures"] if r["name"] == request.node.name]
+    assert [(r["status"], r["diverged_at_step"]) for r in mine] == [("diverged", result["diverged_at_step"])]
+    assert saved["tfbench_interrupted"] is False
+
+
+def test_a_configuration_over_the_memory_limit_is_recorded_as_oom(measure_run, benchmark, request):
+    spec = RunSpec(model="cnn", dataset="synthetic", global_batch_size=64, steps=20, memory_limit_mib=8)
+    result = measure_run(spec)
+    assert result["status"] == "oom"
+    assert "memory_limit_mib=8 exceeded" in result["error"]
+    assert result["optimizer_steps"] <= 1
+    saved = {}
+    conftest.pytest_benchmark_update_json(request.config, [], saved)
+    assert [r["status"] for r in saved["tfbench_failures"] if r["name"] == request.node.name] == ["oom"]
+
+
+def test_sigterm_ends_a_session_like_ctrl_c():
+    assert signal.getsignal(signal.SIGTERM) is conftest._interrupt
+    with pytest.raises(KeyboardInterrupt, match="SIGTERM"):
+        conftest._interrupt(signal.SIGTERM, None)
+
+
+def suite(storage, *options):
+    command = [
+        sys.executable, "-m", "pytest", "benchmarks/test_batch_size.py", "-v", "-p", "no:cacheprovider",
+        "--bench-strategies", "one_device", "--bench-batch-sizes", "32,64", "--bench-epochs", "1",
+        f"--benchmark-storage=file://{storage}", "--benchmark-save=night", *options,
+    ]  # fmt: skip
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    return subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+
+
+def test_ctrl_c_mid_suite_leaves_whole_files_only_and_a_rerun_works(tmp_path):
+    running = suite(tmp_path)
+    output = []
+    for line in running.stdout:
+        output.append(line)
+        if " PASSED" in line:  # the first configuration is done, the second is training
+            running.send_signal(signal.SIGINT)
+            break
+    output.append(running.stdout.read())
+    assert running.wait(timeout=120) == 2, "".join(output)  # pytest's 'interrupted'
+    files = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file())
+    assert len(files) == 1 and files[0].endswith("/0001_night.json"), files  # no temp or partial file
+    first = json.loads((tmp_path / files[0]).read_text())
+    assert first["tfbench_interrupted"] is True
+    assert [b["name"] for b in first["benchmarks"]] == ["test_batch_size[one_device-bs32-acc1-mlp-adam]"]
+
+    rerun = suite(tmp_path, "-k", "bs64")
+    assert rerun.wait(timeout=120) == 0, rerun.stdout.read()
+    second = sorted(tmp_path.rglob("*.json"))
+    assert [p.name for p in second] == ["0001_night.json", "0002_night.json"]
+    assert json.loads(second[0].read_text()) == first, "the interrupted run's file is never touched again"
+    assert json.loads(second[1].read_text())["tfbench_interrupted"] is False
