@@ -26,7 +26,15 @@ from bench_lib.noise_probe import GradientNoiseProbe, check_batch_sizes
 from bench_lib.noise_scale import simple_noise_scale
 from bench_lib.result import RunResult, history_dicts, step_time_summary
 from bench_lib.spec import RunSpec
-from bench_lib.strategy import agree_across_workers, build_strategy, memory_devices, replica_devices, set_op_determinism
+from bench_lib.strategy import (
+    agree_across_workers,
+    build_strategy,
+    custom_gradient_names,
+    forget_custom_gradients,
+    memory_devices,
+    replica_devices,
+    set_op_determinism,
+)
 from bench_lib.train import EpochRecord, Trainer, TrainingLoop
 
 # What ends a configuration early but still leaves a result: TensorFlow errors (out of memory
@@ -54,6 +62,7 @@ class PreparedRun:
     noise_probe: GradientNoiseProbe | None = None
     strategy: tf.distribute.Strategy | None = None
     peak_gflops: float | None = None
+    custom_gradients_before: frozenset[str] = frozenset()
 
 
 # The input pipeline is timed alone over at most this many batches after training.
@@ -79,6 +88,7 @@ def prepare(spec: RunSpec, *, on_epoch: Callable[[EpochRecord], None] | None = N
         check_batch_sizes(*spec.noise_scale_batch_sizes, len(dataset.x_train))
     devices = replica_devices(spec)
     set_op_determinism(spec.deterministic)
+    custom_gradients_before = custom_gradient_names()
     peak = speed.peak_gflops(devices)  # calibrated once per process, before any memory is attributed
     keras.backend.clear_session()
     gc.collect()
@@ -137,13 +147,19 @@ def prepare(spec: RunSpec, *, on_epoch: Callable[[EpochRecord], None] | None = N
         noise_probe,
         strategy=strategy,
         peak_gflops=peak,
+        custom_gradients_before=custom_gradients_before,
     )
 
 
 def release(prepared: PreparedRun) -> None:
-    """Frees what a configuration holds in TensorFlow; call it once its result is taken."""
+    """Frees what a configuration holds in TensorFlow; call it once its result is taken.
+
+    Its variables' buffers are freed at once; its traced graphs are unregistered so that the
+    garbage collector (run by the next prepare()) can take them.
+    """
     prepared.probe.stop()
     release_variables(prepared.model, prepared.optimizer)
+    forget_custom_gradients(prepared.custom_gradients_before)
 
 
 def _noise_probe(
@@ -271,7 +287,7 @@ def conclude(prepared: PreparedRun) -> RunResult:
         steps_to_target=reached,
         examples_to_target=reached * spec.global_batch_size if reached is not None else None,
         seconds_to_target=loop.target_reached_after_s,
-        sharpness=_sharpness(prepared) if spec.sharpness_samples else None,
+        sharpness=_sharpness(prepared) if spec.sharpness_samples and not diverged else None,
         seeds=[spec.seed],
         seed_statuses=["diverged" if loop.diverged_at_step is not None else "ok"],
         **_noise_scale_fields(prepared),

@@ -95,6 +95,37 @@ def set_op_determinism(enabled: bool) -> None:
         tf_config.disable_op_determinism()
 
 
+# tf.custom_gradient, traced in a tf.function (Keras 3's optimizers do), registers its gradient
+# function in TensorFlow's process-wide gradient registry under this prefix and never removes it;
+# the function holds the traced graph, and the graph the variables it captured.
+_CUSTOM_GRADIENT_PREFIX = "CustomGradient-"
+
+
+def custom_gradient_names() -> frozenset[str]:
+    """The graph-mode custom gradients registered in this process so far."""
+    return frozenset(name for name in _gradient_registry() if name.startswith(_CUSTOM_GRADIENT_PREFIX))
+
+
+def forget_custom_gradients(keep: frozenset[str]) -> int:
+    """Unregisters the custom gradients registered since `keep` was taken; returns how many.
+
+    Call it when the tf.functions traced since then are gone for good: their gradients can no
+    longer be needed, and the registry would otherwise keep their graphs (and through them the
+    model's variables) alive for the rest of the process.
+    """
+    registry = _gradient_registry()
+    stale = [name for name in registry if name.startswith(_CUSTOM_GRADIENT_PREFIX) and name not in keep]
+    for name in stale:
+        del registry[name]
+    return len(stale)
+
+
+def _gradient_registry() -> dict:
+    from tensorflow.python.framework import ops  # TensorFlow has no public handle on it
+
+    return ops._gradient_registry._registry
+
+
 def replica_devices(spec: RunSpec) -> list[str]:
     """The device names the spec's replicas run on.
 

@@ -55,7 +55,8 @@ def test_help_documents_every_option():
     done = run_cli("run", "--help")
     for option in ("--strategy", "--replicas", "--batch-size", "--accumulation", "--epochs", "--steps", "--optimizer",
                    "--learning-rate", "--seed", "--model", "--dropout", "--dataset", "--data-path", "--precision",
-                   "--warmup-steps", "--deterministic", "--json", "--quiet", "--seeds", "--lr-scaling",
+                   "--warmup-steps", "--deterministic", "--memory-limit-mib", "--json", "--quiet", "--seeds",
+                   "--lr-scaling",
                    "--base-batch-size", "--warmup-epochs", "--target-accuracy", "--target-check-steps",
                    "--stop-at-target", "--sharpness-samples", "--sharpness-epsilon", "--bn", "--noise-scale-batches",
                    "--noise-scale-interval", "--hidden-units",
@@ -138,3 +139,31 @@ def test_bad_hidden_units_are_one_line():
     )
     done = run_cli("run", "--hidden-units", "512,0")
     assert done.stderr.strip().startswith("python -m bench_lib: error: hidden_units=(512, 0) is not allowed")
+
+
+def test_a_run_over_its_memory_limit_exits_1_with_status_oom(tmp_path, capsys):
+    out = tmp_path / "out.json"
+    argv = ["run", "--model", "cnn", "--dataset", "synthetic", "--steps", "3", "--memory-limit-mib", "8", "-q"]
+    assert main([*argv, "--json", str(out)]) == 1
+    assert ": oom: MemoryLimitExceeded: memory_limit_mib=8 exceeded" in capsys.readouterr().out
+    saved = json.loads(out.read_text())
+    assert saved["status"] == "oom" and saved["spec"]["memory_limit_mib"] == 8
+
+
+def test_a_diverging_run_exits_1_with_the_step(tmp_path, capsys):
+    out = tmp_path / "out.json"
+    argv = ["run", "--optimizer", "sgd", "--learning-rate", "1e20", "--batch-size", "64", "--steps", "30", "-q"]
+    assert main([*argv, "--json", str(out)]) == 1
+    saved = json.loads(out.read_text())
+    assert saved["status"] == "diverged" and saved["optimizer_steps"] == saved["diverged_at_step"] < 30
+
+
+def test_an_unwritable_json_folder_is_refused_before_training(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    done = run_cli("run", "--json", str(blocker / "out.json"))
+    assert done.returncode == 2
+    target = str(blocker / "out.json")
+    assert done.stderr.strip() == (
+        f"python -m bench_lib: error: --json={target!r} is not allowed: {blocker} is a file, not a folder"
+    )

@@ -2,8 +2,8 @@
 
     PYTHONPATH=. python tools/memory_soak.py [N]
 
-Cycles through the quick profile's kinds of configuration (mlp / mlp_bn / cnn, one_device and
-mirrored with 2 replicas, Adam and momentum, accumulation 1 and 4), 3 optimizer steps each, and
+Cycles through the quick profile's kinds of configuration on digits (mlp / mlp_bn / cnn, one_device
+and mirrored with 2 replicas, Adam and momentum, accumulation 1 and 4), 3 optimizer steps each, and
 prints RSS and TensorFlow's allocator bytes in use after every configuration.
 """
 
@@ -28,8 +28,8 @@ def main(count: int) -> None:
     kinds = [
         RunSpec(model="mlp", global_batch_size=64),
         RunSpec(strategy="mirrored", replicas=2, model="mlp_bn", global_batch_size=64, optimizer="momentum"),
-        RunSpec(model="cnn", dataset="synthetic", global_batch_size=64, accumulation_steps=4),
-        RunSpec(strategy="mirrored", replicas=2, model="cnn", dataset="synthetic", global_batch_size=128),
+        RunSpec(model="cnn", global_batch_size=64, accumulation_steps=4),
+        RunSpec(strategy="mirrored", replicas=2, model="cnn", global_batch_size=128),
     ]
     process = psutil.Process()
     readings = {}
