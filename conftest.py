@@ -162,7 +162,7 @@ QUICK = Profile(
     knob_batch_size=256,
     max_batch_model="cnn",
     max_batch_limit_mib=128,
-    max_batch_start=32,
+    max_batch_start=64,
     max_batch_resolution=32,
 )
 FULL = dataclasses.replace(
