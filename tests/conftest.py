@@ -10,7 +10,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 # Three questions, two strategies, two points per question: every report feature has something to show.
 TINY_GRID = (
-    "(batch_size and not fixed_steps) or (accumulation and mlp and (acc1 or acc4))"
+    "(batch_size and not fixed_steps and not max_batch) or (accumulation and mlp and (acc1 or acc4))"
     " or (throughput and one_device and mlp and (bs64 or bs256))"
 )
 
