@@ -99,6 +99,14 @@ def _benchmark(raw: object, path: Path) -> Benchmark:
     )
 
 
+def _failure(raw: object, path: Path) -> Benchmark:
+    """A configuration the suite saved under `tfbench_failures` (status oom, diverged or failed): no rounds."""
+    if not isinstance(raw, dict) or any(k not in raw for k in ("question", "id", "spec", "status")):
+        raise HistoryError(f"{path}: a tfbench_failures entry without question, id, spec and status was skipped")
+    result = {k: v for k, v in raw.items() if k not in ("question", "name", "group")}
+    return Benchmark(question=raw["question"], id=raw["id"], result=_with_defaults(result), rounds_s=(), timing={})
+
+
 def _read_json(path: Path) -> object:
     try:
         text = path.read_text()
@@ -130,6 +138,11 @@ def load_run(path: Path) -> SavedRun:
     for raw in data["benchmarks"]:
         try:
             benchmarks.append(_benchmark(raw, path))
+        except HistoryError as error:
+            skipped.append(str(error))
+    for raw in data.get("tfbench_failures") or ():
+        try:
+            benchmarks.append(_failure(raw, path))
         except HistoryError as error:
             skipped.append(str(error))
     if not benchmarks:

@@ -104,3 +104,20 @@ def test_a_corrupt_newest_run_is_named_and_fails(storage, tmp_path, capsys):
     assert main(["report", "--storage", str(storage), "--reports", str(tmp_path / "r")]) == 2
     assert f"{newest}: not valid JSON (truncated" in capsys.readouterr().err
     assert main(["report", "1", "--storage", str(storage), "--reports", str(tmp_path / "r")]) == 0
+
+
+def test_configurations_saved_under_tfbench_failures_read_with_their_status(saved_suite, tmp_path, capsys):
+    data = json.loads(saved_suite.read_text())
+    gone = data["benchmarks"].pop()
+    failure = {**gone["extra_info"], "status": "oom", "error": "memory_limit_mib=8 exceeded"}
+    data["tfbench_failures"] = [{"question": gone["group"].removeprefix("test_"), "name": gone["name"], **failure}]
+    new = tmp_path / "0002_oom.json"
+    new.write_text(json.dumps(data))
+    run = history.load_run(new)
+    bench = run.by_key()[f"{gone['group'].removeprefix('test_')}/{gone['extra_info']['id']}"]
+    assert bench.result["status"] == "oom" and bench.rounds_s == () and not run.skipped
+    # compare reads it too: a configuration that ran out of memory is a regression, not a missing benchmark.
+    code = main(["compare", str(saved_suite), str(new), "--reports", str(tmp_path / "reports")])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "no longer ok" in out and gone["extra_info"]["id"] in out
