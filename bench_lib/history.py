@@ -116,8 +116,10 @@ def _read_json(path: Path) -> object:
         return json.loads(text)
     except json.JSONDecodeError as error:
         # Cut short (an interrupted write): the error is at the end, or in a string that never closes.
+        # A cut inside the last token (`tru`, `1.`, `-`) fails at that token's start, so only it may follow.
         unterminated = error.msg.startswith("Unterminated string") and '"' not in text[error.pos + 1 :]
-        kind = "truncated" if unterminated or error.pos >= len(text.rstrip()) else "corrupt"
+        last_token = re.fullmatch(r"[\w.+-]*", text[error.pos :].rstrip()) is not None
+        kind = "truncated" if unterminated or last_token else "corrupt"
         where = f"line {error.lineno}, column {error.colno}"
         raise HistoryError(f"{path}: not valid JSON ({kind}: {error.msg}, {where})") from None
 

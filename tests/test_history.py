@@ -121,3 +121,15 @@ def test_configurations_saved_under_tfbench_failures_read_with_their_status(save
     out = capsys.readouterr().out
     assert code == 1
     assert "no longer ok" in out and gone["extra_info"]["id"] in out
+
+
+def test_every_cut_of_a_json_file_is_called_truncated_and_an_insertion_corrupt(tmp_path):
+    doc = json.dumps({"a": [1.25, -3, True, None, "xyz", {"b": 1e-5}], "c": "hello world"}, indent=2)
+    path = tmp_path / "cut.json"
+    for end in range(1, len(doc)):
+        path.write_text(doc[:end])
+        with pytest.raises(history.HistoryError, match=r"not valid JSON \(truncated: "):
+            history.load_run(path)
+    path.write_text(doc[:40] + "\x00garbage" + doc[40:])
+    with pytest.raises(history.HistoryError, match=r"not valid JSON \(corrupt: "):
+        history.load_run(path)
