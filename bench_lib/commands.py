@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from bench_lib import export, history, page, plots, report, verdict
+from bench_lib import export, findings, history, page, plots, report, verdict
 from bench_lib.files import write_atomic
 from bench_lib.history import SavedRun
 
@@ -76,8 +76,9 @@ def report_files(run: SavedRun) -> dict[str, str | bytes]:
         facts.append(("entries not read", "; ".join(run.skipped)))
     names = {q: [name for name, _ in pngs] for q, pngs in images.items()}
     files: dict[str, str | bytes] = {name: png for pngs in images.values() for name, png in pngs}
-    files["report.md"] = report.report_markdown(run.name, facts, sections, names)
-    files["index.html"] = page.report_page(run.name, facts, sections, images)
+    sentences = findings.findings({**b.result, "question": b.question} for b in run.benchmarks)
+    files["report.md"] = report.report_markdown(run.name, facts, sections, names, sentences)
+    files["index.html"] = page.report_page(run.name, facts, sections, images, sentences)
     files["results.csv"] = export.results_csv(run.benchmarks)
     files["github-action-benchmark-bigger.json"] = export.github_action_benchmark(run.benchmarks, True)
     files["github-action-benchmark-smaller.json"] = export.github_action_benchmark(run.benchmarks, False)

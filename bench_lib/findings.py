@@ -271,7 +271,52 @@ def time_to_accuracy(results: list[Mapping[str, object]]) -> list[str]:
     return [f"{head}: " + ("; ".join(clauses) if clauses else "nothing to compare") + "."]
 
 
-SPECIAL = {"lr_scaling": lr_scaling, "time_to_accuracy": time_to_accuracy}
+def noise_scale(results: list[Mapping[str, object]]) -> list[str]:
+    """The measured simple noise scale B_simple, i.e. the critical batch size it predicts, per configuration."""
+    parts = []
+    for r in results:
+        f = figure(r, "noise_scale")
+        if f is not None:
+            spec = _spec(r)
+            parts.append(f"{_fmt(f, ',.0f')} for {spec.get('model')} at batch {spec.get('global_batch_size')}")
+    if not parts:
+        return ["noise_scale: no configuration measured a noise scale."]
+    return [
+        "noise_scale: the simple noise scale B_simple (the critical batch size it predicts) is "
+        + "; ".join(parts)
+        + "."
+    ]
+
+
+def knee(series: list[tuple[int, Figure | None]], efficiency: float = 0.5) -> int | None:
+    """The batch after which doubling-style growth stops paying: the first batch b_i whose step to b_(i+1)
+    divides the steps by less than `efficiency` × the perfect factor b_(i+1)/b_i. None without such a step."""
+    reached = [(b, f) for b, f in series if f is not None]
+    for (b0, f0), (b1, f1) in itertools.pairwise(reached):
+        if (f0.mean / f1.mean) < efficiency * (b1 / b0):
+            return b0
+    return None
+
+
+def noise_scale_beside_knee(by_question: Mapping[str, list[Mapping[str, object]]]) -> list[str]:
+    """McCandlish et al.'s prediction next to the knee of the measured steps-to-target curve."""
+    predicted = [f for r in by_question.get("noise_scale", []) if (f := figure(r, "noise_scale")) is not None]
+    targeted = [r for r in by_question.get("time_to_accuracy", []) if _spec(r).get("target_accuracy") is not None]
+    if not predicted or not targeted:
+        return []
+    knees = {label: knee(series) for label, series in steps_to_target_series(targeted).items()}
+    measured = "; ".join(
+        (f"{label}: " if label else "") + (f"batch {k}" if k else "not within the grid") for label, k in knees.items()
+    )
+    low, high = min(f.mean for f in predicted), max(f.mean for f in predicted)
+    span = f"{low:,.0f}" if round(low) == round(high) else f"{low:,.0f}–{high:,.0f}"
+    return [
+        f"noise scale beside the knee: B_simple predicts a critical batch near {span}; the measured knee of "
+        f"steps-to-target (first batch step that divides the steps by less than half the perfect factor) is {measured}."
+    ]
+
+
+SPECIAL = {"lr_scaling": lr_scaling, "time_to_accuracy": time_to_accuracy, "noise_scale": noise_scale}
 
 
 def findings(results: Iterable[Mapping[str, object]]) -> list[str]:
@@ -290,4 +335,5 @@ def findings(results: Iterable[Mapping[str, object]]) -> list[str]:
             continue
         special = SPECIAL.get(question)
         sentences.extend(special(ok) if special else [generic(question, ok)])
-    return sentences
+    ok_by_question = {q: [r for r in g if r.get("status") == "ok"] for q, g in by_question.items()}
+    return sentences + noise_scale_beside_knee(ok_by_question)

@@ -35,9 +35,14 @@ def image_html(name: str, png: bytes) -> str:
 
 
 def report_page(
-    title: str, facts: Sequence[tuple[str, str]], sections: Sequence, plots: Mapping[str, Sequence[tuple[str, bytes]]]
+    title: str,
+    facts: Sequence[tuple[str, str]],
+    sections: Sequence,
+    plots: Mapping[str, Sequence[tuple[str, bytes]]],
+    findings: Sequence[str] = (),
 ) -> str:
-    """The page: facts are (label, value); sections are (question, [Table]); plots map question -> (name, PNG)."""
+    """The page: facts are (label, value); sections are (question, [Table]); plots map question -> (name, PNG);
+    findings are the sentences that open it."""
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -45,6 +50,9 @@ def report_page(
         f"<h1>tfbench report: {html.escape(title)}</h1>",
         table_html(Table("", ("", ""), [tuple(pair) for pair in facts]), "facts"),
     ]
+    if findings:
+        items = "".join(f"<li>{html.escape(sentence)}</li>" for sentence in findings)
+        parts.append(f'<h2 id="findings">Findings</h2><ul class="findings">{items}</ul>')
     for question, tables in sections:
         parts.append(f'<h2 id="{html.escape(question)}">{html.escape(question_title(question))}</h2>')
         parts += [image_html(name, png) for name, png in plots.get(question, ())]

@@ -298,10 +298,16 @@ def machine_rows(machine: Mapping[str, object], commit: Mapping[str, object], re
     ]  # fmt: skip
 
 
-def report_markdown(title: str, facts: list, sections: list, plots: Mapping[str, list[str]]) -> str:
-    """report.md: facts are (label, value) pairs; sections are (question, [Table]); plots map question -> files."""
+def report_markdown(
+    title: str, facts: list, sections: list, plots: Mapping[str, list[str]], findings: Iterable[str] = ()
+) -> str:
+    """report.md: facts are (label, value) pairs; sections are (question, [Table]); plots map question -> files;
+    findings are the sentences that open the report."""
     lines = [f"# tfbench report: {title}", "", "| | |", "|---|---|"]
     lines += [f"| {label} | {value} |" for label, value in facts]
+    findings = list(findings)
+    if findings:
+        lines += ["", "## Findings", "", *(f"- {sentence}" for sentence in findings)]
     for question, tables in sections:
         lines += ["", f"## {question_title(question)}", ""]
         lines += [f"![{name}]({name})" for name in plots.get(question, [])]

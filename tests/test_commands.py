@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from bench_lib import findings, history
 from bench_lib.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -70,6 +71,7 @@ def test_report_md_has_the_machine_and_a_table_per_question_and_strategy(report_
     assert f"| CPU | {machine['cpu_model']}, " in text
     sections = re.findall(r"^## (.+)$", text, re.M)
     assert sections == [
+        "Findings",
         "Batch size (fixed epochs)",
         "Gradient accumulation at a fixed effective batch",
         "Throughput (synthetic data)",
@@ -78,6 +80,11 @@ def test_report_md_has_the_machine_and_a_table_per_question_and_strategy(report_
     row = re.search(r"^\| one_device-bs128-acc1-mlp-adam \| (0\.\d{4}) \| ([\d,]+) \| [\d.]+ \| [\d.]+ \| .* \| ok \|$",
                     text, re.M)  # fmt: skip
     assert row, text
+    # The report opens with the findings written from the numbers, one line per sentence.
+    run = history.load_run(saved_suite)
+    sentences = findings.findings({**b.result, "question": b.question} for b in run.benchmarks)
+    assert sentences and all(f"\n- {sentence}\n" in text for sentence in sentences)
+    assert text.index("## Findings") < text.index("## Batch size")
 
 
 def test_results_csv_has_every_metric_of_every_benchmark(report_dir, saved_suite):

@@ -1,4 +1,4 @@
-from bench_lib.findings import figure, findings, steps_to_target_series, verdict
+from bench_lib.findings import figure, findings, knee, steps_to_target_series, verdict
 
 
 def result(question, batch, accuracy, ci=None, n=3, status="ok", **spec):
@@ -63,6 +63,26 @@ def test_time_to_accuracy_compares_with_perfect_scaling_and_names_batches_that_m
     assert [(b, f.mean if f else None) for b, f in series[""]] == [(16, 128), (64, 32), (256, 16), (1024, None)]
 
 
+def test_the_noise_scale_is_set_beside_the_knee_of_steps_to_target():
+    rows = []
+    for batch, steps in ((16, 128), (64, 32), (256, 16), (1024, 12)):  # ÷4, ÷2, ÷1.3 against perfect ÷4
+        row = result("time_to_accuracy", batch, 0.9, n=1, target_accuracy=0.85)
+        row["steps_to_target"] = steps
+        rows.append(row)
+    probe = result("noise_scale", 128, 0.8, n=1, model="mlp")
+    probe["noise_scale"] = 89.4
+    assert knee(steps_to_target_series(rows)[""]) == 256  # 64→256 divides by 2.0, not below half of 4
+    sentences = findings([*rows, probe])
+    assert (
+        "noise_scale: the simple noise scale B_simple (the critical batch size it predicts) is 89 (n=1)" in sentences[1]
+    )
+    assert sentences[2] == (
+        "noise scale beside the knee: B_simple predicts a critical batch near 89; the measured knee of "
+        "steps-to-target (first batch step that divides the steps by less than half the perfect factor) is batch 256."
+    )
+    assert len(findings(rows)) == 1, "no knee sentence without a noise-scale result"
+
+
 def test_failed_results_do_not_count_and_a_question_with_none_says_so():
     rows = [result("accumulation", 256, None, status="oom", accumulation_steps=1)]
     assert findings(rows) == ["accumulation: no configuration finished ok."]
@@ -91,10 +111,13 @@ values = st.one_of(st.none(), st.floats(0, 1), st.integers(1, 4096), st.sampled_
 results = st.lists(
     st.fixed_dictionaries(
         {
-            "question": st.sampled_from(["batch_size", "lr_scaling", "time_to_accuracy", "throughput", "x"]),
+            "question": st.sampled_from(
+                ["batch_size", "lr_scaling", "time_to_accuracy", "noise_scale", "throughput", "x"]
+            ),
             "status": st.sampled_from(["ok", "ok", "failed"]),
             "test_accuracy": st.one_of(st.none(), st.floats(0, 1)),
             "steps_to_target": st.one_of(st.none(), st.integers(1, 1000)),
+            "noise_scale": st.one_of(st.none(), st.floats(0.1, 1e4)),
             "spec": st.fixed_dictionaries(
                 {"global_batch_size": st.integers(1, 4096), "lr_scaling": st.sampled_from(["none", "linear"])},
                 optional={"target_accuracy": st.floats(0.1, 1), "model": values, "learning_rate": values},
