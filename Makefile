@@ -33,7 +33,7 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 
 test: lint
-	$(BIN)/python -m pytest tests/ $(ARGS)
+	$(BIN)/python -m pytest tests/ --durations=15 $(ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info
