@@ -72,6 +72,7 @@ def report_files(run: SavedRun) -> dict[str, str | bytes]:
         *report.machine_rows(run.machine, run.commit, (b.result.get("replicas", 1) for b in run.benchmarks)),
         ("configurations", str(len(run.benchmarks))),
     ]
+    facts += [("largest batch", report.batch_search_line(search)) for search in run.searches]
     if run.skipped:
         facts.append(("entries not read", "; ".join(run.skipped)))
     names = {q: [name for name, _ in pngs] for q, pngs in images.items()}

@@ -51,6 +51,7 @@ class SavedRun:
     commit: dict
     benchmarks: tuple[Benchmark, ...]
     skipped: tuple[str, ...]  # one line per benchmark of the file that could not be used
+    searches: tuple[dict, ...] = ()  # max_batch_size search results (capacity.BatchSearch.as_dict), not runs
 
     def by_key(self) -> dict[str, Benchmark]:
         return {b.key: b for b in self.benchmarks}
@@ -99,6 +100,12 @@ def _benchmark(raw: object, path: Path) -> Benchmark:
     )
 
 
+def _is_search(raw: object) -> bool:
+    """The max_batch_size benchmark saves its search (limit, trials, boundary), not a training result."""
+    info = raw.get("extra_info") if isinstance(raw, dict) else None
+    return isinstance(info, dict) and {"spec_id", "limit_mib", "max_batch_size", "trials"} <= info.keys()
+
+
 def _failure(raw: object, path: Path) -> Benchmark:
     """A configuration the suite saved under `tfbench_failures` (status oom, diverged or failed): no rounds."""
     if not isinstance(raw, dict) or any(k not in raw for k in ("question", "id", "spec", "status")):
@@ -137,7 +144,11 @@ def load_run(path: Path) -> SavedRun:
     if not isinstance(data, dict) or not isinstance(data.get("benchmarks"), list):
         raise HistoryError(f"{path}: not a pytest-benchmark file (no 'benchmarks' list); not read")
     benchmarks, skipped = [], []
+    searches = []
     for raw in data["benchmarks"]:
+        if _is_search(raw):
+            searches.append(raw["extra_info"])
+            continue
         try:
             benchmarks.append(_benchmark(raw, path))
         except HistoryError as error:
@@ -158,6 +169,7 @@ def load_run(path: Path) -> SavedRun:
         commit=data.get("commit_info") if isinstance(data.get("commit_info"), dict) else {},
         benchmarks=tuple(benchmarks),
         skipped=tuple(skipped),
+        searches=tuple(searches),
     )
 
 

@@ -133,3 +133,21 @@ def test_every_cut_of_a_json_file_is_called_truncated_and_an_insertion_corrupt(t
     path.write_text(doc[:40] + "\x00garbage" + doc[40:])
     with pytest.raises(history.HistoryError, match=r"not valid JSON \(corrupt: "):
         history.load_run(path)
+
+
+def test_a_max_batch_size_search_reads_as_a_search_and_reaches_the_report(saved_suite, tmp_path):
+    data = json.loads(saved_suite.read_text())
+    search = {"spec_id": "one_device-bs*-acc1-cnn-adam", "limit_mib": 128, "max_batch_size": 160,
+              "min_failing_batch_size": 192, "resolution": 32,
+              "trials": [{"global_batch_size": 160, "status": "ok", "tf_peak_mib": 126.5, "error": None}]}  # fmt: skip
+    data["benchmarks"].append({**data["benchmarks"][0], "name": "test_max_batch_size", "group": "test_max_batch_size",
+                               "extra_info": search})  # fmt: skip
+    path = tmp_path / "0003_search.json"
+    path.write_text(json.dumps(data))
+    run = history.load_run(path)
+    assert run.searches == (search,) and not run.skipped
+    assert main(["report", str(path), "--out", str(tmp_path / "out")]) == 0
+    text = (tmp_path / "out" / "report.md").read_text()
+    assert (
+        "| largest batch | one_device-bs*-acc1-cnn-adam: largest global batch within 128 MiB: 160 (192 does not" in text
+    )
