@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from bench_lib import export, findings, history, page, plots, report, verdict
+from bench_lib import export, findings, history, page, plot_scaling, plots, report, verdict
 from bench_lib.files import write_atomic
 from bench_lib.history import SavedRun
 
@@ -66,6 +66,9 @@ def report_files(run: SavedRun) -> dict[str, str | bytes]:
             png = draw(question, title, results)
             if png is not None:
                 images.setdefault(question, []).append((f"{question}{suffix}.png", png))
+        png = plot_scaling.steps_to_target_png(results)  # log-log: the perfect-scaling and plateau regimes
+        if png is not None:
+            images.setdefault(question, []).append((f"{question}-steps-to-target.png", png))
     facts = [
         ("run", f"{run.name} ({run.path})"),
         ("saved", run.datetime[:19].replace("T", " ") + " UTC"),

@@ -9,6 +9,7 @@ that never reached the target is marked at the top with an x.
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -16,12 +17,8 @@ from pathlib import Path
 from bench_lib.findings import steps_to_target_series
 
 
-def plot_steps_to_target(results: Iterable[Mapping[str, object]], path: Path) -> Path | None:
-    """Writes the plot as an image (format from path's suffix) and returns path; None if nothing reached a target.
-
-    Raises:
-      FileExistsError: path exists (a saved plot is never overwritten).
-    """
+def _figure(results: Iterable[Mapping[str, object]]):
+    """The log-log figure of steps to target against batch size; None if nothing reached a target."""
     import matplotlib
     import matplotlib.ticker
 
@@ -31,9 +28,6 @@ def plot_steps_to_target(results: Iterable[Mapping[str, object]], path: Path) ->
     series = steps_to_target_series(results)
     if not any(f is not None for points in series.values() for _, f in points):
         return None
-    path = Path(path)
-    if path.exists():
-        raise FileExistsError(f"{path} exists already; choose another path")
     figure, axes = plt.subplots(figsize=(6, 4.5))
     top = max(f.ci95[1] if f.ci95 else f.mean for points in series.values() for _, f in points if f is not None)
     for label, points in series.items():
@@ -46,6 +40,38 @@ def plot_steps_to_target(results: Iterable[Mapping[str, object]], path: Path) ->
     axes.grid(True, which="both", alpha=0.3)
     axes.legend(fontsize="small")
     figure.tight_layout()
+    return figure
+
+
+def steps_to_target_png(results: Iterable[Mapping[str, object]]) -> bytes | None:
+    """The plot as PNG bytes (for reports); None if nothing reached a target."""
+    import matplotlib.pyplot as plt
+
+    figure = _figure(results)
+    if figure is None:
+        return None
+    buffer = io.BytesIO()
+    try:
+        figure.savefig(buffer, format="png")
+    finally:
+        plt.close(figure)
+    return buffer.getvalue()
+
+
+def plot_steps_to_target(results: Iterable[Mapping[str, object]], path: Path) -> Path | None:
+    """Writes the plot as an image (format from path's suffix) and returns path; None if nothing reached a target.
+
+    Raises:
+      FileExistsError: path exists (a saved plot is never overwritten).
+    """
+    import matplotlib.pyplot as plt
+
+    path = Path(path)
+    if path.exists():
+        raise FileExistsError(f"{path} exists already; choose another path")
+    figure = _figure(results)
+    if figure is None:
+        return None
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp{path.suffix}")
     try:

@@ -107,6 +107,8 @@ def question_figure(question: str, title: str, results: Sequence[Result]) -> byt
     panels = [p for p in PANELS if any(r.get(p[0]) is not None for r in ok)]
     if all((r.get("spec") or {}).get("dataset") == "synthetic" for r in ok):
         panels = [p for p in panels if p[0] != "test_accuracy"]  # random labels: accuracy means nothing
+    if not panels:
+        return None  # no metric to draw (e.g. results saved without figures)
     figure = Figure(figsize=(4.6 * len(panels), 3.9), layout="constrained")
     lines = _lines(ok, x)
     for index, (key, label) in enumerate(panels):

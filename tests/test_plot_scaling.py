@@ -1,6 +1,8 @@
+from pathlib import Path
+
 import pytest
 
-from bench_lib.plot_scaling import plot_steps_to_target
+from bench_lib.plot_scaling import plot_steps_to_target, steps_to_target_png
 
 
 def rows():
@@ -26,3 +28,22 @@ def test_nothing_to_plot_without_a_reached_target(tmp_path):
     nothing = [r | {"steps_to_target": None} for r in rows()]
     assert plot_steps_to_target(nothing, tmp_path / "x.png") is None
     assert not (tmp_path / "x.png").exists()
+
+
+def test_reports_get_the_same_plot_as_png_bytes(tmp_path):
+    png = steps_to_target_png(rows())
+    assert png.startswith(b"\x89PNG") and len(png) > 5_000
+    assert steps_to_target_png([r | {"steps_to_target": None} for r in rows()]) is None
+
+
+def test_a_report_of_a_time_to_accuracy_run_carries_the_log_log_plot():
+    from bench_lib.commands import report_files
+    from bench_lib.history import Benchmark, SavedRun
+
+    benches = tuple(Benchmark(question="time_to_accuracy", id=f"bs{r['spec']['global_batch_size']}", result=r,
+                              rounds_s=(), timing={}) for r in rows())  # fmt: skip
+    run = SavedRun(path=Path("0001_t.json"), name="0001_t", datetime="", machine={}, commit={}, benchmarks=benches,
+                   skipped=())  # fmt: skip
+    files = report_files(run)
+    assert files["time_to_accuracy-steps-to-target.png"].startswith(b"\x89PNG")
+    assert "![time_to_accuracy-steps-to-target.png](time_to_accuracy-steps-to-target.png)" in files["report.md"]
