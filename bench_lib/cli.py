@@ -24,6 +24,17 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     run = commands.add_parser("run", help="train and measure one configuration")
     d = RunSpec()
+    _add_spec_options(run, d)
+    _add_question_options(run, d)
+    _add_performance_options(run, d)
+    _add_output_options(run)
+    _add_launch(commands)
+    _add_saved_run_commands(commands)
+    return parser
+
+
+def _add_spec_options(run: argparse.ArgumentParser, d: RunSpec) -> None:
+    """What is trained, on what, how: the core spec fields."""
     run.add_argument(
         "--strategy", default=d.strategy, help=f"one of {', '.join(spec_lib.STRATEGIES)} (default %(default)s)"
     )
@@ -71,6 +82,10 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--precision", default=d.precision, help=f"one of {', '.join(spec_lib.PRECISIONS)} (default %(default)s)"
     )
+
+
+def _add_question_options(run: argparse.ArgumentParser, d: RunSpec) -> None:
+    """BN, noise scale, warm-up, seeds, LR scaling, target accuracy and sharpness."""
     run.add_argument(
         "--bn",
         default=None,
@@ -129,7 +144,10 @@ def _parser() -> argparse.ArgumentParser:
         default=d.sharpness_epsilon,
         help="relative size of the sharpness perturbations (default %(default)s)",
     )
-    _add_performance_options(run, d)
+
+
+def _add_output_options(run: argparse.ArgumentParser) -> None:
+    """Determinism, the memory limit and where the result goes."""
     run.add_argument(
         "--deterministic", action="store_true", help="TensorFlow op determinism: reruns give bit-identical losses"
     )
@@ -141,9 +159,6 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--json", type=Path, default=None, help="write the result here (never overwrites a file)")
     run.add_argument("-q", "--quiet", action="store_true", help="no per-epoch progress lines")
-    _add_launch(commands)
-    _add_saved_run_commands(commands)
-    return parser
 
 
 def _units(text: str) -> tuple[int, ...]:
