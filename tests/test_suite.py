@@ -10,15 +10,9 @@ from pathlib import Path
 import pytest
 
 from bench_lib.spec import RunSpec
+from bench_lib.suite import record, startup
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def root_conftest(config):
-    """The repository's conftest.py as pytest loaded it (tests/conftest.py shares the module name)."""
-    return next(
-        p for p in config.pluginmanager.get_plugins() if getattr(p, "__file__", None) == str(ROOT / "conftest.py")
-    )
 
 
 @pytest.fixture(scope="module")
@@ -126,7 +120,7 @@ def test_a_diverging_configuration_stops_its_rounds_and_is_recorded(measure_run,
     assert result["optimizer_steps"] == result["diverged_at_step"] < 10, "the remaining rounds were not run"
     assert benchmark.has_error, "pytest-benchmark leaves it out of `benchmarks`"
     saved = {}
-    root_conftest(request.config).pytest_benchmark_update_json(request.config, [], saved)
+    record.pytest_benchmark_update_json(request.config, [], saved)
     mine = [r for r in saved["tfbench_failures"] if r["name"] == request.node.name]
     assert [(r["status"], r["diverged_at_step"]) for r in mine] == [("diverged", result["diverged_at_step"])]
     assert saved["tfbench_interrupted"] is False
@@ -139,12 +133,12 @@ def test_a_configuration_over_the_memory_limit_is_recorded_as_oom(measure_run, b
     assert "memory_limit_mib=8 exceeded" in result["error"]
     assert result["optimizer_steps"] <= 1
     saved = {}
-    root_conftest(request.config).pytest_benchmark_update_json(request.config, [], saved)
+    record.pytest_benchmark_update_json(request.config, [], saved)
     assert [r["status"] for r in saved["tfbench_failures"] if r["name"] == request.node.name] == ["oom"]
 
 
 def test_sigterm_ends_a_session_like_ctrl_c(request):
-    interrupt = root_conftest(request.config)._interrupt
+    interrupt = startup._interrupt
     assert signal.getsignal(signal.SIGTERM) is interrupt
     with pytest.raises(KeyboardInterrupt, match="SIGTERM"):
         interrupt(signal.SIGTERM, None)

@@ -1,0 +1,155 @@
+"""The fixtures that train and time a configuration: measure_run (one timed step a round) and
+measure_runs_to_target (one whole seed's run a round).
+
+Both skip a configuration whose data cannot serve it and record every result (record.recorder);
+under a cluster, single-process configurations run on the chief only.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import pytest
+
+from bench_lib.spec import RunSpec
+from bench_lib.suite import stash
+from bench_lib.suite.record import recorder
+
+
+@pytest.fixture
+def measure_run(benchmark, request: pytest.FixtureRequest):
+    """Trains `spec` with every training-step call timed by pytest-benchmark; returns the result dict.
+
+    Each benchmark round is one call of the training step of the first seed: one optimizer step, or
+    steps_per_execution of them (pytest-benchmark's times are then per call; the result's
+    step_time_ms is per optimizer step). Warm-up rounds are excluded from timing; epoch-end
+    evaluation and the divergence and memory-limit checks run in pedantic's untimed setup. The
+    result's metrics and spec go to benchmark.extra_info, with `train_traces`, how often the step
+    was traced. `extra`, if given, is called with the result dict and its returned figures are
+    added to it. Further seeds (spec.seeds > 1) run untimed afterwards and the result combines them.
+    A configuration that diverges or runs out of memory stops at once (its remaining rounds are not
+    run) and passes with that status; any other error fails its test. Every configuration that is
+    not 'ok' is left out of pytest-benchmark's `benchmarks` (it did not finish its rounds) and saved,
+    with its status, under `tfbench_failures` in the same file.
+    """
+    from bench_lib import runner
+    from bench_lib.result import with_scaling_efficiency
+
+    question = request.node.originalname.removeprefix("test_")
+    record = recorder(request, question)
+
+    def measure(spec: RunSpec, extra: Callable[[dict], dict] | None = None) -> dict:
+        benchmark.group = request.node.originalname
+        seeds_spec, spec = spec, spec.replace(seeds=1)
+        _skip_unless_this_worker_takes_part(request.config, spec)
+        try:
+            prepared = runner.prepare(spec)
+        except (FileNotFoundError, ValueError) as error:  # missing data file, or a batch the data cannot fill
+            pytest.skip(str(error))
+        except runner.NotOnEveryWorkerError as error:  # every worker knows: they all go on together
+            record(runner.failed(spec, error).as_dict())
+            pytest.fail(str(error), pytrace=False)
+        except Exception as error:
+            record(runner.failed(spec, error).as_dict())
+            _stop_if_others_wait(spec, f"{spec.id}: could not start: {error}")
+            pytest.fail(f"{spec.id}: could not start: {error}", pytrace=False)
+        try:
+            first = _timed_result(benchmark, prepared)
+        finally:
+            runner.release(prepared)
+        if first.status in ("oom", "failed"):  # diverged is the same step on every worker
+            _stop_if_others_wait(spec, f"{spec.id}: {first.status}: {first.error}")
+        result = runner.complete_seeds(seeds_spec, first).as_dict()
+        result["train_traces"] = prepared.trainer.train_traces
+        if extra is not None and result["status"] == "ok":
+            result.update(extra(result))
+        result = with_scaling_efficiency(result, request.config.stash.get(stash.RESULTS, []))
+        record(result)
+        if result["status"] == "ok":
+            benchmark.extra_info.update(result, question=question)
+        else:
+            benchmark.has_error = True  # pytest-benchmark then leaves it out of `benchmarks`
+        if result["status"] == "failed":
+            pytest.fail(f"{spec.id}: failed: {result['error']}", pytrace=False)
+        return result
+
+    return measure
+
+
+def _timed_result(benchmark, prepared):
+    """Runs the prepared configuration under pedantic; a stop ends it with a status (a RunResult)."""
+    from bench_lib import runner
+    from bench_lib.train import Diverged
+
+    loop = prepared.loop
+    warmup_calls, timed_calls = loop.planned_calls()
+    if not timed_calls:
+        prepared.probe.stop()
+        pytest.skip(f"{loop.total_steps} steps leave none to time after {loop.warmup_steps} warm-up steps")
+    try:
+        try:
+            benchmark.pedantic(loop.step, setup=loop.before_step, rounds=timed_calls, warmup_rounds=warmup_calls)
+            loop.run()  # the rest of the budget when pytest-benchmark is disabled
+        except Diverged:
+            pass  # conclude() records the step
+        return runner.conclude(prepared)
+    except Exception as error:
+        wall_s = time.perf_counter() - prepared.started_at
+        return runner.failed(prepared.spec, error, wall_s, loop.steps_done)
+
+
+@pytest.fixture
+def measure_runs_to_target(benchmark, request: pytest.FixtureRequest):
+    """Trains `spec` once per seed, each a whole run until its target (MLPerf's time-to-train).
+
+    Each benchmark round is one seed's whole run — set-up, training, evaluations — so the
+    benchmark's times are wall times to the target; the result combines the seeds and holds
+    steps/examples/seconds_to_target (seconds: summed step time). Seeds that pytest-benchmark
+    did not run (--benchmark-disable runs one round) run afterwards.
+    """
+    from bench_lib import runner, seeds
+
+    question = request.node.originalname.removeprefix("test_")
+    record = recorder(request, question)
+
+    def measure(spec: RunSpec) -> dict:
+        benchmark.group = request.node.originalname
+        _skip_unless_this_worker_takes_part(request.config, spec)
+        pending, results = list(spec.seed_list), []
+
+        def one_seed() -> None:
+            results.append(runner.run_one(spec.replace(seed=pending.pop(0), seeds=1)))
+
+        try:
+            benchmark.pedantic(one_seed, rounds=len(pending), warmup_rounds=0)
+            while pending:
+                one_seed()
+        except (FileNotFoundError, ValueError) as error:
+            pytest.skip(str(error))
+        result = seeds.combine(results).as_dict()
+        benchmark.extra_info.update(result, question=question)
+        record(result)
+        if result["status"] != "ok":
+            pytest.fail(f"{spec.id}: {result['status']}: {result['error']}", pytrace=False)
+        return result
+
+    return measure
+
+
+def _skip_unless_this_worker_takes_part(config: pytest.Config, spec: RunSpec) -> None:
+    """Under a cluster, single-process configurations run on the chief only.
+
+    Depends on the spec alone, so every worker still meets the same multi-worker configurations
+    in the same order.
+    """
+    cluster = config.stash[stash.CLUSTER]
+    if cluster is not None and not cluster.is_chief and spec.workers == 1:
+        pytest.skip(f"{cluster.task_name}: a single-process configuration runs on the chief only")
+
+
+def _stop_if_others_wait(spec: RunSpec, message: str) -> None:
+    """A multi-worker configuration that failed here leaves the other workers waiting in its
+    all-reduce: end this worker's session, so that the launcher (or TensorFlow's heartbeat) ends theirs."""
+    if spec.workers > 1:
+        pytest.exit(f"{message}; this worker stops, so the whole multi-worker run ends", returncode=1)

@@ -1,0 +1,199 @@
+"""The suite's --bench-* options and the profile they choose, checked before TensorFlow starts.
+
+Each option that changes the profile is one row of OPTIONS: its help, how its text is read and
+the profile fields it sets. A bad value is one pytest usage error naming the option and the value.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+
+from bench_lib import cluster as cluster_lib
+from bench_lib.suite.profiles import PROFILES, Profile
+
+
+def _int_list(option: str, text: str, minimum: int = 1) -> tuple[int, ...]:
+    try:
+        values = tuple(int(v) for v in text.split(","))
+    except ValueError:
+        raise pytest.UsageError(
+            f"{option}={text!r} is not allowed: comma-separated whole numbers, e.g. 32,128"
+        ) from None
+    if any(v < minimum for v in values):
+        raise pytest.UsageError(f"{option}={text!r} is not allowed: every number must be >= {minimum}")
+    return values
+
+
+def _target_accuracy(option: str, text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = None
+    if value is None or not 0 < value <= 1:
+        raise pytest.UsageError(f"{option}={text!r} is not allowed: a test accuracy in (0, 1]")
+    return value
+
+
+def _one_int(option: str, text: str, minimum: int = 1) -> int:
+    values = _int_list(option, text, minimum)
+    if len(values) != 1:
+        raise pytest.UsageError(f"{option}={text!r} is not allowed: one whole number")
+    return values[0]
+
+
+def _zero_or_more(option: str, text: str) -> int:
+    return _one_int(option, text, minimum=0)
+
+
+def _names(option: str, text: str) -> tuple[str, ...]:
+    return tuple(name.strip() for name in text.split(","))
+
+
+def _text(option: str, text: str) -> str:
+    return text
+
+
+@dataclass(frozen=True)
+class Option:
+    """A --bench-* option taking a value; `fields` of the profile get `parse(name, text)`, if given."""
+
+    name: str
+    help: str
+    fields: tuple[str, ...] = ()
+    parse: Callable[[str, str], object] | None = None
+
+
+# In --help order. --bench-profile comes first and --bench-deterministic (a flag) last.
+OPTIONS = (
+    Option("--bench-strategies", "comma-separated, e.g. one_device,mirrored", ("strategies",), _names),
+    Option("--bench-replicas", "replicas for mirrored runs (default 2)", ("replicas",), _one_int),
+    Option(
+        "--bench-batch-sizes",
+        "global batch sizes of the batch-size and batch-norm questions",
+        ("batch_sizes", "bn_batch_sizes"),
+        _int_list,
+    ),
+    Option(
+        "--bench-dataset",
+        "dataset of the accuracy questions (digits, mnist, fashion_mnist, mnist_5k)",
+        ("dataset",),
+        _text,
+    ),
+    Option("--bench-epochs", "epochs of the accuracy questions", ("epochs", "sync_bn_epochs"), _one_int),
+    Option(
+        "--bench-seeds",
+        "seeds per configuration, every question (default 1; LR scaling and time to accuracy: 3)",
+        ("seeds",),
+        _one_int,
+    ),
+    Option(
+        "--bench-target-accuracy",
+        "test accuracy of the time-to-accuracy question (quick: 0.85)",
+        ("target_accuracy",),
+        _target_accuracy,
+    ),
+    Option("--bench-plot-dir", "write the steps-to-target plot into this folder"),  # read by the summary
+    Option(
+        "--bench-precisions",
+        "precisions of the precision question, e.g. float32,mixed_bfloat16",
+        ("precisions",),
+        _names,
+    ),
+    Option(
+        "--bench-noise-scale-batches",
+        "small,big batch sizes of the gradient-noise-scale probe (default 16,512)",
+        ("noise_scale_batch_sizes",),
+        _int_list,
+    ),
+    Option(  # read with the cluster's shape, in _cluster_changes
+        "--bench-replicas-per-worker",
+        f"replicas in each worker of multi_worker runs (default ${cluster_lib.REPLICAS_PER_WORKER_ENV}, "
+        "set by `python -m bench_lib launch`, else 1)",
+    ),
+    Option(
+        "--bench-rounds",
+        "timed rounds of every configuration (replaces its epochs or steps)",
+        ("rounds",),
+        _one_int,
+    ),
+    Option("--bench-warmup", "warm-up optimizer steps of every configuration", ("warmup_steps",), _zero_or_more),
+    Option(
+        "--bench-memory-limit-mib",
+        "stop a configuration with status oom once it allocates more than this through TensorFlow; "
+        "also the limit of the max_batch_size search",
+        ("memory_limit_mib", "max_batch_limit_mib"),
+        _one_int,
+    ),
+)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("tfbench")
+    group.addoption("--bench-profile", default="quick", help="quick (default, under 5 min on 2 cores) or full")
+    for option in OPTIONS:
+        group.addoption(option.name, default=None, help=option.help)
+    group.addoption(
+        "--bench-deterministic",
+        action="store_true",
+        help="TensorFlow op determinism on (seeds are always fixed): reruns give bit-identical losses",
+    )
+
+
+def _cluster_changes(config: pytest.Config, cluster: cluster_lib.Cluster | None) -> dict[str, object]:
+    """Profile fields of a multi-worker run: its shape, and multi_worker among the default strategies."""
+    changes: dict[str, object] = {"workers": cluster.workers if cluster else 1}
+    if (text := config.getoption("--bench-replicas-per-worker")) is not None:
+        changes["replicas_per_worker"] = _one_int("--bench-replicas-per-worker", text)
+    else:
+        try:
+            changes["replicas_per_worker"] = cluster_lib.replicas_per_worker_from_environ()
+        except ValueError as error:
+            raise pytest.UsageError(f"tfbench options: {error}") from None
+    if cluster is not None and config.getoption("--bench-strategies") is None:
+        changes["strategies"] = ("one_device", "multi_worker")
+    return changes
+
+
+def profile_from_options(config: pytest.Config, cluster: cluster_lib.Cluster | None) -> Profile:
+    """The profile --bench-profile names, with every given option (and the cluster's shape) over it.
+
+    Raises:
+      pytest.UsageError: an option's value is not allowed (one line naming option and value).
+    """
+    name = config.getoption("--bench-profile")
+    if name not in PROFILES:
+        raise pytest.UsageError(f"--bench-profile={name!r} is not allowed: choose one of {', '.join(PROFILES)}")
+    changes: dict[str, object] = _cluster_changes(config, cluster)
+    for option in OPTIONS:
+        if option.parse is not None and (text := config.getoption(option.name)) is not None:
+            value = option.parse(option.name, text)
+            changes.update(dict.fromkeys(option.fields, value))
+    changes["deterministic"] = bool(config.getoption("--bench-deterministic"))
+    if name == "full" and "dataset" not in changes:
+        changes["dataset"] = _full_dataset()
+    return _checked(dataclasses.replace(PROFILES[name], **changes))
+
+
+def _checked(profile: Profile) -> Profile:
+    """Checks strategies, replicas, dataset, epochs and precisions through RunSpec before TensorFlow starts;
+    batch sizes are checked per grid point, where an impossible one is skipped with its reason."""
+    try:
+        for strategy in profile.strategies:
+            profile.spec(**profile.shape(strategy), global_batch_size=profile.replicas_for(strategy))
+        for precision in profile.precisions:
+            profile.spec(precision=precision)
+        profile.spec(noise_scale_batch_sizes=profile.noise_scale_batch_sizes)
+    except ValueError as error:
+        raise pytest.UsageError(f"tfbench options: {error}") from None
+    return profile
+
+
+def _full_dataset() -> str:
+    """Real MNIST when its Keras cache file is present, else the 5,000-image MNIST subset."""
+    from bench_lib.data import keras_cache_dir
+
+    return "mnist" if (keras_cache_dir() / "mnist.npz").is_file() else "mnist_5k"

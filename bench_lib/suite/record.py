@@ -1,0 +1,52 @@
+"""What a session keeps beyond pytest-benchmark's own figures.
+
+Every configuration's result dict (for the summary and findings), and in the saved run: the
+machine and cluster, the configurations that did not end 'ok' (`tfbench_failures`) and whether
+the session was interrupted (`tfbench_interrupted`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from bench_lib.suite import stash
+
+
+def recorder(request: pytest.FixtureRequest, question: str) -> Callable[[dict], None]:
+    """Keeps a result for the session summary and, when not 'ok', for the saved run's tfbench_failures."""
+    name, group = request.node.name, request.node.originalname
+
+    def record(result: dict) -> None:
+        entry = {"question": question, "name": name, "group": group, **result}
+        request.config.stash.setdefault(stash.RESULTS, []).append(entry)
+
+    return record
+
+
+def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: dict) -> None:
+    from bench_lib.machine import machine_info as tf_machine_info
+
+    machine_info.update(tf_machine_info())
+    profile, cluster = config.stash[stash.PROFILE], config.stash[stash.CLUSTER]
+    machine_info["tfbench_profile"] = profile.name
+    machine_info["tfbench_cluster"] = {
+        "workers": profile.workers,
+        "replicas_per_worker": profile.replicas_per_worker,
+        "addresses": list(cluster.chief + cluster.worker) if cluster else [],
+    }
+
+
+def pytest_benchmark_update_json(config: pytest.Config, benchmarks, output_json: dict) -> None:
+    """Adds every configuration that did not end 'ok' to the saved run, and marks an interrupted run."""
+    results = config.stash.get(stash.RESULTS, [])
+    output_json["tfbench_failures"] = [r for r in results if r["status"] != "ok"]
+    output_json["tfbench_interrupted"] = config.stash.get(stash.INTERRUPTED, False)
+
+
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int):
+    # Outside pytest-benchmark's own sessionfinish wrapper, which saves the run.
+    session.config.stash[stash.INTERRUPTED] = exitstatus == pytest.ExitCode.INTERRUPTED
+    yield

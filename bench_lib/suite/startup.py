@@ -1,0 +1,52 @@
+"""Session start-up: the cluster, the profile, the devices and SIGTERM, before any TensorFlow op."""
+
+from __future__ import annotations
+
+import signal
+
+import pytest
+
+from bench_lib import cluster as cluster_lib
+from bench_lib.suite import stash
+from bench_lib.suite.options import profile_from_options
+
+
+# tryfirst: pytest-benchmark and junitxml read their output options in their own pytest_configure.
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    try:
+        cluster = cluster_lib.from_environ()  # checked before TensorFlow starts
+    except ValueError as error:
+        raise pytest.UsageError(f"tfbench: {error}") from None
+    profile = profile_from_options(config, cluster)
+    config.stash[stash.PROFILE] = profile
+    config.stash[stash.CLUSTER] = cluster
+    if cluster is not None and not cluster.is_chief:
+        _write_nothing(config)
+    from bench_lib import strategy
+
+    # Two replicas at least: the library tests compare mirrored with one device.
+    strategy.configure_devices(max(profile.replicas, 2, profile.replicas_per_worker))
+    if "multi_worker" in profile.strategies:
+        try:
+            strategy.configure_multi_worker(profile.replicas_per_worker, cluster)
+        except RuntimeError as error:
+            raise pytest.UsageError(f"tfbench: {error}") from None
+    # SIGTERM ends the session like Ctrl-C: pytest finishes it, pytest-benchmark saves what ran.
+    # Not in a cluster's worker: the launcher's SIGTERM must stop it even inside a collective op.
+    if cluster is None:
+        signal.signal(signal.SIGTERM, _interrupt)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signal.Signals(signum).name}")
+
+
+def _write_nothing(config: pytest.Config) -> None:
+    """A non-chief worker saves no benchmark data and writes no report: the chief does."""
+    for option in ("benchmark_save", "benchmark_json", "benchmark_histogram", "benchmark_csv", "xmlpath"):
+        if hasattr(config.option, option):
+            setattr(config.option, option, None)
+    for option in ("benchmark_autosave", "benchmark_save_data", "benchmark_cprofile_dump"):
+        if hasattr(config.option, option):
+            setattr(config.option, option, False)

@@ -1,0 +1,14 @@
+"""What the suite plugin's modules share through pytest's config.stash, each written in one place."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench_lib.cluster import Cluster
+from bench_lib.suite.profiles import Profile
+
+PROFILE = pytest.StashKey[Profile]()  # startup.pytest_configure
+CLUSTER = pytest.StashKey[Cluster | None]()  # startup.pytest_configure
+RESULTS = pytest.StashKey[list]()  # record.recorder: every configuration's result dict
+INTERRUPTED = pytest.StashKey[bool]()  # record.pytest_sessionfinish
+LINES = pytest.StashKey[list]()  # summary.summary_lines: lines benchmarks add to the summary

@@ -1,0 +1,66 @@
+"""The end-of-session summary: a table per question, scaling, warnings, findings and the plot."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench_lib.suite import stash
+
+
+@pytest.fixture
+def summary_lines(request: pytest.FixtureRequest) -> list[str]:
+    """Lines a benchmark adds to the end-of-session summary."""
+    return request.config.stash.setdefault(stash.LINES, [])
+
+
+def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
+    results = config.stash.get(stash.RESULTS, [])
+    lines = config.stash.get(stash.LINES, [])
+    if not results and not lines:
+        return
+    from bench_lib import report, scaling
+
+    terminalreporter.section("tfbench results")
+    for question in dict.fromkeys(r["question"] for r in results):
+        terminalreporter.write_line(f"\n{question}:\n")
+        asked = [r for r in results if r["question"] == question]
+        terminalreporter.write_line(report.markdown_table(asked, question))
+        if question == "harness":
+            terminalreporter.write_line(
+                "\nharness overhead (targets: suite / hand-written >= 0.97, suite / fit >= 1.5):\n"
+            )
+            terminalreporter.write_line(report.markdown_table(asked, columns=report.HARNESS_COLUMNS))
+        rows = scaling.scaling_rows(asked)
+        if rows:
+            terminalreporter.write_line(
+                f"\n{question}, scaling efficiency (replicas sharing one machine's cores measure overhead):\n"
+            )
+            terminalreporter.write_line(report.markdown_table(rows, columns=report.SCALING_COLUMNS))
+    for line in lines:
+        terminalreporter.write_line("\n" + line)
+    warnings = [line for r in results for line in report.warning_lines(r)]
+    if warnings:
+        terminalreporter.write_line("")
+        for line in warnings:
+            terminalreporter.write_line(line, yellow=True)
+    from bench_lib.findings import findings
+
+    terminalreporter.section("tfbench findings")
+    for sentence in findings(results):
+        terminalreporter.write_line(f"- {sentence}")
+    if (folder := config.getoption("--bench-plot-dir")) is not None:
+        _write_plot(terminalreporter, results, folder)
+
+
+def _write_plot(terminalreporter, results: list[dict], folder: str) -> None:
+    """steps_to_target.png in folder, or steps_to_target-2.png, ... — never over a saved file."""
+    from pathlib import Path
+
+    from bench_lib.plot_scaling import plot_steps_to_target
+
+    path, n = Path(folder) / "steps_to_target.png", 1
+    while path.exists():
+        n += 1
+        path = Path(folder) / f"steps_to_target-{n}.png"
+    if plot_steps_to_target(results, path) is not None:
+        terminalreporter.write_line(f"\nsteps-to-target plot: {path}")
