@@ -45,7 +45,7 @@ def _a_worker_without_data(out: Path, cluster: cluster_lib.Cluster, shape: dict)
     """Only the chief has this configuration's data file: every worker must give it up together."""
     import numpy as np
 
-    from bench_lib import runner
+    from bench_lib import preparation
 
     path = out / f"mnist-{cluster.task_index}.npz"
     if cluster.is_chief:
@@ -53,8 +53,8 @@ def _a_worker_without_data(out: Path, cluster: cluster_lib.Cluster, shape: dict)
         images, labels = rng.integers(0, 255, (128, 28, 28), np.uint8), rng.integers(0, 10, 128, np.uint8)
         np.savez(path, x_train=images, y_train=labels, x_test=images, y_test=labels)
     try:
-        runner.prepare(RunSpec(**shape, dataset="mnist", data_path=str(path), global_batch_size=64))
-    except (runner.NotOnEveryWorkerError, FileNotFoundError) as error:
+        preparation.prepare(RunSpec(**shape, dataset="mnist", data_path=str(path), global_batch_size=64))
+    except (preparation.NotOnEveryWorkerError, FileNotFoundError) as error:
         return f"{type(error).__name__}: {error}"
     return "no error"
 

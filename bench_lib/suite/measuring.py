@@ -33,7 +33,7 @@ def measure_run(benchmark, request: pytest.FixtureRequest):
     not 'ok' is left out of pytest-benchmark's `benchmarks` (it did not finish its rounds) and saved,
     with its status, under `tfbench_failures` in the same file.
     """
-    from bench_lib import runner
+    from bench_lib import preparation, runner
     from bench_lib.result import with_scaling_efficiency
 
     question = request.node.originalname.removeprefix("test_")
@@ -44,10 +44,10 @@ def measure_run(benchmark, request: pytest.FixtureRequest):
         seeds_spec, spec = spec, spec.replace(seeds=1)
         _skip_unless_this_worker_takes_part(request.config, spec)
         try:
-            prepared = runner.prepare(spec)
+            prepared = preparation.prepare(spec)
         except (FileNotFoundError, ValueError) as error:  # missing data file, or a batch the data cannot fill
             pytest.skip(str(error))
-        except runner.NotOnEveryWorkerError as error:  # every worker knows: they all go on together
+        except preparation.NotOnEveryWorkerError as error:  # every worker knows: they all go on together
             record(runner.failed(spec, error).as_dict())
             pytest.fail(str(error), pytrace=False)
         except Exception as error:
@@ -57,7 +57,7 @@ def measure_run(benchmark, request: pytest.FixtureRequest):
         try:
             first = _timed_result(benchmark, prepared)
         finally:
-            runner.release(prepared)
+            preparation.release(prepared)
         if first.status in ("oom", "failed"):  # diverged is the same step on every worker
             _stop_if_others_wait(spec, f"{spec.id}: {first.status}: {first.error}")
         result = runner.complete_seeds(seeds_spec, first).as_dict()
