@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from bench_lib import export, findings, history, page, plot_scaling, plots, report, verdict
+from bench_lib import export, findings, history, page, plot_scaling, plots, report, verdict, verdict_report
 from bench_lib.files import write_atomic
 from bench_lib.history import SavedRun
 
@@ -142,7 +142,7 @@ def compare_command(
             print(f"  {line}", file=sys.stderr)
         print("=" * 78, file=sys.stderr)
     comparison = verdict.compare_runs(base, new, thresholds)
-    text = report.compare_markdown(base, new, comparison, differences, thresholds)
+    text = verdict_report.compare_markdown(base, new, comparison, differences, thresholds)
     path = reports / f"compare-{_safe(base.name)}-vs-{_safe(new.name)}.md"
     write_atomic(path, text, overwrite=True)
     say(text)
@@ -183,7 +183,7 @@ def trend_command(
         name = _safe(key.replace("/", "--")) + ".png"
         files[name] = plots.trend_figure(key, panels)
         plot_names[key] = name
-    text = report.trend_markdown(runs, series, plot_names, k, window, len(loaded) - len(runs))
+    text = verdict_report.trend_markdown(runs, series, plot_names, k, window, len(loaded) - len(runs))
     files["trend.md"] = text
     folder = reports / "trend"
     _write_all(folder, files)
