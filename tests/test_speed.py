@@ -13,6 +13,19 @@ def test_the_peak_is_positive_and_measured_once_per_device():
     assert time.perf_counter() - start < 0.01, "the second call is the cached figure"
 
 
+def test_a_cpu_peak_is_the_better_of_tensorflows_kernel_and_the_host_blas(monkeypatch):
+    # Without oneDNN, TensorFlow's CPU matmul (Eigen) reaches ~70 % of what the cores do.
+    monkeypatch.setattr(speed, "_tensorflow_matmul_gflops", lambda device, size, repeats: 80.0)
+    monkeypatch.setattr(speed, "_host_blas_matmul_gflops", lambda size, repeats: 120.0)
+    assert speed.device_peak_gflops("/device:CPU:0", size=3, repeats=1) == 120.0
+    # A GPU is judged by its own kernel only: the host's BLAS runs on another device.
+    assert speed.device_peak_gflops("/device:GPU:0", size=3, repeats=1) == 80.0
+
+
+def test_the_host_blas_rate_is_measured():
+    assert speed._host_blas_matmul_gflops(size=128, repeats=2) > 0
+
+
 def test_logical_cpus_share_one_peak():
     one = speed.peak_gflops(["/device:CPU:0"])
     assert speed.peak_gflops(["/device:CPU:0", "/device:CPU:1"]) == one
