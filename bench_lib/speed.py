@@ -11,12 +11,15 @@ numpy links (OpenBLAS in numpy's wheels). TensorFlow's kernel depends on how the
 without TF_ENABLE_ONEDNN_OPTS=1 it is Eigen wherever the CPU lacks AVX-512 VNNI/BF16 or AMX, and
 Eigen reaches only about 70 % of the rate oneDNN and OpenBLAS reach on the same cores (README,
 "FLOPs, peak and MFU"). The peak is what the hardware does, not what one library does, so a run
-is judged against the same denominator whichever kernel it happens to use.
+is judged against the same denominator whichever kernel it happens to use. A CPU kernel's call
+is also rated by the process's CPU time spread over the host's cores, so that a calibration on a
+loaded machine still finds the cores' rate instead of a lower one that would inflate MFU.
 """
 
 from __future__ import annotations
 
 import functools
+import os
 import time
 from collections.abc import Callable
 
@@ -56,24 +59,41 @@ def _tensorflow_matmul_gflops(device: str, size: int, repeats: int) -> float:
             # Reading back one element waits for the whole product without copying it.
             return tf.matmul(a, b)[0, 0]
 
-        return _best_gflops(lambda: product().numpy(), size, repeats)
+        cores = _host_cores() if "CPU" in device.upper() else None
+        return _best_gflops(lambda: product().numpy(), size, repeats, cores=cores)
 
 
 def _host_blas_matmul_gflops(size: int, repeats: int) -> float:
     rng = np.random.default_rng(0)
     a = rng.random((size, size), dtype=np.float32)
     b = rng.random((size, size), dtype=np.float32)
-    return _best_gflops(lambda: a @ b, size, repeats)
+    return _best_gflops(lambda: a @ b, size, repeats, cores=_host_cores())
 
 
-def _best_gflops(product: Callable[[], object], size: int, repeats: int) -> float:
+def _best_gflops(product: Callable[[], object], size: int, repeats: int, *, cores: int | None) -> float:
+    """The best rate of `repeats` timed calls after a warm-up call.
+
+    With `cores` (a kernel running on this host's CPU) each call is also rated by the CPU time
+    the process spent on it, spread over the cores: other processes that take the cores away
+    stretch a call's wall time but not its CPU time, so on a loaded machine this still finds
+    the rate the cores reach. Threads that spin while waiting only add CPU time, so it never
+    overstates the rate.
+    """
     product()  # trace, warm up, start the kernel's threads
-    best = float("inf")
+    flops = 2 * size**3
+    best = 0.0
     for _ in range(repeats):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         product()
-        best = min(best, time.perf_counter() - start)
-    return 2 * size**3 / best / 1e9
+        wall, cpu = time.perf_counter() - start, time.process_time() - start_cpu
+        best = max(best, flops / wall)
+        if cores is not None and cpu > 0:
+            best = max(best, flops / (cpu / cores))
+    return best / 1e9
+
+
+def _host_cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def input_seconds_per_batch(dataset: tf.distribute.DistributedDataset, batches: int) -> float:

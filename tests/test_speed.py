@@ -22,6 +22,29 @@ def test_a_cpu_peak_is_the_better_of_tensorflows_kernel_and_the_host_blas(monkey
     assert speed.device_peak_gflops("/device:GPU:0", size=3, repeats=1) == 80.0
 
 
+class _Clocks:
+    """Fake clocks: each product() call takes `wall` seconds and `cpu` seconds of the process's CPU time."""
+
+    def __init__(self, wall: float, cpu: float) -> None:
+        self.now = self.cpu_now = 0.0
+        self.wall, self.cpu = wall, cpu
+
+    def product(self) -> None:
+        self.now += self.wall
+        self.cpu_now += self.cpu
+
+
+def test_a_cpu_kernel_is_rated_by_its_cpu_time_so_that_load_does_not_lower_the_peak(monkeypatch):
+    # Two threads busy for 1 s each, stretched to 2 s of wall time by another process.
+    clocks = _Clocks(wall=2.0, cpu=2.0)
+    monkeypatch.setattr(speed.time, "perf_counter", lambda: clocks.now)
+    monkeypatch.setattr(speed.time, "process_time", lambda: clocks.cpu_now)
+    flops = 2 * 1000**3
+    assert speed._best_gflops(clocks.product, 1000, 3, cores=2) == flops / 1.0 / 1e9
+    # A device's own kernel (a GPU's) is rated by wall time only.
+    assert speed._best_gflops(clocks.product, 1000, 3, cores=None) == flops / 2.0 / 1e9
+
+
 def test_the_host_blas_rate_is_measured():
     assert speed._host_blas_matmul_gflops(size=128, repeats=2) > 0
 
