@@ -76,8 +76,9 @@ def _best_gflops(product: Callable[[], object], size: int, repeats: int, *, core
     With `cores` (a kernel running on this host's CPU) each call is also rated by the CPU time
     the process spent on it, spread over the cores: other processes that take the cores away
     stretch a call's wall time but not its CPU time, so on a loaded machine this still finds
-    the rate the cores reach. Threads that spin while waiting only add CPU time, so it never
-    overstates the rate.
+    the rate the cores reach. Threads that spin while waiting only add CPU time and lower it;
+    what it assumes is that the cores together do what each does alone, which holds for a
+    compute-bound product up to the clock boost one busy core may get while the other waits.
     """
     product()  # trace, warm up, start the kernel's threads
     flops = 2 * size**3
