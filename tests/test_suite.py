@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
@@ -16,39 +17,33 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
-def saved(tmp_path_factory):
-    out = tmp_path_factory.mktemp("suite") / "run.json"
-    command = [
-        sys.executable, "-m", "pytest", "benchmarks/test_batch_size.py", "-k", "not fixed_steps", "-q", "-rs",
-        "-p", "no:cacheprovider",
-        "--bench-replicas", "3", "--bench-batch-sizes", "64,96,2048", "--bench-epochs", "1", f"--benchmark-json={out}",
-    ]  # fmt: skip
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    return json.loads(out.read_text()), done.stdout
+def saved(suite_run):
+    """tests/conftest.py's tiny grid run: --bench-replicas 3 --bench-batch-sizes 96,128,2048 --bench-epochs 2."""
+    return json.loads(suite_run.saved.read_text()), suite_run.stdout
 
 
 def test_every_round_is_one_timed_optimizer_step(saved):
     data, _ = saved
-    names = sorted(b["name"] for b in data["benchmarks"])
-    assert names == [
-        "test_batch_size[mirrored3-bs96-acc1-mlp-adam]",
-        "test_batch_size[one_device-bs64-acc1-mlp-adam]",
-        "test_batch_size[one_device-bs96-acc1-mlp-adam]",
-    ]
     for bench in data["benchmarks"]:
         info = bench["extra_info"]
         assert info["status"] == "ok"
-        assert info["spec"]["epochs"] == 1
-        steps = 1438 // info["global_batch_size"]
-        assert info["optimizer_steps"] == steps
-        assert bench["stats"]["rounds"] == info["timed_steps"] == steps - info["spec"]["warmup_steps"]
+        assert bench["stats"]["rounds"] == info["timed_steps"] == info["optimizer_steps"] - info["spec"]["warmup_steps"]
+    batch_size = [b for b in data["benchmarks"] if b["group"] == "test_batch_size"]
+    assert sorted(b["name"] for b in batch_size) == [
+        "test_batch_size[mirrored3-bs96-acc1-mlp-adam]",
+        "test_batch_size[one_device-bs128-acc1-mlp-adam]",
+        "test_batch_size[one_device-bs96-acc1-mlp-adam]",
+    ]
+    for bench in batch_size:
+        info = bench["extra_info"]
+        assert info["spec"]["epochs"] == 2
+        assert info["optimizer_steps"] == 2 * (1438 // info["global_batch_size"])
 
 
 def test_an_impossible_grid_point_is_skipped_with_the_arithmetic(saved):
     _, stdout = saved
     assert "SKIPPED" in stdout
-    assert "replicas x accumulation_steps = 3 x 1 = 3 micro-batches (64 / 3 = 21.3333)" in stdout
+    assert "replicas x accumulation_steps = 3 x 1 = 3 micro-batches (128 / 3 = 42.6667)" in stdout
     assert "global_batch_size=2048 is not allowed: dataset='digits' has only 1438 training examples" in stdout
 
 
@@ -72,7 +67,7 @@ def test_machine_info_tells_hardware_and_software_apart(saved):
 def test_the_summary_lists_every_configuration(saved):
     _, stdout = saved
     assert "tfbench results" in stdout
-    assert "| one_device-bs64-acc1-mlp-adam | ok |" in stdout
+    assert "| one_device-bs128-acc1-mlp-adam | ok |" in stdout
 
 
 @pytest.mark.parametrize(
@@ -93,24 +88,6 @@ def test_a_bad_suite_option_is_one_line_before_anything_runs(option, message):
     assert done.returncode == 4  # pytest's usage error
     assert message in done.stderr
     assert "Traceback" not in done.stderr
-
-
-def test_rounds_and_warmup_options_and_what_a_round_is_with_several_steps_per_call(tmp_path):
-    out = tmp_path / "run.json"
-    command = [
-        sys.executable, "-m", "pytest", "benchmarks/test_throughput.py", "-q", "-p", "no:cacheprovider",
-        "-k", "one_device-bs256-acc1-mlp-adam-spe8", "--bench-rounds", "4", "--bench-warmup", "1",
-        f"--benchmark-json={out}",
-    ]  # fmt: skip
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    [bench] = json.loads(out.read_text())["benchmarks"]
-    info = bench["extra_info"]
-    # One round is one call of 8 optimizer steps; the warm-up call takes the first 8 steps.
-    assert bench["stats"]["rounds"] == 4
-    assert info["optimizer_steps"] == 8 + 4 * 8 and info["timed_steps"] == 4 * 8
-    assert info["train_traces"] == 1
-    assert "WARNING: one_device-bs256-acc1-mlp-adam-spe8: too few rounds: 4 timed" in done.stdout
 
 
 def test_a_diverging_configuration_stops_its_rounds_and_is_recorded(measure_run, benchmark, request):
@@ -144,9 +121,9 @@ def test_sigterm_ends_a_session_like_ctrl_c(request):
         interrupt(signal.SIGTERM, None)
 
 
-def suite(storage, *options):
+def suite(storage, benchmarks, *options):
     command = [
-        sys.executable, "-m", "pytest", "benchmarks/test_batch_size.py", "-v", "-p", "no:cacheprovider",
+        sys.executable, "-m", "pytest", benchmarks, "-v", "-p", "no:cacheprovider",
         "--bench-strategies", "one_device", "--bench-batch-sizes", "32,64", "--bench-epochs", "1",
         f"--benchmark-storage=file://{storage}", "--benchmark-save=night", *options,
     ]  # fmt: skip
@@ -163,8 +140,24 @@ def suite(storage, *options):
     )
 
 
-def test_ctrl_c_mid_suite_leaves_whole_files_only_and_a_rerun_works(tmp_path):
-    running = suite(tmp_path)
+class Night(NamedTuple):
+    storage: Path
+    interrupted_code: int
+    interrupted_output: str
+    files_after_interrupt: list[str]
+    rerun_code: int
+    rerun_output: str
+
+
+@pytest.fixture(scope="module")
+def night(tmp_path_factory) -> Night:
+    """A suite run stopped by Ctrl-C while its second configuration trains, then a rerun into the same storage.
+
+    The rerun is the throughput question's steps_per_execution=8 configuration with --bench-rounds 4
+    and --bench-warmup 1, so it also shows what those options and a round of several steps are.
+    """
+    storage = tmp_path_factory.mktemp("night")
+    running = suite(storage, "benchmarks/test_batch_size.py")
     output = []
     for line in running.stdout:
         output.append(line)
@@ -172,16 +165,38 @@ def test_ctrl_c_mid_suite_leaves_whole_files_only_and_a_rerun_works(tmp_path):
             running.send_signal(signal.SIGINT)
             break
     output.append(running.stdout.read())
-    assert running.wait(timeout=120) == 2, "".join(output)  # pytest's 'interrupted'
-    files = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file())
+    interrupted_code = running.wait(timeout=120)
+    files = sorted(p.relative_to(storage).as_posix() for p in storage.rglob("*") if p.is_file())
+    rerun = suite(
+        storage, "benchmarks/test_throughput.py", "-k", "one_device-bs256-acc1-mlp-adam-spe8",
+        "--bench-rounds", "4", "--bench-warmup", "1",
+    )  # fmt: skip
+    rerun_output, _ = rerun.communicate(timeout=300)
+    return Night(storage, interrupted_code, "".join(output), files, rerun.returncode, rerun_output)
+
+
+def test_ctrl_c_mid_suite_leaves_whole_files_only_and_a_rerun_works(night):
+    assert night.interrupted_code == 2, night.interrupted_output  # pytest's 'interrupted'
+    files = night.files_after_interrupt
     assert len(files) == 1 and files[0].endswith("/0001_night.json"), files  # no temp or partial file
-    first = json.loads((tmp_path / files[0]).read_text())
+    first_text = (night.storage / files[0]).read_text()
+    first = json.loads(first_text)
     assert first["tfbench_interrupted"] is True
     assert [b["name"] for b in first["benchmarks"]] == ["test_batch_size[one_device-bs32-acc1-mlp-adam]"]
 
-    rerun = suite(tmp_path, "-k", "bs64 and not fixed_steps")
-    assert rerun.wait(timeout=120) == 0, rerun.stdout.read()
-    second = sorted(tmp_path.rglob("*.json"))
+    assert night.rerun_code == 0, night.rerun_output
+    second = sorted(night.storage.rglob("*.json"))
     assert [p.name for p in second] == ["0001_night.json", "0002_night.json"]
-    assert json.loads(second[0].read_text()) == first, "the interrupted run's file is never touched again"
+    assert second[0].read_text() == first_text, "the interrupted run's file is never touched again"
     assert json.loads(second[1].read_text())["tfbench_interrupted"] is False
+
+
+def test_rounds_and_warmup_options_and_what_a_round_is_with_several_steps_per_call(night):
+    assert night.rerun_code == 0, night.rerun_output
+    [bench] = json.loads(next(night.storage.rglob("0002_night.json")).read_text())["benchmarks"]
+    info = bench["extra_info"]
+    # One round is one call of 8 optimizer steps; the warm-up call takes the first 8 steps.
+    assert bench["stats"]["rounds"] == 4
+    assert info["optimizer_steps"] == 8 + 4 * 8 and info["timed_steps"] == 4 * 8
+    assert info["train_traces"] == 1
+    assert "WARNING: one_device-bs256-acc1-mlp-adam-spe8: too few rounds: 4 timed" in night.rerun_output
