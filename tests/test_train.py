@@ -1,3 +1,5 @@
+import functools
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -11,14 +13,27 @@ ONE_STEP = {"optimizer": "sgd", "learning_rate": 0.5, "dropout": 0.0, "steps": 1
 
 
 def weights_after_one_step(**fields):
-    prepared = runner.prepare(RunSpec(**{**ONE_STEP, **fields}))
-    prepared.loop.before_step()
-    prepared.loop.step()
-    return [v.numpy() for v in prepared.model.trainable_variables]
+    return _one_step(tuple(sorted(fields.items())))[1]
 
 
 def initial_weights(**fields):
-    return [v.numpy() for v in runner.prepare(RunSpec(**{**ONE_STEP, **fields})).model.trainable_variables]
+    return _one_step(tuple(sorted(fields.items())))[0]
+
+
+@functools.cache
+def _one_step(fields: tuple) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """The weights before and after one step of a spec: trained once per spec and process, then released.
+
+    Several tests (here and in test_multi_worker.py) compare against the same one_device step.
+    """
+    prepared = runner.prepare(RunSpec(**{**ONE_STEP, **dict(fields)}))
+    try:
+        before = [v.numpy().copy() for v in prepared.model.trainable_variables]
+        prepared.loop.before_step()
+        prepared.loop.step()
+        return before, [v.numpy().copy() for v in prepared.model.trainable_variables]
+    finally:
+        runner.release(prepared)
 
 
 def max_difference(a, b):
@@ -85,11 +100,15 @@ def test_a_huge_learning_rate_is_recorded_as_diverged():
 
 
 def weights_after(steps, **fields):
+    """The weights after `steps` steps, and the released run (its loop and trainer counters stay readable)."""
     prepared = runner.prepare(RunSpec(**{**ONE_STEP, "steps": steps, **fields}))
-    while prepared.loop.steps_remaining:
-        prepared.loop.before_step()
-        prepared.loop.step()
-    return [v.numpy() for v in prepared.model.trainable_variables], prepared
+    try:
+        while prepared.loop.steps_remaining:
+            prepared.loop.before_step()
+            prepared.loop.step()
+        return [v.numpy().copy() for v in prepared.model.trainable_variables], prepared
+    finally:
+        runner.release(prepared)
 
 
 def test_several_steps_per_call_train_exactly_like_one_step_per_call():
