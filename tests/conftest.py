@@ -3,6 +3,7 @@
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import NamedTuple
 
@@ -25,18 +26,61 @@ class SuiteRun(NamedTuple):
     stdout: str
 
 
-@pytest.fixture(scope="session")
-def suite_run(tmp_path_factory) -> SuiteRun:
-    """Runs benchmarks/ once, in a fresh pytest process, on the tiny grid with --benchmark-save-data."""
-    storage = tmp_path_factory.mktemp("suite-storage")
+class _Started(NamedTuple):
+    process: subprocess.Popen
+    folder: Path  # storage/ (the saved run), stdout.txt, stderr.txt
+
+
+_STARTED = pytest.StashKey[_Started]()
+
+
+def _start_suite_run() -> _Started:
+    """Starts benchmarks/ in a fresh pytest process on the tiny grid with --benchmark-save-data."""
+    folder = Path(tempfile.mkdtemp(prefix="tfbench-tiny-suite-"))
+    storage = folder / "storage"
     command = [
         sys.executable, "-m", "pytest", "benchmarks/", "-q", "-rs", "-p", "no:cacheprovider", "-k", TINY_GRID,
         *TINY_OPTIONS, f"--benchmark-storage=file://{storage}", "--benchmark-save=tiny", "--benchmark-save-data",
     ]  # fmt: skip
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    (saved,) = storage.glob("*/0001_tiny.json")
-    return SuiteRun(saved, done.stdout)
+    with open(folder / "stdout.txt", "w") as stdout, open(folder / "stderr.txt", "w") as stderr:
+        process = subprocess.Popen(command, cwd=ROOT, stdout=stdout, stderr=stderr, text=True)
+    return _Started(process, folder)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Starts the tiny suite run as soon as the tests that need it are collected.
+
+    It then runs on the second core beside the in-process tests that come first (which use
+    about one core), instead of alone when the first report test asks for it.
+    """
+    if any("suite_run" in item.fixturenames for item in session.items if hasattr(item, "fixturenames")):
+        session.config.stash[_STARTED] = _start_suite_run()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    started = session.config.stash.get(_STARTED, None)
+    if started is not None:
+        if started.process.poll() is None:  # the session ended before any test needed it (-x, Ctrl-C)
+            started.process.kill()
+            started.process.wait()
+        shutil.rmtree(started.folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def suite_run(request) -> SuiteRun:
+    """The tiny suite run, waited for (it was started after collection)."""
+    started = request.config.stash.get(_STARTED, None)
+    if started is None:
+        started = request.config.stash[_STARTED] = _start_suite_run()
+    try:
+        code = started.process.wait(timeout=600)
+    except subprocess.TimeoutExpired:
+        started.process.kill()
+        raise
+    stdout = (started.folder / "stdout.txt").read_text()
+    assert code == 0, stdout[-3000:] + (started.folder / "stderr.txt").read_text()[-3000:]
+    (saved,) = (started.folder / "storage").glob("*/0001_tiny.json")
+    return SuiteRun(saved, stdout)
 
 
 @pytest.fixture(scope="session")
