@@ -76,10 +76,11 @@ def run_command(args: argparse.Namespace) -> int:
         return _fail(f"--json={str(args.json)!r} is not allowed: {problem}")
 
     # TensorFlow is imported only now, after the input has been checked.
-    from bench_lib import report, runner, strategy
+    from bench_lib import report, runner, speed, strategy
     from bench_lib.result import write_json_atomic
 
     try:
+        speed.declared_peak_gflops()
         strategy.configure_for(spec, cluster, deterministic=spec.deterministic)
         print(report.spec_line(spec.as_dict() | {"id": spec.id, "micro_batch_size": spec.micro_batch_size}), flush=True)
         if spec.seeds > 1:

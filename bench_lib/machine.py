@@ -23,6 +23,7 @@ TF_ENV_KNOBS = (
     "CUDA_VISIBLE_DEVICES",
     "OMP_NUM_THREADS",
     "KMP_AFFINITY",
+    "TFBENCH_PEAK_GFLOPS",  # a declared MFU denominator instead of the calibrated one
 )
 
 

@@ -14,6 +14,10 @@ Eigen reaches only about 70 % of the rate oneDNN and OpenBLAS reach on the same 
 is judged against the same denominator whichever kernel it happens to use. A CPU kernel's call
 is also rated by the process's CPU time spread over the host's cores, so that a calibration on a
 loaded machine still finds the cores' rate instead of a lower one that would inflate MFU.
+
+TFBENCH_PEAK_GFLOPS, when set, is the peak instead and nothing is calibrated: a vendor's
+datasheet figure for a GPU, the same denominator for every machine of a comparison, or a test
+session's processes sparing the two seconds calibration takes.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from __future__ import annotations
 import functools
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import numpy as np
 import tensorflow as tf
@@ -32,12 +36,40 @@ CALIBRATION_SIZE = 2048
 CALIBRATION_REPEATS = 8
 
 
+PEAK_VARIABLE = "TFBENCH_PEAK_GFLOPS"
+
+
 def peak_gflops(devices: list[str]) -> float:
-    """The summed matmul peak of the physical devices behind the given replica devices, in GFLOP/s."""
+    """The summed matmul peak of the physical devices behind the given replica devices, in GFLOP/s.
+
+    Raises:
+      ValueError: TFBENCH_PEAK_GFLOPS is set but not a positive number.
+    """
+    declared = declared_peak_gflops()
+    if declared is not None:
+        return declared
     gpus = [d for d in devices if "GPU" in d.upper()]
     if gpus:
         return sum(device_peak_gflops(d) for d in gpus)
     return device_peak_gflops(devices[0])
+
+
+def declared_peak_gflops(environ: Mapping[str, str] = os.environ) -> float | None:
+    """TFBENCH_PEAK_GFLOPS as a number, or None where it is not set.
+
+    Raises:
+      ValueError: it is set but not a positive number.
+    """
+    text = environ.get(PEAK_VARIABLE)
+    if text is None or not text.strip():
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        value = None
+    if value is None or not 0 < value < float("inf"):
+        raise ValueError(f"{PEAK_VARIABLE}={text!r} is not allowed: the devices' peak in GFLOP/s, a positive number")
+    return value
 
 
 @functools.cache

@@ -167,3 +167,15 @@ def test_an_unwritable_json_folder_is_refused_before_training(tmp_path):
     assert done.stderr.strip() == (
         f"python -m bench_lib: error: --json={target!r} is not allowed: {blocker} is a file, not a folder"
     )
+
+
+def test_a_bad_declared_peak_stops_the_run_before_training(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("TFBENCH_PEAK_GFLOPS", "fast")
+    out = tmp_path / "out.json"
+    assert main(["run", "--steps", "3", "-q", "--json", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (
+        "python -m bench_lib: error: TFBENCH_PEAK_GFLOPS='fast' is not allowed: "
+        "the devices' peak in GFLOP/s, a positive number"
+    )
+    assert not out.exists()

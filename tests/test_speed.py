@@ -1,5 +1,6 @@
 import time
 
+import pytest
 import tensorflow as tf
 
 from bench_lib import speed
@@ -49,9 +50,35 @@ def test_the_host_blas_rate_is_measured():
     assert speed._host_blas_matmul_gflops(size=128, repeats=2) > 0
 
 
-def test_logical_cpus_share_one_peak():
-    one = speed.peak_gflops(["/device:CPU:0"])
-    assert speed.peak_gflops(["/device:CPU:0", "/device:CPU:1"]) == one
+def test_logical_cpus_share_one_peak_and_gpus_add_up(monkeypatch):
+    monkeypatch.delenv(speed.PEAK_VARIABLE, raising=False)
+    peaks = {"CPU": 150.0, "GPU": 1000.0}
+    monkeypatch.setattr(speed, "device_peak_gflops", lambda device: peaks[device.split(":")[-2]])
+    assert speed.peak_gflops(["/device:CPU:0", "/device:CPU:1"]) == 150.0
+    assert speed.peak_gflops(["/device:GPU:0", "/device:GPU:1"]) == 2000.0
+
+
+def test_a_declared_peak_replaces_calibration(monkeypatch):
+    def calibrate(device):
+        raise AssertionError("calibrated although a peak was declared")
+
+    monkeypatch.setattr(speed, "device_peak_gflops", calibrate)
+    monkeypatch.setenv(speed.PEAK_VARIABLE, "19500")
+    assert speed.peak_gflops(["/device:GPU:0", "/device:GPU:1"]) == 19500.0
+
+
+@pytest.mark.parametrize("text", ["fast", "0", "-5", "inf", "nan"])
+def test_a_bad_declared_peak_is_one_line_naming_the_variable_and_value(text):
+    with pytest.raises(ValueError) as error:
+        speed.declared_peak_gflops({speed.PEAK_VARIABLE: text})
+    message = str(error.value)
+    assert "\n" not in message
+    assert f"TFBENCH_PEAK_GFLOPS={text!r} is not allowed" in message and "positive number" in message
+
+
+def test_an_unset_or_empty_variable_declares_nothing():
+    assert speed.declared_peak_gflops({}) is None
+    assert speed.declared_peak_gflops({speed.PEAK_VARIABLE: " "}) is None
 
 
 def test_input_time_counts_the_pipeline_work():

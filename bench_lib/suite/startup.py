@@ -23,8 +23,12 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[stash.CLUSTER] = cluster
     if cluster is not None and not cluster.is_chief:
         _write_nothing(config)
-    from bench_lib import strategy
+    from bench_lib import speed, strategy
 
+    try:
+        speed.declared_peak_gflops()
+    except ValueError as error:
+        raise pytest.UsageError(f"tfbench: {error}") from None
     # Two replicas at least: the library tests compare mirrored with one device.
     strategy.configure_devices(max(profile.replicas, 2, profile.replicas_per_worker))
     if "multi_worker" in profile.strategies:
