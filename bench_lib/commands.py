@@ -58,7 +58,7 @@ def _questions(run: SavedRun) -> dict[str, list[dict]]:
 def report_files(run: SavedRun) -> dict[str, str | bytes]:
     """Every file of one run's report, by name: report.md, index.html, results.csv, PNGs, exports."""
     questions = _questions(run)
-    sections = [(q, report.strategy_tables(results)) for q, results in questions.items()]
+    sections = [(q, report.question_tables(results)) for q, results in questions.items()]
     images: dict[str, list[tuple[str, bytes]]] = {}
     for question, results in questions.items():
         title = report.question_title(question)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 
@@ -123,13 +123,23 @@ TABLE_COLUMNS = (
     ("CV", "step_time_cv", ".0%"),
     ("input-bound", "input_bound", "s"),
 )
+
+
+def spread_text(spread: Mapping[str, float]) -> str:
+    """A spread (bench_lib.stats.spread) as 'q1–q3 (min–max), n'."""
+    return f"{spread['q1']:.3g}–{spread['q3']:.3g} ({spread['min']:.3g}–{spread['max']:.3g}), {spread['n']}"
+
+
+# A ratio is the median over the interleaved rounds; runs saved before the rounds have no spread ('-').
 HARNESS_COLUMNS = (
     ("id", "id", "s"),
     ("suite ex/s", "examples_per_sec", ",.0f"),
     ("hand-written ex/s", "handwritten_examples_per_sec", ",.0f"),
     ("fit ex/s", "fit_examples_per_sec", ",.0f"),
     ("suite / hand-written", "suite_over_handwritten", ".3f"),
+    ("its IQR (range), rounds", "suite_over_handwritten_spread", spread_text),
     ("suite / fit", "suite_over_fit", ".2f"),
+    ("its IQR (range), rounds", "suite_over_fit_spread", spread_text),
     ("MFU", "mfu", ".2f"),
 )
 SCALING_COLUMNS = (
@@ -149,7 +159,9 @@ QUESTION_COLUMNS = {
 }
 
 
-def _cell(value: object, fmt: str) -> str:
+def _cell(value: object, fmt: str | Callable[[object], str]) -> str:
+    if callable(fmt):
+        return "-" if value is None else fmt(value)
     if isinstance(value, bool):
         return "yes" if value else "no"
     return _num(value, fmt)
@@ -272,6 +284,20 @@ def strategy_tables(results: Iterable[Mapping[str, object]]) -> list[Table]:
         optional = [c for c in OPTIONAL_COLUMNS if any(r.get(c[1]) is not None for r in rows)]
         header = (*RUN_HEADER[:-1], *(title for title, _, _ in optional), RUN_HEADER[-1])
         tables.append(Table(label, header, [run_row(r, optional) for r in sorted(rows, key=config_sort_key)]))
+    return tables
+
+
+def question_tables(results: Iterable[Mapping[str, object]]) -> list[Table]:
+    """strategy_tables(), then a table of the harness ratios when the results have them."""
+    results = list(results)
+    tables = strategy_tables(results)
+    harness = [r for r in results if r.get("suite_over_handwritten") is not None]
+    if harness:
+        header = tuple(title for title, _, _ in HARNESS_COLUMNS)
+        rows = [tuple(_cell(r.get(key), fmt) for _, key, fmt in HARNESS_COLUMNS) for r in harness]
+        tables.append(
+            Table("harness overhead (targets: suite / hand-written >= 0.97, suite / fit >= 1.5)", header, rows)
+        )
     return tables
 
 

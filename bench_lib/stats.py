@@ -211,3 +211,19 @@ def mad(values: Sequence[float]) -> float:
     """
     center = median(values)
     return median([abs(v - center) for v in values])
+
+
+def spread(values: Sequence[float]) -> dict[str, float]:
+    """median, q1, q3 (the interquartile range's ends), min, max and n of the values.
+
+    Raises:
+      ValueError: values is empty.
+    """
+    return {
+        "median": median(values),
+        "q1": quantile(values, 0.25),
+        "q3": quantile(values, 0.75),
+        "min": min(values),
+        "max": max(values),
+        "n": len(values),
+    }

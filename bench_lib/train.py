@@ -280,6 +280,17 @@ class TrainingLoop:
         self._epoch_loss = self._epoch_correct = self._epoch_time = 0.0
         self._epoch_steps = self._epoch_timed_steps = 0
 
+    def add_between_steps(self, action: Callable[[int], None]) -> None:
+        """Also runs action(steps_done) untimed before every step, after the between_steps given."""
+        earlier = self._between_steps
+
+        def both(steps_done: int) -> None:
+            if earlier is not None:
+                earlier(steps_done)
+            action(steps_done)
+
+        self._between_steps = both
+
     @property
     def steps_remaining(self) -> int:
         return max(0, self.total_steps - self.steps_done)

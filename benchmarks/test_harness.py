@@ -1,13 +1,22 @@
-"""Harness overhead: the suite's training step against a minimal tf.function loop and keras.Model.fit.
+"""Harness overhead: the suite's training step against a textbook tf.function loop and keras.Model.fit.
 
 Same model (MLP 784-512-512-10 by default), data pipeline, optimizer and global batch for all
-three, in one run, on one device. The suite's figure is timed by pytest-benchmark; the others
-are timed right before (hand-written loop) and after (fit) it, so a machine whose load changes
-meanwhile moves the ratios: read them from a quiet machine.
+three, on one device, in interleaved rounds (see bench_lib/harness.py for the method and why):
+pytest-benchmark times the suite's own step, as in every benchmark; between its blocks of
+BLOCK_STEPS steps the hand-written loop and fit run one block each, in rotating order, and the
+ratios are the medians of the rounds' ratios, with their spread, in extra_info.
+
+The alternatives are hooked into the suite's TrainingLoop by wrapping runner.prepare, which the
+measure_run fixture calls: the fixture has no hook of its own for work between its rounds.
 """
 
+import pytest
+
 from bench_lib import data as data_lib
-from bench_lib import harness, stats
+from bench_lib import harness, runner
+
+# Optimizer steps of each variant per block (times steps_per_execution): at batch 64 about 40 ms.
+BLOCK_STEPS = 5
 
 
 def grid(profile):
@@ -19,29 +28,49 @@ def grid(profile):
             "model": "mlp",
             "hidden_units": profile.harness_hidden_units,
             "global_batch_size": batch_size,
-            "steps": profile.harness_steps,
+            "steps": profile.warmup_steps + profile.harness_steps,
         }
         for batch_size in profile.harness_batch_sizes
     ]
 
 
-def test_harness(measure_run, spec):
+def test_harness(measure_run, spec, monkeypatch):
     data = data_lib.load(spec)
-    timed = spec.steps - spec.warmup_steps
-    handwritten = harness.handwritten_step_times(spec, data, steps=timed, warmup=spec.warmup_steps)
+    handwritten, fit = harness.alternatives(spec, data, warmup_steps=spec.warmup_steps)
+    block_steps = BLOCK_STEPS * spec.steps_per_execution
+    rounds = harness.InterleavedRounds(
+        runs={harness.HANDWRITTEN: handwritten.run, harness.FIT: fit.run},
+        block_steps=block_steps,
+        global_batch_size=spec.global_batch_size,
+    )
+    prepare = runner.prepare
 
-    def alternatives(result: dict) -> dict:
-        fit_s = harness.fit_seconds_per_step(spec, data, steps=timed, warmup=spec.warmup_steps)
-        handwritten_rate = stats.throughput(spec.global_batch_size, handwritten)
-        # Total examples over total time for all three, as the suite's examples_per_sec.
-        return {
-            "handwritten_step_time_ms": {"median": stats.median(handwritten) * 1000, "min": min(handwritten) * 1000},
-            "handwritten_examples_per_sec": handwritten_rate,
-            "fit_examples_per_sec": spec.global_batch_size / fit_s,
-            "suite_over_handwritten": result["examples_per_sec"] / handwritten_rate,
-            "suite_over_fit": result["examples_per_sec"] * fit_s / spec.global_batch_size,
-        }
+    def prepare_interleaved(spec, **options):
+        prepared = prepare(spec, **options)
+        rounds.attach(prepared.loop)
+        return prepared
 
-    result = measure_run(spec, extra=alternatives)
+    monkeypatch.setattr(runner, "prepare", prepare_interleaved)
+
+    def ratios(result: dict) -> dict:
+        rounds.finish()
+        figures = rounds.figures()
+        if not figures:
+            pytest.fail(f"{spec.id}: no complete interleaved round: is runner.prepare still what measure_run calls?")
+        too_few = [] if figures["harness_rounds"] >= 5 else [_too_few_rounds(figures["harness_rounds"], block_steps)]
+        return {**figures, "warnings": [*result.get("warnings", []), *too_few]}
+
+    try:
+        result = measure_run(spec, extra=ratios)
+    finally:
+        harness.release(handwritten, fit)
     assert result["train_traces"] == 1
+    assert result["harness_rounds"] == -(-(spec.steps - spec.warmup_steps) // block_steps)
     assert result["suite_over_handwritten"] > 0 and result["suite_over_fit"] > 0
+
+
+def _too_few_rounds(rounds: int, block_steps: int) -> str:
+    return (
+        f"too few interleaved rounds: {rounds} of {block_steps} steps (fewer than 5); the harness ratios' "
+        "median and spread are not reliable (--bench-rounds)"
+    )

@@ -83,9 +83,23 @@ def test_warnings_are_one_line_each_and_name_the_configuration():
     assert warning_lines(RESULT) == []
 
 
-def test_harness_table_shows_both_ratios():
-    row = {"id": "h", "examples_per_sec": 100.0, "suite_over_handwritten": 0.98765, "suite_over_fit": 1.634}
-    assert markdown_table([row], columns=HARNESS_COLUMNS).splitlines()[2] == "| h | 100 | - | - | 0.988 | 1.63 | - |"
+def test_harness_table_shows_both_ratios_with_their_spread_and_a_run_saved_before_the_spread():
+    before = {"id": "h", "examples_per_sec": 100.0, "suite_over_handwritten": 0.98765, "suite_over_fit": 1.634}
+    spread = {"median": 0.98765, "q1": 0.95, "q3": 1.01, "min": 0.9, "max": 1.2, "n": 6}
+    now = {**before, "suite_over_handwritten_spread": spread, "suite_over_fit_spread": {**spread, "q1": 1.5}}
+    table = markdown_table([before, now], columns=HARNESS_COLUMNS).splitlines()
+    assert table[2] == "| h | 100 | - | - | 0.988 | - | 1.63 | - | - |"
+    assert table[3] == "| h | 100 | - | - | 0.988 | 0.95–1.01 (0.9–1.2), 6 | 1.63 | 1.5–1.01 (0.9–1.2), 6 | - |"
+
+
+def test_saved_reports_get_the_harness_table_only_when_a_result_has_the_ratios():
+    from bench_lib.report import question_tables
+
+    result = {"id": "h", "status": "ok", "spec": {"strategy": "one_device"}, "examples_per_sec": 100.0}
+    assert len(question_tables([result])) == 1
+    *_, harness = question_tables([result, {**result, "suite_over_handwritten": 0.9, "suite_over_fit": 1.6}])
+    assert harness.title.startswith("harness overhead") and len(harness.rows) == 1
+    assert harness.rows[0][4:7] == ("0.900", "-", "1.60")
 
 
 def test_several_seeds_show_mean_std_and_n_and_workers_show_in_the_strategy():

@@ -97,3 +97,9 @@ def test_scaling_efficiency_is_replicas_rate_over_replicas_times_one_replicas_ra
     assert stats.scaling_efficiency(1000.0, 600.0, 2) == 0.3
     with pytest.raises(ValueError):
         stats.scaling_efficiency(0.0, 1.0, 2)
+
+
+def test_spread_gives_median_quartiles_range_and_count():
+    assert stats.spread([4.0, 1.0, 3.0, 2.0]) == {"median": 2.5, "q1": 1.75, "q3": 3.25, "min": 1.0, "max": 4.0, "n": 4}
+    with pytest.raises(ValueError, match="no values"):
+        stats.spread([])
