@@ -96,6 +96,21 @@ def test_saved_benchmarks_are_grouped_by_their_pytest_group():
     assert findings(rows)[0].startswith("batch_size (at 5 epochs, adam)")
 
 
+def test_harness_states_both_ratios_with_their_spread_and_the_targets():
+    spread = {"median": 1.02, "q1": 0.99, "q3": 1.04, "min": 0.9, "max": 1.1, "n": 10}
+    now = {**result("harness", 64, 0.1), "suite_over_handwritten": 1.02, "suite_over_handwritten_spread": spread}
+    now |= {"suite_over_fit": 1.2, "suite_over_fit_spread": {**spread, "q1": 1.1, "q3": 1.3}}
+    before = {**result("harness", 512, 0.1), "suite_over_handwritten": 0.79, "suite_over_fit": 1.6}
+    (sentence,) = findings([before, now])
+    assert sentence == (
+        "harness (the suite's examples/s over the alternatives', median of interleaved rounds): "
+        "batch 64: 1.02× (IQR 0.99–1.04 over 10 rounds; meets ≥ 0.97) the hand-written loop's, "
+        "1.20× (IQR 1.10–1.30 over 10 rounds; misses ≥ 1.5) fit's; "
+        "batch 512: 0.79× (one sequential measurement; misses ≥ 0.97) the hand-written loop's, "
+        "1.60× (one sequential measurement; meets ≥ 1.5) fit's."
+    )
+
+
 def test_figure_and_verdict():
     assert figure({"test_accuracy": 0.5}, "test_accuracy").ci95 is None
     assert figure({}, "test_accuracy") is None
@@ -112,12 +127,14 @@ results = st.lists(
     st.fixed_dictionaries(
         {
             "question": st.sampled_from(
-                ["batch_size", "lr_scaling", "time_to_accuracy", "noise_scale", "throughput", "x"]
+                ["batch_size", "lr_scaling", "time_to_accuracy", "noise_scale", "throughput", "harness", "x"]
             ),
             "status": st.sampled_from(["ok", "ok", "failed"]),
             "test_accuracy": st.one_of(st.none(), st.floats(0, 1)),
             "steps_to_target": st.one_of(st.none(), st.integers(1, 1000)),
             "noise_scale": st.one_of(st.none(), st.floats(0.1, 1e4)),
+            "suite_over_handwritten": st.one_of(st.none(), st.floats(0.1, 10)),
+            "suite_over_fit": st.one_of(st.none(), st.floats(0.1, 10)),
             "spec": st.fixed_dictionaries(
                 {"global_batch_size": st.integers(1, 4096), "lr_scaling": st.sampled_from(["none", "linear"])},
                 optional={"target_accuracy": st.floats(0.1, 1), "model": values, "learning_rate": values},
