@@ -1,6 +1,6 @@
 """Harness overhead: the suite's training step against a textbook tf.function loop and keras.Model.fit, interleaved.
 
-The three variants: (a) the suite's own Trainer and TrainingLoop, built by runner.prepare like
+The three variants: (a) the suite's own Trainer and TrainingLoop, built by preparation.prepare like
 every configuration; (b) the textbook loop, one tf.function taking the iterator: next batch,
 forward under a GradientTape, mean loss, apply; (c) keras.Model.fit with the spec's jit_compile
 and steps_per_execution (fit's own default jit_compile="auto" would turn XLA on). All three train

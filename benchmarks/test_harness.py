@@ -6,14 +6,14 @@ pytest-benchmark times the suite's own step, as in every benchmark; between its 
 BLOCK_STEPS steps the hand-written loop and fit run one block each, in rotating order, and the
 ratios are the medians of the rounds' ratios, with their spread, in extra_info.
 
-The alternatives are hooked into the suite's TrainingLoop by wrapping runner.prepare, which the
-measure_run fixture calls: the fixture has no hook of its own for work between its rounds.
+The alternatives are hooked into the suite's TrainingLoop by wrapping preparation.prepare, which
+the measure_run fixture calls: the fixture has no hook of its own for work between its rounds.
 """
 
 import pytest
 
 from bench_lib import data as data_lib
-from bench_lib import harness, runner
+from bench_lib import harness, preparation
 
 # Optimizer steps of each variant per block (times steps_per_execution): the quick profile's 30 timed
 # steps make 10 rounds; at batch 64 a block takes about 20 ms on the 2-core test machine.
@@ -44,20 +44,22 @@ def test_harness(measure_run, spec, monkeypatch):
         block_steps=block_steps,
         global_batch_size=spec.global_batch_size,
     )
-    prepare = runner.prepare
+    prepare = preparation.prepare
 
     def prepare_interleaved(spec, **options):
         prepared = prepare(spec, **options)
         rounds.attach(prepared.loop)
         return prepared
 
-    monkeypatch.setattr(runner, "prepare", prepare_interleaved)
+    monkeypatch.setattr(preparation, "prepare", prepare_interleaved)
 
     def ratios(result: dict) -> dict:
         rounds.finish()
         figures = rounds.figures()
         if not figures:
-            pytest.fail(f"{spec.id}: no complete interleaved round: is runner.prepare still what measure_run calls?")
+            pytest.fail(
+                f"{spec.id}: no complete interleaved round: is preparation.prepare still what measure_run calls?"
+            )
         too_few = [] if figures["harness_rounds"] >= 5 else [_too_few_rounds(figures["harness_rounds"], block_steps)]
         return {**figures, "warnings": [*result.get("warnings", []), *too_few]}
 

@@ -99,11 +99,11 @@ def test_the_hand_written_loop_takes_the_suites_step_and_fit_times_the_steps_ask
     import numpy as np
 
     from bench_lib import data as data_lib
-    from bench_lib import runner
+    from bench_lib import preparation
     from bench_lib.spec import RunSpec
 
     spec = RunSpec(optimizer="sgd", learning_rate=0.5, dropout=0.0, global_batch_size=64, steps=1, warmup_steps=0)
-    suite = runner.prepare(spec)
+    suite = preparation.prepare(spec)
     suite.loop.before_step()
     suite.loop.step()
     handwritten = harness.Handwritten(spec, data_lib.load(spec))
