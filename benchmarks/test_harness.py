@@ -5,15 +5,12 @@ three, on one device, in interleaved rounds (see bench_lib/harness.py for the me
 pytest-benchmark times the suite's own step, as in every benchmark; between its blocks of
 BLOCK_STEPS steps the hand-written loop and fit run one block each, in rotating order, and the
 ratios are the medians of the rounds' ratios, with their spread, in extra_info.
-
-The alternatives are hooked into the suite's TrainingLoop by wrapping preparation.prepare, which
-the measure_run fixture calls: the fixture has no hook of its own for work between its rounds.
 """
 
 import pytest
 
 from bench_lib import data as data_lib
-from bench_lib import harness, preparation
+from bench_lib import harness
 
 # Optimizer steps of each variant per block (times steps_per_execution): the quick profile's 30 timed
 # steps make 10 rounds; at batch 64 a block takes about 20 ms on the 2-core test machine.
@@ -35,7 +32,7 @@ def grid(profile):
     ]
 
 
-def test_harness(measure_run, spec, monkeypatch):
+def test_harness(measure_run, spec):
     data = data_lib.load(spec)
     handwritten, fit = harness.alternatives(spec, data, warmup_steps=spec.warmup_steps)
     block_steps = BLOCK_STEPS * spec.steps_per_execution
@@ -44,27 +41,17 @@ def test_harness(measure_run, spec, monkeypatch):
         block_steps=block_steps,
         global_batch_size=spec.global_batch_size,
     )
-    prepare = preparation.prepare
-
-    def prepare_interleaved(spec, **options):
-        prepared = prepare(spec, **options)
-        rounds.attach(prepared.loop)
-        return prepared
-
-    monkeypatch.setattr(preparation, "prepare", prepare_interleaved)
 
     def ratios(result: dict) -> dict:
         rounds.finish()
         figures = rounds.figures()
         if not figures:
-            pytest.fail(
-                f"{spec.id}: no complete interleaved round: is preparation.prepare still what measure_run calls?"
-            )
+            pytest.fail(f"{spec.id}: no complete interleaved round of {block_steps} steps in {spec.steps} steps")
         too_few = [] if figures["harness_rounds"] >= 5 else [_too_few_rounds(figures["harness_rounds"], block_steps)]
         return {**figures, "warnings": [*result.get("warnings", []), *too_few]}
 
     try:
-        result = measure_run(spec, extra=ratios)
+        result = measure_run(spec, extra=ratios, on_prepared=lambda prepared: rounds.attach(prepared.loop))
     finally:
         harness.release(handwritten, fit)
     assert result["train_traces"] == 1

@@ -27,7 +27,9 @@ def measure_run(benchmark, request: pytest.FixtureRequest):
     evaluation and the divergence and memory-limit checks run in pedantic's untimed setup. The
     result's metrics and spec go to benchmark.extra_info, with `train_traces`, how often the step
     was traced. `extra`, if given, is called with the result dict and its returned figures are
-    added to it. Further seeds (spec.seeds > 1) run untimed afterwards and the result combines them.
+    added to it. `on_prepared`, if given, is called with the prepared run before its first round,
+    e.g. to add untimed work between rounds (TrainingLoop.add_between_steps). Further seeds
+    (spec.seeds > 1) run untimed afterwards and the result combines them.
     A configuration that diverges or runs out of memory stops at once (its remaining rounds are not
     run) and passes with that status; any other error fails its test. Every configuration that is
     not 'ok' is left out of pytest-benchmark's `benchmarks` (it did not finish its rounds) and saved,
@@ -39,7 +41,11 @@ def measure_run(benchmark, request: pytest.FixtureRequest):
     question = request.node.originalname.removeprefix("test_")
     record = recorder(request, question)
 
-    def measure(spec: RunSpec, extra: Callable[[dict], dict] | None = None) -> dict:
+    def measure(
+        spec: RunSpec,
+        extra: Callable[[dict], dict] | None = None,
+        on_prepared: Callable[[preparation.PreparedRun], None] | None = None,
+    ) -> dict:
         benchmark.group = request.node.originalname
         seeds_spec, spec = spec, spec.replace(seeds=1)
         _skip_unless_this_worker_takes_part(request.config, spec)
@@ -55,6 +61,8 @@ def measure_run(benchmark, request: pytest.FixtureRequest):
             _stop_if_others_wait(spec, f"{spec.id}: could not start: {error}")
             pytest.fail(f"{spec.id}: could not start: {error}", pytrace=False)
         try:
+            if on_prepared is not None:
+                on_prepared(prepared)
             first = _timed_result(benchmark, prepared)
         finally:
             preparation.release(prepared)
