@@ -13,6 +13,7 @@ from one seed has no interval, so its differences are not called real.
 from __future__ import annotations
 
 import itertools
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -124,11 +125,22 @@ def _clause(group: list[Mapping[str, object]], axis: str, metric: tuple[str, str
     )
 
 
+# Context fields a group's label always names; the others only where they differ from the usual value.
+_NAMED_CONTEXT = ("model", "strategy")
+
+
 def _groups(results: list[Mapping[str, object]], context: list[str]) -> dict[str, list[Mapping[str, object]]]:
+    """Results by their context label, e.g. 'mlp, hidden_units=[512, 512], one_device'.
+
+    A field other than model and strategy is named only where its value is not the one most
+    configurations have (the throughput question's knobs vary one at a time from the defaults).
+    """
+    usual = {k: Counter(repr(_spec(r).get(k)) for r in results).most_common(1)[0][0] for k in context}
     groups: dict[str, list[Mapping[str, object]]] = {}
     for r in results:
         s = _spec(r)
-        label = ", ".join(_label(k, s.get(k)) for k in context if k != "replicas")
+        named = [k for k in context if k in _NAMED_CONTEXT or repr(s.get(k)) != usual[k]]
+        label = ", ".join(_label(k, s.get(k)) for k in named if k != "replicas")
         if "replicas" in context and s.get("replicas", 1) > 1:
             label = label.replace(str(s.get("strategy")), f"{s.get('strategy')}{s.get('replicas')}", 1)
         groups.setdefault(label, []).append(r)

@@ -152,3 +152,16 @@ def test_findings_never_fail_and_speak_once_per_question(rows):
     questions = {r["question"] for r in rows}
     assert all(isinstance(s, str) and s for s in sentences)
     assert len(questions) <= len(sentences) <= 2 * len(questions)
+
+
+def test_a_context_names_only_the_fields_that_differ_from_the_usual_configuration():
+    def speed(batch, rate, **spec):
+        base = {"model": "mlp", "hidden_units": [128], "jit_compile": False, "steps": 15}
+        return {**result("throughput", batch, None, n=1, **{**base, **spec}), "examples_per_sec": rate}
+
+    rows = [speed(64, 9000.0), speed(1024, 68000.0), speed(256, 30000.0, jit_compile=True)]
+    rows += [speed(512, 17900.0, hidden_units=[512, 512]), speed(2048, 26300.0, hidden_units=[512, 512])]
+    [sentence] = findings(rows)
+    assert sentence.startswith("throughput (at 15 steps, adam): examples/s rises from 9,000 (n=1) at batch 64")
+    assert "; hidden_units=[512, 512]: examples/s rises from 17,900" in sentence
+    assert "jit_compile" not in sentence and "steps=15" not in sentence
