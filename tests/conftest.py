@@ -2,13 +2,13 @@
 
 import os
 import shutil
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 from typing import NamedTuple
 
 import pytest
+
+import background
 
 ROOT = Path(__file__).resolve().parents[1]
 # Every process the tests start (suites, launched workers, the CLI) and this one judge MFU against a
@@ -25,66 +25,57 @@ TINY_GRID = (
 TINY_OPTIONS = ("--bench-replicas", "3", "--bench-batch-sizes", "96,128,2048", "--bench-epochs", "2")
 
 
+_EXIT_STATUS = pytest.StashKey[int]()
+
+
 class SuiteRun(NamedTuple):
     saved: Path  # pytest-benchmark's saved file, 0001_tiny.json (read-only use)
     stdout: str
 
 
-class _Started(NamedTuple):
-    process: subprocess.Popen
-    folder: Path  # storage/ (the saved run), stdout.txt, stderr.txt
-
-
-_STARTED = pytest.StashKey[_Started]()
-
-
-def _start_suite_run() -> _Started:
-    """Starts benchmarks/ in a fresh pytest process on the tiny grid with --benchmark-save-data."""
-    folder = Path(tempfile.mkdtemp(prefix="tfbench-tiny-suite-"))
+@background.job("suite_run")
+def _tiny_suite_run(folder: Path) -> SuiteRun:
+    """benchmarks/ in a fresh pytest process on the tiny grid with --benchmark-save-data."""
     storage = folder / "storage"
     command = [
         sys.executable, "-m", "pytest", "benchmarks/", "-q", "-rs", "-p", "no:cacheprovider", "-k", TINY_GRID,
         *TINY_OPTIONS, f"--benchmark-storage=file://{storage}", "--benchmark-save=tiny", "--benchmark-save-data",
     ]  # fmt: skip
-    with open(folder / "stdout.txt", "w") as stdout, open(folder / "stderr.txt", "w") as stderr:
-        process = subprocess.Popen(command, cwd=ROOT, stdout=stdout, stderr=stderr, text=True)
-    return _Started(process, folder)
+    done = background.run(command, timeout=600, cwd=ROOT)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    (saved,) = storage.glob("*/0001_tiny.json")
+    return SuiteRun(saved, done.stdout)
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    """Starts the tiny suite run as soon as the tests that need it are collected.
+    """Starts the slow subprocess fixtures the collected tests use (tests/background.py)."""
+    background.start_session(session)
 
-    It then runs on the second core beside the in-process tests that come first (which use
-    about one core), instead of alone when the first report test asks for it.
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    background.end_session(session)
+    session.config.stash[_EXIT_STATUS] = int(exitstatus)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Ends the process once pytest is done, without the interpreter's teardown.
+
+    That teardown destroys what the in-process tests left to TensorFlow one object at a time,
+    tf.data iterators waiting on their threads among them: 7 to 35 s after the last line of
+    the summary (measured with `py-spy dump` and exit stamps), as much as a tenth of the run.
     """
-    if any("suite_run" in item.fixturenames for item in session.items if hasattr(item, "fixturenames")):
-        session.config.stash[_STARTED] = _start_suite_run()
-
-
-def pytest_sessionfinish(session: pytest.Session) -> None:
-    started = session.config.stash.get(_STARTED, None)
-    if started is not None:
-        if started.process.poll() is None:  # the session ended before any test needed it (-x, Ctrl-C)
-            started.process.kill()
-            started.process.wait()
-        shutil.rmtree(started.folder, ignore_errors=True)
+    status = config.stash.get(_EXIT_STATUS, None)
+    if status is not None:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
 
 
 @pytest.fixture(scope="session")
 def suite_run(request) -> SuiteRun:
     """The tiny suite run, waited for (it was started after collection)."""
-    started = request.config.stash.get(_STARTED, None)
-    if started is None:
-        started = request.config.stash[_STARTED] = _start_suite_run()
-    try:
-        code = started.process.wait(timeout=600)
-    except subprocess.TimeoutExpired:
-        started.process.kill()
-        raise
-    stdout = (started.folder / "stdout.txt").read_text()
-    assert code == 0, stdout[-3000:] + (started.folder / "stderr.txt").read_text()[-3000:]
-    (saved,) = (started.folder / "storage").glob("*/0001_tiny.json")
-    return SuiteRun(saved, stdout)
+    return background.wait(request, "suite_run")
 
 
 @pytest.fixture(scope="session")

@@ -96,10 +96,10 @@ def test_no_complete_round_gives_no_figures():
 
 
 def test_the_hand_written_loop_takes_the_suites_step_and_fit_times_the_steps_asked():
-    from test_train import ONE_STEP, max_difference, weights_after_one_step
-
     from bench_lib import data as data_lib
     from bench_lib.spec import RunSpec
+
+    from test_train import ONE_STEP, max_difference, weights_after_one_step
 
     spec = RunSpec(**ONE_STEP, global_batch_size=64)
     handwritten = harness.Handwritten(spec, data_lib.load(spec))

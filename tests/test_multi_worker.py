@@ -11,23 +11,28 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).parent))
+import background  # noqa: E402
 from test_train import max_difference, weights_after_one_step  # noqa: E402
 
 
-@pytest.fixture(scope="module")
-def two_workers(tmp_path_factory):
+@background.job("two_workers")
+def _two_workers(out: Path):
     """2 workers x 2 replicas: one SGD step at global batch 64, with 1 and 2 accumulation steps."""
-    out = tmp_path_factory.mktemp("multi_worker")
     command = [
         sys.executable, "-m", "bench_lib", "launch", "--workers", "2", "--replicas-per-worker", "2", "--",
         sys.executable, "tests/multi_worker_one_step.py", str(out),
     ]  # fmt: skip
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    done = background.run(command, timeout=300, cwd=ROOT, env=env)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     with np.load(out / "weights.npz") as saved:
         weights = {k: saved[k] for k in saved.files}
     return weights, json.loads((out / "result.json").read_text()), done.stdout, (out / "data_error.txt").read_text()
+
+
+@pytest.fixture(scope="module")
+def two_workers(request):
+    return background.wait(request, "two_workers")
 
 
 def test_two_workers_take_the_same_step_as_one_device_at_the_same_global_batch(two_workers):
@@ -58,10 +63,9 @@ def test_data_missing_on_one_worker_makes_every_worker_give_up_that_configuratio
     )
 
 
-@pytest.fixture(scope="module")
-def suite(tmp_path_factory):
+@background.job("two_worker_suite")
+def _two_worker_suite(out: Path):
     """The batch-size question on one_device (chief only) and on 2 workers x 1 replica, saved like a user would."""
-    out = tmp_path_factory.mktemp("suite")
     command = [
         sys.executable, "-m", "bench_lib", "launch", "--workers", "2", "--all-output", "--",
         sys.executable, "-m", "pytest", str(ROOT / "benchmarks/test_batch_size.py"), "-q", "-rs",
@@ -70,13 +74,18 @@ def suite(tmp_path_factory):
         f"--benchmark-json={out / 'run.json'}", "--benchmark-save=two-workers", f"--benchmark-storage={out}",
     ]  # fmt: skip
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run(command, cwd=out, env=env, capture_output=True, text=True, timeout=300)
+    done = background.run(command, timeout=300, cwd=out, env=env)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return out, done.stdout
 
 
-def test_the_suite_runs_multi_worker_and_only_the_chief_saves(suite):
-    out, stdout = suite
+@pytest.fixture(scope="module")
+def two_worker_suite(request):
+    return background.wait(request, "two_worker_suite")
+
+
+def test_the_suite_runs_multi_worker_and_only_the_chief_saves(two_worker_suite):
+    out, stdout = two_worker_suite
     saved = json.loads((out / "run.json").read_text())
     by_id = {b["extra_info"]["id"]: b["extra_info"] for b in saved["benchmarks"]}
     assert sorted(by_id) == ["multi_worker2x1-bs128-acc1-mlp-adam", "one_device-bs128-acc1-mlp-adam"]

@@ -13,6 +13,8 @@ import pytest
 from bench_lib.spec import RunSpec
 from bench_lib.suite import record, startup
 
+import background
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -128,7 +130,7 @@ def suite(storage, benchmarks, *options):
         f"--benchmark-storage=file://{storage}", "--benchmark-save=night", *options,
     ]  # fmt: skip
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    return subprocess.Popen(
+    return background.popen(
         command,
         cwd=ROOT,
         stdout=subprocess.PIPE,
@@ -149,14 +151,13 @@ class Night(NamedTuple):
     rerun_output: str
 
 
-@pytest.fixture(scope="module")
-def night(tmp_path_factory) -> Night:
+@background.job("night")
+def _night(storage: Path) -> Night:
     """A suite run stopped by Ctrl-C while its second configuration trains, then a rerun into the same storage.
 
     The rerun is the throughput question's steps_per_execution=8 configuration with --bench-rounds 4
     and --bench-warmup 1, so it also shows what those options and a round of several steps are.
     """
-    storage = tmp_path_factory.mktemp("night")
     running = suite(storage, "benchmarks/test_batch_size.py")
     output = []
     for line in running.stdout:
@@ -172,7 +173,14 @@ def night(tmp_path_factory) -> Night:
         "--bench-rounds", "4", "--bench-warmup", "1",
     )  # fmt: skip
     rerun_output, _ = rerun.communicate(timeout=300)
+    for process in (running, rerun):
+        background.forget(process)
     return Night(storage, interrupted_code, "".join(output), files, rerun.returncode, rerun_output)
+
+
+@pytest.fixture(scope="module")
+def night(request) -> Night:
+    return background.wait(request, "night")
 
 
 def test_ctrl_c_mid_suite_leaves_whole_files_only_and_a_rerun_works(night):

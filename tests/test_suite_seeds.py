@@ -5,17 +5,31 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+import background
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_seeds_become_rounds_and_the_session_writes_findings_and_the_plot(tmp_path):
-    out, plots = tmp_path / "run.json", tmp_path / "plots"
+@background.job("seeded_run")
+def _seeded_run(folder: Path) -> tuple[subprocess.CompletedProcess, Path, Path]:
+    out, plots = folder / "run.json", folder / "plots"
     command = [
         sys.executable, "-m", "pytest", "benchmarks/test_time_to_accuracy.py", "-k", "bs128-", "-q",
         "-p", "no:cacheprovider", "--bench-seeds", "2", "--bench-target-accuracy", "0.5", f"--bench-plot-dir={plots}",
         f"--benchmark-json={out}",
     ]  # fmt: skip
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    return background.run(command, timeout=600, cwd=ROOT), out, plots
+
+
+@pytest.fixture
+def seeded_run(request):
+    return background.wait(request, "seeded_run")
+
+
+def test_seeds_become_rounds_and_the_session_writes_findings_and_the_plot(seeded_run):
+    done, out, plots = seeded_run
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     benchmarks = json.loads(out.read_text())["benchmarks"]
     assert len(benchmarks) == 1
