@@ -2,7 +2,7 @@
 
 A test module registers what its fixture runs (`@job("fixture_name")`); tests/conftest.py starts
 every registered job whose fixture a collected test uses, a few at a time, and the fixture waits
-for its job's value (`wait(request, "fixture_name")`). Each job pays a TensorFlow import (~5 s)
+for its job's value (`wait("fixture_name")`). Each job pays a TensorFlow import (~5 s)
 and trains on the second core while the in-process tests, which use about one, run beside it.
 A job's exception is raised in the test that waits for it.
 """
@@ -83,29 +83,28 @@ class Jobs:
             shutil.rmtree(folder, ignore_errors=True)
 
 
-_JOBS = pytest.StashKey[Jobs]()
+# The session's jobs: one test session per process; the jobs' threads reach them through run() and popen().
 _current: Jobs | None = None
 
 
 def start_session(session: pytest.Session) -> None:
     """Starts the job of every registered fixture a collected test uses (tests/conftest.py, after collection)."""
     global _current
-    _current = session.config.stash[_JOBS] = Jobs()
+    _current = Jobs()
     used = {name for item in session.items for name in getattr(item, "fixturenames", ())}
     for fixture_name in _REGISTERED:  # registration order: the earliest-needed first
         if fixture_name in used:
             _current.start(fixture_name)
 
 
-def end_session(session: pytest.Session) -> None:
-    jobs = session.config.stash.get(_JOBS, None)
-    if jobs is not None:
-        jobs.close()
+def end_session() -> None:
+    if _current is not None:
+        _current.close()
 
 
-def wait(request: pytest.FixtureRequest, fixture_name: str, timeout: float = 900) -> object:
+def wait(fixture_name: str, timeout: float = 900) -> object:
     """The value of `fixture_name`'s job, started now if collection did not start it."""
-    return request.config.stash[_JOBS].wait(fixture_name, timeout)
+    return _current.wait(fixture_name, timeout)
 
 
 def run(command: list[str], timeout: float, **kwargs) -> subprocess.CompletedProcess:

@@ -53,7 +53,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    background.end_session(session)
+    background.end_session()
     session.config.stash[_EXIT_STATUS] = int(exitstatus)
 
 
@@ -62,7 +62,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     """Ends the process once pytest is done, without the interpreter's teardown.
 
     That teardown destroys what the in-process tests left to TensorFlow one object at a time,
-    tf.data iterators waiting on their threads among them: 7 to 35 s after the last line of
+    tf.data iterators waiting on their threads among them: 7 to 37 s after the last line of
     the summary (measured with `py-spy dump` and exit stamps), as much as a tenth of the run.
     """
     status = config.stash.get(_EXIT_STATUS, None)
@@ -73,9 +73,9 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(scope="session")
-def suite_run(request) -> SuiteRun:
+def suite_run() -> SuiteRun:
     """The tiny suite run, waited for (it was started after collection)."""
-    return background.wait(request, "suite_run")
+    return background.wait("suite_run")
 
 
 @pytest.fixture(scope="session")

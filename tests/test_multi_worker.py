@@ -31,8 +31,8 @@ def _two_workers(out: Path):
 
 
 @pytest.fixture(scope="module")
-def two_workers(request):
-    return background.wait(request, "two_workers")
+def two_workers():
+    return background.wait("two_workers")
 
 
 def test_two_workers_take_the_same_step_as_one_device_at_the_same_global_batch(two_workers):
@@ -80,8 +80,8 @@ def _two_worker_suite(out: Path):
 
 
 @pytest.fixture(scope="module")
-def two_worker_suite(request):
-    return background.wait(request, "two_worker_suite")
+def two_worker_suite():
+    return background.wait("two_worker_suite")
 
 
 def test_the_suite_runs_multi_worker_and_only_the_chief_saves(two_worker_suite):

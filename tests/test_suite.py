@@ -179,8 +179,8 @@ def _night(storage: Path) -> Night:
 
 
 @pytest.fixture(scope="module")
-def night(request) -> Night:
-    return background.wait(request, "night")
+def night() -> Night:
+    return background.wait("night")
 
 
 def test_ctrl_c_mid_suite_leaves_whole_files_only_and_a_rerun_works(night):

@@ -24,8 +24,8 @@ def _seeded_run(folder: Path) -> tuple[subprocess.CompletedProcess, Path, Path]:
 
 
 @pytest.fixture
-def seeded_run(request):
-    return background.wait(request, "seeded_run")
+def seeded_run():
+    return background.wait("seeded_run")
 
 
 def test_seeds_become_rounds_and_the_session_writes_findings_and_the_plot(seeded_run):
