@@ -4,7 +4,8 @@ A test module registers what its fixture runs (`@job("fixture_name")`); tests/co
 every registered job whose fixture a collected test uses, a few at a time, and the fixture waits
 for its job's value (`wait("fixture_name")`). Each job pays a TensorFlow import (~5 s)
 and trains on the second core while the in-process tests, which use about one, run beside it.
-A job's exception is raised in the test that waits for it.
+A job's exception is raised in the test that waits for it. The tests that wait for a job run
+after all the others (`waiting_last`), so the in-process tests cover the jobs' time.
 """
 
 import os
@@ -81,6 +82,11 @@ class Jobs:
         self._pool.shutdown(wait=True)
         for folder in self._folders:
             shutil.rmtree(folder, ignore_errors=True)
+
+
+def waiting_last(items: list[pytest.Item]) -> None:
+    """Moves the tests that wait for a job after the others, in their order, so the jobs have run by then."""
+    items.sort(key=lambda item: any(name in _REGISTERED for name in getattr(item, "fixturenames", ())))
 
 
 # The session's jobs: one test session per process; the jobs' threads reach them through run() and popen().

@@ -47,6 +47,10 @@ def _tiny_suite_run(folder: Path) -> SuiteRun:
     return SuiteRun(saved, done.stdout)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    background.waiting_last(items)
+
+
 def pytest_collection_finish(session: pytest.Session) -> None:
     """Starts the slow subprocess fixtures the collected tests use (tests/background.py)."""
     background.start_session(session)
