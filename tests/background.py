@@ -8,6 +8,7 @@ A job's exception is raised in the test that waits for it. The tests that wait f
 after all the others (`waiting_last`), so the in-process tests cover the jobs' time.
 """
 
+import contextlib
 import os
 import shutil
 import signal
@@ -75,13 +76,19 @@ class Jobs:
         with self._lock:
             self._closing = True
             for process in self._processes:
-                if process.poll() is None:
-                    os.killpg(process.pid, signal.SIGKILL)
+                _kill_group(process)
         for future in self._futures.values():
             future.cancel()
         self._pool.shutdown(wait=True)
         for folder in self._folders:
             shutil.rmtree(folder, ignore_errors=True)
+
+
+def _kill_group(process: subprocess.Popen) -> None:
+    """SIGKILL to the process and its children (its own process group), if it still runs."""
+    if process.poll() is None:
+        with contextlib.suppress(ProcessLookupError):  # it ended meanwhile
+            os.killpg(process.pid, signal.SIGKILL)
 
 
 def waiting_last(items: list[pytest.Item]) -> None:
@@ -119,7 +126,7 @@ def run(command: list[str], timeout: float, **kwargs) -> subprocess.CompletedPro
     try:
         stdout, stderr = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
+        _kill_group(process)
         process.communicate()
         raise
     finally:

@@ -1,4 +1,8 @@
-"""Fixtures shared by the suite and report tests: one real suite run on a tiny grid, saved as pytest-benchmark does."""
+"""Fixtures shared by the suite and report tests: one real suite run on a tiny grid, saved as pytest-benchmark does.
+
+Also the session's plumbing: the slow process fixtures start in the background after collection
+(tests/background.py), and the process ends without the interpreter's teardown.
+"""
 
 import os
 import shutil
@@ -66,8 +70,9 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     """Ends the process once pytest is done, without the interpreter's teardown.
 
     That teardown destroys what the in-process tests left to TensorFlow one object at a time,
-    tf.data iterators waiting on their threads among them: 7 to 37 s after the last line of
-    the summary (measured with `py-spy dump` and exit stamps), as much as a tenth of the run.
+    tf.data iterators among them, each waiting for its autotuning thread: 7 to 37 s after the
+    last line of the summary (measured with `py-spy dump` and exit stamps; README, "Suite cost")
+    — as much as a fifth of the run.
     """
     status = config.stash.get(_EXIT_STATUS, None)
     if status is not None:
