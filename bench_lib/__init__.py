@@ -1,7 +1,8 @@
 """tfbench: measures how batch size, accumulation, batch norm and tf.distribute strategy change training.
 
-Submodules form one pipeline, each importing only those before it:
-spec -> strategy -> data -> model -> train -> measure -> result -> runner -> report -> cli.
+Two halves, each a set of subpackages: the TensorFlow side (config -> engine, probes) trains and
+measures; the reading side (record -> analysis -> render) reads saved runs and never imports
+TensorFlow. cli and suite sit on top. setup.cfg's import-linter contracts hold these rules.
 """
 
 import os

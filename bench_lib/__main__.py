@@ -2,6 +2,6 @@
 
 import sys
 
-from bench_lib.cli import main
+from bench_lib.cli.main import main
 
 sys.exit(main())

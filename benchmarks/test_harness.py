@@ -1,7 +1,7 @@
 """Harness overhead: the suite's training step against a textbook tf.function loop and keras.Model.fit.
 
 Same model (MLP 784-512-512-10 by default), data pipeline, optimizer and global batch for all
-three, on one device, in interleaved rounds (see bench_lib/harness.py for the method and why):
+three, on one device, in interleaved rounds (see bench_lib/engine/harness.py for the method and why):
 pytest-benchmark times the suite's own step, as in every benchmark; between its blocks of
 BLOCK_STEPS steps the hand-written loop and fit run one block each, in rotating order, and the
 ratios are the medians of the rounds' ratios, with their spread, in extra_info.
@@ -9,8 +9,8 @@ ratios are the medians of the rounds' ratios, with their spread, in extra_info.
 
 import pytest
 
-from bench_lib import data as data_lib
-from bench_lib import harness
+from bench_lib.engine import data as data_lib
+from bench_lib.engine import harness
 
 # Optimizer steps of each variant per block (times steps_per_execution): the quick profile's 30 timed
 # steps make 10 rounds; at batch 64 a block takes about 20 ms on the 2-core test machine.

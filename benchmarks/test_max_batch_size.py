@@ -2,7 +2,8 @@
 
 
 def test_max_batch_size(benchmark, profile, summary_lines):
-    from bench_lib import capacity, report
+    from bench_lib.engine import capacity
+    from bench_lib.render import tables as report
 
     spec = profile.spec(model=profile.max_batch_model, dataset="synthetic", memory_limit_mib=None)
     benchmark.group = "test_max_batch_size"

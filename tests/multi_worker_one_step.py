@@ -8,8 +8,8 @@ the weights, the first result and what that configuration raised to OUT_DIR.
 import sys
 from pathlib import Path
 
-from bench_lib import cluster as cluster_lib
-from bench_lib.spec import RunSpec
+from bench_lib.config import cluster as cluster_lib
+from bench_lib.config.spec import RunSpec
 
 ONE_STEP = {"optimizer": "sgd", "learning_rate": 0.5, "dropout": 0.0, "steps": 1, "warmup_steps": 0}
 
@@ -18,7 +18,7 @@ def main(out: Path) -> None:
     cluster = cluster_lib.from_environ()
     per_worker = cluster_lib.replicas_per_worker_from_environ()
     shape = {"strategy": "multi_worker", "workers": cluster.workers, "replicas": cluster.workers * per_worker}
-    from bench_lib import runner, strategy
+    from bench_lib.engine import runner, strategy
 
     strategy.configure_for(RunSpec(**shape), cluster)  # first: before any other TensorFlow op
     import numpy as np
@@ -46,7 +46,7 @@ def _a_worker_without_data(out: Path, cluster: cluster_lib.Cluster, shape: dict)
     """Only the chief has this configuration's data file: every worker must give it up together."""
     import numpy as np
 
-    from bench_lib import preparation
+    from bench_lib.engine import preparation
 
     path = out / f"mnist-{cluster.task_index}.npz"
     if cluster.is_chief:

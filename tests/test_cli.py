@@ -2,7 +2,7 @@ import json
 import subprocess
 import sys
 
-from bench_lib.cli import main
+from bench_lib.cli.main import main
 
 
 def test_happy_path_prints_a_summary_and_writes_the_result(tmp_path, capsys):

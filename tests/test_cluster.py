@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from bench_lib import cluster
+from bench_lib.config import cluster
 
 TWO = {"worker": ["host-a:2222", "host-b:2222"]}
 

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from bench_lib import findings, history
-from bench_lib.cli import main
+from bench_lib.analysis import findings
+from bench_lib.cli.main import main
+from bench_lib.record import history
 
 ROOT = Path(__file__).resolve().parents[1]
 SCALED_STATS = ("min", "max", "mean", "stddev", "median", "iqr", "q1", "q3", "ld15iqr", "hd15iqr", "total")

@@ -3,8 +3,8 @@ import gzip
 import numpy as np
 import pytest
 
-from bench_lib import data
-from bench_lib.spec import RunSpec
+from bench_lib.config.spec import RunSpec
+from bench_lib.engine import data
 
 
 def test_digits_split_is_fixed_and_stratified():

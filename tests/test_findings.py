@@ -1,4 +1,4 @@
-from bench_lib.findings import figure, findings, knee, steps_to_target_series, verdict
+from bench_lib.analysis.findings import figure, findings, knee, steps_to_target_series, verdict
 
 
 def result(question, batch, accuracy, ci=None, n=3, status="ok", **spec):

@@ -3,9 +3,9 @@ except for the input gradient of the first trainable layer, which is never compu
 
 import keras
 
-from bench_lib.flops import layer_flops, training_flops_per_example
-from bench_lib.model import build_model
-from bench_lib.spec import RunSpec
+from bench_lib.config.spec import RunSpec
+from bench_lib.engine.model import build_model
+from bench_lib.probes.flops import layer_flops, training_flops_per_example
 
 
 def model(**fields):

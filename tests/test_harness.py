@@ -2,8 +2,8 @@
 
 import pytest
 
-from bench_lib import harness
-from bench_lib.train import TrainingLoop
+from bench_lib.engine import harness
+from bench_lib.engine.train import TrainingLoop
 
 
 class Trainer:
@@ -96,8 +96,8 @@ def test_no_complete_round_gives_no_figures():
 
 
 def test_the_hand_written_loop_takes_the_suites_step_and_fit_times_the_steps_asked():
-    from bench_lib import data as data_lib
-    from bench_lib.spec import RunSpec
+    from bench_lib.config.spec import RunSpec
+    from bench_lib.engine import data as data_lib
 
     from test_train import ONE_STEP, max_difference, weights_after_one_step
 

@@ -5,8 +5,8 @@ import os
 
 import pytest
 
-from bench_lib import history
-from bench_lib.cli import main
+from bench_lib.cli.main import main
+from bench_lib.record import history
 
 
 def test_a_real_saved_run_reads_with_its_rounds_and_questions(saved_suite):
@@ -21,7 +21,7 @@ def test_a_real_saved_run_reads_with_its_rounds_and_questions(saved_suite):
 
 
 def test_the_schema_version_read_is_the_one_written():
-    from bench_lib.result import SCHEMA_VERSION
+    from bench_lib.record.result import SCHEMA_VERSION
 
     assert history.READ_SCHEMA_VERSION == SCHEMA_VERSION
 

@@ -2,9 +2,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from bench_lib import runner
-from bench_lib.loss_scale import DynamicLossScale, all_finite
-from bench_lib.spec import RunSpec
+from bench_lib.config.spec import RunSpec
+from bench_lib.engine import runner
+from bench_lib.engine.loss_scale import DynamicLossScale, all_finite
 
 
 def test_scale_doubles_after_growth_interval_finite_steps_and_halves_on_a_skip():

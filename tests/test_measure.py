@@ -8,9 +8,9 @@ import functools
 
 import pytest
 
-from bench_lib import runner
-from bench_lib.measure import MemoryProbe
-from bench_lib.spec import RunSpec
+from bench_lib.config.spec import RunSpec
+from bench_lib.engine import runner
+from bench_lib.probes.memory import MemoryProbe
 
 CNN = {"model": "cnn", "dataset": "synthetic", "steps": 2, "warmup_steps": 0}
 

@@ -2,9 +2,9 @@ import keras
 import numpy as np
 import pytest
 
-from bench_lib import runner
-from bench_lib.model import build_model
-from bench_lib.spec import RunSpec
+from bench_lib.config.spec import RunSpec
+from bench_lib.engine import runner
+from bench_lib.engine.model import build_model
 
 ONE_STEP = {"optimizer": "sgd", "learning_rate": 0.5, "dropout": 0.0, "steps": 1, "warmup_steps": 0}
 

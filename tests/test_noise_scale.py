@@ -3,10 +3,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from bench_lib import runner
-from bench_lib.noise_probe import GradientNoiseProbe
-from bench_lib.noise_scale import simple_noise_scale, unbiased_terms
-from bench_lib.spec import RunSpec
+from bench_lib.analysis.noise_scale import simple_noise_scale, unbiased_terms
+from bench_lib.config.spec import RunSpec
+from bench_lib.engine import runner
+from bench_lib.probes.noise import GradientNoiseProbe
 
 
 def test_exact_expected_norms_give_back_g_and_trace_sigma():

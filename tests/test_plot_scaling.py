@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from bench_lib.plot_scaling import plot_steps_to_target, steps_to_target_png
+from bench_lib.render.plot_scaling import plot_steps_to_target, steps_to_target_png
 
 
 def rows():
@@ -37,8 +37,8 @@ def test_reports_get_the_same_plot_as_png_bytes(tmp_path):
 
 
 def test_a_report_of_a_time_to_accuracy_run_carries_the_log_log_plot():
-    from bench_lib.commands import report_files
-    from bench_lib.history import Benchmark, SavedRun
+    from bench_lib.cli.commands import report_files
+    from bench_lib.record.history import Benchmark, SavedRun
 
     benches = tuple(Benchmark(question="time_to_accuracy", id=f"bs{r['spec']['global_batch_size']}", result=r,
                               rounds_s=(), timing={}) for r in rows())  # fmt: skip

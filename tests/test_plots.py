@@ -1,6 +1,6 @@
 """Which field a question's figure puts on x and which fields tell its lines apart."""
 
-from bench_lib import plots
+from bench_lib.render import plots
 
 
 def result(**spec):

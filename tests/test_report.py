@@ -1,4 +1,4 @@
-from bench_lib.report import HARNESS_COLUMNS, epoch_line, markdown_table, spec_line, summary_line, warning_lines
+from bench_lib.render.tables import HARNESS_COLUMNS, epoch_line, markdown_table, spec_line, summary_line, warning_lines
 
 RESULT = {
     "id": "mirrored2-bs256-acc2-mlp-adam", "status": "ok", "error": None, "test_accuracy": 0.91234,
@@ -93,7 +93,7 @@ def test_harness_table_shows_both_ratios_with_their_spread_and_a_run_saved_befor
 
 
 def test_saved_reports_get_the_harness_table_only_when_a_result_has_the_ratios():
-    from bench_lib.report import question_tables
+    from bench_lib.render.tables import question_tables
 
     result = {"id": "h", "status": "ok", "spec": {"strategy": "one_device"}, "examples_per_sec": 100.0}
     assert len(question_tables([result])) == 1
@@ -103,7 +103,7 @@ def test_saved_reports_get_the_harness_table_only_when_a_result_has_the_ratios()
 
 
 def test_several_seeds_show_mean_std_and_n_and_workers_show_in_the_strategy():
-    from bench_lib.report import seeded, strategy_label, strategy_tables
+    from bench_lib.render.tables import seeded, strategy_label, strategy_tables
 
     result = {
         "id": "mirrored2-bs64-acc1-mlp-adam", "status": "ok", "spec": {"strategy": "multi_worker"}, "replicas": 4,

@@ -2,9 +2,10 @@ import json
 
 import pytest
 
-from bench_lib import runner
-from bench_lib.result import SCHEMA_VERSION, RunResult, with_scaling_efficiency, write_json_atomic
-from bench_lib.spec import RunSpec
+from bench_lib.config.spec import RunSpec
+from bench_lib.engine import runner
+from bench_lib.record.files import write_atomic
+from bench_lib.record.result import SCHEMA_VERSION, RunResult, with_scaling_efficiency
 
 DOCUMENTED_KEYS = {
     "schema_version", "id", "spec", "status", "error", "test_accuracy", "test_loss", "train_accuracy",
@@ -84,12 +85,12 @@ def test_a_failure_becomes_a_result_with_status():
 
 def test_atomic_write_never_overwrites(tmp_path):
     path = tmp_path / "out.json"
-    write_json_atomic(path, "first")
+    write_atomic(path, "first")
     with pytest.raises(FileExistsError, match="exists already"):
-        write_json_atomic(path, "second")
+        write_atomic(path, "second")
     assert path.read_text() == "first"
     assert [p.name for p in tmp_path.iterdir()] == ["out.json"], "no temporary file is left behind"
-    write_json_atomic(path, "third", overwrite=True)
+    write_atomic(path, "third", overwrite=True)
     assert path.read_text() == "third"
 
 

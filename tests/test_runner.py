@@ -5,8 +5,8 @@ import gc
 import numpy as np
 import tensorflow as tf
 
-from bench_lib import runner
-from bench_lib.spec import RunSpec
+from bench_lib.config.spec import RunSpec
+from bench_lib.engine import runner
 
 CNN = {"model": "cnn", "dataset": "synthetic", "global_batch_size": 32, "steps": 2, "warmup_steps": 0}
 

@@ -1,7 +1,7 @@
 import pytest
 
-from bench_lib.scaling import scaling_rows
-from bench_lib.spec import RunSpec
+from bench_lib.analysis.scaling import scaling_rows
+from bench_lib.config.spec import RunSpec
 
 
 def result(rate, **fields):

@@ -1,9 +1,9 @@
 import keras
 import pytest
 
-from bench_lib import schedule
-from bench_lib.model import build_optimizer
-from bench_lib.spec import RunSpec
+from bench_lib.config.spec import RunSpec
+from bench_lib.engine import schedule
+from bench_lib.engine.model import build_optimizer
 
 
 @pytest.mark.parametrize(

@@ -1,8 +1,8 @@
 import pytest
 
-from bench_lib.result import RunResult
-from bench_lib.seeds import combine
-from bench_lib.spec import RunSpec
+from bench_lib.config.spec import RunSpec
+from bench_lib.record.result import RunResult
+from bench_lib.record.seeds import combine
 
 
 def result(seed, status="ok", **metrics):

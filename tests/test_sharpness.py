@@ -2,7 +2,7 @@ import keras
 import numpy as np
 import pytest
 
-from bench_lib import sharpness
+from bench_lib.probes import sharpness
 
 
 def test_random_corners_lie_on_the_corners_of_keskars_box():

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from bench_lib.spec import RunSpec
+from bench_lib.config.spec import RunSpec
 
 
 @pytest.mark.parametrize(

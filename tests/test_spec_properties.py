@@ -7,9 +7,9 @@ import math
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bench_lib import runner
-from bench_lib import spec as spec_lib
-from bench_lib.spec import RunSpec
+from bench_lib.config import spec as spec_lib
+from bench_lib.config.spec import RunSpec
+from bench_lib.engine import runner
 
 FIELDS = [f.name for f in dataclasses.fields(RunSpec)]
 JUNK = st.one_of(

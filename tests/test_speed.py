@@ -3,7 +3,7 @@ import time
 import pytest
 import tensorflow as tf
 
-from bench_lib import speed
+from bench_lib.probes import speed
 
 
 def test_the_peak_is_positive_and_measured_once_per_device():

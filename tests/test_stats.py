@@ -1,6 +1,6 @@
 import pytest
 
-from bench_lib import stats
+from bench_lib.record import stats
 
 
 def test_quantiles_interpolate_between_order_statistics():

@@ -1,8 +1,8 @@
 import pytest
 import tensorflow as tf
 
-from bench_lib import strategy
-from bench_lib.spec import RunSpec
+from bench_lib.config.spec import RunSpec
+from bench_lib.engine import strategy
 
 
 def test_mirrored_gets_one_replica_per_logical_device():

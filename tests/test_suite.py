@@ -10,7 +10,7 @@ from typing import NamedTuple
 
 import pytest
 
-from bench_lib.spec import RunSpec
+from bench_lib.config.spec import RunSpec
 from bench_lib.suite import record, startup
 
 import background

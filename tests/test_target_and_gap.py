@@ -2,9 +2,9 @@
 
 import pytest
 
-from bench_lib import runner
-from bench_lib.spec import RunSpec
-from bench_lib.train import TrainingLoop
+from bench_lib.config.spec import RunSpec
+from bench_lib.engine import runner
+from bench_lib.engine.train import TrainingLoop
 
 
 class FakeTrainer:

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from bench_lib import runner
-from bench_lib.spec import RunSpec
+from bench_lib.config.spec import RunSpec
+from bench_lib.engine import runner
 
 # One SGD step without dropout or BN: the update is the gradient times the learning rate, so
 # equal weights after one step mean equal gradients.

@@ -2,8 +2,8 @@
 
 import pytest
 
-from bench_lib import verdict
-from bench_lib.history import Benchmark
+from bench_lib.analysis import verdict
+from bench_lib.record.history import Benchmark
 
 TIME, THROUGHPUT, ACCURACY, TF_MEMORY = verdict.METRICS[1], verdict.METRICS[2], verdict.METRICS[3], verdict.METRICS[4]
 DEFAULTS = verdict.parse_thresholds("")

@@ -16,12 +16,12 @@ import os
 import sys
 import time
 
-from bench_lib import strategy
+from bench_lib.engine import strategy
 
 strategy.configure_devices(2)  # before TensorFlow makes its devices
 
-from bench_lib import runner  # noqa: E402
-from bench_lib.spec import RunSpec  # noqa: E402
+from bench_lib.config.spec import RunSpec  # noqa: E402
+from bench_lib.engine import runner  # noqa: E402
 
 
 def main(pairs: int) -> None:

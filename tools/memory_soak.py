@@ -12,7 +12,7 @@ from __future__ import annotations
 import gc
 import sys
 
-from bench_lib.strategy import configure_devices
+from bench_lib.engine.strategy import configure_devices
 
 MIB = 1024 * 1024
 
@@ -22,8 +22,8 @@ def main(count: int) -> None:
     import psutil
     import tensorflow as tf
 
-    from bench_lib import runner
-    from bench_lib.spec import RunSpec
+    from bench_lib.config.spec import RunSpec
+    from bench_lib.engine import runner
 
     kinds = [
         RunSpec(model="mlp", global_batch_size=64),

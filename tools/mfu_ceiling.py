@@ -9,7 +9,7 @@ every layer but the first) and
 all eight chained with the data dependencies of a real step, so they cannot overlap. The chained
 rate over the peak is the MFU the step would reach if everything else in it (bias adds, ReLU,
 dropout, softmax and loss, Adam's update, input pipeline, dispatch) took no time: a ceiling.
-It also prints the peak the suite calibrates (bench_lib.speed) and each of its two kernels'.
+It also prints the peak the suite calibrates (bench_lib.probes.speed) and each of its two kernels'.
 """
 
 # ruff: noqa: I001
@@ -23,7 +23,7 @@ import time
 # bench_lib first: it sets TensorFlow's environment, which TensorFlow reads when it is imported.
 import bench_lib  # noqa: F401
 import tensorflow as tf
-from bench_lib import speed
+from bench_lib.probes import speed
 
 WIDTHS = (784, 512, 512, 10)
 REPEATS = 100

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import pytest
 
-from bench_lib.spec import RunSpec
+from bench_lib.config.spec import RunSpec
 from bench_lib.suite import stash
 from bench_lib.suite.record import recorder
 
@@ -35,8 +35,8 @@ def measure_run(benchmark, request: pytest.FixtureRequest):
     not 'ok' is left out of pytest-benchmark's `benchmarks` (it did not finish its rounds) and saved,
     with its status, under `tfbench_failures` in the same file.
     """
-    from bench_lib import preparation, runner
-    from bench_lib.result import with_scaling_efficiency
+    from bench_lib.engine import preparation, runner
+    from bench_lib.record.result import with_scaling_efficiency
 
     question = request.node.originalname.removeprefix("test_")
     record = recorder(request, question)
@@ -87,8 +87,8 @@ def measure_run(benchmark, request: pytest.FixtureRequest):
 
 def _timed_result(benchmark, prepared):
     """Runs the prepared configuration under pedantic; a stop ends it with a status (a RunResult)."""
-    from bench_lib import runner
-    from bench_lib.train import Diverged
+    from bench_lib.engine import runner
+    from bench_lib.engine.train import Diverged
 
     loop = prepared.loop
     warmup_calls, timed_calls = loop.planned_calls()
@@ -116,7 +116,8 @@ def measure_runs_to_target(benchmark, request: pytest.FixtureRequest):
     steps/examples/seconds_to_target (seconds: summed step time). Seeds that pytest-benchmark
     did not run (--benchmark-disable runs one round) run afterwards.
     """
-    from bench_lib import runner, seeds
+    from bench_lib.engine import runner
+    from bench_lib.record import seeds
 
     question = request.node.originalname.removeprefix("test_")
     record = recorder(request, question)

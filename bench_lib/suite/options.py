@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from bench_lib import cluster as cluster_lib
+from bench_lib.config import cluster as cluster_lib
 from bench_lib.suite.profiles import PROFILES, Profile
 
 
@@ -194,6 +194,6 @@ def _checked(profile: Profile) -> Profile:
 
 def _full_dataset() -> str:
     """Real MNIST when its Keras cache file is present, else the 5,000-image MNIST subset."""
-    from bench_lib.data import keras_cache_dir
+    from bench_lib.engine.data import keras_cache_dir
 
     return "mnist" if (keras_cache_dir() / "mnist.npz").is_file() else "mnist_5k"

@@ -11,7 +11,7 @@ import dataclasses
 import itertools
 from dataclasses import dataclass
 
-from bench_lib.spec import RunSpec
+from bench_lib.config.spec import RunSpec
 
 
 @dataclass(frozen=True, kw_only=True)

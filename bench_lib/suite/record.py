@@ -26,7 +26,7 @@ def recorder(request: pytest.FixtureRequest, question: str) -> Callable[[dict], 
 
 
 def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: dict) -> None:
-    from bench_lib.machine import machine_info as tf_machine_info
+    from bench_lib.probes.machine import machine_info as tf_machine_info
 
     machine_info.update(tf_machine_info())
     profile, cluster = config.stash[stash.PROFILE], config.stash[stash.CLUSTER]

@@ -6,7 +6,7 @@ import signal
 
 import pytest
 
-from bench_lib import cluster as cluster_lib
+from bench_lib.config import cluster as cluster_lib
 from bench_lib.suite import stash
 from bench_lib.suite.options import profile_from_options
 
@@ -23,7 +23,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[stash.CLUSTER] = cluster
     if cluster is not None and not cluster.is_chief:
         _write_nothing(config)
-    from bench_lib import speed, strategy
+    from bench_lib.engine import strategy
+    from bench_lib.probes import speed
 
     try:
         speed.declared_peak_gflops()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench_lib.cluster import Cluster
+from bench_lib.config.cluster import Cluster
 from bench_lib.suite.profiles import Profile
 
 PROFILE = pytest.StashKey[Profile]()  # startup.pytest_configure

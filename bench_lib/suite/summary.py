@@ -18,7 +18,8 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
     lines = config.stash.get(stash.LINES, [])
     if not results and not lines:
         return
-    from bench_lib import report, scaling
+    from bench_lib.analysis import scaling
+    from bench_lib.render import tables as report
 
     terminalreporter.section("tfbench results")
     for question in dict.fromkeys(r["question"] for r in results):
@@ -43,7 +44,7 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
         terminalreporter.write_line("")
         for line in warnings:
             terminalreporter.write_line(line, yellow=True)
-    from bench_lib.findings import findings
+    from bench_lib.analysis.findings import findings
 
     terminalreporter.section("tfbench findings")
     for sentence in findings(results):
@@ -56,7 +57,7 @@ def _write_plot(terminalreporter, results: list[dict], folder: str) -> None:
     """steps_to_target.png in folder, or steps_to_target-2.png, ... — never over a saved file."""
     from pathlib import Path
 
-    from bench_lib.plot_scaling import plot_steps_to_target
+    from bench_lib.render.plot_scaling import plot_steps_to_target
 
     path, n = Path(folder) / "steps_to_target.png", 1
     while path.exists():

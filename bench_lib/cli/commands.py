@@ -1,0 +1,197 @@
+"""The report, compare and trend commands: read saved runs, decide, render, and write files atomically.
+
+Each returns the process exit status: 0 fine, 1 something is worse (compare) or regressed
+(trend), 2 a run the user named could not be used. Nothing here ever writes under `.benchmarks/`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from bench_lib.analysis import findings, verdict
+from bench_lib.record import history
+from bench_lib.record.files import write_atomic
+from bench_lib.record.history import SavedRun
+from bench_lib.render import export, page, plot_scaling, plots
+from bench_lib.render import tables as report
+from bench_lib.render import verdict_tables as verdict_report
+
+QUESTION_ORDER = ("batch_size", "batch_size_fixed_steps", "accumulation", "batchnorm", "sync_bn", "lr_scaling",
+                  "time_to_accuracy", "noise_scale", "precision", "throughput")  # fmt: skip
+Printer = Callable[[str], None]
+
+
+def warn_stderr(line: str) -> None:
+    print(f"python -m bench_lib: warning: {line}", file=sys.stderr)
+
+
+MANIFEST = ".tfbench-files.json"
+
+
+def _write_all(folder: Path, files: dict[str, str | bytes]) -> list[Path]:
+    """Writes (or replaces) each file atomically, then removes files an earlier report here made and this
+    one no longer does — only those listed in the folder's manifest, never anything else."""
+    manifest = folder / MANIFEST
+    try:
+        earlier = set(json.loads(manifest.read_text()))
+    except (OSError, ValueError, TypeError):
+        earlier = set()
+    written = []
+    for name, data in files.items():
+        write_atomic(folder / name, data, overwrite=True)
+        written.append(folder / name)
+    write_atomic(manifest, json.dumps(sorted(files)), overwrite=True)
+    for stale in sorted(earlier - set(files)):
+        if "/" not in stale and stale != MANIFEST:
+            (folder / stale).unlink(missing_ok=True)
+    return written
+
+
+def _questions(run: SavedRun) -> dict[str, list[dict]]:
+    by_question: dict[str, list[dict]] = {}
+    for bench in run.benchmarks:
+        by_question.setdefault(bench.question, []).append(bench.result)
+    known = [q for q in QUESTION_ORDER if q in by_question]
+    return {q: by_question[q] for q in known + [q for q in by_question if q not in known]}
+
+
+def report_files(run: SavedRun) -> dict[str, str | bytes]:
+    """Every file of one run's report, by name: report.md, index.html, results.csv, PNGs, exports."""
+    questions = _questions(run)
+    sections = [(q, report.question_tables(results)) for q, results in questions.items()]
+    images: dict[str, list[tuple[str, bytes]]] = {}
+    for question, results in questions.items():
+        title = report.question_title(question)
+        for suffix, draw in (("", plots.question_figure), ("-curves", plots.curves_figure)):
+            png = draw(question, title, results)
+            if png is not None:
+                images.setdefault(question, []).append((f"{question}{suffix}.png", png))
+        png = plot_scaling.steps_to_target_png(results)  # log-log: the perfect-scaling and plateau regimes
+        if png is not None:
+            images.setdefault(question, []).append((f"{question}-steps-to-target.png", png))
+    facts = [
+        ("run", f"{run.name} ({run.path})"),
+        ("saved", run.datetime[:19].replace("T", " ") + " UTC"),
+        *report.machine_rows(run.machine, run.commit, (b.result.get("replicas", 1) for b in run.benchmarks)),
+        ("configurations", str(len(run.benchmarks))),
+    ]
+    facts += [("largest batch", report.batch_search_line(search)) for search in run.searches]
+    if run.skipped:
+        facts.append(("entries not read", "; ".join(run.skipped)))
+    names = {q: [name for name, _ in pngs] for q, pngs in images.items()}
+    files: dict[str, str | bytes] = {name: png for pngs in images.values() for name, png in pngs}
+    sentences = findings.findings({**b.result, "question": b.question} for b in run.benchmarks)
+    files["report.md"] = report.report_markdown(run.name, facts, sections, names, sentences)
+    files["index.html"] = page.report_page(run.name, facts, sections, images, sentences)
+    files["results.csv"] = export.results_csv(run.benchmarks)
+    files["github-action-benchmark-bigger.json"] = export.github_action_benchmark(run.benchmarks, True)
+    files["github-action-benchmark-smaller.json"] = export.github_action_benchmark(run.benchmarks, False)
+    return files
+
+
+def report_command(
+    selectors: Sequence[str], *, storage: Path, reports: Path, out: Path | None, say: Printer = print
+) -> int:
+    runs, named_failed = history.load_selected(selectors, storage, warn=warn_stderr)
+    if out is not None and len(runs) > 1:
+        print(
+            f"python -m bench_lib: error: --out={str(out)!r} is not allowed with {len(runs)} runs; "
+            "it names the folder of one run",
+            file=sys.stderr,
+        )
+        return 2
+    for run in runs:
+        folder = out if out is not None else reports / run.name
+        written = _write_all(folder, report_files(run))
+        say(f"{run.name}: wrote {len(written)} files to {folder}/ (open {folder / 'index.html'})")
+    return 2 if named_failed else 0
+
+
+def _one_run(selector: str, role: str, storage: Path) -> SavedRun:
+    """Raises: HistoryError when the selector names nothing usable."""
+    paths = history.resolve(selector, storage)
+    if len(paths) > 1:
+        newest = max(paths, key=lambda p: p.stat().st_mtime)
+        warn_stderr(f"{role}={selector!r} matches {len(paths)} runs; using the newest, {newest}")
+        paths = [newest]
+    run = history.load_run(paths[0])
+    for line in run.skipped:
+        warn_stderr(line)
+    return run
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
+
+
+def compare_command(
+    base_selector: str, new_selector: str, *, thresholds: dict[str, float], storage: Path, reports: Path,
+    say: Printer = print,
+) -> int:  # fmt: skip
+    try:
+        base = _one_run(base_selector, "BASE", storage)
+        new = _one_run(new_selector, "NEW", storage)
+    except history.HistoryError as error:
+        warn_stderr(str(error))
+        return 2
+    differences = history.differences(base.machine, new.machine)
+    if differences:
+        print("=" * 78, file=sys.stderr)
+        print("WARNING: the two runs differ in hardware or software:", file=sys.stderr)
+        for line in differences:
+            print(f"  {line}", file=sys.stderr)
+        print("=" * 78, file=sys.stderr)
+    comparison = verdict.compare_runs(base, new, thresholds)
+    text = verdict_report.compare_markdown(base, new, comparison, differences, thresholds)
+    path = reports / f"compare-{_safe(base.name)}-vs-{_safe(new.name)}.md"
+    write_atomic(path, text, overwrite=True)
+    say(text)
+    say(f"wrote {path}")
+    return 1 if comparison.any_worse else 0
+
+
+def _trend_runs(selectors: Sequence[str], storage: Path) -> tuple[list[SavedRun], bool]:
+    if selectors:
+        return history.load_selected(selectors, storage, warn=warn_stderr)
+    runs = []
+    for path in history.saved_files(storage):
+        try:
+            runs.append(history.load_run(path))
+        except history.HistoryError as error:
+            warn_stderr(f"{error}; left out of the trend")
+    if not runs:
+        warn_stderr(f"no saved runs in {storage}/; run `make bench` a few times or pass RUN paths")
+    return runs, not runs
+
+
+def trend_command(
+    selectors: Sequence[str], *, thresholds: dict[str, float], k: float, window: int, storage: Path,
+    reports: Path, say: Printer = print,
+) -> int:  # fmt: skip
+    loaded, named_failed = _trend_runs(selectors, storage)
+    if not loaded:
+        return 2
+    loaded.sort(key=lambda r: (r.datetime, r.name))
+    machine = history.fingerprint(loaded[-1].machine)
+    runs = [r for r in loaded if history.fingerprint(r.machine) == machine]
+    series = verdict.trend(runs, thresholds, k=k, window=window)
+    files: dict[str, str | bytes] = {}
+    plot_names: dict[str, str] = {}
+    for key in runs[-1].by_key():
+        panels = [(s.metric.label + (f" ({s.metric.unit})" if s.metric.unit else ""), s.points, s.verdict.verdict)
+                  for s in series if s.key == key]  # fmt: skip
+        name = _safe(key.replace("/", "--")) + ".png"
+        files[name] = plots.trend_figure(key, panels)
+        plot_names[key] = name
+    text = verdict_report.trend_markdown(runs, series, plot_names, k, window, len(loaded) - len(runs))
+    files["trend.md"] = text
+    folder = reports / "trend"
+    _write_all(folder, files)
+    say(text.split("\n## Plots")[0])
+    say(f"wrote {len(files)} files to {folder}/")
+    regressed = any(s.verdict.verdict == verdict.WORSE for s in series)
+    return 1 if regressed else (2 if named_failed else 0)

@@ -1,0 +1,147 @@
+"""The command line: `run` trains and measures one configuration; `launch --workers N -- <command>` runs a
+command as N local workers; `report`, `compare` and `trend` read saved runs.
+
+Its options and how they become a RunSpec are in bench_lib/cli/arguments.py; each command here checks
+its input, then does the work and turns what can go wrong into one line and an exit status.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from bench_lib.cli.arguments import build_parser, spec_from_args
+from bench_lib.cli.launch import LaunchOptions, launch
+from bench_lib.config import cluster as cluster_lib
+
+
+def saved_run_command(args: argparse.Namespace) -> int:
+    """report / compare / trend; options are checked before anything is read."""
+    from bench_lib.analysis import verdict
+
+    try:
+        thresholds = verdict.parse_thresholds(getattr(args, "fail_on", ""))
+    except ValueError as error:
+        return _fail(str(error))
+    if args.command == "trend" and (args.k <= 0 or args.window < 1):
+        bad = (
+            f"--k={args.k!r} is not allowed: a number > 0"
+            if args.k <= 0
+            else (f"--window={args.window!r} is not allowed: a whole number >= 1")
+        )
+        return _fail(bad)
+    from bench_lib.cli import commands
+
+    if args.command == "report":
+        return commands.report_command(args.runs, storage=args.storage, reports=args.reports, out=args.out)
+    if args.command == "compare":
+        return commands.compare_command(
+            args.base, args.new, thresholds=thresholds, storage=args.storage, reports=args.reports
+        )
+    return commands.trend_command(
+        args.runs, thresholds=thresholds, k=args.k, window=args.window, storage=args.storage, reports=args.reports
+    )
+
+
+def _fail(message: str) -> int:
+    print(f"python -m bench_lib: error: {message}", file=sys.stderr)
+    return 2
+
+
+def _unwritable(path: Path) -> str | None:
+    """Why a result could not be written to path, checked before any training; None if it can."""
+    folder = path.absolute().parent
+    while not folder.exists():
+        folder = folder.parent
+    if not folder.is_dir():
+        return f"{folder} is a file, not a folder"
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return f"the folder {folder} is not writable"
+    return None
+
+
+def run_command(args: argparse.Namespace) -> int:
+    try:
+        cluster = cluster_lib.from_environ()
+        spec = spec_from_args(args, cluster)
+    except ValueError as error:
+        return _fail(str(error))
+    # Only the chief writes files; the other workers of a cluster train alongside it.
+    writes = cluster is None or cluster.is_chief
+    if writes and args.json is not None and args.json.exists():
+        return _fail(f"--json {args.json} exists already; choose another path (results are never overwritten)")
+    if args.json is not None and (problem := _unwritable(args.json)):
+        return _fail(f"--json={str(args.json)!r} is not allowed: {problem}")
+
+    # TensorFlow is imported only now, after the input has been checked.
+    from bench_lib.engine import runner, strategy
+    from bench_lib.probes import speed
+    from bench_lib.record.files import write_atomic
+    from bench_lib.render import tables as report
+
+    try:
+        speed.declared_peak_gflops()
+        strategy.configure_for(spec, cluster, deterministic=spec.deterministic)
+        print(report.spec_line(spec.as_dict() | {"id": spec.id, "micro_batch_size": spec.micro_batch_size}), flush=True)
+        if spec.seeds > 1:
+            print(f"seeds {', '.join(map(str, spec.seed_list))}: one learning curve after another", flush=True)
+        on_epoch = None
+        if not args.quiet:
+            epochs = None if spec.steps else spec.epochs
+            on_epoch = lambda record: print(report.epoch_line(vars(record), epochs), flush=True)  # noqa: E731
+        result = runner.run(spec, on_epoch=on_epoch)
+    except (ValueError, FileNotFoundError, RuntimeError) as error:
+        return _fail(str(error))
+    as_dict = result.as_dict()
+    print(report.summary_line(as_dict), flush=True)
+    for line in report.warning_lines(as_dict):
+        print(line, file=sys.stderr)
+    if args.json is not None and not writes:
+        print(f"{cluster.task_name}: not writing {args.json}; the chief does")
+    elif args.json is not None:
+        try:
+            write_atomic(args.json, result.to_json())
+        except OSError as error:
+            return _fail(str(error))
+        print(f"wrote {args.json}")
+    return 0 if result.status == "ok" else 1
+
+
+def launch_command(args: argparse.Namespace, command: list[str]) -> int:
+    try:
+        options = LaunchOptions(
+            command=tuple(command),
+            workers=args.workers,
+            replicas_per_worker=args.replicas_per_worker,
+            stop_timeout_s=args.stop_timeout,
+            stream_all=args.all_output,
+        )
+    except ValueError as error:
+        return _fail(str(error))
+    return launch(options)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # Everything after `--` is the launched command, never options of ours.
+    command = argv[argv.index("--") + 1 :] if "--" in argv else []
+    ours = argv[: argv.index("--")] if "--" in argv else argv
+    args = build_parser().parse_args(ours)
+    if args.command == "launch":
+        return launch_command(args, command)
+    if command:
+        return _fail(f"{args.command} takes no command after --: {' '.join(command)!r}")
+    if args.command != "run":
+        return saved_run_command(args)
+    try:
+        return run_command(args)
+    except KeyboardInterrupt:
+        print("python -m bench_lib: interrupted; no result written", file=sys.stderr)
+        return 130
+
+
+def console() -> None:
+    """Entry point of the `tfbench` console script: the same commands as `python -m bench_lib`."""
+    sys.exit(main())

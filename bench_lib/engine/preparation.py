@@ -1,0 +1,242 @@
+"""Gets one configuration ready to train: data, strategy, model, training loop and running probes.
+
+prepare() builds a PreparedRun and release() frees it; bench_lib/engine/runner.py trains it and reads
+the result (run(), or the suite's own timed steps followed by runner.conclude()).
+"""
+
+from __future__ import annotations
+
+import functools
+import gc
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import keras
+import tensorflow as tf
+
+from bench_lib.config.spec import RunSpec
+from bench_lib.engine import data as data_lib
+from bench_lib.engine.loss_scale import DynamicLossScale
+from bench_lib.engine.model import build_model, build_optimizer, release_variables
+from bench_lib.engine.strategy import (
+    agree_across_workers,
+    build_strategy,
+    custom_gradient_names,
+    forget_custom_gradients,
+    memory_devices,
+    replica_devices,
+    set_op_determinism,
+)
+from bench_lib.engine.train import EpochRecord, Trainer, TrainingLoop
+from bench_lib.probes import speed
+from bench_lib.probes.memory import MemoryProbe
+from bench_lib.probes.noise import GradientNoiseProbe, check_batch_sizes
+
+
+class NotOnEveryWorkerError(RuntimeError):
+    """Another worker of the cluster cannot run this configuration, so none of them does."""
+
+
+@dataclass
+class PreparedRun:
+    """A configuration ready to train: its loop, model and the probes already running."""
+
+    spec: RunSpec
+    loop: TrainingLoop
+    trainer: Trainer
+    model: keras.Model
+    optimizer: keras.optimizers.Optimizer
+    train_data: data_lib.Dataset
+    devices: list[str]
+    probe: MemoryProbe
+    started_at: float
+    noise_probe: GradientNoiseProbe | None = None
+    strategy: tf.distribute.Strategy | None = None
+    peak_gflops: float | None = None
+    custom_gradients_before: frozenset[str] = frozenset()
+
+
+def total_steps(spec: RunSpec, steps_per_epoch: int) -> int:
+    return spec.steps if spec.steps is not None else spec.epochs * steps_per_epoch
+
+
+def prepare(spec: RunSpec, *, on_epoch: Callable[[EpochRecord], None] | None = None) -> PreparedRun:
+    """Loads data, builds strategy, model and training step, and starts the memory probe.
+
+    Raises:
+      ValueError, FileNotFoundError: the data does not fit the spec, or its file is missing.
+      NotOnEveryWorkerError: that happened on another worker of a multi_worker cluster.
+      RuntimeError: the process has fewer devices than the spec needs, or cannot enforce
+        the spec's memory_limit_mib.
+    """
+    started_at = time.perf_counter()
+    dataset = _load_on_every_worker(spec)
+    if spec.noise_scale_batch_sizes is not None:
+        check_batch_sizes(*spec.noise_scale_batch_sizes, len(dataset.x_train))
+    devices = replica_devices(spec)
+    set_op_determinism(spec.deterministic)
+    custom_gradients_before = custom_gradient_names()
+    peak = speed.peak_gflops(devices)  # calibrated once per process, before any memory is attributed
+    probe, check = _start_memory_probe(devices, spec.memory_limit_mib)
+    strategy = build_strategy(spec)
+    per_epoch = data_lib.steps_per_epoch(dataset, spec)
+    model, optimizer, loss_scale = _build_in_scope(spec, strategy, dataset, per_epoch)
+    trainer = Trainer(
+        strategy=strategy,
+        model=model,
+        optimizer=optimizer,
+        spec=spec,
+        train_iterator=iter(data_lib.train_dataset(dataset, spec, strategy)),
+        loss_scale=loss_scale,
+    )
+    noise_probe = _noise_probe(spec, model, dataset, loss_scale)
+    loop = _training_loop(spec, trainer, dataset, per_epoch, on_epoch=on_epoch, noise_probe=noise_probe, check=check)
+    return PreparedRun(
+        spec=spec,
+        loop=loop,
+        trainer=trainer,
+        model=model,
+        optimizer=optimizer,
+        train_data=dataset,
+        devices=devices,
+        probe=probe,
+        started_at=started_at,
+        noise_probe=noise_probe,
+        strategy=strategy,
+        peak_gflops=peak,
+        custom_gradients_before=custom_gradients_before,
+    )
+
+
+def release(prepared: PreparedRun) -> None:
+    """Frees what a configuration holds in TensorFlow; call it once its result is taken.
+
+    Its variables' buffers are freed at once; its traced graphs are unregistered so that the
+    garbage collector (run by the next prepare()) can take them.
+    """
+    prepared.probe.stop()
+    release_variables(prepared.model, prepared.optimizer)
+    forget_custom_gradients(prepared.custom_gradients_before)
+
+
+def _start_memory_probe(
+    devices: list[str], memory_limit_mib: int | None
+) -> tuple[MemoryProbe, Callable[[], None] | None]:
+    """The running probe, after what earlier configurations left is collected, and the limit's check.
+
+    Raises:
+      RuntimeError: the limit cannot be enforced on these devices (the probe is stopped).
+    """
+    keras.backend.clear_session()  # also collects the garbage earlier configurations left
+    _freeze_survivors()
+    probe = MemoryProbe(memory_devices(devices))
+    probe.start()
+    try:
+        check = None if memory_limit_mib is None else probe.limit_check(memory_limit_mib)
+    except RuntimeError:
+        probe.stop()
+        raise
+    return probe, check
+
+
+@functools.cache
+def _freeze_survivors() -> None:
+    """Once per process, takes what is alive when the first configuration starts out of the collector's view.
+
+    That is mostly TensorFlow's and Keras's modules: some 400,000 objects that every full
+    collection (a few per configuration) would otherwise traverse again, ~0.3 s each on the
+    2-core test machine. Frozen objects still die when their last reference goes, but a
+    frozen cycle is never collected, so this runs right after a collection.
+    """
+    gc.freeze()
+
+
+def _build_in_scope(
+    spec: RunSpec, strategy: tf.distribute.Strategy, dataset: data_lib.Dataset, steps_per_epoch: int
+) -> tuple[keras.Model, keras.optimizers.Optimizer, DynamicLossScale | None]:
+    """Model, optimizer (slots built) and, for mixed_float16, the loss scale, inside strategy.scope()."""
+    with strategy.scope():
+        model = build_model(spec, dataset.image_shape, dataset.num_classes)
+        optimizer = build_optimizer(spec, steps_per_epoch=steps_per_epoch)
+        # Create the optimizer's slots now, not on first apply inside the replica step.
+        optimizer.build(model.trainable_variables)
+        loss_scale = DynamicLossScale() if spec.precision == "mixed_float16" else None
+    return model, optimizer, loss_scale
+
+
+def _training_loop(
+    spec: RunSpec,
+    trainer: Trainer,
+    dataset: data_lib.Dataset,
+    steps_per_epoch: int,
+    *,
+    on_epoch: Callable[[EpochRecord], None] | None,
+    noise_probe: GradientNoiseProbe | None,
+    check: Callable[[], None] | None,
+) -> TrainingLoop:
+    return TrainingLoop(
+        trainer=trainer,
+        # Evaluating in micro-batches keeps evaluation from raising the measured peak memory
+        # above what training itself needs.
+        test_data=data_lib.eval_dataset(dataset.x_test, dataset.y_test, spec.micro_batch_size),
+        steps_per_epoch=steps_per_epoch,
+        total_steps=total_steps(spec, steps_per_epoch),
+        warmup_steps=spec.warmup_steps,
+        global_batch_size=spec.global_batch_size,
+        on_epoch=on_epoch,
+        target_accuracy=spec.target_accuracy,
+        target_check_steps=spec.target_check_steps,
+        stop_at_target=spec.stop_at_target,
+        between_steps=_every(spec.noise_scale_interval, noise_probe.measure) if noise_probe else None,
+        steps_per_execution=spec.steps_per_execution,
+        check=check,
+    )
+
+
+def _noise_probe(
+    spec: RunSpec, model: keras.Model, dataset: data_lib.Dataset, loss_scale: DynamicLossScale | None
+) -> GradientNoiseProbe | None:
+    if spec.noise_scale_batch_sizes is None:
+        return None
+    small, big = spec.noise_scale_batch_sizes
+    return GradientNoiseProbe(
+        model=model,
+        per_example_loss=keras.losses.SparseCategoricalCrossentropy(reduction=None),
+        x_train=dataset.x_train,
+        y_train=dataset.y_train,
+        small_batch_size=small,
+        big_batch_size=big,
+        seed=spec.seed,
+        loss_scale=(lambda: float(loss_scale.scale.numpy())) if loss_scale is not None else None,
+    )
+
+
+def _every(interval: int, action: Callable[[], object]) -> Callable[[int], None]:
+    def maybe(steps_done: int) -> None:
+        if steps_done % interval == 0:
+            action()
+
+    return maybe
+
+
+def _load_on_every_worker(spec: RunSpec) -> data_lib.Dataset:
+    """data_lib.load, agreed across the workers of a multi_worker cluster: all go on, or none does.
+
+    Raises:
+      ValueError, FileNotFoundError: as data_lib.load, on the worker where loading failed.
+      NotOnEveryWorkerError: on the other workers, when another worker could not load the data.
+    """
+    try:
+        dataset, error = data_lib.load(spec), None
+    except (ValueError, FileNotFoundError) as failure:
+        dataset, error = None, failure
+    everyone_ready = agree_across_workers(spec, error is None)
+    if error is not None:
+        raise error
+    if not everyone_ready:
+        raise NotOnEveryWorkerError(
+            f"{spec.id}: another worker could not load dataset={spec.dataset!r}, so no worker trains this "
+            "configuration; see that worker's output"
+        )
+    return dataset

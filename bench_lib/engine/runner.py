@@ -1,0 +1,226 @@
+"""Runs one configuration end to end: spec -> strategy -> data -> model -> train and measure -> result.
+
+run() is the whole thing, for every seed the spec asks for. The pytest-benchmark suite uses
+prepare() (bench_lib/engine/preparation.py) and conclude() around its own timed calls of the prepared
+loop's step() for the first seed and complete_seeds() for the others, so both paths train and
+measure alike.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import keras
+import tensorflow as tf
+
+from bench_lib.analysis.noise_scale import simple_noise_scale
+from bench_lib.config.spec import RunSpec
+from bench_lib.engine import data as data_lib
+from bench_lib.engine.model import count_parameters
+from bench_lib.engine.preparation import PreparedRun, prepare, release
+from bench_lib.engine.train import EpochRecord, Trainer
+from bench_lib.probes import sharpness, speed
+from bench_lib.probes.flops import training_flops_per_example
+from bench_lib.record import seeds as seeds_lib
+from bench_lib.record import stats
+from bench_lib.record.result import RunResult, history_dicts, step_time_summary
+
+# What ends a configuration early but still leaves a result: TensorFlow errors (out of memory
+# among them) and Python's MemoryError, which a memory_limit_mib overrun is.
+STOPPING_ERRORS = (tf.errors.OpError, MemoryError)
+
+
+# The input pipeline is timed alone over at most this many batches after training.
+INPUT_TIMING_BATCHES = 16
+
+
+def _noise_scale_fields(prepared: PreparedRun) -> dict[str, object]:
+    """noise_scale, critical_batch_size_estimate (B_crit ≈ B_simple) and the estimate's parts."""
+    probe = prepared.noise_probe
+    if probe is None or not probe.norms_sq:
+        return {}
+    pairs, n = probe.norms_sq, len(prepared.train_data.x_train)
+    estimate = simple_noise_scale(probe.small_batch_size, probe.big_batch_size, pairs, population_size=n)
+    detail = estimate.as_dict()
+    # The noise scale grows as training lowers |G|; the two halves of the run show by how much.
+    for name, half in (("first_half", pairs[: len(pairs) // 2]), ("second_half", pairs[len(pairs) // 2 :])):
+        part = (
+            simple_noise_scale(probe.small_batch_size, probe.big_batch_size, half, population_size=n) if half else None
+        )
+        detail[f"{name}_noise_scale"] = part.noise_scale if part else None
+    return {
+        "noise_scale": estimate.noise_scale,
+        "critical_batch_size_estimate": estimate.noise_scale,
+        "noise_scale_detail": detail,
+    }
+
+
+def _loss_scale_fields(trainer: Trainer) -> dict[str, object]:
+    if trainer.loss_scale is None:
+        return {}
+    return {
+        "loss_scale_final": float(trainer.loss_scale.scale.numpy()),
+        "loss_scale_skipped_steps": int(trainer.loss_scale.skipped_steps.numpy()),
+    }
+
+
+def conclude(prepared: PreparedRun) -> RunResult:
+    """Finishes the loop's last epoch, evaluates on the training set, and reads the probes.
+
+    A diverged model is not evaluated: its accuracy figures stay None rather than garbage.
+
+    Raises:
+      MemoryLimitExceeded: the last step exceeded the spec's memory_limit_mib.
+    """
+    loop = prepared.loop
+    loop.finish()
+    memory = prepared.probe.stop()
+    diverged = loop.diverged_at_step is not None
+    last = loop.history[-1] if loop.history and not diverged else None
+    train = {"accuracy": None, "loss": None}
+    if not diverged:
+        train = prepared.trainer.evaluate(
+            data_lib.eval_dataset(prepared.train_data.x_train, prepared.train_data.y_train)
+        )
+    timed = loop.step_times_s
+    spec = prepared.spec
+    reached = loop.target_reached_at_step
+    return RunResult(
+        spec=spec,
+        status="diverged" if diverged else "ok",
+        error=f"loss was not finite at optimizer step {loop.diverged_at_step}" if diverged else None,
+        test_accuracy=last.test_accuracy if last else None,
+        test_loss=last.test_loss if last else None,
+        train_accuracy=train["accuracy"],
+        train_loss=train["loss"],
+        examples_per_sec=loop.examples_per_sec,
+        step_time_ms=step_time_summary(timed),
+        optimizer_steps=loop.steps_done,
+        timed_steps=loop.timed_steps,
+        diverged_at_step=loop.diverged_at_step,
+        peak_rss_mib=memory.peak_rss_mib,
+        rss_growth_mib=memory.rss_growth_mib,
+        tf_peak_mib=memory.tf_peak_mib,
+        devices=prepared.devices,
+        parameters=count_parameters(prepared.model),
+        wall_s=time.perf_counter() - prepared.started_at,
+        history=history_dicts(loop.history),
+        versions={"tensorflow": tf.__version__, "keras": keras.__version__},
+        generalization_gap_accuracy=train["accuracy"] - last.test_accuracy if last else None,
+        generalization_gap_loss=last.test_loss - train["loss"] if last else None,
+        steps_to_target=reached,
+        examples_to_target=reached * spec.global_batch_size if reached is not None else None,
+        seconds_to_target=loop.target_reached_after_s,
+        sharpness=_sharpness(prepared) if spec.sharpness_samples and not diverged else None,
+        seeds=[spec.seed],
+        seed_statuses=["diverged" if loop.diverged_at_step is not None else "ok"],
+        **_noise_scale_fields(prepared),
+        **_loss_scale_fields(prepared.trainer),
+        **_performance(prepared),
+    )
+
+
+# The sharpness probe's loss is measured on at most this many training examples (the first ones).
+SHARPNESS_EXAMPLES = 2048
+
+
+def _sharpness(prepared: PreparedRun) -> float:
+    data = prepared.train_data
+    subset = data_lib.eval_dataset(data.x_train[:SHARPNESS_EXAMPLES], data.y_train[:SHARPNESS_EXAMPLES])
+    spec = prepared.spec
+    return sharpness.probe(
+        prepared.model,
+        lambda: prepared.trainer.evaluate(subset)["loss"],
+        samples=spec.sharpness_samples,
+        epsilon=spec.sharpness_epsilon,
+        seed=spec.seed,
+    )
+
+
+def _performance(prepared: PreparedRun) -> dict[str, object]:
+    """FLOPs, MFU, the input pipeline's own speed and the timings' stability, after training."""
+    spec, loop = prepared.spec, prepared.loop
+    flops_per_step = training_flops_per_example(prepared.model) * spec.global_batch_size
+    out: dict[str, object] = {"flops_per_step": flops_per_step, "peak_gflops": prepared.peak_gflops}
+    timed = loop.step_times_s
+    out["step_time_cv"] = stats.coefficient_of_variation(timed)
+    out["warnings"] = stats.stability_warnings(timed)
+    if loop.timed_s > 0:
+        achieved = flops_per_step * loop.timed_steps / loop.timed_s / 1e9
+        out["achieved_gflops"] = achieved
+        out["mfu"] = achieved / prepared.peak_gflops if prepared.peak_gflops else None
+    if timed:
+        batches = min(loop.timed_steps, INPUT_TIMING_BATCHES)
+        pipeline = data_lib.train_dataset(prepared.train_data, spec, prepared.strategy)
+        input_s = speed.input_seconds_per_batch(pipeline, batches)
+        out["input_batch_ms"] = input_s * 1000
+        out["input_bound"] = input_s > stats.median(timed)
+    return out
+
+
+def failed(spec: RunSpec, error: BaseException, wall_s: float = 0.0, steps: int = 0) -> RunResult:
+    """A result recording why a configuration could not finish: 'oom' for an out-of-memory
+    error or an exceeded memory_limit_mib, else 'failed'."""
+    oom = isinstance(error, tf.errors.ResourceExhaustedError | MemoryError)
+    status = "oom" if oom else "failed"
+    return RunResult(
+        spec=spec,
+        status=status,
+        error=error_line(error),
+        wall_s=wall_s,
+        optimizer_steps=steps,
+        seeds=[spec.seed],
+        seed_statuses=[status],
+    )
+
+
+def error_line(error: BaseException) -> str:
+    """One informative line: TensorFlow's messages start with 'Graph execution error:' and
+    bury the reason (e.g. 'OOM when allocating tensor with shape[...]') further down."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    oom = [line[line.index("OOM when allocating") :] for line in lines if "OOM when allocating" in line]
+    useful = oom or [line for line in lines if not line.endswith("error:") and not line.startswith("Detected at")]
+    return f"{type(error).__name__}: {(useful or lines or ['(no message)'])[0]}"
+
+
+def run(spec: RunSpec, *, on_epoch: Callable[[EpochRecord], None] | None = None) -> RunResult:
+    """Trains and measures one configuration, once per seed; a failure becomes a result with its status.
+
+    With spec.seeds > 1 the result combines the seeds (bench_lib/record/seeds.py); on_epoch sees
+    every seed's epochs.
+
+    Raises:
+      ValueError, FileNotFoundError, RuntimeError: as prepare(), before any training.
+    """
+    first = run_one(spec.replace(seeds=1), on_epoch=on_epoch)
+    return complete_seeds(spec, first, on_epoch=on_epoch)
+
+
+def complete_seeds(
+    spec: RunSpec, first: RunResult, *, on_epoch: Callable[[EpochRecord], None] | None = None
+) -> RunResult:
+    """Runs spec's seeds after the first (whose result is `first`) and combines them all.
+
+    Returns `first` itself when the spec asks for one seed.
+    """
+    if spec.seeds == 1:
+        return first
+    others = [run_one(spec.replace(seed=seed, seeds=1), on_epoch=on_epoch) for seed in spec.seed_list[1:]]
+    return seeds_lib.combine([first, *others])
+
+
+def run_one(spec: RunSpec, *, on_epoch: Callable[[EpochRecord], None] | None = None) -> RunResult:
+    """One seed: spec.seed, whatever spec.seeds says.
+
+    Raises:
+      ValueError, FileNotFoundError, RuntimeError: as prepare(), before any training.
+    """
+    prepared = prepare(spec, on_epoch=on_epoch)
+    try:
+        prepared.loop.run()
+        return conclude(prepared)
+    except STOPPING_ERRORS as error:
+        return failed(spec, error, time.perf_counter() - prepared.started_at, prepared.loop.steps_done)
+    finally:
+        release(prepared)

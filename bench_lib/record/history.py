@@ -1,0 +1,266 @@
+"""Finds and reads saved pytest-benchmark runs (`.benchmarks/`), naming the file whenever one cannot be used.
+
+A saved run is one pytest-benchmark JSON file; each of its benchmarks carries a tfbench result
+dict in `extra_info`. Nothing here imports TensorFlow and nothing here writes a file.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_STORAGE = Path(".benchmarks")
+# The result schema this reader understands (bench_lib.record.result.SCHEMA_VERSION; a test keeps them equal).
+READ_SCHEMA_VERSION = 1
+# Machine-info keys that identify the hardware (and suite profile) a run measured.
+HARDWARE_KEYS = ("cpu_model", "cpu_cores_logical", "cpu_cores_physical", "memory_total_mib", "gpu_names")
+SOFTWARE_KEYS = ("tensorflow", "keras", "python_version", "tf_built_with_cuda", "tf_env", "system", "release")
+SETUP_KEYS = ("tfbench_profile", "logical_cpu_devices", "logical_gpu_devices")
+
+
+class HistoryError(ValueError):
+    """A saved run that cannot be used; the message is one line naming the file."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Benchmark:
+    """One configuration of a saved run: its tfbench result and pytest-benchmark's timing."""
+
+    question: str  # the benchmark module without `test_`, e.g. 'batch_size'
+    id: str  # the stable configuration id, e.g. 'mirrored2-bs256-acc4-mlp-adam'
+    result: dict  # RunResult.as_dict(), keys added since older schemas filled with defaults
+    rounds_s: tuple[float, ...]  # every timed round in seconds; empty when saved without --benchmark-save-data
+    timing: dict  # pytest-benchmark's stats (seconds) without the raw rounds
+
+    @property
+    def key(self) -> str:
+        """Matches the same benchmark across runs, machines and months: 'batch_size/<id>'."""
+        return f"{self.question}/{self.id}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class SavedRun:
+    path: Path
+    name: str  # the file's stem, e.g. '0003_quick'
+    datetime: str  # ISO 8601, when pytest-benchmark saved it
+    machine: dict
+    commit: dict
+    benchmarks: tuple[Benchmark, ...]
+    skipped: tuple[str, ...]  # one line per benchmark of the file that could not be used
+    searches: tuple[dict, ...] = ()  # max_batch_size search results (capacity.BatchSearch.as_dict), not runs
+
+    def by_key(self) -> dict[str, Benchmark]:
+        return {b.key: b for b in self.benchmarks}
+
+
+def _with_defaults(result: dict) -> dict:
+    """Fills keys that later schema additions introduced, so years-old files still read."""
+    spec = result.get("spec") or {}
+    replicas = result.get("replicas", spec.get("replicas", 1))
+    out = {
+        "error": None,
+        "history": [],
+        "step_time_ms": None,
+        "workers": 1,
+        "replicas_per_worker": replicas,
+        "seeds": [spec["seed"]] if "seed" in spec else [],
+        "seed_stats": {},
+        **result,
+    }
+    out["replicas"] = replicas
+    return out
+
+
+def _benchmark(raw: object, path: Path) -> Benchmark:
+    """Raises: HistoryError naming the file and the benchmark."""
+    if not isinstance(raw, dict) or not isinstance(raw.get("stats"), dict):
+        raise HistoryError(f"{path}: a benchmark entry without pytest-benchmark 'stats' was skipped")
+    name = raw.get("name", "?")
+    info = raw.get("extra_info") or {}
+    version = info.get("schema_version")
+    if version is None:
+        raise HistoryError(f"{path}: {name}: not a tfbench result (its extra_info has no schema_version); skipped")
+    if not isinstance(version, int) or version > READ_SCHEMA_VERSION:
+        raise HistoryError(
+            f"{path}: {name}: schema_version={version!r} is not allowed: this tfbench reads up to "
+            f"{READ_SCHEMA_VERSION}; upgrade tfbench to read it"
+        )
+    missing = [k for k in ("id", "spec", "status") if k not in info]
+    if missing:
+        raise HistoryError(f"{path}: {name}: result lacks {', '.join(missing)}; skipped")
+    group = raw.get("group") or name.split("[", 1)[0]
+    stats = {k: v for k, v in raw["stats"].items() if k != "data"}
+    rounds = tuple(float(x) for x in raw["stats"].get("data") or ())
+    return Benchmark(
+        question=group.removeprefix("test_"), id=info["id"], result=_with_defaults(info), rounds_s=rounds, timing=stats
+    )
+
+
+def _is_search(raw: object) -> bool:
+    """The max_batch_size benchmark saves its search (limit, trials, boundary), not a training result."""
+    info = raw.get("extra_info") if isinstance(raw, dict) else None
+    return isinstance(info, dict) and {"spec_id", "limit_mib", "max_batch_size", "trials"} <= info.keys()
+
+
+def _failure(raw: object, path: Path) -> Benchmark:
+    """A configuration the suite saved under `tfbench_failures` (status oom, diverged or failed): no rounds."""
+    if not isinstance(raw, dict) or any(k not in raw for k in ("question", "id", "spec", "status")):
+        raise HistoryError(f"{path}: a tfbench_failures entry without question, id, spec and status was skipped")
+    result = {k: v for k, v in raw.items() if k not in ("question", "name", "group")}
+    return Benchmark(question=raw["question"], id=raw["id"], result=_with_defaults(result), rounds_s=(), timing={})
+
+
+def _read_json(path: Path) -> object:
+    try:
+        text = path.read_text()
+    except OSError as error:
+        raise HistoryError(f"{path}: cannot be read: {error.strerror or error}") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        # Cut short (an interrupted write): the error is at the end, or in a string that never closes.
+        # A cut inside the last token (`tru`, `1.`, `-`) fails at that token's start, so only it may follow.
+        unterminated = error.msg.startswith("Unterminated string") and '"' not in text[error.pos + 1 :]
+        last_token = re.fullmatch(r"[\w.+-]*", text[error.pos :].rstrip()) is not None
+        kind = "truncated" if unterminated or last_token else "corrupt"
+        where = f"line {error.lineno}, column {error.colno}"
+        raise HistoryError(f"{path}: not valid JSON ({kind}: {error.msg}, {where})") from None
+
+
+def load_run(path: Path) -> SavedRun:
+    """Reads one saved pytest-benchmark file; unusable benchmarks inside it are listed in `skipped`.
+
+    Raises:
+      HistoryError: the file is unreadable, not JSON, not a pytest-benchmark file, or holds no tfbench result.
+    """
+    path = Path(path)
+    data = _read_json(path)
+    if isinstance(data, dict) and "schema_version" in data and "spec" in data:
+        raise HistoryError(f"{path}: a single `python -m bench_lib run` result, not a saved suite run; not read")
+    if not isinstance(data, dict) or not isinstance(data.get("benchmarks"), list):
+        raise HistoryError(f"{path}: not a pytest-benchmark file (no 'benchmarks' list); not read")
+    benchmarks, skipped = [], []
+    searches = []
+    for raw in data["benchmarks"]:
+        if _is_search(raw):
+            searches.append(raw["extra_info"])
+            continue
+        try:
+            benchmarks.append(_benchmark(raw, path))
+        except HistoryError as error:
+            skipped.append(str(error))
+    for raw in data.get("tfbench_failures") or ():
+        try:
+            benchmarks.append(_failure(raw, path))
+        except HistoryError as error:
+            skipped.append(str(error))
+    if not benchmarks:
+        reason = skipped[0] if skipped else f"{path}: holds no benchmarks"
+        raise HistoryError(f"{reason} (no usable tfbench result in the file)")
+    return SavedRun(
+        path=path,
+        name=path.stem,
+        datetime=str(data.get("datetime") or ""),
+        machine=data.get("machine_info") if isinstance(data.get("machine_info"), dict) else {},
+        commit=data.get("commit_info") if isinstance(data.get("commit_info"), dict) else {},
+        benchmarks=tuple(benchmarks),
+        skipped=tuple(skipped),
+        searches=tuple(searches),
+    )
+
+
+def saved_files(storage: Path = DEFAULT_STORAGE) -> list[Path]:
+    """Every saved run under storage (pytest-benchmark's `<machine-id>/NNNN_<name>.json`), oldest first."""
+    files = [p for p in Path(storage).glob("*/*.json") if p.is_file()]
+    return sorted(files, key=lambda p: (p.stat().st_mtime, p.name))
+
+
+def resolve(selector: str, storage: Path = DEFAULT_STORAGE) -> list[Path]:
+    """The files one RUN argument names: a path, a folder, a glob, an NNNN counter or a save name.
+
+    Raises:
+      HistoryError: nothing matches.
+    """
+    path = Path(selector)
+    if path.is_file():
+        return [path]
+    if path.is_dir():
+        return sorted(p for p in path.rglob("*.json") if p.is_file())
+    if glob.has_magic(selector):
+        found = sorted(Path(p) for p in glob.glob(selector, recursive=True) if Path(p).is_file())
+        if found:
+            return found
+    saved = saved_files(storage)
+    if re.fullmatch(r"\d{1,4}", selector):
+        found = [p for p in saved if p.name.startswith(f"{int(selector):04d}_")]
+    else:  # a save name: every run saved under it, or an exact stem such as 0003_quick
+        found = [p for p in saved if p.stem == selector or p.stem.split("_", 1)[-1] == selector]
+    if not found:
+        raise HistoryError(
+            f"RUN={selector!r} is not allowed: no such file or folder, no glob match, and no run with that "
+            f"NNNN counter or save name in {storage}/"
+        )
+    return found
+
+
+def load_selected(
+    selectors: Iterable[str], storage: Path = DEFAULT_STORAGE, *, warn: Callable[[str], None]
+) -> tuple[list[SavedRun], bool]:
+    """Loads every file the selectors name (the newest saved run when there are none).
+
+    Each problem is passed to warn as one line and the other files are still read. Returns the
+    runs and whether any file or selector the user named could not be used.
+    """
+    selectors = list(selectors)
+    named_failed = False
+    paths: list[Path] = []
+    if not selectors:
+        saved = saved_files(storage)
+        if not saved:
+            warn(f"no saved runs in {storage}/; run `make bench` or pass RUN paths")
+            return [], True
+        paths = [saved[-1]]
+    for selector in selectors:
+        try:
+            paths.extend(p for p in resolve(selector, storage) if p not in paths)
+        except HistoryError as error:
+            warn(str(error))
+            named_failed = True
+    runs = []
+    for path in paths:
+        try:
+            run = load_run(path)
+        except HistoryError as error:
+            warn(str(error))
+            named_failed = named_failed or bool(selectors)
+            continue
+        for line in run.skipped:
+            warn(line)
+        runs.append(run)
+    return runs, named_failed or not runs
+
+
+def fingerprint(machine: dict) -> tuple:
+    """What identifies one machine set-up across runs: the hardware and the suite profile."""
+    return tuple(json.dumps(machine.get(k), sort_keys=True) for k in (*HARDWARE_KEYS, *SETUP_KEYS))
+
+
+def differences(base: dict, new: dict) -> list[str]:
+    """One 'key: base -> new' line per hardware, software or set-up fact in which two runs differ."""
+    lines = []
+    for key in (*HARDWARE_KEYS, *SOFTWARE_KEYS, *SETUP_KEYS):
+        if base.get(key) != new.get(key):
+            lines.append(f"{key}: {_show(base.get(key))} -> {_show(new.get(key))}")
+    return lines
+
+
+def _show(value: object) -> str:
+    if value is None:
+        return "(not recorded)"
+    if isinstance(value, list | dict):
+        return json.dumps(value, sort_keys=True) if value else "none"
+    return str(value)

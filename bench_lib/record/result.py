@@ -1,0 +1,158 @@
+"""The result of one configuration: a frozen record with a documented, JSON-ready dict form."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+
+from bench_lib.config.spec import RunSpec
+from bench_lib.record import stats
+from bench_lib.record.epoch import EpochRecord
+
+SCHEMA_VERSION = 1
+STATUSES = ("ok", "diverged", "oom", "failed")
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunResult:
+    """What one configuration measured. Figures are None when the run did not get that far.
+
+    step_time_ms holds median, p90, iqr, mean and min over the timed steps (warm-up excluded);
+    examples_per_sec is global examples (all replicas of all workers) over the summed time of
+    those steps. scaling_efficiency is set where the single-replica run of the same
+    configuration was measured too (see with_scaling_efficiency).
+    generalization_gap_accuracy is train - test accuracy, generalization_gap_loss test - train
+    loss: both positive when the model fits its training data better than unseen data.
+    steps/examples/seconds_to_target are None when no target was set or it was not reached.
+    A run with several seeds holds the mean over its ok seeds in every metric field, the seeds
+    in `seeds`, and per metric {"values", "mean", "std", "ci95", "n"} in `seed_stats`.
+    noise_scale is McCandlish et al.'s B_simple averaged over the run (None unless the spec set
+    noise_scale_batch_sizes, or when the averaged |G|² was not positive);
+    critical_batch_size_estimate is the batch size it predicts beyond which bigger batches stop
+    cutting the steps to a target (B_crit ≈ B_simple). loss_scale_final and
+    loss_scale_skipped_steps are mixed_float16's dynamic loss scale at the end and the optimizer
+    steps it skipped for non-finite gradients (None for other precisions).
+    examples_per_sec is global examples over the summed time of those steps. flops_per_step
+    counts one optimizer step by bench_lib.probes.flops' convention; achieved_gflops is that over the
+    timed steps' time and mfu its fraction of peak_gflops, the devices' calibrated matmul peak.
+    input_bound is True when the input pipeline alone needs longer per batch (input_batch_ms)
+    than the median step. step_time_cv and warnings judge the timings' stability.
+    """
+
+    spec: RunSpec
+    status: str
+    error: str | None = None
+    test_accuracy: float | None = None
+    test_loss: float | None = None
+    train_accuracy: float | None = None
+    train_loss: float | None = None
+    examples_per_sec: float | None = None
+    step_time_ms: dict[str, float] | None = None
+    optimizer_steps: int = 0
+    timed_steps: int = 0
+    diverged_at_step: int | None = None
+    peak_rss_mib: float | None = None
+    rss_growth_mib: float | None = None
+    tf_peak_mib: float | None = None
+    devices: list[str] = field(default_factory=list)
+    parameters: int | None = None
+    wall_s: float = 0.0
+    history: list[dict[str, float]] = field(default_factory=list)
+    versions: dict[str, str] = field(default_factory=dict)
+    generalization_gap_accuracy: float | None = None
+    generalization_gap_loss: float | None = None
+    steps_to_target: float | None = None
+    examples_to_target: float | None = None
+    seconds_to_target: float | None = None
+    sharpness: float | None = None
+    seeds: list[int] = field(default_factory=list)
+    seed_statuses: list[str] = field(default_factory=list)
+    seed_stats: dict[str, dict[str, object]] = field(default_factory=dict)
+    noise_scale: float | None = None
+    critical_batch_size_estimate: float | None = None
+    noise_scale_detail: dict[str, object] | None = None
+    loss_scale_final: float | None = None
+    loss_scale_skipped_steps: int | None = None
+    scaling_efficiency: float | None = None
+    flops_per_step: int | None = None
+    achieved_gflops: float | None = None
+    peak_gflops: float | None = None
+    mfu: float | None = None
+    input_batch_ms: float | None = None
+    input_bound: bool | None = None
+    step_time_cv: float | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def replicas(self) -> int:
+        return self.spec.replicas
+
+    def as_dict(self) -> dict[str, object]:
+        """The documented JSON form: every field, spec as a dict, plus the derived batch sizes."""
+        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        out["spec"] = self.spec.as_dict()
+        out = {
+            "schema_version": SCHEMA_VERSION,
+            "id": self.spec.id,
+            **out,
+            "workers": self.spec.workers,
+            "replicas_per_worker": self.spec.replicas_per_worker,
+            "replicas": self.spec.replicas,
+            "global_batch_size": self.spec.global_batch_size,
+            "micro_batch_size": self.spec.micro_batch_size,
+            "accumulation_steps": self.spec.accumulation_steps,
+            "scaled_learning_rate": self.spec.scaled_learning_rate,
+        }
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> RunResult:
+        """Raises:
+        ValueError: the dict is from another schema version or lacks a field.
+        """
+        version = data.get("schema_version")
+        if version != SCHEMA_VERSION:
+            raise ValueError(f"schema_version={version!r} is not allowed: this tfbench reads {SCHEMA_VERSION}")
+        names = {f.name for f in dataclasses.fields(cls)}
+        values = {k: v for k, v in data.items() if k in names}
+        values["spec"] = RunSpec.from_dict(dict(data["spec"]))
+        return cls(**values)
+
+    def to_json(self) -> str:
+        return json.dumps(self.as_dict(), indent=2, sort_keys=False, allow_nan=True)
+
+
+def with_scaling_efficiency(result: dict[str, object], earlier: list[dict[str, object]]) -> dict[str, object]:
+    """The result dict with scaling_efficiency set against its single-replica run among `earlier` dicts.
+
+    The baseline is the `ok` one_device run whose spec equals this one's with 1 replica on 1
+    worker (same global batch, accumulation, model, data, budget and seed). Unchanged when
+    there is none, when this run is itself single-replica, or when it has no throughput.
+    """
+    spec = RunSpec.from_dict(dict(result["spec"]))
+    if spec.replicas == 1 or result.get("examples_per_sec") is None:
+        return result
+    baseline = spec.single_replica().as_dict()
+    for other in earlier:
+        if other.get("status") == "ok" and other.get("spec") == baseline and other.get("examples_per_sec"):
+            efficiency = stats.scaling_efficiency(other["examples_per_sec"], result["examples_per_sec"], spec.replicas)
+            return {**result, "scaling_efficiency": efficiency}
+    return result
+
+
+def step_time_summary(step_times_s: list[float]) -> dict[str, float] | None:
+    if not step_times_s:
+        return None
+    ms = [t * 1000 for t in step_times_s]
+    return {
+        "median": stats.median(ms),
+        "p90": stats.quantile(ms, 0.9),
+        "iqr": stats.iqr(ms),
+        "mean": sum(ms) / len(ms),
+        "min": min(ms),
+    }
+
+
+def history_dicts(history: list[EpochRecord]) -> list[dict[str, float]]:
+    return [dataclasses.asdict(record) for record in history]
