@@ -1,6 +1,7 @@
 # Two commands on a fresh machine with Python 3.11:
 #   make bench   sets up .venv and runs the benchmark suite (quick profile, embedded digits data)
-#   make test    sets up .venv and runs lint, the layer contract and the library tests
+#   make test    sets up .venv and runs lint, the layer contract, the manual's build and the library tests
+#   make docs    builds the manual (docs/, MkDocs) into build/site with --strict
 # Knobs: NAME=<run name> ARGS="<extra pytest options>" TF=cpu|gpu PYTHON=<python3.11>
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -12,7 +13,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(TF)
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: bench test lint install clean
+.PHONY: bench test lint docs install clean
 
 install: $(STAMP)
 
@@ -32,7 +33,11 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 
-test: lint
+# --strict: a broken link, a page missing from the nav or a generated page that fails ends the build.
+docs: $(STAMP)
+	$(BIN)/mkdocs build --strict --site-dir build/site
+
+test: lint docs
 	$(BIN)/python -m pytest tests/ --durations=15 $(ARGS)
 
 clean:
