@@ -35,7 +35,7 @@ lint: $(STAMP)
 
 # --strict: a broken link, a page missing from the nav or a generated page that fails ends the build.
 docs: $(STAMP)
-	$(BIN)/mkdocs build --strict --site-dir build/site
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir build/site
 
 test: lint docs
 	$(BIN)/python -m pytest tests/ --durations=15 $(ARGS)
