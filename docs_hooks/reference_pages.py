@@ -143,8 +143,7 @@ RESULT_KEYS = {
     "schema_version": "the result format's version: 1",
     "id": "the configuration's stable id, e.g. `mirrored2-bs256-acc4-mlp-adam`",
     "spec": "every RunSpec field of the configuration",
-    "status": "`ok`, `diverged` (a non-finite loss), `oom` (out of memory, or `memory_limit_mib` exceeded) "
-    "or `failed`",
+    "status": "`ok`, `diverged` (a non-finite loss), `oom` (out of memory, or `memory_limit_mib` exceeded) or `failed`",
     "error": "the one-line error when the status is not `ok`",
     "test_accuracy": "of the final model on the test split, inference mode",
     "test_loss": "of the final model on the test split, inference mode",
@@ -184,8 +183,7 @@ RESULT_KEYS = {
     "loss_scale_skipped_steps": "`mixed_float16` only: optimizer steps skipped for non-finite gradients",
     "scaling_efficiency": "suite runs with more than one replica: `examples_per_sec` / (`replicas` × that of "
     "the one-replica run of the same spec in the same session); null when there is none",
-    "flops_per_step": "training FLOPs of one optimizer step (global batch), by the convention of the "
-    "Performance page",
+    "flops_per_step": "training FLOPs of one optimizer step (global batch), by the convention of the Performance page",
     "achieved_gflops": "FLOPs per second over the timed steps, GFLOP/s",
     "peak_gflops": "the devices' calibrated (or declared) matmul peak, GFLOP/s",
     "mfu": "achieved over peak",

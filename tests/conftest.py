@@ -71,7 +71,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
     That teardown destroys what the in-process tests left to TensorFlow one object at a time,
     tf.data iterators among them, each waiting for its autotuning thread: 7 to 37 s after the
-    last line of the summary (measured with `py-spy dump` and exit stamps; README, "Suite cost")
+    last line of the summary (measured with `py-spy dump` and exit stamps)
     — as much as a fifth of the run.
     """
     status = config.stash.get(_EXIT_STATUS, None)

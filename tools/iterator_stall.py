@@ -6,7 +6,7 @@ Runs `mirrored` on 2 CPU devices, batch 8 then batch 64, 5 epochs on digits, PAI
 process, and prints each run's seconds: normally ~3-4 s and ~1.5 s on the 2-core test machine.
 Now and then a run is seconds to tens of seconds late, all of it inside
 keras.backend.clear_session() at the start of prepare(), which destroys the previous run's
-iterators (README, "Suite cost"). To see why, attach while a run is late:
+iterators (docs/performance.md, "Suite cost"). To see why, attach while a run is late:
 `gdb -p PID -batch -ex "thread apply all bt 25"` (the PID is printed first).
 """
 

@@ -9,7 +9,7 @@ one; GPUs add up.
 On a CPU the peak is the better of two kernels: TensorFlow's own matmul and the host BLAS that
 numpy links (OpenBLAS in numpy's wheels). TensorFlow's kernel depends on how the process started:
 without TF_ENABLE_ONEDNN_OPTS=1 it is Eigen wherever the CPU lacks AVX-512 VNNI/BF16 or AMX, and
-Eigen reaches only about 70 % of the rate oneDNN and OpenBLAS reach on the same cores (README,
+Eigen reaches only about 70 % of the rate oneDNN and OpenBLAS reach on the same cores (docs/performance.md,
 "FLOPs, peak and MFU"). The peak is what the hardware does, not what one library does, so a run
 is judged against the same denominator whichever kernel it happens to use. A CPU kernel's call
 is also rated by the process's CPU time spread over the host's cores, so that a calibration on a
