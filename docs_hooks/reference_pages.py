@@ -50,7 +50,7 @@ def _value(value: object) -> str:
     if value is None:
         return "—"
     if isinstance(value, tuple):
-        return "`" + ",".join(str(v) for v in value) + "`"
+        return ", ".join(f"`{v}`" for v in value)
     return f"`{value}`"
 
 
@@ -88,7 +88,8 @@ def suite_options_page() -> str:
         "profile `--bench-profile` chooses (the columns on the right); `—` means the option has no "
         "profile value (see its meaning). A bad value ends the session with one line naming the option "
         "and the value, before TensorFlow starts. pytest-benchmark's own options (`--benchmark-save`, "
-        "`--benchmark-json`, …) work as usual.",
+        "`--benchmark-json`, …) work as usual. Under `full`, the dataset is `mnist` instead when Keras's "
+        "`mnist.npz` is in its cache.",
         "",
         "| option | meaning | " + " | ".join(f"`{n}` profile" for n in names) + " |",
         "|---|---|" + "---|" * len(names),
