@@ -8,6 +8,7 @@ import dataclasses
 from pathlib import Path
 
 from bench_lib.config import cluster as cluster_lib
+from bench_lib.config import models
 from bench_lib.config import spec as spec_lib
 from bench_lib.config.spec import RunSpec
 
@@ -72,7 +73,7 @@ def _add_spec_options(run: argparse.ArgumentParser, d: RunSpec) -> None:
     run.add_argument(
         "--seed", type=int, default=d.seed, help="seed for weights, shuffling and dropout (default %(default)s)"
     )
-    run.add_argument("--model", default=d.model, help=f"one of {', '.join(spec_lib.MODELS)} (default %(default)s)")
+    run.add_argument("--model", default=d.model, help=f"one of {', '.join(models.names())} (default %(default)s)")
     run.add_argument("--dropout", type=float, default=d.dropout, help="dropout rate (default %(default)s)")
     run.add_argument(
         "--dataset", default=d.dataset, help=f"one of {', '.join(spec_lib.DATASETS)} (default %(default)s)"

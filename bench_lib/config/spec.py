@@ -6,15 +6,16 @@ import dataclasses
 import math
 from dataclasses import dataclass
 
+from bench_lib.config import models
+from bench_lib.config.models import BATCH_NORMS
+
 STRATEGIES = ("one_device", "mirrored", "multi_worker")
 OPTIMIZERS = ("sgd", "momentum", "adam")
-MODELS = ("mlp", "mlp_bn", "cnn")
 DATASETS = ("digits", "mnist", "fashion_mnist", "mnist_5k", "synthetic")
+# What each dataset gives a model (the input kinds of bench_lib/config/models.py).
+DATASET_INPUT_KINDS = dict.fromkeys(DATASETS, "images")
 LR_SCALINGS = ("none", "linear", "sqrt")
 PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
-BATCH_NORMS = ("none", "local", "sync")
-# The BatchNormalization a model name implies when a spec leaves `bn` unset.
-MODEL_BATCH_NORM = {"mlp": "none", "mlp_bn": "local", "cnn": "none"}
 # How the global batches reach the replicas: strategy.experimental_distribute_dataset over one
 # pipeline of global batches, or strategy.distribute_datasets_from_function building the pipeline.
 DISTRIBUTE_INPUTS = ("dataset", "function")
@@ -60,7 +61,7 @@ class RunSpec:
     `workers` processes (replicas_per_worker each), every other strategy runs in one process.
     `bn` (none | local | sync) sets the BatchNormalization of the model: local normalizes each
     replica's micro-batch on its own, sync over the micro-batches of all replicas together;
-    unset, the model name decides (mlp_bn: local; mlp, cnn: none). `precision` is a Keras
+    unset, the model's declaration decides (mlp_bn: local; mlp, cnn: none). `precision` is a Keras
     mixed-precision policy applied to this model's layers only. `noise_scale_batch_sizes`
     (small, big) turns on the gradient-noise-scale probe every `noise_scale_interval` steps.
     `deterministic` turns on TensorFlow op determinism for this configuration. A set
@@ -138,7 +139,7 @@ class RunSpec:
             if isinstance(lr, bool) or not isinstance(lr, int | float) or not math.isfinite(lr) or lr <= 0:
                 _fail("learning_rate", lr, "a finite number > 0, or None for the optimizer's default")
         _check_int("seed", self.seed, 0)
-        _check_choice("model", self.model, MODELS)
+        _check_choice("model", self.model, models.names())
         d = self.dropout
         if isinstance(d, bool) or not isinstance(d, int | float) or not 0 <= d < 1:
             _fail("dropout", d, "a rate in [0, 1)")
@@ -158,6 +159,7 @@ class RunSpec:
         self._check_bn()
         self._check_noise_scale()
         self._check_performance_fields()
+        self._check_model_inputs()
         _check_bool("deterministic", self.deterministic)
         if self.memory_limit_mib is not None:
             _check_int("memory_limit_mib", self.memory_limit_mib, 1)
@@ -191,8 +193,9 @@ class RunSpec:
         if self.bn is None:
             return
         _check_choice("bn", self.bn, BATCH_NORMS)
-        if self.model == "mlp_bn" and self.bn == "none":
-            _fail("bn", self.bn, "model='mlp_bn' has BatchNormalization by name; use model='mlp' for none")
+        model = models.declared(self.model)
+        if self.bn not in model.batch_norms:
+            _fail("bn", self.bn, model.batch_norm_error())
         if self.bn == "sync" and self.accumulation_steps > 1:
             _fail(
                 "bn",
@@ -200,6 +203,23 @@ class RunSpec:
                 "sync BN all-reduces inside each micro-batch, which tf.distribute cannot do inside the "
                 "accumulation loop; use accumulation_steps=1 or bn='local'",
             )
+
+    def _check_model_inputs(self) -> None:
+        """The dataset gives what the model takes, and the spec sets no field the model ignores."""
+        model = models.declared(self.model)
+        kind = DATASET_INPUT_KINDS[self.dataset]
+        if kind != model.input_kind:
+            suitable = [name for name, given in DATASET_INPUT_KINDS.items() if given == model.input_kind]
+            _fail(
+                "dataset",
+                self.dataset,
+                f"it gives {kind} and model={self.model!r} takes {model.input_kind}; "
+                f"datasets of {model.input_kind}: {', '.join(suitable) or 'none yet'}",
+            )
+        for field in models.TUNABLE_FIELDS:
+            default = next(f.default for f in dataclasses.fields(self) if f.name == field)
+            if field not in model.tunes and getattr(self, field) != default:
+                _fail(field, getattr(self, field), f"model={self.model!r} does not use it; leave it at {default!r}")
 
     def _check_noise_scale(self) -> None:
         sizes = self.noise_scale_batch_sizes
@@ -279,7 +299,7 @@ class RunSpec:
     @property
     def batch_norm(self) -> str:
         """none, local or sync: `bn` if set, else what the model name implies (mlp_bn: local)."""
-        return self.bn if self.bn is not None else MODEL_BATCH_NORM[self.model]
+        return self.bn if self.bn is not None else models.declared(self.model).batch_norm
 
     @property
     def effective_learning_rate(self) -> float:
@@ -329,7 +349,7 @@ class RunSpec:
             name += f"-lr{self.lr_scaling}{self.base_batch_size}"
         if self.warmup_epochs:
             name += f"-wu{self.warmup_epochs:g}"
-        if self.batch_norm != MODEL_BATCH_NORM[self.model]:
+        if self.batch_norm != models.declared(self.model).batch_norm:
             name += f"-bn{self.batch_norm}"
         if self.precision != "float32":
             name += f"-{self.precision}"

@@ -1,66 +1,44 @@
-"""Builds the Keras models and optimizers a RunSpec names.
+"""Builds the Keras model a RunSpec names (through the model registry) and its optimizer.
 
 Call these inside strategy.scope() so that variables are created where the strategy wants.
 """
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Callable
+
 import keras
 import tensorflow as tf
 
+from bench_lib.config import models
 from bench_lib.config.spec import RunSpec
 from bench_lib.engine import schedule
+from bench_lib.probes import flops
+
+Builder = Callable[[RunSpec, tuple[int, ...], int], keras.Model]
 
 
-def build_model(spec: RunSpec, image_shape: tuple[int, ...], num_classes: int) -> keras.Model:
-    """The spec's model, built for images of image_shape, with softmax outputs.
+def build_model(spec: RunSpec, input_shape: tuple[int, ...], num_classes: int) -> keras.Model:
+    """The spec's model, built by its registered builder for inputs of input_shape, with softmax outputs.
 
-    mlp is exactly the seed article's Example 1, mlp_bn its Example 3 (mlp with spec.bn set is
-    the same network), cnn a small conv net (with bn set: BN after each conv and hidden dense).
-    spec.hidden_units sets the hidden Dense widths of all three (the seed's single 128 by default).
-    spec.precision becomes the dtype policy of this model's layers only — Keras's global policy
-    is never touched, so configurations in one process cannot leak into each other. The output
-    layer always computes in float32, so softmax and the loss do.
+    The weights are seeded with spec.seed. spec.precision becomes the dtype policy of this model's
+    layers only — Keras's global policy is never touched, so configurations in one process cannot
+    leak into each other; the output layer computes in float32, so softmax and the loss do.
+
+    Raises:
+      flops.UncountedLayerError: the model has a layer whose FLOPs no rule counts.
     """
     keras.utils.set_random_seed(spec.seed)
-    policy = keras.DTypePolicy(spec.precision)
-    bn = spec.batch_norm
-    hidden = (_cnn if spec.model == "cnn" else _mlp)(policy, bn, spec.hidden_units)
-    head = [
-        keras.layers.Dropout(spec.dropout, dtype=policy),
-        keras.layers.Dense(num_classes, activation="softmax", dtype="float32"),
-    ]
-    return keras.Sequential([keras.Input(shape=image_shape), *hidden, *head], name=spec.model)
+    model = builder(spec.model)(spec, tuple(input_shape), num_classes)
+    flops.layer_flops(model)  # every layer must be countable before anything is measured
+    return model
 
 
-def _batch_norm(bn: str, policy: keras.DTypePolicy) -> list[keras.layers.Layer]:
-    if bn == "none":
-        return []
-    return [keras.layers.BatchNormalization(synchronized=bn == "sync", dtype=policy)]
-
-
-def _dense_stack(policy: keras.DTypePolicy, bn: str, units: tuple[int, ...]) -> list[keras.layers.Layer]:
-    layers = []
-    for width in units:
-        layers += [keras.layers.Dense(width, activation="relu", dtype=policy), *_batch_norm(bn, policy)]
-    return layers
-
-
-def _mlp(policy: keras.DTypePolicy, bn: str, units: tuple[int, ...]) -> list[keras.layers.Layer]:
-    return [keras.layers.Flatten(dtype=policy), *_batch_norm(bn, policy), *_dense_stack(policy, bn, units)]
-
-
-def _cnn(policy: keras.DTypePolicy, bn: str, units: tuple[int, ...]) -> list[keras.layers.Layer]:
-    return [
-        keras.layers.Conv2D(32, 3, padding="same", activation="relu", dtype=policy),
-        *_batch_norm(bn, policy),
-        keras.layers.MaxPooling2D(2, dtype=policy),
-        keras.layers.Conv2D(64, 3, padding="same", activation="relu", dtype=policy),
-        *_batch_norm(bn, policy),
-        keras.layers.MaxPooling2D(2, dtype=policy),
-        keras.layers.Flatten(dtype=policy),
-        *_dense_stack(policy, bn, units),
-    ]
+def builder(name: str) -> Builder:
+    """The build function a registered model's declaration names, imported now."""
+    module_name, function = models.declared(name).builder.split(":")
+    return getattr(importlib.import_module(module_name), function)
 
 
 def build_optimizer(spec: RunSpec, *, steps_per_epoch: int = 1) -> keras.optimizers.Optimizer:

@@ -1,0 +1,134 @@
+"""Declares every model the benchmarks can train: its name, input kind, builder and spec fields.
+
+This is the one place a model is declared. A declaration is plain data, importable without
+TensorFlow, because RunSpec validates model names (and what each model accepts) on machines and
+in processes that never import TensorFlow. The builder is named by a dotted path,
+'package.module:function', that bench_lib.engine.model imports only when the model is built; so a
+new model is two files: its builder module (bench_lib/engine/models/<name>.py) and its entry in
+BUILT_IN below. Listing a package of builder modules instead would have to import each of them —
+and with them TensorFlow — just to learn the model names.
+
+A model's FLOPs are counted layer by layer from the rules in bench_lib.probes.flops (see there):
+a model built from layers that have a rule needs nothing more, and a model with a layer of its
+own adds that layer's rule beside the layer, in its builder module.
+
+The registry is a module-level table because it is one: every consumer reads the same entries.
+register() and unregister() exist for models that live outside this package (a test's toy model,
+a user's experiment); built-in models are listed in BUILT_IN.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# What a model takes: images (float32, NHWC) or token ids (int32, one sequence per example).
+INPUT_KINDS = ("images", "tokens")
+BATCH_NORMS = ("none", "local", "sync")
+# Optional RunSpec fields a model may read; a spec that sets one the model ignores is rejected.
+TUNABLE_FIELDS = ("hidden_units", "dropout")
+_BUILDER_PATH = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
+_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ModelDeclaration:
+    """One model: what a RunSpec needs to know about it, and where its builder is.
+
+    builder: 'package.module:function'; the function takes (spec, input_shape, num_classes) and
+      returns a built keras.Model whose outputs are float32 softmax probabilities.
+    input_kind: 'images' or 'tokens'; a spec's dataset must give this kind.
+    batch_norm: the BatchNormalization the name implies when a spec leaves `bn` unset.
+    batch_norms: the `bn` values the model accepts; batch_norm_advice is the error's advice when
+      a spec asks for another (default: the list of accepted values).
+    tunes: the optional spec fields the builder reads (of TUNABLE_FIELDS).
+
+    Raises:
+      ValueError: naming the field, its value and what is allowed, on construction.
+    """
+
+    name: str
+    builder: str
+    input_kind: str = "images"
+    batch_norm: str = "none"
+    batch_norms: tuple[str, ...] = BATCH_NORMS
+    batch_norm_advice: str = ""
+    tunes: tuple[str, ...] = TUNABLE_FIELDS
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not _NAME.match(self.name):
+            _fail("name", self.name, "lower-case letters, digits and '_', starting with a letter")
+        if not isinstance(self.builder, str) or not _BUILDER_PATH.match(self.builder):
+            _fail("builder", self.builder, "a dotted path 'package.module:function'")
+        if self.input_kind not in INPUT_KINDS:
+            _fail("input_kind", self.input_kind, "choose one of " + ", ".join(INPUT_KINDS))
+        if not self.batch_norms or not set(self.batch_norms) <= set(BATCH_NORMS):
+            _fail("batch_norms", self.batch_norms, "a non-empty tuple of " + ", ".join(BATCH_NORMS))
+        if self.batch_norm not in self.batch_norms:
+            _fail("batch_norm", self.batch_norm, "one of its batch_norms " + ", ".join(self.batch_norms))
+        if not set(self.tunes) <= set(TUNABLE_FIELDS):
+            _fail("tunes", self.tunes, "a tuple of " + ", ".join(TUNABLE_FIELDS))
+
+    def batch_norm_error(self) -> str:
+        """What a spec is told when it asks for a `bn` this model does not accept."""
+        return self.batch_norm_advice or f"model={self.name!r} accepts bn= " + ", ".join(self.batch_norms)
+
+
+def _fail(field: str, value: object, allowed: str) -> None:
+    raise ValueError(f"{field}={value!r} is not allowed: {allowed}")
+
+
+BUILT_IN = (
+    # The seed article's Example 1: Flatten, Dense(hidden_units), Dropout, softmax.
+    ModelDeclaration(name="mlp", builder="bench_lib.engine.models.mlp:build"),
+    # Its Example 3: the same network with BatchNormalization before and after each hidden Dense.
+    ModelDeclaration(
+        name="mlp_bn",
+        builder="bench_lib.engine.models.mlp:build",
+        batch_norm="local",
+        batch_norms=("local", "sync"),
+        batch_norm_advice="model='mlp_bn' has BatchNormalization by name; use model='mlp' for none",
+    ),
+    # Two 3x3 convolutions with max-pooling, then the mlp's hidden Dense layers.
+    ModelDeclaration(name="cnn", builder="bench_lib.engine.models.cnn:build"),
+)
+_REGISTRY = {model.name: model for model in BUILT_IN}
+
+
+def names() -> tuple[str, ...]:
+    """Every registered model name, built-in ones first, in the order they were declared."""
+    return tuple(_REGISTRY)
+
+
+def declared(name: str) -> ModelDeclaration:
+    """The declaration of a registered model.
+
+    Raises:
+      ValueError: naming the model and the registered ones, when there is none of that name.
+    """
+    if name not in _REGISTRY:
+        _fail("model", name, "choose one of " + ", ".join(_REGISTRY))
+    return _REGISTRY[name]
+
+
+def register(model: ModelDeclaration) -> ModelDeclaration:
+    """Adds a model declared outside this module; RunSpec accepts its name from then on.
+
+    Raises:
+      ValueError: a model of that name is already registered.
+    """
+    if model.name in _REGISTRY:
+        _fail("name", model.name, "a model of that name is already registered")
+    _REGISTRY[model.name] = model
+    return model
+
+
+def unregister(name: str) -> None:
+    """Removes a model added by register(); built-in models stay.
+
+    Raises:
+      ValueError: the name is a built-in model or not registered.
+    """
+    if name in {model.name for model in BUILT_IN} or name not in _REGISTRY:
+        _fail("name", name, "only a model added by register() can be removed")
+    del _REGISTRY[name]

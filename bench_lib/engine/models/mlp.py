@@ -1,0 +1,22 @@
+"""Builds mlp and mlp_bn: the seed article's Examples 1 and 3 (Flatten, hidden Dense layers, softmax)."""
+
+from __future__ import annotations
+
+import keras
+
+from bench_lib.config.spec import RunSpec
+from bench_lib.engine.models import blocks
+
+
+def build(spec: RunSpec, input_shape: tuple[int, ...], num_classes: int) -> keras.Model:
+    """Flatten, BN (with spec.batch_norm), the hidden Dense layers (each followed by BN), dropout, softmax.
+
+    mlp_bn is mlp with bn='local': the two names build the same network.
+    """
+    layers = [
+        keras.layers.Flatten(dtype=blocks.policy(spec)),
+        *blocks.batch_norm(spec),
+        *blocks.dense_stack(spec),
+        *blocks.classifier_head(spec, num_classes),
+    ]
+    return keras.Sequential([keras.Input(shape=input_shape), *layers], name=spec.model)
