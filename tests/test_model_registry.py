@@ -1,0 +1,109 @@
+"""A model is one declaration plus one builder: a toy model registered here, in the test, trains,
+is counted and reports like a built-in one; RunSpec checks what a model accepts."""
+
+import json
+import re
+
+import keras
+import pytest
+
+from bench_lib.config import models
+from bench_lib.config.models import ModelDeclaration
+from bench_lib.config.spec import RunSpec
+from bench_lib.engine import runner
+from bench_lib.engine.model import build_model
+from bench_lib.probes.flops import UncountedLayerError
+from bench_lib.render.tables import markdown_table, strategy_tables
+
+ONE_POINT = {"model": "toy", "optimizer": "sgd", "global_batch_size": 32, "steps": 3, "warmup_steps": 1}
+
+
+def build_toy(spec: RunSpec, input_shape: tuple[int, ...], num_classes: int) -> keras.Model:
+    layers = [
+        keras.layers.Flatten(),
+        keras.layers.Dense(16, activation="relu"),
+        keras.layers.Dense(num_classes, activation="softmax", dtype="float32"),
+    ]
+    return keras.Sequential([keras.Input(shape=input_shape), *layers], name=spec.model)
+
+
+class Doubling(keras.layers.Layer):
+    def call(self, x):
+        return x * 2.0
+
+
+def build_uncounted(spec: RunSpec, input_shape: tuple[int, ...], num_classes: int) -> keras.Model:
+    return keras.Sequential([keras.Input(shape=input_shape), Doubling(name="doubling")], name=spec.model)
+
+
+@pytest.fixture
+def registered():
+    """Registers the given declarations for one test, and removes them afterwards."""
+    added = []
+
+    def register(**fields: object) -> ModelDeclaration:
+        added.append(models.register(ModelDeclaration(**fields)))
+        return added[-1]
+
+    yield register
+    for declaration in added:
+        models.unregister(declaration.name)
+
+
+def test_a_toy_model_registered_at_test_time_trains_counts_and_reports(registered):
+    registered(name="toy", builder=f"{__name__}:build_toy", tunes=())
+    result = runner.run(RunSpec(**ONE_POINT))
+    assert result.status == "ok", result.error
+    assert result.spec.id == "one_device-bs32-acc1-toy-sgd"
+    # digits: 8x8 inputs. Flatten 64 -> Dense 16 -> Dense 10; the first Dense has no input gradient.
+    assert result.flops_per_step == 32 * (6 * (64 * 16 + 16 * 10) - 2 * 64 * 16)
+    saved = json.loads(json.dumps(result.as_dict()))
+    row = markdown_table([saved]).splitlines()[2]
+    assert row.startswith("| one_device-bs32-acc1-toy-sgd | ok |")
+    (table,) = strategy_tables([saved])
+    assert any("toy" in cell for line in table.rows for cell in line)
+
+
+def test_a_layer_without_a_flops_rule_fails_the_build_before_any_training(registered):
+    registered(name="uncounted", builder=f"{__name__}:build_uncounted")
+    spec = RunSpec(model="uncounted")
+    with pytest.raises(UncountedLayerError, match=r"model 'uncounted': layer 'doubling' is a .*Doubling"):
+        build_model(spec, (8, 8), 10)
+
+
+def test_the_spec_checks_names_input_kinds_and_the_fields_a_model_reads(registered):
+    with pytest.raises(ValueError, match=r"model='toy' is not allowed: choose one of mlp, mlp_bn, cnn$"):
+        RunSpec(model="toy")
+    registered(name="toy", builder=f"{__name__}:build_toy", tunes=("dropout",), batch_norms=("none",))
+    registered(name="reader", builder=f"{__name__}:build_toy", input_kind="tokens")
+    with pytest.raises(ValueError, match=r"choose one of mlp, mlp_bn, cnn, toy, reader$"):
+        RunSpec(model="resnet")
+    with pytest.raises(ValueError, match=r"^hidden_units=\(64,\) is not allowed: model='toy' does not use it"):
+        RunSpec(model="toy", hidden_units=(64,))
+    with pytest.raises(ValueError, match=r"^bn='local' is not allowed: model='toy' accepts bn= none$"):
+        RunSpec(model="toy", bn="local")
+    with pytest.raises(ValueError, match=r"^dataset='digits' is not allowed: it gives images and model='reader' takes"):
+        RunSpec(model="reader")
+    assert RunSpec(model="toy", dropout=0.5).batch_norm == "none"
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"name": "Toy"}, "name='Toy' is not allowed: lower-case letters"),
+        ({"builder": "toy.build"}, "builder='toy.build' is not allowed: a dotted path 'package.module:function'"),
+        ({"input_kind": "audio"}, "input_kind='audio' is not allowed: choose one of images, tokens"),
+        ({"batch_norm": "local", "batch_norms": ("none",)}, "batch_norm='local' is not allowed: one of"),
+        ({"tunes": ("epochs",)}, "tunes=('epochs',) is not allowed: a tuple of hidden_units, dropout"),
+    ],
+)
+def test_a_bad_declaration_is_one_line_naming_the_field(fields, message):
+    with pytest.raises(ValueError, match="^" + re.escape(message)):
+        ModelDeclaration(**{"name": "toy", "builder": "m:f", **fields})
+
+
+def test_built_in_models_cannot_be_replaced_or_removed():
+    with pytest.raises(ValueError, match=r"^name='mlp' is not allowed: a model of that name is already registered"):
+        models.register(ModelDeclaration(name="mlp", builder="m:f"))
+    with pytest.raises(ValueError, match=r"^name='cnn' is not allowed: only a model added by register"):
+        models.unregister("cnn")
