@@ -5,8 +5,8 @@ step — forward pass, cross-entropy loss, gradients, one SGD update — is trac
 batch size, and TensorFlow's profiler (tf.compat.v1.profiler) adds up the statistics each op
 registers: 2 FLOPs per multiply-add for MatMul, Conv2D and their gradients, one per element for
 most elementwise ops. Nothing runs, so it is cheap; but the count is of the traced graph, before
-TensorFlow prunes it, and op types that register no statistics (Relu, FusedBatchNorm, Einsum,
-the depthwise convolution's gradients, ...) count zero here, so compare per op type
+TensorFlow prunes it, and op types that register no statistics (Relu, Einsum, the depthwise
+convolution's gradients, ...) count zero here, so compare per op type
 (see op_flops) when a model relies on them.
 """
 
