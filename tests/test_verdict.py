@@ -4,8 +4,11 @@ import pytest
 
 from bench_lib.analysis import verdict
 from bench_lib.record.history import Benchmark
+from bench_lib.record.metrics import metric
 
-TIME, THROUGHPUT, ACCURACY, TF_MEMORY = verdict.METRICS[1], verdict.METRICS[2], verdict.METRICS[3], verdict.METRICS[4]
+TIME, THROUGHPUT, ACCURACY, TF_MEMORY = (
+    metric(k) for k in ("step_time_ms", "examples_per_sec", "test_accuracy", "tf_peak_mib")
+)
 DEFAULTS = verdict.parse_thresholds("")
 
 
@@ -83,7 +86,7 @@ def test_memory_is_relative_with_a_floor():
 
 
 def test_a_run_that_stops_being_ok_is_worse_and_its_figures_unknown():
-    status = verdict.METRICS[0]
+    status = metric("status")
     assert verdict.compare_metric(status, bench(), bench(status="oom"), DEFAULTS).verdict == "worse"
     assert verdict.compare_metric(status, bench(status="failed"), bench(), DEFAULTS).verdict == "better"
     assert verdict.compare_metric(TIME, bench(STEADY), bench(STEADY, status="oom"), DEFAULTS).verdict == "unknown"

@@ -20,8 +20,9 @@ from dataclasses import dataclass
 
 from scipy.stats import mannwhitneyu
 
-from bench_lib.record import stats
+from bench_lib.record import metrics, stats
 from bench_lib.record.history import Benchmark, SavedRun
+from bench_lib.record.metrics import COMPARE_RULES, Metric
 
 BETTER, WORSE, SAME, UNKNOWN = "better", "worse", "same", "unknown"
 MEMORY_FLOOR_MIB = 1.0
@@ -29,24 +30,17 @@ ALPHA = 0.05
 MIN_TREND_HISTORY = 3
 
 
-@dataclass(frozen=True)
-class Metric:
-    name: str
-    label: str
-    unit: str
-    kind: str  # which threshold applies: time, throughput, accuracy, memory, status
-    higher_is_better: bool
+def compared() -> list[Metric]:
+    """The metrics compare judges (bench_lib.record.metrics), grouped by rule in COMPARE_RULES' order."""
+    judged = [m for m in metrics.METRICS if m.compare is not None]
+    return sorted(judged, key=lambda m: COMPARE_RULES.index(m.compare))
 
 
-METRICS = (
-    Metric("status", "status", "", "status", True),
-    Metric("step_time_ms", "step time (median)", "ms", "time", False),
-    Metric("examples_per_sec", "throughput", "examples/s", "throughput", True),
-    Metric("test_accuracy", "test accuracy", "", "accuracy", True),
-    Metric("tf_peak_mib", "TF peak memory", "MiB", "memory", False),
-    Metric("peak_rss_mib", "peak host memory", "MiB", "memory", False),
-)
-NUMERIC_METRICS = METRICS[1:]
+def trended() -> list[Metric]:
+    """The metrics trend follows: the compared ones with a number."""
+    return [m for m in compared() if m.compare != "status"]
+
+
 THRESHOLD_UNITS = {"time": "%", "throughput": "%", "accuracy": "pt", "memory": "%"}
 DEFAULT_THRESHOLDS = {"time": 10.0, "throughput": 10.0, "accuracy": 1.0, "memory": 10.0}
 
@@ -88,14 +82,14 @@ class Verdict:
 def metric_value(metric: Metric, bench: Benchmark) -> float | str | None:
     """The figure a metric compares; time is the median of the raw rounds in ms."""
     result = bench.result
-    if metric.name == "status":
-        return result.get("status")
-    if metric.name == "step_time_ms":
+    if metric.compare == "status":
+        return result.get(metric.key)
+    if metric.compare == "time":
         if bench.rounds_s:
             return stats.median(bench.rounds_s) * 1000
         median = bench.timing.get("median")
         return None if median is None else median * 1000
-    value = result.get(metric.name)
+    value = result.get(metric.key)
     return float(value) if isinstance(value, int | float) and math.isfinite(value) else None
 
 
@@ -116,8 +110,9 @@ def _relative(metric: Metric, base: float, new: float, threshold: float, signifi
     severity = abs(change) / threshold if threshold else abs(change)
     if significant is None:
         return Verdict(UNKNOWN, base, new, change, method, 0.0)
-    got_worse = change < -threshold if metric.higher_is_better else change > threshold
-    got_better = change > threshold if metric.higher_is_better else change < -threshold
+    higher_is_better = metric.direction == "higher"
+    got_worse = change < -threshold if higher_is_better else change > threshold
+    got_better = change > threshold if higher_is_better else change < -threshold
     if significant and got_worse:
         return Verdict(WORSE, base, new, change, method, severity)
     if significant and got_better:
@@ -125,9 +120,9 @@ def _relative(metric: Metric, base: float, new: float, threshold: float, signifi
     return Verdict(SAME, base, new, change, method, 0.0)
 
 
-def _accuracy(base: Benchmark, new: Benchmark, b: float, n: float, threshold_pt: float) -> Verdict:
+def _accuracy(metric: Metric, base: Benchmark, new: Benchmark, b: float, n: float, threshold_pt: float) -> Verdict:
     change = (n - b) * 100
-    spreads = [x.result.get("seed_stats", {}).get("test_accuracy") or {} for x in (base, new)]
+    spreads = [x.result.get("seed_stats", {}).get(metric.key) or {} for x in (base, new)]
     counts = [s.get("n") or 1 for s in spreads]
     stds = [s.get("std") for s in spreads]
     bar, method = threshold_pt, f"threshold {threshold_pt:g} pt, 1 seed"
@@ -136,9 +131,10 @@ def _accuracy(base: Benchmark, new: Benchmark, b: float, n: float, threshold_pt:
         bar = max(threshold_pt, two_se)
         method = f"seed spread: 2 SE = {two_se:.2f} pt (n={counts[0]} vs {counts[1]})"
     severity = abs(change) / bar if bar else abs(change)
-    if change < -bar:
+    gain = change if metric.direction == "higher" else -change
+    if gain < -bar:
         return Verdict(WORSE, b, n, change, method, severity)
-    if change > bar:
+    if gain > bar:
         return Verdict(BETTER, b, n, change, method, severity)
     return Verdict(SAME, b, n, change, method)
 
@@ -154,18 +150,18 @@ def _status(b: object, n: object) -> Verdict:
 def compare_metric(metric: Metric, base: Benchmark, new: Benchmark, thresholds: dict[str, float]) -> Verdict:
     """The verdict of one metric of one benchmark, base run against new run."""
     b, n = metric_value(metric, base), metric_value(metric, new)
-    if metric.kind == "status":
+    if metric.compare == "status":
         return _status(b, n)
     if base.result.get("status") != "ok" or new.result.get("status") != "ok":
         return Verdict(UNKNOWN, b, n, method="a run is not ok")
     if b is None or n is None:
         return Verdict(UNKNOWN, b, n, method="not recorded")
-    threshold = thresholds[metric.kind]
-    if metric.kind == "accuracy":
-        return _accuracy(base, new, b, n, threshold)
+    threshold = thresholds[metric.compare]
+    if metric.compare == "accuracy":
+        return _accuracy(metric, base, new, b, n, threshold)
     if b <= 0:
         return Verdict(UNKNOWN, b, n, method="base is zero")
-    if metric.kind == "memory":
+    if metric.compare == "memory":
         significant = abs(n - b) >= MEMORY_FLOOR_MIB
         method = f"relative, at least {MEMORY_FLOOR_MIB:g} MiB"
     else:
@@ -201,7 +197,7 @@ def compare_runs(base: SavedRun, new: SavedRun, thresholds: dict[str, float]) ->
         Row(key, metric, compare_metric(metric, base_keys[key], new_keys[key], thresholds))
         for key in base_keys
         if key in new_keys
-        for metric in METRICS
+        for metric in compared()
     ]
     rows.sort(key=lambda r: (ORDER[r.verdict.verdict], -r.verdict.severity, r.key))
     return Comparison(
@@ -217,7 +213,7 @@ def change_point(metric: Metric, history: Sequence[float], newest: float, thresh
         return Verdict(UNKNOWN, None, newest, method=f"needs {MIN_TREND_HISTORY} earlier runs, has {len(history)}")
     center = stats.median(history)
     band = k * 1.4826 * stats.mad(history)
-    if metric.kind == "accuracy":
+    if metric.compare == "accuracy":
         change = (newest - center) * 100
     elif center > 0:
         change = (newest / center - 1) * 100
@@ -227,7 +223,7 @@ def change_point(metric: Metric, history: Sequence[float], newest: float, thresh
     outside_low, outside_high = newest < center - band, newest > center + band
     beyond = abs(change) > threshold
     severity = abs(change) / threshold if threshold else abs(change)
-    lower_is_worse = metric.higher_is_better
+    lower_is_worse = metric.direction == "higher"
     if beyond and (outside_low if lower_is_worse else outside_high):
         return Verdict(WORSE, center, newest, change, method, severity)
     if beyond and (outside_high if lower_is_worse else outside_low):
@@ -252,7 +248,7 @@ def trend(runs: Sequence[SavedRun], thresholds: dict[str, float], *, k: float = 
     newest = runs[-1]
     series = []
     for key in newest.by_key():
-        for metric in NUMERIC_METRICS:
+        for metric in trended():
             values = []
             for run in runs:
                 other = run.by_key().get(key)
@@ -263,7 +259,7 @@ def trend(runs: Sequence[SavedRun], thresholds: dict[str, float], *, k: float = 
                 verdict = Verdict(UNKNOWN, None, None, method="the newest run has no figure")
             else:
                 history = [v for _, v in points[:-1]][-window:]
-                verdict = change_point(metric, history, points[-1][1], thresholds[metric.kind], k)
+                verdict = change_point(metric, history, points[-1][1], thresholds[metric.compare], k)
             series.append(Series(key, metric, points, verdict))
     series.sort(key=lambda s: (ORDER[s.verdict.verdict], -s.verdict.severity, s.key))
     return series

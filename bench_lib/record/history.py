@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench_lib.record import metrics
+
 DEFAULT_STORAGE = Path(".benchmarks")
 # The result schema this reader understands (bench_lib.record.result.SCHEMA_VERSION; a test keeps them equal).
 READ_SCHEMA_VERSION = 1
@@ -58,7 +60,10 @@ class SavedRun:
 
 
 def _with_defaults(result: dict) -> dict:
-    """Fills keys that later schema additions introduced, so years-old files still read."""
+    """Fills keys that later schema additions introduced, so years-old files still read.
+
+    A metric (bench_lib.record.metrics) saved before it existed reads as None.
+    """
     spec = result.get("spec") or {}
     replicas = result.get("replicas", spec.get("replicas", 1))
     out = {
@@ -72,6 +77,8 @@ def _with_defaults(result: dict) -> dict:
         **result,
     }
     out["replicas"] = replicas
+    for metric in metrics.METRICS:  # after the keys the file has, so their order stays the file's
+        out.setdefault(metric.key, None)
     return out
 
 

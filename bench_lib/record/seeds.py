@@ -1,41 +1,19 @@
 """Combines the results of one configuration trained with several seeds into one result.
 
-The combined result holds, in every metric field, the mean over the seeds whose run is ok;
-`seed_stats[metric]` holds the per-seed values (None for a seed that did not produce the
-metric: it failed, diverged, or did not reach the target) with their mean, sample std and
-95% t-interval, and `n`, the number of values they come from (std and ci95 are None when
-n < 2). Everything else — history, step times, devices — is the first seed's.
+The combined result holds, in the field of every seeded metric (bench_lib.record.metrics), the
+mean over the seeds whose run is ok; `seed_stats[metric]` holds the per-seed values (None for a
+seed that did not produce the metric: it failed, diverged, or did not reach the target) with
+their mean, sample std and 95% t-interval, and `n`, the number of values they come from (std
+and ci95 are None when n < 2). Everything else — history, step times, devices — is the first
+seed's.
 """
 
 from __future__ import annotations
 
 import dataclasses
 
-from bench_lib.record import stats
+from bench_lib.record import metrics, stats
 from bench_lib.record.result import RunResult
-
-# The fields that get a mean and an interval over seeds.
-SEEDED_METRICS = (
-    "test_accuracy",
-    "test_loss",
-    "train_accuracy",
-    "train_loss",
-    "generalization_gap_accuracy",
-    "generalization_gap_loss",
-    "examples_per_sec",
-    "achieved_gflops",
-    "mfu",
-    "steps_to_target",
-    "examples_to_target",
-    "seconds_to_target",
-    "sharpness",
-    "noise_scale",
-    "critical_batch_size_estimate",
-    "peak_rss_mib",
-    "rss_growth_mib",
-    "tf_peak_mib",
-    "wall_s",
-)
 
 
 def combine(results: list[RunResult]) -> RunResult:
@@ -58,12 +36,13 @@ def combine(results: list[RunResult]) -> RunResult:
         if r.spec.replace(seeds=1, seed=0) != base:
             raise ValueError(f"combine got different configurations: {first.spec.id} and {r.spec.id}")
     ok = [r.status == "ok" for r in results]
+    seeded = [m.key for m in metrics.METRICS if m.seeded]
     seed_stats = {
         name: stats.summary([getattr(r, name) if good else None for r, good in zip(results, ok, strict=True)])
-        for name in SEEDED_METRICS
+        for name in seeded
     }
     bad = next((r for r in results if r.status != "ok"), None)
-    changes: dict[str, object] = {name: seed_stats[name]["mean"] for name in SEEDED_METRICS}
+    changes: dict[str, object] = {name: seed_stats[name]["mean"] for name in seeded}
     if bad is not None:
         changes |= {
             "status": bad.status,

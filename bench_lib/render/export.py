@@ -1,4 +1,4 @@
-"""Exports a saved run's figures: results.csv with every metric, and github-action-benchmark's JSON."""
+"""Exports a saved run's figures: results.csv with every result key, and github-action-benchmark's JSON."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ import io
 import json
 from collections.abc import Iterable, Mapping
 
+from bench_lib.record import metrics
 from bench_lib.record.history import Benchmark
 
 # Left out of the CSV because they are not one figure per configuration (the report plots history).
+# Every metric has a column: a run saved before a metric existed reads it as empty (history fills None).
 NOT_IN_CSV = ("history",)
 FIRST_COLUMNS = ("question", "id", "status")
 
@@ -47,31 +49,32 @@ def results_csv(benchmarks: Iterable[Benchmark]) -> str:
     return out.getvalue()
 
 
-# (result key, label, unit); values come straight from the result dict, time from its step_time_ms.
-BIGGER_IS_BETTER = (("test_accuracy", "test accuracy", "fraction"), ("examples_per_sec", "throughput", "examples/s"))
-SMALLER_IS_BETTER = (
-    ("step_time_ms.median", "step time median", "ms"),
-    ("tf_peak_mib", "TF peak memory", "MiB"),
-    ("peak_rss_mib", "peak host memory", "MiB"),
-)
+# github-action-benchmark needs a unit; a metric without one is a fraction (accuracy, MFU, efficiency).
+FRACTION_UNIT = "fraction"
 
 
 def github_action_benchmark(benchmarks: Iterable[Benchmark], bigger_is_better: bool) -> str:
     """JSON for github-action-benchmark's `customBiggerIsBetter` or `customSmallerIsBetter` tool.
 
-    One entry per benchmark and metric, named '<question>/<id> <label>'; runs that are not ok are left out.
+    One entry per benchmark and exported metric (bench_lib.record.metrics) of that direction, named
+    '<question>/<id> <label>'; runs that are not ok are left out.
     """
-    metrics = BIGGER_IS_BETTER if bigger_is_better else SMALLER_IS_BETTER
+    direction = "higher" if bigger_is_better else "lower"
+    exported = [m for m in metrics.METRICS if m.exported and m.direction == direction]
     entries = []
     for bench in benchmarks:
         if bench.result.get("status") != "ok":
             continue
         flat = flatten(bench.result)
-        for key, label, unit in metrics:
-            value = flat.get(key)
+        for metric in exported:
+            value = flat.get(f"{metric.key}.{metric.summary}" if metric.summary else metric.key)
             if isinstance(value, int | float):
-                entry = {"name": f"{bench.key} {label}", "unit": unit, "value": value}
-                spread = ((bench.result.get("seed_stats") or {}).get(key) or {}).get("std")
+                entry = {
+                    "name": f"{bench.key} {metric.export_label or metric.label}",
+                    "unit": metric.unit or FRACTION_UNIT,
+                    "value": value,
+                }
+                spread = ((bench.result.get("seed_stats") or {}).get(metric.key) or {}).get("std")
                 if spread is not None:
                     entry["range"] = f"± {spread:.4g}"
                 entry["extra"] = f"status {bench.result['status']}; spec {json.dumps(bench.result.get('spec'))}"

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
+from bench_lib.record import metrics
+
 
 def _num(value: object, fmt: str) -> str:
     return "-" if value is None else format(value, fmt)
@@ -109,20 +111,13 @@ def warning_lines(result: Mapping[str, object]) -> list[str]:
     return [f"WARNING: {result['id']}: {text}" for text in result.get("warnings") or ()]
 
 
-TABLE_COLUMNS = (
-    ("id", "id", "s"),
-    ("status", "status", "s"),
-    ("test acc", "test_accuracy", ".4f"),
-    ("ex/s", "examples_per_sec", ",.0f"),
-    ("scaling eff.", "scaling_efficiency", ".2f"),
-    ("micro-batch", "micro_batch_size", "d"),
-    ("TF peak MiB", "tf_peak_mib", ",.1f"),
-    ("peak RSS MiB", "peak_rss_mib", ",.0f"),
-    ("GFLOP/s", "achieved_gflops", ",.1f"),
-    ("MFU", "mfu", ".2f"),
-    ("CV", "step_time_cv", ".0%"),
-    ("input-bound", "input_bound", "s"),
-)
+# The summary table: what a row is and how it ended, then a column per metric that declares one.
+CONFIGURATION_COLUMNS = (("id", "id", "s"), ("status", "status", "s"), ("micro-batch", "micro_batch_size", "d"))
+
+
+def table_columns() -> tuple[tuple[str, str, str], ...]:
+    """The summary table's (title, key, format) columns; the metrics' come from bench_lib.record.metrics."""
+    return CONFIGURATION_COLUMNS + tuple((m.column, m.key, m.fmt) for m in metrics.METRICS if m.column)
 
 
 def spread_text(spread: Mapping[str, float]) -> str:
@@ -173,7 +168,7 @@ def markdown_table(
     """A Markdown table with a row per result (or row) dict: the common columns plus the question's own,
     or the given (title, key, format) columns."""
     if columns is None:
-        columns = TABLE_COLUMNS + QUESTION_COLUMNS.get(question, ())
+        columns = table_columns() + QUESTION_COLUMNS.get(question, ())
     header = "| " + " | ".join(title for title, _, _ in columns) + " |"
     rule = "|" + "|".join("---" for _ in columns) + "|"
     rows = ["| " + " | ".join(_cell(r.get(key), fmt) for _, key, fmt in columns) + " |" for r in results]

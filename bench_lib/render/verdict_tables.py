@@ -4,22 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from bench_lib.record.metrics import Metric
 from bench_lib.render.tables import Table, to_markdown
 
-VALUE_FORMATS = {"step_time_ms": ".3f", "examples_per_sec": ",.0f", "test_accuracy": ".4f"}
 VERDICT_MARKS = {"worse": "**worse**", "better": "better", "same": "same", "unknown": "unknown"}
 
 
-def metric_cell(name: str, value: object) -> str:
+def metric_cell(metric: Metric, value: object) -> str:
     if isinstance(value, str) or value is None:
         return "-" if value is None else value
-    return format(value, VALUE_FORMATS.get(name, ",.1f"))
+    return format(value, metric.fmt)
 
 
-def change_cell(kind: str, change: float | None) -> str:
+def change_cell(metric: Metric, change: float | None) -> str:
     if change is None:
         return "-"
-    return f"{change:+.2f} pt" if kind == "accuracy" else f"{change:+.1f}%"
+    return f"{change:+.2f} pt" if metric.compare == "accuracy" else f"{change:+.1f}%"
 
 
 def run_title(run: object) -> str:
@@ -61,8 +61,8 @@ def compare_markdown(base, new, comparison, differences: list[str], thresholds: 
         "",
     ]
     rows = [
-        (row.key, row.metric.label, metric_cell(row.metric.name, row.verdict.base),
-         metric_cell(row.metric.name, row.verdict.new), change_cell(row.metric.kind, row.verdict.change),
+        (row.key, row.metric.label, metric_cell(row.metric, row.verdict.base),
+         metric_cell(row.metric, row.verdict.new), change_cell(row.metric, row.verdict.change),
          VERDICT_MARKS[row.verdict.verdict], row.verdict.method)
         for row in comparison.rows
     ]  # fmt: skip
@@ -92,8 +92,8 @@ def trend_markdown(runs, series, plots: Mapping[str, str], k: float, window: int
     ]  # fmt: skip
     lines += [to_markdown(Table("Runs, oldest first", ("run", "saved", "commit", "TensorFlow", "Keras"), run_rows))]
     rows = [
-        (s.key, s.metric.label, metric_cell(s.metric.name, s.verdict.new), metric_cell(s.metric.name, s.verdict.base),
-         change_cell(s.metric.kind, s.verdict.change), VERDICT_MARKS[s.verdict.verdict], s.verdict.method)
+        (s.key, s.metric.label, metric_cell(s.metric, s.verdict.new), metric_cell(s.metric, s.verdict.base),
+         change_cell(s.metric, s.verdict.change), VERDICT_MARKS[s.verdict.verdict], s.verdict.method)
         for s in series
     ]  # fmt: skip
     header = ("benchmark", "metric", "newest", "history median", "change", "verdict", "decided by")
