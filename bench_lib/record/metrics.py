@@ -124,8 +124,8 @@ METRICS: tuple[Metric, ...] = (
        "reached (warm-up included, evaluation excluded).", seeded=True),
     _m("sharpness", "sharpness", "%", None, ".3g", "The sharpness probe's figure in percent; null when not "
        "probed.", seeded=True),
-    _m("noise_scale", "noise scale B_simple", "examples", None, ",.0f", "B_simple = tr(Σ)/\\|G\\|² averaged over "
-       "the run; null unless `noise_scale_batch_sizes` is set, or when the averaged \\|G\\|² was not positive.",
+    _m("noise_scale", "noise scale B_simple", "examples", None, ",.0f", "B_simple = tr(Σ)/|G|² averaged over "
+       "the run; null unless `noise_scale_batch_sizes` is set, or when the averaged |G|² was not positive.",
        seeded=True),
     _m("critical_batch_size_estimate", "critical batch size estimate", "examples", None, ",.0f", "The batch size "
        "beyond which bigger batches stop cutting the steps to a target, as B_simple predicts it (the same "

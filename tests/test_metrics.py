@@ -1,0 +1,151 @@
+"""The metric registry: its invariants, its agreement with RunResult, and a metric added at test time
+reaching the summary table, the CSV, the github-action-benchmark export, compare, trend and the reference."""
+
+import csv
+import dataclasses
+import io
+import json
+import types
+import typing
+from pathlib import Path
+
+import pytest
+
+from bench_lib.analysis import verdict
+from bench_lib.config.spec import RunSpec
+from bench_lib.record import history, metrics
+from bench_lib.record.metrics import COMPARE_RULES, Metric, metric
+from bench_lib.record.result import RunResult
+from bench_lib.render import export, reference, tables, verdict_tables
+
+TOP5 = Metric(
+    key="top5_accuracy", label="top-5 accuracy", unit="", direction="higher", fmt=".3f",
+    description="Share of test examples whose label is among the model's five likeliest.",
+    compare="accuracy", exported=True, column="top-5",
+)  # fmt: skip
+
+
+def _numeric(hint: object) -> bool:
+    """int, float, bool, or one of them or None."""
+    options = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
+    return all(t in (int, float, bool, type(None)) for t in options)
+
+
+def test_keys_are_unique_and_every_metric_is_a_runresult_field():
+    keys = [m.key for m in metrics.METRICS]
+    assert len(keys) == len(set(keys))
+    fields = {f.name for f in dataclasses.fields(RunResult)}
+    assert set(keys) <= fields
+
+
+def test_every_numeric_runresult_field_is_a_metric_and_every_result_key_is_declared_once():
+    hints = typing.get_type_hints(RunResult)
+    numeric = {name for name, hint in hints.items() if _numeric(hint)}
+    keys = {m.key for m in metrics.METRICS}
+    assert numeric <= keys, f"numeric fields that are no metric: {sorted(numeric - keys)}"
+    details = {d.key for d in metrics.DETAILS}
+    assert not keys & details
+    assert set(RunResult(spec=RunSpec(), status="ok").as_dict()) == keys | details
+
+
+def test_every_compare_rule_but_status_has_a_threshold_and_the_compared_metrics_a_direction():
+    assert set(verdict.THRESHOLD_UNITS) == set(COMPARE_RULES) - {"status"}
+    assert set(verdict.DEFAULT_THRESHOLDS) == set(verdict.THRESHOLD_UNITS)
+    for m in verdict.trended():
+        assert m.direction in ("higher", "lower"), m.key
+    assert [m.key for m in verdict.compared()][:2] == ["status", "step_time_ms"]
+
+
+def test_seeds_aggregate_exactly_the_seeded_metrics():
+    from bench_lib.record import seeds
+
+    results = [RunResult(spec=RunSpec(seed=s), status="ok", test_accuracy=0.5 + s / 10, wall_s=1.0) for s in (0, 1)]
+    combined = seeds.combine(results)
+    assert list(combined.seed_stats) == [m.key for m in metrics.METRICS if m.seeded]
+    assert combined.test_accuracy == pytest.approx(0.55)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "allowed"),
+    [("direction", "up", "'higher', 'lower' or None"), ("compare", "speed", "use one of")],
+)
+def test_a_bad_metric_is_refused_naming_the_field(field, value, allowed):
+    with pytest.raises(ValueError, match=rf"top5_accuracy: {field}='{value}' is not allowed: .*{allowed}"):
+        dataclasses.replace(TOP5, **{field: value})
+
+
+def test_a_compared_metric_needs_a_direction():
+    with pytest.raises(ValueError, match="direction=None is not allowed for a compared or exported metric"):
+        dataclasses.replace(TOP5, direction=None)
+
+
+def test_an_unknown_key_names_the_known_ones():
+    assert metric("tf_peak_mib").unit == "MiB"
+    with pytest.raises(ValueError, match=r"metric='speed' is not allowed: metrics are status, test_accuracy"):
+        metric("speed")
+
+
+def test_registered_adds_for_the_block_only_and_refuses_a_key_twice():
+    before = metrics.METRICS
+    with metrics.registered(TOP5):
+        assert metric("top5_accuracy") is TOP5
+        with (
+            pytest.raises(ValueError, match=r"\['top5_accuracy'\] are not allowed: each key once"),
+            metrics.registered(TOP5),
+        ):
+            pass
+    assert metrics.METRICS is before
+
+
+def _saved_run(folder: Path, name: str, top5: float | None, minutes: int) -> Path:
+    """A pytest-benchmark file with one tfbench benchmark; top5=None saves it without the key (an older run)."""
+    result = RunResult(spec=RunSpec(), status="ok", test_accuracy=0.9, examples_per_sec=1000.0).as_dict()
+    if top5 is not None:
+        result["top5_accuracy"] = top5
+    bench = {"name": "test_toy[x]", "group": "test_toy", "stats": {"median": 0.01, "data": [0.01] * 5},
+             "extra_info": result}  # fmt: skip
+    path = folder / f"{name}.json"
+    path.write_text(json.dumps({"datetime": f"2030-01-01T00:{minutes:02d}:00", "benchmarks": [bench]}))
+    return path
+
+
+def test_a_metric_added_at_test_time_shows_in_the_table_csv_export_compare_trend_and_reference(tmp_path):
+    with metrics.registered(TOP5):
+        saved = [("0001_old", None), ("0002_base", 0.95), ("0003_new", 0.80)]
+        runs = [history.load_run(_saved_run(tmp_path, name, top5, i)) for i, (name, top5) in enumerate(saved)]
+        results = [r.benchmarks[0].result for r in runs]
+
+        table = tables.markdown_table(results).splitlines()
+        assert table[0].endswith("| top-5 |")
+        assert [row.rsplit("|", 2)[1].strip() for row in table[2:]] == ["-", "0.950", "0.800"]
+
+        rows = list(csv.DictReader(io.StringIO(export.results_csv(r.benchmarks[0] for r in runs))))
+        assert [row["top5_accuracy"] for row in rows] == ["", "0.95", "0.8"]
+        tracked = json.loads(export.github_action_benchmark(runs[2].benchmarks, bigger_is_better=True))
+        key = runs[2].benchmarks[0].key
+        assert {"name": f"{key} top-5 accuracy", "unit": "fraction", "value": 0.8} in [
+            {k: e[k] for k in ("name", "unit", "value")} for e in tracked
+        ]
+
+        thresholds = verdict.parse_thresholds("")
+        comparison = verdict.compare_runs(runs[1], runs[2], thresholds)
+        (row,) = [r for r in comparison.rows if r.metric.key == "top5_accuracy"]
+        assert (row.verdict.verdict, round(row.verdict.change, 6)) == ("worse", -15.0)
+        assert comparison.rows[0] is row  # the only worse row
+        markdown = verdict_tables.compare_markdown(runs[1], runs[2], comparison, [], thresholds)
+        assert f"| {key} | top-5 accuracy | 0.950 | 0.800 | -15.00 pt | **worse** |" in markdown
+
+        series = verdict.trend(runs, thresholds)
+        (top5,) = [s for s in series if s.metric.key == "top5_accuracy"]
+        assert top5.points == [("0002_base", 0.95), ("0003_new", 0.80)]
+
+        page = reference.result_keys_markdown()
+        assert "| `top5_accuracy` | - | higher | - | accuracy | yes | Share of test examples" in page
+    assert "top5_accuracy" not in tables.markdown_table(results)
+
+
+def test_the_reference_lists_every_result_key_once():
+    page = reference.result_keys_markdown()
+    for key in [m.key for m in metrics.METRICS] + [d.key for d in metrics.DETAILS]:
+        assert page.count(f"| `{key}` |") == 1, key
+    assert "tr(Σ)/\\|G\\|²" in page  # a bar inside a cell is escaped
