@@ -65,82 +65,102 @@ class Metric:
             raise ValueError(f"{self.key}: direction=None is not allowed for a compared or exported metric")
 
 
-def _m(key: str, label: str, unit: str, direction: str | None, fmt: str, description: str, **how: object) -> Metric:
-    return Metric(key=key, label=label, unit=unit, direction=direction, fmt=fmt, description=description, **how)
-
-
 # Registry order is the order of the summary table's columns, of the export's entries and of compare's
 # rows within one rule. Units in labels and descriptions follow the key's suffix (_ms, _mib, _s).
 METRICS: tuple[Metric, ...] = (
-    _m("status", "status", "", None, "s", "`ok`, `diverged` (a non-finite loss), `oom` (out of memory, or "
-       "`memory_limit_mib` exceeded) or `failed`.", compare="status"),
-    _m("test_accuracy", "test accuracy", "", "higher", ".4f", "Accuracy of the final model on the test split, "
-       "inference mode.", seeded=True, compare="accuracy", exported=True, column="test acc"),
-    _m("test_loss", "test loss", "", "lower", ".4f", "Loss of the final model on the test split, inference mode.",
-       seeded=True),
-    _m("train_accuracy", "train accuracy", "", "higher", ".4f", "Accuracy of the final model on the whole "
-       "training split, inference mode.", seeded=True),
-    _m("train_loss", "train loss", "", "lower", ".4f", "Loss of the final model on the whole training split, "
-       "inference mode.", seeded=True),
-    _m("generalization_gap_accuracy", "train - test accuracy", "", None, ".4f", "Train minus test accuracy of the "
-       "final model: positive when it fits its training data better than unseen data.", seeded=True),
-    _m("generalization_gap_loss", "test - train loss", "", None, ".4f", "Test minus train loss of the final "
-       "model: positive when it fits its training data better than unseen data.", seeded=True),
-    _m("examples_per_sec", "throughput", "examples/s", "higher", ",.0f", "Global examples (all replicas of all "
-       "workers) per second over the timed steps.", seeded=True, compare="throughput", exported=True,
-       column="ex/s"),
-    _m("step_time_ms", "step time (median)", "ms", "lower", ".3f", "`median`, `p90`, `iqr`, `mean` and `min` of "
-       "the per-step time over the timed steps (warm-up excluded); compare judges the benchmark's timed rounds.",
-       compare="time", exported=True, summary="median", export_label="step time median"),
-    _m("scaling_efficiency", "scaling efficiency", "", "higher", ".2f", "Suite runs with more than one replica: "
-       "`examples_per_sec` over `replicas` times that of the one-replica run of the same spec measured earlier "
-       "in the same session; null when there is none.", column="scaling eff."),
-    _m("tf_peak_mib", "TF peak memory", "MiB", "lower", ",.1f", "TensorFlow's allocator peak above what it held "
-       "at the start; null where TensorFlow cannot tell.", seeded=True, compare="memory", exported=True,
-       column="TF peak MiB"),
-    _m("peak_rss_mib", "peak host memory", "MiB", "lower", ",.1f", "The process's peak resident memory while the "
-       "configuration ran.", seeded=True, compare="memory", exported=True, column="peak RSS MiB"),
-    _m("rss_growth_mib", "host memory growth", "MiB", "lower", ",.1f", "What the configuration added to the "
-       "resident memory above its start.", seeded=True),
-    _m("achieved_gflops", "achieved GFLOP/s", "GFLOP/s", "higher", ",.1f", "Training FLOPs per second over the "
-       "timed steps.", seeded=True, column="GFLOP/s"),
-    _m("mfu", "MFU", "", "higher", ".2f", "Model FLOPs utilization: `achieved_gflops` over `peak_gflops`.",
-       seeded=True, column="MFU"),
-    _m("step_time_cv", "step time CV", "", "lower", ".0%", "Coefficient of variation (std / mean) of the timed "
-       "calls' per-step times.", column="CV"),
-    _m("input_bound", "input-bound", "", None, "s", "True when the input pipeline alone needs longer per batch "
-       "(`input_batch_ms`) than the median step.", column="input-bound"),
-    _m("input_batch_ms", "input pipeline per batch", "ms", None, ".3f", "Median time the input pipeline alone "
-       "takes per global batch."),
-    _m("flops_per_step", "FLOPs per step", "FLOPs", None, ",d", "Training FLOPs of one optimizer step over the "
-       "global batch, by the FLOP-counting convention of bench_lib.probes.flops."),
-    _m("peak_gflops", "peak GFLOP/s", "GFLOP/s", None, ",.0f", "The devices' calibrated (or declared) matmul "
-       "peak."),
-    _m("steps_to_target", "steps to target", "steps", "lower", ",.0f", "Optimizer steps until the test accuracy "
-       "first reached `target_accuracy`; null when not reached or no target was set.", seeded=True),
-    _m("examples_to_target", "examples to target", "examples", "lower", ",.0f", "`steps_to_target` times the "
-       "global batch.", seeded=True),
-    _m("seconds_to_target", "seconds to target", "s", "lower", ".2f", "Summed step time until the target was "
-       "reached (warm-up included, evaluation excluded).", seeded=True),
-    _m("sharpness", "sharpness", "%", None, ".3g", "The sharpness probe's figure in percent; null when not "
-       "probed.", seeded=True),
-    _m("noise_scale", "noise scale B_simple", "examples", None, ",.0f", "B_simple = tr(Σ)/|G|² averaged over "
-       "the run; null unless `noise_scale_batch_sizes` is set, or when the averaged |G|² was not positive.",
-       seeded=True),
-    _m("critical_batch_size_estimate", "critical batch size estimate", "examples", None, ",.0f", "The batch size "
-       "beyond which bigger batches stop cutting the steps to a target, as B_simple predicts it (the same "
-       "number).", seeded=True),
-    _m("loss_scale_final", "final loss scale", "", None, "g", "`mixed_float16` only: the dynamic loss scale at "
-       "the end."),
-    _m("loss_scale_skipped_steps", "skipped steps", "steps", None, "d", "`mixed_float16` only: optimizer steps "
-       "skipped for non-finite gradients."),
-    _m("optimizer_steps", "optimizer steps", "steps", None, "d", "Optimizer steps run."),
-    _m("timed_steps", "timed steps", "steps", None, "d", "Optimizer steps timed (warm-up excluded)."),
-    _m("diverged_at_step", "diverged at step", "", None, "d", "The optimizer step whose loss was not finite; null "
-       "otherwise."),
-    _m("parameters", "parameters", "", None, ",d", "Trainable parameters of the model."),
-    _m("wall_s", "wall time", "s", "lower", ".1f", "Wall time of the configuration, set-up to final evaluation.",
-       seeded=True),
+    Metric(key="status", label="status", unit="", direction=None, fmt="s", compare="status",
+           description="`ok`, `diverged` (a non-finite loss), `oom` (out of memory, or `memory_limit_mib` "
+                       "exceeded) or `failed`."),
+    Metric(key="test_accuracy", label="test accuracy", unit="", direction="higher", fmt=".4f", seeded=True,
+           compare="accuracy", exported=True, column="test acc",
+           description="Accuracy of the final model on the test split, inference mode."),
+    Metric(key="test_loss", label="test loss", unit="", direction="lower", fmt=".4f", seeded=True,
+           description="Loss of the final model on the test split, inference mode."),
+    Metric(key="train_accuracy", label="train accuracy", unit="", direction="higher", fmt=".4f", seeded=True,
+           description="Accuracy of the final model on the whole training split, inference mode."),
+    Metric(key="train_loss", label="train loss", unit="", direction="lower", fmt=".4f", seeded=True,
+           description="Loss of the final model on the whole training split, inference mode."),
+    Metric(key="generalization_gap_accuracy", label="train - test accuracy", unit="", direction=None, fmt=".4f",
+           seeded=True,
+           description="Train minus test accuracy of the final model: positive when it fits its training data "
+                       "better than unseen data."),
+    Metric(key="generalization_gap_loss", label="test - train loss", unit="", direction=None, fmt=".4f",
+           seeded=True,
+           description="Test minus train loss of the final model: positive when it fits its training data better "
+                       "than unseen data."),
+    Metric(key="examples_per_sec", label="throughput", unit="examples/s", direction="higher", fmt=",.0f",
+           seeded=True, compare="throughput", exported=True, column="ex/s",
+           description="Global examples (all replicas of all workers) per second over the timed steps."),
+    Metric(key="step_time_ms", label="step time (median)", unit="ms", direction="lower", fmt=".3f",
+           compare="time", exported=True, summary="median", export_label="step time median",
+           description="`median`, `p90`, `iqr`, `mean` and `min` of the per-step time over the timed steps "
+                       "(warm-up excluded); compare judges the benchmark's timed rounds."),
+    Metric(key="scaling_efficiency", label="scaling efficiency", unit="", direction="higher", fmt=".2f",
+           column="scaling eff.",
+           description="Suite runs with more than one replica: `examples_per_sec` over `replicas` times that of "
+                       "the one-replica run of the same spec measured earlier in the same session; null when there"
+                       " is none."),
+    Metric(key="tf_peak_mib", label="TF peak memory", unit="MiB", direction="lower", fmt=",.1f", seeded=True,
+           compare="memory", exported=True, column="TF peak MiB",
+           description="TensorFlow's allocator peak above what it held at the start; null where TensorFlow cannot "
+                       "tell."),
+    Metric(key="peak_rss_mib", label="peak host memory", unit="MiB", direction="lower", fmt=",.1f", seeded=True,
+           compare="memory", exported=True, column="peak RSS MiB",
+           description="The process's peak resident memory while the configuration ran."),
+    Metric(key="rss_growth_mib", label="host memory growth", unit="MiB", direction="lower", fmt=",.1f",
+           seeded=True,
+           description="What the configuration added to the resident memory above its start."),
+    Metric(key="achieved_gflops", label="achieved GFLOP/s", unit="GFLOP/s", direction="higher", fmt=",.1f",
+           seeded=True, column="GFLOP/s",
+           description="Training FLOPs per second over the timed steps."),
+    Metric(key="mfu", label="MFU", unit="", direction="higher", fmt=".2f", seeded=True, column="MFU",
+           description="Model FLOPs utilization: `achieved_gflops` over `peak_gflops`."),
+    Metric(key="step_time_cv", label="step time CV", unit="", direction="lower", fmt=".0%", column="CV",
+           description="Coefficient of variation (std / mean) of the timed calls' per-step times."),
+    Metric(key="input_bound", label="input-bound", unit="", direction=None, fmt="s", column="input-bound",
+           description="True when the input pipeline alone needs longer per batch (`input_batch_ms`) than the "
+                       "median step."),
+    Metric(key="input_batch_ms", label="input pipeline per batch", unit="ms", direction=None, fmt=".3f",
+           description="Median time the input pipeline alone takes per global batch."),
+    Metric(key="flops_per_step", label="FLOPs per step", unit="FLOPs", direction=None, fmt=",d",
+           description="Training FLOPs of one optimizer step over the global batch, by the FLOP-counting "
+                       "convention of bench_lib.probes.flops."),
+    Metric(key="peak_gflops", label="peak GFLOP/s", unit="GFLOP/s", direction=None, fmt=",.0f",
+           description="The devices' calibrated (or declared) matmul peak."),
+    Metric(key="steps_to_target", label="steps to target", unit="steps", direction="lower", fmt=",.0f",
+           seeded=True,
+           description="Optimizer steps until the test accuracy first reached `target_accuracy`; null when not "
+                       "reached or no target was set."),
+    Metric(key="examples_to_target", label="examples to target", unit="examples", direction="lower", fmt=",.0f",
+           seeded=True,
+           description="`steps_to_target` times the global batch."),
+    Metric(key="seconds_to_target", label="seconds to target", unit="s", direction="lower", fmt=".2f",
+           seeded=True,
+           description="Summed step time until the target was reached (warm-up included, evaluation excluded)."),
+    Metric(key="sharpness", label="sharpness", unit="%", direction=None, fmt=".3g", seeded=True,
+           description="The sharpness probe's figure in percent; null when not probed."),
+    Metric(key="noise_scale", label="noise scale B_simple", unit="examples", direction=None, fmt=",.0f",
+           seeded=True,
+           description="B_simple = tr(Σ)/|G|² averaged over the run; null unless `noise_scale_batch_sizes` is set,"
+                       " or when the averaged |G|² was not positive."),
+    Metric(key="critical_batch_size_estimate", label="critical batch size estimate", unit="examples",
+           direction=None, fmt=",.0f", seeded=True,
+           description="The batch size beyond which bigger batches stop cutting the steps to a target, as B_simple"
+                       " predicts it (the same number)."),
+    Metric(key="loss_scale_final", label="final loss scale", unit="", direction=None, fmt="g",
+           description="`mixed_float16` only: the dynamic loss scale at the end."),
+    Metric(key="loss_scale_skipped_steps", label="skipped steps", unit="steps", direction=None, fmt="d",
+           description="`mixed_float16` only: optimizer steps skipped for non-finite gradients."),
+    Metric(key="optimizer_steps", label="optimizer steps", unit="steps", direction=None, fmt="d",
+           description="Optimizer steps run."),
+    Metric(key="timed_steps", label="timed steps", unit="steps", direction=None, fmt="d",
+           description="Optimizer steps timed (warm-up excluded)."),
+    Metric(key="diverged_at_step", label="diverged at step", unit="", direction=None, fmt="d",
+           description="The optimizer step whose loss was not finite; null otherwise."),
+    Metric(key="parameters", label="parameters", unit="", direction=None, fmt=",d",
+           description="Trainable parameters of the model."),
+    Metric(key="wall_s", label="wall time", unit="s", direction="lower", fmt=".1f", seeded=True,
+           description="Wall time of the configuration, set-up to final evaluation."),
 )  # fmt: skip
 
 
