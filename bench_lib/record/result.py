@@ -18,6 +18,9 @@ STATUSES = ("ok", "diverged", "oom", "failed")
 class RunResult:
     """What one configuration measured. Figures are None when the run did not get that far.
 
+    Every figure is declared in bench_lib.record.metrics (a test keeps the two equal), which says
+    how seeds, compare, trend, the tables and the export treat it.
+
     step_time_ms holds median, p90, iqr, mean and min over the timed steps (warm-up excluded);
     examples_per_sec is global examples (all replicas of all workers) over the summed time of
     those steps. scaling_efficiency is set where the single-replica run of the same
