@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from scipy.stats import t as student_t
+
 
 def quantile(values: Sequence[float], q: float) -> float:
     """The q-quantile (0 <= q <= 1) with linear interpolation between order statistics.
@@ -60,66 +62,6 @@ def sample_std(values: Sequence[float]) -> float:
     return math.sqrt(math.fsum((v - m) ** 2 for v in values) / (len(values) - 1))
 
 
-def _regularized_incomplete_beta(a: float, b: float, x: float) -> float:
-    """I_x(a, b) by Lentz's continued fraction (Numerical Recipes, betacf), accurate to ~1e-14."""
-    if x <= 0:
-        return 0.0
-    if x >= 1:
-        return 1.0
-    if x > (a + 1) / (a + b + 2):  # the fraction converges fast only below this point
-        return 1.0 - _regularized_incomplete_beta(b, a, 1.0 - x)
-    log_front = math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log1p(-x)
-    tiny = 1e-300
-    c, d = 1.0, 1.0 - (a + b) * x / (a + 1)
-    d = 1.0 / (d if abs(d) > tiny else tiny)
-    fraction = d
-    for m in range(1, 400):
-        for numerator in (
-            m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m)),
-            -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1)),
-        ):
-            d = 1.0 + numerator * d
-            d = 1.0 / (d if abs(d) > tiny else tiny)
-            c = 1.0 + numerator / c
-            c = c if abs(c) > tiny else tiny
-            fraction *= c * d
-        if abs(c * d - 1.0) < 1e-15:
-            break
-    return math.exp(log_front) * fraction / a
-
-
-def t_cdf(t: float, df: float) -> float:
-    """Student's t cumulative distribution with df degrees of freedom."""
-    tail = 0.5 * _regularized_incomplete_beta(df / 2, 0.5, df / (df + t * t))
-    return 1.0 - tail if t > 0 else tail
-
-
-def t_quantile(p: float, df: float) -> float:
-    """The p-quantile of Student's t with df degrees of freedom, by bisection on t_cdf.
-
-    Raises:
-      ValueError: p is outside (0, 1) or df <= 0.
-    """
-    if not 0 < p < 1:
-        raise ValueError(f"p={p!r} is not allowed: a probability in (0, 1)")
-    if df <= 0:
-        raise ValueError(f"df={df!r} is not allowed: degrees of freedom > 0")
-    if p < 0.5:
-        return -t_quantile(1 - p, df)
-    low, high = 0.0, 1.0
-    while t_cdf(high, df) < p:
-        low, high = high, high * 2
-    for _ in range(200):
-        middle = (low + high) / 2
-        if t_cdf(middle, df) < p:
-            low = middle
-        else:
-            high = middle
-        if high - low < 1e-12 * max(1.0, high):
-            break
-    return (low + high) / 2
-
-
 def ci95(values: Sequence[float]) -> tuple[float, float]:
     """The two-sided 95% confidence interval of the mean: mean ± t(0.975, n-1) · s / sqrt(n).
 
@@ -127,7 +69,7 @@ def ci95(values: Sequence[float]) -> tuple[float, float]:
       ValueError: fewer than two values.
     """
     m, s, n = mean(values), sample_std(values), len(values)
-    half = t_quantile(0.975, n - 1) * s / math.sqrt(n)
+    half = float(student_t.ppf(0.975, n - 1)) * s / math.sqrt(n)
     return (m - half, m + half)
 
 
