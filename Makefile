@@ -11,7 +11,6 @@ ARGS ?=
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(TF)
-export TF_CPP_MIN_LOG_LEVEL ?= 2
 
 .PHONY: bench test lint docs install clean
 

@@ -1,8 +1,11 @@
+import importlib.metadata
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
-from bench_lib.cli.main import main
+from bench_lib.cli.main import console, main
 
 
 def test_happy_path_prints_a_summary_and_writes_the_result(tmp_path, capsys):
@@ -179,3 +182,40 @@ def test_a_bad_declared_peak_stops_the_run_before_training(tmp_path, monkeypatch
         "the devices' peak in GFLOP/s, a positive number"
     )
     assert not out.exists()
+
+
+def test_run_prints_only_its_own_lines_not_tensorflows_start_up_notices():
+    # TensorFlow's default log level, as for a user who set nothing.
+    env = {name: value for name, value in os.environ.items() if name != "TF_CPP_MIN_LOG_LEVEL"}
+    argv = ["run", "--dataset", "digits", "--model", "mlp", "--batch-size", "32", "--steps", "1", "-q"]
+    done = subprocess.run(
+        [sys.executable, "-m", "bench_lib", *argv], capture_output=True, text=True, timeout=300, env=env
+    )
+    assert done.returncode == 0, done.stderr
+    assert [line.split(":")[0] for line in done.stdout.splitlines()] == ["one_device-bs32-acc1-mlp-adam"] * 2
+    assert done.stderr.splitlines() and all(
+        line.startswith("WARNING: one_device-bs32-acc1-mlp-adam: ") for line in done.stderr.splitlines()
+    ), done.stderr
+
+
+def console_script() -> Path:
+    script = Path(sys.executable).parent / "tfbench"
+    assert script.is_file(), f"no {script}: `pip install -e .` installs the tfbench console script"
+    return script
+
+
+def test_the_tfbench_console_script_names_itself_in_help_and_errors():
+    [entry] = importlib.metadata.entry_points(group="console_scripts", name="tfbench")
+    assert entry.load() is console
+    done = subprocess.run([console_script(), "run", "--help"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.startswith("usage: tfbench run [-h]")
+    done = subprocess.run([console_script(), "run", "--epochs", "three"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert done.stderr.strip() == "tfbench run: error: argument --epochs: invalid int value: 'three'"
+    done = subprocess.run([console_script(), "launch", "--help"], capture_output=True, text=True, timeout=120)
+    assert done.stdout.startswith("usage: tfbench launch --workers N ")
+
+
+def test_python_m_bench_lib_names_itself_so():
+    done = run_cli("launch", "--help")
+    assert done.returncode == 0 and done.stdout.startswith("usage: python -m bench_lib launch --workers N ")

@@ -1,10 +1,11 @@
-"""The command line's arguments: the parser behind `python -m bench_lib --help`, and the RunSpec that
-`run`'s options describe."""
+"""The command line's arguments: the parser behind `tfbench --help`, the name the program goes by, and
+the RunSpec that `run`'s options describe."""
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import sys
 from pathlib import Path
 
 from bench_lib.config import cluster as cluster_lib
@@ -13,14 +14,20 @@ from bench_lib.config import spec as spec_lib
 from bench_lib.config.spec import RunSpec
 
 
+def program() -> str:
+    """The program as the user invoked it, for --help and error lines: the console script's name
+    `tfbench`, else `python -m bench_lib`."""
+    return "tfbench" if Path(sys.argv[0]).name == "tfbench" else "python -m bench_lib"
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, not usage plus a line
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """`python -m bench_lib`: run, launch, report, compare and trend, each with its options."""
-    parser = _Parser(prog="python -m bench_lib", description="tfbench: TensorFlow training benchmarks.")
+    """`tfbench` (or `python -m bench_lib`): run, launch, report, compare and trend, each with its options."""
+    parser = _Parser(prog=program(), description="tfbench: TensorFlow training benchmarks.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     run = commands.add_parser("run", help="train and measure one configuration")
     d = RunSpec()
@@ -159,6 +166,11 @@ def _add_output_options(run: argparse.ArgumentParser) -> None:
     )
     run.add_argument("--json", type=Path, default=None, help="write the result here (never overwrites a file)")
     run.add_argument("-q", "--quiet", action="store_true", help="no per-epoch progress lines")
+    run.add_argument(
+        "--verbose",
+        action="store_true",
+        help="also show TensorFlow's start-up notices (for all of its C++ log lines set TF_CPP_MIN_LOG_LEVEL=0)",
+    )
 
 
 def _units(text: str) -> tuple[int, ...]:
@@ -201,7 +213,7 @@ def _add_launch(commands: argparse._SubParsersAction) -> None:
     launch_parser = commands.add_parser(
         "launch",
         help="run a command as N local workers of one multi_worker cluster",
-        usage="python -m bench_lib launch --workers N [--replicas-per-worker R] [--stop-timeout S] -- COMMAND ...",
+        usage="%(prog)s --workers N [--replicas-per-worker R] [--stop-timeout S] -- COMMAND ...",
         description="Starts N copies of COMMAND on this machine, each with its own TF_CONFIG (free loopback ports) "
         "and TFBENCH_REPLICAS_PER_WORKER=R; streams worker 0's (the chief's) output and exits with its status. "
         "A worker that cannot start, exits non-zero or dies stops every other worker, and the launcher exits "

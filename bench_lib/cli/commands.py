@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from bench_lib.analysis import findings, verdict
+from bench_lib.cli.arguments import program
 from bench_lib.record import history
 from bench_lib.record.files import write_atomic
 from bench_lib.record.history import SavedRun
@@ -26,7 +27,7 @@ Printer = Callable[[str], None]
 
 
 def warn_stderr(line: str) -> None:
-    print(f"python -m bench_lib: warning: {line}", file=sys.stderr)
+    print(f"{program()}: warning: {line}", file=sys.stderr)
 
 
 MANIFEST = ".tfbench-files.json"
@@ -99,7 +100,7 @@ def report_command(
     runs, named_failed = history.load_selected(selectors, storage, warn=warn_stderr)
     if out is not None and len(runs) > 1:
         print(
-            f"python -m bench_lib: error: --out={str(out)!r} is not allowed with {len(runs)} runs; "
+            f"{program()}: error: --out={str(out)!r} is not allowed with {len(runs)} runs; "
             "it names the folder of one run",
             file=sys.stderr,
         )

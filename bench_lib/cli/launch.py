@@ -23,6 +23,7 @@ import time
 from dataclasses import dataclass
 from typing import TextIO
 
+from bench_lib.cli.arguments import program
 from bench_lib.config import cluster
 
 TAIL_LINES = 15
@@ -173,7 +174,7 @@ def launch(options: LaunchOptions, *, out: TextIO | None = None, err: TextIO | N
 
     def error(message: str) -> None:
         with lock:
-            err.write(f"python -m bench_lib launch: error: {message}\n")
+            err.write(f"{program()} launch: error: {message}\n")
             err.flush()
 
     # SIGTERM to the launcher stops the workers too: they run in their own process groups.

@@ -12,7 +12,7 @@ import os
 import sys
 from pathlib import Path
 
-from bench_lib.cli.arguments import build_parser, spec_from_args
+from bench_lib.cli.arguments import build_parser, program, spec_from_args
 from bench_lib.cli.launch import LaunchOptions, launch
 from bench_lib.config import cluster as cluster_lib
 
@@ -46,7 +46,7 @@ def saved_run_command(args: argparse.Namespace) -> int:
 
 
 def _fail(message: str) -> int:
-    print(f"python -m bench_lib: error: {message}", file=sys.stderr)
+    print(f"{program()}: error: {message}", file=sys.stderr)
     return 2
 
 
@@ -76,8 +76,11 @@ def run_command(args: argparse.Namespace) -> int:
         return _fail(f"--json={str(args.json)!r} is not allowed: {problem}")
 
     # TensorFlow is imported only now, after the input has been checked.
-    from bench_lib.engine import runner, strategy
-    from bench_lib.probes import speed
+    from bench_lib.engine import start_up_notices
+
+    with start_up_notices.left_out(verbose=args.verbose):
+        from bench_lib.engine import runner, strategy
+        from bench_lib.probes import speed
     from bench_lib.record.files import write_atomic
     from bench_lib.render import tables as report
 
@@ -138,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return run_command(args)
     except KeyboardInterrupt:
-        print("python -m bench_lib: interrupted; no result written", file=sys.stderr)
+        print(f"{program()}: interrupted; no result written", file=sys.stderr)
         return 130
 
 

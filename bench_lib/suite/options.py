@@ -141,6 +141,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         help="TensorFlow op determinism on (seeds are always fixed): reruns give bit-identical losses",
     )
+    group.addoption(
+        "--bench-verbose",
+        action="store_true",
+        help="also show TensorFlow's start-up notices (for all of its C++ log lines set TF_CPP_MIN_LOG_LEVEL=0)",
+    )
 
 
 def _cluster_changes(config: pytest.Config, cluster: cluster_lib.Cluster | None) -> dict[str, object]:

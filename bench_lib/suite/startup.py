@@ -18,13 +18,17 @@ def pytest_configure(config: pytest.Config) -> None:
         cluster = cluster_lib.from_environ()  # checked before TensorFlow starts
     except ValueError as error:
         raise pytest.UsageError(f"tfbench: {error}") from None
-    profile = profile_from_options(config, cluster)
+    from bench_lib.engine import start_up_notices
+
+    # TensorFlow starts here: the full profile's dataset check may import it, the devices need it.
+    with start_up_notices.left_out(verbose=config.getoption("--bench-verbose")):
+        profile = profile_from_options(config, cluster)
+        from bench_lib.engine import strategy
+        from bench_lib.probes import speed
     config.stash[stash.PROFILE] = profile
     config.stash[stash.CLUSTER] = cluster
     if cluster is not None and not cluster.is_chief:
         _write_nothing(config)
-    from bench_lib.engine import strategy
-    from bench_lib.probes import speed
 
     try:
         speed.declared_peak_gflops()
