@@ -35,6 +35,7 @@ _EXIT_STATUS = pytest.StashKey[int]()
 class SuiteRun(NamedTuple):
     saved: Path  # pytest-benchmark's saved file, 0001_tiny.json (read-only use)
     stdout: str
+    stderr: str
 
 
 @background.job("suite_run")
@@ -48,7 +49,7 @@ def _tiny_suite_run(folder: Path) -> SuiteRun:
     done = background.run(command, timeout=600, cwd=ROOT)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     (saved,) = storage.glob("*/0001_tiny.json")
-    return SuiteRun(saved, done.stdout)
+    return SuiteRun(saved, done.stdout, done.stderr)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

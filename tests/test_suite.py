@@ -72,6 +72,11 @@ def test_the_summary_lists_every_configuration(saved):
     assert "| one_device-bs128-acc1-mlp-adam | ok |" in stdout
 
 
+def test_the_suite_prints_no_tensorflow_start_up_notices(suite_run):
+    output = suite_run.stdout + suite_run.stderr
+    assert "oneDNN custom operations" not in output and "absl::InitializeLog" not in output
+
+
 @pytest.mark.parametrize(
     ("option", "message"),
     [
