@@ -28,34 +28,56 @@ def bench(rounds_ms=(), status="ok", quartiles=None, **result):
 STEADY = [10.0, 10.2, 9.9, 10.1, 10.3, 9.8, 10.0, 10.1]
 
 
-def test_a_significant_slowdown_beyond_the_threshold_is_worse():
-    slow = [r * 1.3 for r in STEADY]
+def test_a_significant_slowdown_beyond_the_noise_floor_is_worse():
+    slow = [r * 1.5 for r in STEADY]
     v = verdict.compare_metric(TIME, bench(STEADY), bench(slow), DEFAULTS)
-    assert v.verdict == "worse" and v.change == pytest.approx(30, abs=0.5)
-    assert v.method.startswith("Mann-Whitney U p=")
+    assert v.verdict == "worse" and v.change == pytest.approx(50, abs=0.5)
+    assert v.method.startswith("Mann-Whitney U p=") and "noise ×1.30 (default, one process a run)" in v.method
     assert verdict.compare_metric(TIME, bench(slow), bench(STEADY), DEFAULTS).verdict == "better"
+
+
+def test_a_significant_change_within_the_between_run_noise_is_same():
+    # Every round 20% slower: the rounds separate completely (p = 0.00016), but one process a run
+    # cannot tell 20% from the spread between processes.
+    v = verdict.compare_metric(TIME, bench(STEADY), bench([r * 1.2 for r in STEADY]), DEFAULTS)
+    assert v.verdict == "same" and v.change == pytest.approx(20, abs=0.5)
 
 
 def test_a_slowdown_below_the_threshold_or_not_significant_is_same():
     slightly = [r * 1.05 for r in STEADY]
     assert verdict.compare_metric(TIME, bench(STEADY), bench(slightly), DEFAULTS).verdict == "same"
-    noisy_base, noisy_new = [5, 20, 6, 19, 7, 18], [7, 22, 8, 23, 9, 21]  # median +20%, p far above 0.05
+    noisy_base, noisy_new = [5, 20, 6, 19, 7, 18, 6, 20], [8, 30, 9, 29, 10, 27, 9, 30]  # median +50%, p > 0.002
     v = verdict.compare_metric(TIME, bench(noisy_base), bench(noisy_new), DEFAULTS)
-    assert v.change > 10 and v.verdict == "same"
+    assert v.change > 30 and v.verdict == "same"
+
+
+def test_process_medians_narrow_the_floor_so_smaller_changes_count():
+    tight = [10.0, 10.1, 9.9, 10.05, 9.95]
+    base = bench(STEADY, process_medians=tight)
+    slow = bench([r * 1.2 for r in STEADY], process_medians=[m * 1.2 for m in tight])
+    v = verdict.compare_metric(TIME, base, slow, DEFAULTS)
+    assert v.verdict == "worse" and "(5 vs 5 processes)" in v.method
+    spread = [8.0, 12.0, 9.0, 11.0, 10.0]  # processes that differ by 50%: 20% is noise
+    v = verdict.compare_metric(TIME, bench(STEADY, process_medians=spread), bench(
+        [r * 1.2 for r in STEADY], process_medians=[m * 1.2 for m in spread]), DEFAULTS)  # fmt: skip
+    assert v.verdict == "same" and "(5 vs 5 processes)" in v.method
 
 
 def test_without_raw_rounds_non_overlapping_iqrs_decide_and_say_so():
-    base, slow, overlapping = bench(quartiles=(9, 10, 11)), bench(quartiles=(12, 13, 14)), bench(quartiles=(10, 12, 13))
+    base, slow, overlapping = bench(quartiles=(9, 10, 11)), bench(quartiles=(14, 15, 16)), bench(quartiles=(10, 12, 13))
     v = verdict.compare_metric(TIME, base, slow, DEFAULTS)
     assert v.verdict == "worse" and "no raw rounds" in v.method
     assert verdict.compare_metric(TIME, base, overlapping, DEFAULTS).verdict == "same"
+    assert verdict.compare_metric(TIME, base, bench(quartiles=(12, 13, 14)), DEFAULTS).verdict == "same"  # ×1.3
     assert verdict.compare_metric(TIME, bench(), bench(), DEFAULTS).verdict == "unknown"
 
 
 def test_throughput_is_higher_is_better_with_the_rounds_significance():
     base = bench(STEADY, examples_per_sec=1000.0)
-    slow = bench([r * 1.3 for r in STEADY], examples_per_sec=770.0)
+    slow = bench([r * 1.5 for r in STEADY], examples_per_sec=666.0)
     assert verdict.compare_metric(THROUGHPUT, base, slow, DEFAULTS).verdict == "worse"
+    # The total-time figure fell 40% (one slow round), the rounds' median did not move: same.
+    assert verdict.compare_metric(THROUGHPUT, base, bench(STEADY, examples_per_sec=600.0), DEFAULTS).verdict == "same"
 
 
 def test_accuracy_uses_points_and_the_seed_spread():
@@ -113,3 +135,12 @@ def test_change_point_flags_a_step_outside_the_history_band():
     assert verdict.change_point(TIME, history, 8.0, 10.0, 3.0).verdict == "better"
     assert verdict.change_point(ACCURACY, [0.9, 0.91, 0.9], 0.85, 1.0, 3.0).verdict == "worse"
     assert verdict.change_point(TIME, history[:2], 13.0, 10.0, 3.0).verdict == "unknown"
+
+
+def test_a_short_history_keeps_the_default_noise_floor_for_timing():
+    tight = [10.0, 10.1, 9.9, 10.05, 9.95]
+    v = verdict.change_point(TIME, tight[:3], 12.0, 10.0, 3.0)  # +20%: outside a tight band of 3 runs
+    assert v.verdict == "same" and "noise ×1.30 (default, under 5 earlier runs)" in v.method
+    assert verdict.change_point(TIME, tight[:3], 14.0, 10.0, 3.0).verdict == "worse"
+    assert verdict.change_point(TIME, tight, 12.0, 10.0, 3.0).verdict == "worse"  # 5 runs: their spread decides
+    assert verdict.change_point(ACCURACY, [0.9, 0.91, 0.9], 0.85, 1.0, 3.0).verdict == "worse"  # not timing

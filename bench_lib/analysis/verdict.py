@@ -1,15 +1,17 @@
 """Decides better / worse / same / unknown per metric: between two saved runs, and for the newest run of a series.
 
-The rules (documented in the README, "Compare two machines" and "Track regressions"):
-- time and throughput: the median changed by more than the threshold AND the change is
-  significant — Mann-Whitney U (two-sided, alpha 0.05) on the raw rounds, as asv does; without
-  raw rounds, the two interquartile ranges must not overlap.
+The rules (docs/judging-rules.md explains them and their numbers):
+- time and throughput: the figure changed by more than the threshold AND by more than the noise
+  floor between runs, AND the rounds moved: they differ significantly (analysis.timing_noise:
+  Mann-Whitney U at p < 0.002, as asv does, or non-overlapping interquartile ranges) and their
+  medians moved beyond the same floor.
 - accuracy: the change exceeds an absolute threshold in percentage points and, when both runs
   have several seeds, also twice the standard error of the difference of the seed means.
 - memory: the relative change exceeds the threshold and is at least MEMORY_FLOOR_MIB.
 - a status that leaves `ok` is worse; one that reaches `ok` is better.
 - trend: the newest value lies outside median ± k x 1.4826 x MAD of the previous runs (the
-  window) and differs from that median by more than the metric's threshold.
+  window) and differs from that median by more than the metric's threshold; timing also by more
+  than the default noise floor while the window is too short to estimate the spread.
 """
 
 from __future__ import annotations
@@ -18,15 +20,14 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from scipy.stats import mannwhitneyu
-
+from bench_lib.analysis import timing_noise
+from bench_lib.analysis.timing_noise import NoiseFloor
 from bench_lib.record import metrics, stats
 from bench_lib.record.history import Benchmark, SavedRun
 from bench_lib.record.metrics import COMPARE_RULES, Metric
 
 BETTER, WORSE, SAME, UNKNOWN = "better", "worse", "same", "unknown"
 MEMORY_FLOOR_MIB = 1.0
-ALPHA = 0.05
 MIN_TREND_HISTORY = 3
 
 
@@ -41,6 +42,7 @@ def trended() -> list[Metric]:
     return [m for m in compared() if m.compare != "status"]
 
 
+TIMING_RULES = ("time", "throughput")  # judged against between-run noise (analysis.timing_noise)
 THRESHOLD_UNITS = {"time": "%", "throughput": "%", "accuracy": "pt", "memory": "%"}
 DEFAULT_THRESHOLDS = {"time": 10.0, "throughput": 10.0, "accuracy": 1.0, "memory": 10.0}
 
@@ -93,29 +95,35 @@ def metric_value(metric: Metric, bench: Benchmark) -> float | str | None:
     return float(value) if isinstance(value, int | float) and math.isfinite(value) else None
 
 
-def _rounds_differ(base: Benchmark, new: Benchmark) -> tuple[bool | None, str]:
-    """Whether the two runs' timed rounds differ significantly, and how that was decided."""
+def _timing_differs(base: Benchmark, new: Benchmark, floor: NoiseFloor) -> tuple[bool | None, str]:
+    """Whether the timed rounds moved: significantly, and at their medians by more than the noise floor."""
     if len(base.rounds_s) >= 2 and len(new.rounds_s) >= 2:
-        p = float(mannwhitneyu(base.rounds_s, new.rounds_s, alternative="two-sided").pvalue)
-        return p < ALPHA, f"Mann-Whitney U p={p:.2g}"
-    quartiles = [b.timing.get(q) for b in (base, new) for q in ("q1", "q3")]
-    if None in quartiles:
-        return None, "no rounds or quartiles saved"
-    b1, b3, n1, n3 = quartiles
-    return (n1 > b3 or b1 > n3), "IQRs compared (no raw rounds saved)"
+        significant, method = timing_noise.rounds_differ(base.rounds_s, new.rounds_s)
+        ratio = stats.median(new.rounds_s) / stats.median(base.rounds_s)
+    else:
+        significant = timing_noise.quartiles_differ(base.timing, new.timing)
+        medians = base.timing.get("median"), new.timing.get("median")
+        if significant is None or None in medians or medians[0] <= 0:
+            return None, "no rounds or quartiles saved"
+        method, ratio = "IQRs compared (no raw rounds saved)", medians[1] / medians[0]
+    return significant and floor.exceeded_by(ratio), f"{method}; {floor.describe()}"
 
 
-def _relative(metric: Metric, base: float, new: float, threshold: float, significant: bool | None, method: str):
+def _relative(
+    metric: Metric, base: float, new: float, threshold: float, significant: bool | None, method: str,
+    floor: NoiseFloor | None = None,
+) -> Verdict:  # fmt: skip
     change = (new / base - 1) * 100
     severity = abs(change) / threshold if threshold else abs(change)
     if significant is None:
         return Verdict(UNKNOWN, base, new, change, method, 0.0)
+    moved = floor is None or floor.exceeded_by(new / base)
     higher_is_better = metric.direction == "higher"
     got_worse = change < -threshold if higher_is_better else change > threshold
     got_better = change > threshold if higher_is_better else change < -threshold
-    if significant and got_worse:
+    if significant and moved and got_worse:
         return Verdict(WORSE, base, new, change, method, severity)
-    if significant and got_better:
+    if significant and moved and got_better:
         return Verdict(BETTER, base, new, change, method, severity)
     return Verdict(SAME, base, new, change, method, 0.0)
 
@@ -163,10 +171,10 @@ def compare_metric(metric: Metric, base: Benchmark, new: Benchmark, thresholds: 
         return Verdict(UNKNOWN, b, n, method="base is zero")
     if metric.compare == "memory":
         significant = abs(n - b) >= MEMORY_FLOOR_MIB
-        method = f"relative, at least {MEMORY_FLOOR_MIB:g} MiB"
-    else:
-        significant, method = _rounds_differ(base, new)
-    return _relative(metric, b, n, threshold, significant, method)
+        return _relative(metric, b, n, threshold, significant, f"relative, at least {MEMORY_FLOOR_MIB:g} MiB")
+    floor = timing_noise.compare_floor(base.result, new.result)
+    significant, method = _timing_differs(base, new, floor)
+    return _relative(metric, b, n, threshold, significant, method, floor)
 
 
 @dataclass(frozen=True)
@@ -220,8 +228,11 @@ def change_point(metric: Metric, history: Sequence[float], newest: float, thresh
     else:
         return Verdict(UNKNOWN, center, newest, method="history median is zero")
     method = f"median ± {k:g}·MAD = {_short(center)} ± {_short(band)} over {len(history)} runs"
+    floor = timing_noise.history_floor(len(history)) if metric.compare in TIMING_RULES else None
+    if floor is not None:
+        method += f"; {floor.describe()}"
     outside_low, outside_high = newest < center - band, newest > center + band
-    beyond = abs(change) > threshold
+    beyond = abs(change) > threshold and (floor is None or floor.exceeded_by(newest / center))
     severity = abs(change) / threshold if threshold else abs(change)
     lower_is_worse = metric.direction == "higher"
     if beyond and (outside_low if lower_is_worse else outside_high):
