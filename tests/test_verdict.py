@@ -32,7 +32,7 @@ def test_a_significant_slowdown_beyond_the_noise_floor_is_worse():
     slow = [r * 1.5 for r in STEADY]
     v = verdict.compare_metric(TIME, bench(STEADY), bench(slow), DEFAULTS)
     assert v.verdict == "worse" and v.change == pytest.approx(50, abs=0.5)
-    assert v.method.startswith("Mann-Whitney U p=") and "noise ×1.30 (default, one process a run)" in v.method
+    assert v.method.startswith("Mann-Whitney U p=") and "noise ×1.35 (default, one process a run)" in v.method
     assert verdict.compare_metric(TIME, bench(slow), bench(STEADY), DEFAULTS).verdict == "better"
 
 
@@ -140,7 +140,7 @@ def test_change_point_flags_a_step_outside_the_history_band():
 def test_a_short_history_keeps_the_default_noise_floor_for_timing():
     tight = [10.0, 10.1, 9.9, 10.05, 9.95]
     v = verdict.change_point(TIME, tight[:3], 12.0, 10.0, 3.0)  # +20%: outside a tight band of 3 runs
-    assert v.verdict == "same" and "noise ×1.30 (default, under 5 earlier runs)" in v.method
+    assert v.verdict == "same" and "noise ×1.35 (default, under 5 earlier runs)" in v.method
     assert verdict.change_point(TIME, tight[:3], 14.0, 10.0, 3.0).verdict == "worse"
     assert verdict.change_point(TIME, tight, 12.0, 10.0, 3.0).verdict == "worse"  # 5 runs: their spread decides
     assert verdict.change_point(ACCURACY, [0.9, 0.91, 0.9], 0.85, 1.0, 3.0).verdict == "worse"  # not timing

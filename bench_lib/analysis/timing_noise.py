@@ -4,7 +4,7 @@ A run's rounds come from one process, so they say nothing about how much the nex
 differ (memory layout, scheduling, frequency, neighbours). Timing verdicts therefore need two
 things (docs/judging-rules.md explains the numbers):
 - the rounds differ: Mann-Whitney U at p < ALPHA where the rounds are enough to reach it, else
-  their interquartile ranges do not overlap (asv's rule, with its p < 0.002);
+  their interquartile ranges do not overlap (asv's rule; asv's own level is 0.002);
 - the figure moved by more than a noise floor, a factor estimated from the runs' processes when
   they were saved (`process_medians`), else from the history of earlier runs (trend), else
   DEFAULT_NOISE_FACTOR.
@@ -23,10 +23,16 @@ from scipy.stats import t as student_t
 
 from bench_lib.record import stats
 
-ALPHA = 0.002  # asv's significance level for timing
+# The rank test only confirms that the rounds moved as a whole; the noise floor guards against
+# between-run noise. asv's 0.002 would miss 1.5x slowdowns of 12 noisy per-step rounds (p 0.002-0.007).
+ALPHA = 0.01
+# With processes the t-test on their medians is the between-run test itself: asv's 0.002, so that
+# the ~150 timing verdicts of a quick run raise 0.3 false alarms on average.
+PROCESS_ALPHA = 0.002
 # Between-run spread of one configuration's median measured on a quiet 2-core machine: 4-29% over
-# three runs; a single run's figure must move by more than that before it is called a change.
-DEFAULT_NOISE_FACTOR = 1.3
+# three runs; a single run's figure must move by more than that, with a margin, to count, and a
+# real 1.5x slowdown must still count.
+DEFAULT_NOISE_FACTOR = 1.35
 # Fewer earlier runs than this estimate the spread too poorly: the default floor still applies.
 MIN_NOISE_HISTORY = 5
 PROCESS_MEDIANS = "process_medians"  # extra_info key: the median timed round of each process of a run
@@ -57,7 +63,7 @@ def process_medians(result: dict) -> tuple[float, ...]:
 
 
 def process_floor(base: Sequence[float], new: Sequence[float]) -> NoiseFloor | None:
-    """The factor a t-test on the logs of the process medians needs at p < ALPHA; None without a spread.
+    """The factor a t-test on the logs of the process medians needs at p < PROCESS_ALPHA; None without a spread.
 
     The spread is pooled over the runs with two processes or more; a run with one process
     counts as one sample of the same spread.
@@ -69,7 +75,7 @@ def process_floor(base: Sequence[float], new: Sequence[float]) -> NoiseFloor | N
     squares = sum(sum((x - stats.mean(g)) ** 2 for x in g) for g in groups)
     sigma = math.sqrt(squares / df)
     n_base, n_new = max(len(base), 1), max(len(new), 1)
-    half_width = float(student_t.ppf(1 - ALPHA / 2, df)) * sigma * math.sqrt(1 / n_base + 1 / n_new)
+    half_width = float(student_t.ppf(1 - PROCESS_ALPHA / 2, df)) * sigma * math.sqrt(1 / n_base + 1 / n_new)
     return NoiseFloor(math.exp(half_width), f"{len(base)} vs {len(new)} processes")
 
 
