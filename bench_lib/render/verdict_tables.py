@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from bench_lib.analysis import timing_noise
 from bench_lib.record.metrics import Metric
 from bench_lib.render.tables import Table, to_markdown
 
@@ -80,7 +81,9 @@ def trend_markdown(runs, series, plots: Mapping[str, str], k: float, window: int
         f"# tfbench trend: {len(runs)} runs of one machine",
         "",
         f"Rule: the newest run is worse when its value lies outside the median ± {k:g}·1.4826·MAD of the "
-        f"previous {window} runs and differs from that median by more than the metric's threshold.",
+        f"previous {window} runs and differs from that median by more than the metric's threshold "
+        f"(time and throughput, while fewer than {timing_noise.MIN_NOISE_HISTORY} earlier runs give their "
+        f"spread, also by more than the default noise factor ×{timing_noise.DEFAULT_NOISE_FACTOR:g}).",
         "",
     ]
     if skipped_runs:
