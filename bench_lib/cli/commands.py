@@ -14,7 +14,7 @@ from pathlib import Path
 
 from bench_lib.analysis import findings, verdict
 from bench_lib.cli.arguments import program
-from bench_lib.record import history
+from bench_lib.record import fingerprint, history
 from bench_lib.record.files import write_atomic
 from bench_lib.record.history import SavedRun
 from bench_lib.render import export, page, plot_scaling, plots
@@ -139,20 +139,29 @@ def compare_command(
     except history.HistoryError as error:
         warn_stderr(str(error))
         return 2
-    differences = history.differences(base.machine, new.machine)
+    differences = fingerprint.differences(base.machine, new.machine)
     if differences:
         print("=" * 78, file=sys.stderr)
         print("WARNING: the two runs differ in hardware or software:", file=sys.stderr)
         for line in differences:
             print(f"  {line}", file=sys.stderr)
         print("=" * 78, file=sys.stderr)
+    loaded = _load_warnings([base, new])
     comparison = verdict.compare_runs(base, new, thresholds)
-    text = verdict_report.compare_markdown(base, new, comparison, differences, thresholds)
+    text = verdict_report.compare_markdown(base, new, comparison, differences, thresholds, loaded)
     path = reports / f"compare-{_safe(base.name)}-vs-{_safe(new.name)}.md"
     write_atomic(path, text, overwrite=True)
     say(text)
     say(f"wrote {path}")
     return 1 if comparison.any_worse else 0
+
+
+def _load_warnings(runs: Sequence[SavedRun]) -> list[str]:
+    """Warns on stderr about each run measured under load; returns the lines for the report."""
+    lines = [line for run in runs if (line := fingerprint.load_warning(run.name, run.machine))]
+    for line in lines:
+        warn_stderr(f"{line}; its timings may be slow")
+    return lines
 
 
 def _trend_runs(selectors: Sequence[str], storage: Path) -> tuple[list[SavedRun], bool]:
@@ -177,8 +186,8 @@ def trend_command(
     if not loaded:
         return 2
     loaded.sort(key=lambda r: (r.datetime, r.name))
-    machine = history.fingerprint(loaded[-1].machine)
-    runs = [r for r in loaded if history.fingerprint(r.machine) == machine]
+    runs = [r for r in loaded if fingerprint.same_hardware(r.machine, loaded[-1].machine)]
+    loaded_lines = _load_warnings(runs[-window - 1 :])
     series = verdict.trend(runs, thresholds, k=k, window=window)
     files: dict[str, str | bytes] = {}
     plot_names: dict[str, str] = {}
@@ -188,7 +197,7 @@ def trend_command(
         name = _safe(key.replace("/", "--")) + ".png"
         files[name] = plots.trend_figure(key, panels)
         plot_names[key] = name
-    text = verdict_report.trend_markdown(runs, series, plot_names, k, window, len(loaded) - len(runs))
+    text = verdict_report.trend_markdown(runs, series, plot_names, k, window, len(loaded) - len(runs), loaded_lines)
     files["trend.md"] = text
     folder = reports / "trend"
     _write_all(folder, files)

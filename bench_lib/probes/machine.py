@@ -37,8 +37,8 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-# CPU features that decide whether reduced precision runs natively (e.g. avx512_bf16, amx_bf16)
-# or is emulated by converting to float32; recorded because mixed-precision figures depend on them.
+# CPU features that change which kernels run: vector width (avx2, avx512f) and whether reduced
+# precision runs natively (avx512_bf16, amx_bf16) or is emulated by converting to float32.
 PRECISION_CPU_FLAGS = ("avx2", "fma", "f16c", "avx512f", "avx512_bf16", "avx512_fp16", "amx_bf16", "amx_tile")
 
 
@@ -55,23 +55,70 @@ def cpu_precision_flags() -> list[str]:
     return []
 
 
-def machine_info() -> dict[str, object]:
-    """Versions, CPU, GPUs, logical devices and TF environment knobs of this process."""
-    gpus = tf.config.list_physical_devices("GPU")
-    gpu_names = []
-    for gpu in gpus:
+# /proc/cpuinfo's names of the facts that tell CPU generations apart (same brand string, other kernels).
+CPU_IDENTITY = {"vendor_id": "cpu_vendor", "cpu family": "cpu_family", "model": "cpu_model_number",
+                "stepping": "cpu_stepping"}  # fmt: skip
+
+
+def parse_cpu_identity(cpuinfo: str) -> dict[str, object]:
+    """Vendor, family, model and stepping of the first processor in /proc/cpuinfo text (numbers as int)."""
+    found: dict[str, object] = {}
+    for line in cpuinfo.splitlines():
+        name, _, value = (part.strip() for part in line.partition(":"))
+        if not name and found:
+            break  # the end of the first processor's block
+        if name in CPU_IDENTITY and CPU_IDENTITY[name] not in found:
+            found[CPU_IDENTITY[name]] = int(value) if value.isdigit() else value
+    return found
+
+
+def cpu_identity() -> dict[str, object]:
+    """parse_cpu_identity of this machine; empty where /proc/cpuinfo cannot be read."""
+    try:
+        return parse_cpu_identity(Path("/proc/cpuinfo").read_text())
+    except OSError:
+        return {}
+
+
+def parse_nvidia_driver(text: str) -> str | None:
+    """The driver version in /proc/driver/nvidia/version text ('NVRM version: ... Kernel Module  535.104.05 ...')."""
+    for line in text.splitlines():
+        if line.startswith("NVRM version:"):
+            words = line.split()
+            if "Module" in words and words.index("Module") + 1 < len(words):
+                return words[words.index("Module") + 1]
+    return None
+
+
+def gpu_facts() -> dict[str, object]:
+    """Each GPU's name and compute capability (get_device_details), and the NVIDIA driver version if loaded."""
+    names, capabilities = [], []
+    for gpu in tf.config.list_physical_devices("GPU"):
         details = tf.config.experimental.get_device_details(gpu)
-        gpu_names.append(details.get("device_name", gpu.name))
+        names.append(details.get("device_name", gpu.name))
+        capability = details.get("compute_capability")
+        capabilities.append(".".join(str(x) for x in capability) if capability else None)
+    try:
+        driver = parse_nvidia_driver(Path("/proc/driver/nvidia/version").read_text())
+    except OSError:
+        driver = None
+    return {"gpu_count": len(names), "gpu_names": names, "gpu_compute_capabilities": capabilities, "gpu_driver": driver}
+
+
+def machine_info() -> dict[str, object]:
+    """Versions, CPU identity and kernel flags, GPUs, TF32, logical devices and TF environment knobs of this process."""
     return {
         "tensorflow": tf.__version__,
         "keras": keras.__version__,
         "cpu_model": cpu_model(),
+        **cpu_identity(),
         "cpu_precision_flags": cpu_precision_flags(),
         "cpu_cores_logical": psutil.cpu_count(logical=True),
         "cpu_cores_physical": psutil.cpu_count(logical=False),
         "memory_total_mib": round(psutil.virtual_memory().total / 2**20),
-        "gpu_count": len(gpus),
-        "gpu_names": gpu_names,
+        **gpu_facts(),
+        # TF32 runs float32 matmuls in reduced precision on Ampere and later GPUs: other kernels, other peak.
+        "tf32_enabled": tf.config.experimental.tensor_float_32_execution_enabled(),
         "logical_cpu_devices": len(tf.config.list_logical_devices("CPU")),
         "logical_gpu_devices": len(tf.config.list_logical_devices("GPU")),
         "tf_built_with_cuda": tf.test.is_built_with_cuda(),

@@ -18,10 +18,6 @@ from bench_lib.record import metrics
 DEFAULT_STORAGE = Path(".benchmarks")
 # The result schema this reader understands (bench_lib.record.result.SCHEMA_VERSION; a test keeps them equal).
 READ_SCHEMA_VERSION = 1
-# Machine-info keys that identify the hardware (and suite profile) a run measured.
-HARDWARE_KEYS = ("cpu_model", "cpu_cores_logical", "cpu_cores_physical", "memory_total_mib", "gpu_names")
-SOFTWARE_KEYS = ("tensorflow", "keras", "python_version", "tf_built_with_cuda", "tf_env", "system", "release")
-SETUP_KEYS = ("tfbench_profile", "logical_cpu_devices", "logical_gpu_devices")
 
 
 class HistoryError(ValueError):
@@ -249,25 +245,3 @@ def load_selected(
             warn(line)
         runs.append(run)
     return runs, named_failed or not runs
-
-
-def fingerprint(machine: dict) -> tuple:
-    """What identifies one machine set-up across runs: the hardware and the suite profile."""
-    return tuple(json.dumps(machine.get(k), sort_keys=True) for k in (*HARDWARE_KEYS, *SETUP_KEYS))
-
-
-def differences(base: dict, new: dict) -> list[str]:
-    """One 'key: base -> new' line per hardware, software or set-up fact in which two runs differ."""
-    lines = []
-    for key in (*HARDWARE_KEYS, *SOFTWARE_KEYS, *SETUP_KEYS):
-        if base.get(key) != new.get(key):
-            lines.append(f"{key}: {_show(base.get(key))} -> {_show(new.get(key))}")
-    return lines
-
-
-def _show(value: object) -> str:
-    if value is None:
-        return "(not recorded)"
-    if isinstance(value, list | dict):
-        return json.dumps(value, sort_keys=True) if value else "none"
-    return str(value)

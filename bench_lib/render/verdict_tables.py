@@ -46,8 +46,14 @@ def mismatch_lines(differences: list[str]) -> list[str]:
     ]
 
 
-def compare_markdown(base, new, comparison, differences: list[str], thresholds: Mapping[str, float]) -> str:
-    """The compare report: runs, any mismatch warning, verdict counts, a table worst first, unmatched ids."""
+def load_lines(warnings: list[str]) -> list[str]:
+    return [*(f"> **WARNING: {line}** — its timings may be slow." for line in warnings), ""] if warnings else []
+
+
+def compare_markdown(
+    base, new, comparison, differences: list[str], thresholds: Mapping[str, float], load: list[str] = ()
+) -> str:
+    """The compare report: runs, mismatch and load warnings, verdict counts, a table worst first, unmatched ids."""
     counts = {v: sum(r.verdict.verdict == v for r in comparison.rows) for v in VERDICT_MARKS}
     lines = [
         f"# tfbench compare: {base.name} vs {new.name}",
@@ -57,6 +63,7 @@ def compare_markdown(base, new, comparison, differences: list[str], thresholds: 
         f"- thresholds: {thresholds_line(thresholds)}",
         "",
         *mismatch_lines(differences),
+        *load_lines(list(load)),
         f"**{counts['worse']} worse**, {counts['better']} better, {counts['same']} same, {counts['unknown']} unknown "
         f"over {len({r.key for r in comparison.rows})} benchmarks in both runs.",
         "",
@@ -75,7 +82,9 @@ def compare_markdown(base, new, comparison, differences: list[str], thresholds: 
     return "\n".join(lines) + "\n"
 
 
-def trend_markdown(runs, series, plots: Mapping[str, str], k: float, window: int, skipped_runs: int) -> str:
+def trend_markdown(
+    runs, series, plots: Mapping[str, str], k: float, window: int, skipped_runs: int, load: list[str] = ()
+) -> str:
     """The trend report: the runs in time order, then each benchmark metric's verdict, worst first."""
     lines = [
         f"# tfbench trend: {len(runs)} runs of one machine",
@@ -88,6 +97,7 @@ def trend_markdown(runs, series, plots: Mapping[str, str], k: float, window: int
     ]
     if skipped_runs:
         lines += [f"{skipped_runs} saved runs of other machines or profiles were left out.", ""]
+    lines += load_lines(list(load))
     run_rows = [
         (r.name, r.datetime[:19].replace("T", " "), str(r.commit.get("id") or "")[:12] or "-",
          str(r.machine.get("tensorflow", "-")), str(r.machine.get("keras", "-")))

@@ -1,8 +1,8 @@
 """What a session keeps beyond pytest-benchmark's own figures.
 
 Every configuration's result dict (for the summary and findings), and in the saved run: the
-machine and cluster, the configurations that did not end 'ok' (`tfbench_failures`) and whether
-the session was interrupted (`tfbench_interrupted`).
+machine, the load it was under and the cluster, the configurations that did not end 'ok'
+(`tfbench_failures`) and whether the session was interrupted (`tfbench_interrupted`).
 """
 
 from __future__ import annotations
@@ -26,9 +26,12 @@ def recorder(request: pytest.FixtureRequest, question: str) -> Callable[[dict], 
 
 
 def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: dict) -> None:
+    from bench_lib.probes import load
     from bench_lib.probes.machine import machine_info as tf_machine_info
 
     machine_info.update(tf_machine_info())
+    if stash.LOAD_AT_START in config.stash:
+        machine_info.update(load.load_facts(config.stash[stash.LOAD_AT_START], load.snapshot()))
     profile, cluster = config.stash[stash.PROFILE], config.stash[stash.CLUSTER]
     machine_info["tfbench_profile"] = profile.name
     machine_info["tfbench_cluster"] = {

@@ -7,6 +7,7 @@ import signal
 import pytest
 
 from bench_lib.config import cluster as cluster_lib
+from bench_lib.probes import load
 from bench_lib.suite import stash
 from bench_lib.suite.options import profile_from_options
 
@@ -14,6 +15,7 @@ from bench_lib.suite.options import profile_from_options
 # tryfirst: pytest-benchmark and junitxml read their output options in their own pytest_configure.
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
+    config.stash[stash.LOAD_AT_START] = load.snapshot()
     try:
         cluster = cluster_lib.from_environ()  # checked before TensorFlow starts
     except ValueError as error:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bench_lib.config.cluster import Cluster
+from bench_lib.probes.load import LoadSnapshot
 from bench_lib.suite.profiles import Profile
 
 PROFILE = pytest.StashKey[Profile]()  # startup.pytest_configure
@@ -12,3 +13,4 @@ CLUSTER = pytest.StashKey[Cluster | None]()  # startup.pytest_configure
 RESULTS = pytest.StashKey[list]()  # record.recorder: every configuration's result dict
 INTERRUPTED = pytest.StashKey[bool]()  # record.pytest_sessionfinish
 LINES = pytest.StashKey[list]()  # summary.summary_lines: lines benchmarks add to the summary
+LOAD_AT_START = pytest.StashKey[LoadSnapshot]()  # startup.pytest_configure: how busy the machine was
