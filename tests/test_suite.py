@@ -61,9 +61,16 @@ def test_machine_info_tells_hardware_and_software_apart(saved):
         "gpu_names",
         "tf_env",
         "tfbench_profile",
+        "cpu_family",
+        "cpu_model_number",
+        "tf32_enabled",
+        "load_average_start",
+        "load_average_end",
+        "others_cpu_cores",
     ):
         assert key in info
     assert info["logical_cpu_devices"] == 3 or info["gpu_count"] >= 3
+    assert len(info["load_average_start"]) == 3 and info["others_cpu_cores"] >= 0
 
 
 def test_the_summary_lists_every_configuration(saved):
