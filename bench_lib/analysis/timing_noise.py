@@ -2,7 +2,7 @@
 
 A run's rounds come from one process, so they say nothing about how much the next process will
 differ (memory layout, scheduling, frequency, neighbours). Timing verdicts therefore need two
-things (docs/judging-rules.md explains the numbers):
+things (docs/results/judging-rules.md explains the numbers):
 - the rounds differ: Mann-Whitney U at p < ALPHA where the rounds are enough to reach it, else
   their interquartile ranges do not overlap (asv's rule; asv's own level is 0.002);
 - the figure moved by more than a noise floor, a factor estimated from the runs' processes when

@@ -1,9 +1,9 @@
 """Decides better / worse / same / unknown per metric: between two saved runs, and for the newest run of a series.
 
-The rules (docs/judging-rules.md explains them and their numbers):
+The rules (docs/results/judging-rules.md explains them and their numbers):
 - time and throughput: the figure changed by more than the threshold AND by more than the noise
   floor between runs, AND the rounds moved: they differ significantly (analysis.timing_noise:
-  Mann-Whitney U at p < 0.002, as asv does, or non-overlapping interquartile ranges) and their
+  Mann-Whitney U at p < 0.01, or non-overlapping interquartile ranges, as asv does) and their
   medians moved beyond the same floor.
 - accuracy: the change exceeds an absolute threshold in percentage points and, when both runs
   have several seeds, also twice the standard error of the difference of the seed means.
