@@ -3,7 +3,7 @@
 import pytest
 
 from bench_lib.engine import harness
-from bench_lib.engine.train import TrainingLoop
+from bench_lib.engine.loop import TrainingLoop
 
 
 class Trainer:

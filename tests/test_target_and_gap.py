@@ -4,7 +4,7 @@ import pytest
 
 from bench_lib.config.spec import RunSpec
 from bench_lib.engine import runner
-from bench_lib.engine.train import TrainingLoop
+from bench_lib.engine.loop import TrainingLoop
 
 
 class FakeTrainer:

@@ -67,6 +67,9 @@ class RunSpec:
     `deterministic` turns on TensorFlow op determinism for this configuration. A set
     `memory_limit_mib` stops the configuration with status 'oom' once the memory it has
     allocated through TensorFlow exceeds that many MiB (checked after every optimizer step).
+    A set `timed_blocks` makes the budget the warm-up steps plus that many timed blocks of
+    steps, each sized to last a few tens of milliseconds, replacing `steps` and `epochs`: the
+    budget of a question that asks what a step costs rather than what training reaches.
 
     `seeds` repeats the configuration with seeds seed, seed + 1, ...; the learning rate is
     `learning_rate` (or the optimizer's default) at `base_batch_size`, scaled by `lr_scaling`
@@ -120,6 +123,7 @@ class RunSpec:
     distribute_input: str = "dataset"
     deterministic: bool = False
     memory_limit_mib: int | None = None
+    timed_blocks: int | None = None
 
     def __post_init__(self) -> None:
         _check_choice("strategy", self.strategy, STRATEGIES)
@@ -163,6 +167,8 @@ class RunSpec:
         _check_bool("deterministic", self.deterministic)
         if self.memory_limit_mib is not None:
             _check_int("memory_limit_mib", self.memory_limit_mib, 1)
+        if self.timed_blocks is not None:
+            _check_int("timed_blocks", self.timed_blocks, 1)
 
     def _check_learning_rate_schedule(self) -> None:
         _check_choice("lr_scaling", self.lr_scaling, LR_SCALINGS)

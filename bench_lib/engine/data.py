@@ -203,17 +203,51 @@ def train_dataset(data: Dataset, spec: RunSpec, strategy: tf.distribute.Strategy
     return strategy.experimental_distribute_dataset(global_batches(data, spec))
 
 
+def reshuffles(spec: RunSpec) -> bool:
+    """Whether the spec's pipeline reshuffles every epoch: real data does, random data needs not.
+
+    Synthetic data is random, so fixed batches cycled in the same order train no differently,
+    and the step-cost questions that use it get a pipeline that costs nothing while they time.
+    """
+    return spec.dataset != "synthetic"
+
+
 def global_batches(data: Dataset, spec: RunSpec, per_replica_batch_size: int | None = None) -> tf.data.Dataset:
-    """The plain tf.data pipeline under train_dataset(): shuffled, batched, endless, prefetched."""
-    ds = tf.data.Dataset.from_tensor_slices((data.x_train, data.y_train))
-    if spec.input_cache:
-        ds = ds.cache()
-    ds = ds.shuffle(len(data.x_train), seed=spec.seed, reshuffle_each_iteration=True)
-    ds = ds.batch(spec.global_batch_size, drop_remainder=True).repeat()
+    """The plain tf.data pipeline under train_dataset(): full global batches, endless, prefetched.
+
+    Real data is reshuffled every epoch by shuffling indices and gathering each batch at once
+    (one batched copy per step instead of one per example); synthetic data is one epoch of
+    fixed batches, materialized once (materialized_batches). Either way the examples are in
+    memory from the start, so spec.input_cache changes nothing.
+    """
+    ds = _shuffled_batches(data, spec) if reshuffles(spec) else materialized_batches(data, spec)
     if per_replica_batch_size is not None:
         ds = ds.rebatch(per_replica_batch_size)
     # A fixed prefetch depth keeps the pipeline's memory the same from run to run.
     return ds.prefetch(spec.prefetch_batches) if spec.prefetch_batches else ds
+
+
+def materialized_batches(data: Dataset, spec: RunSpec) -> tf.data.Dataset:
+    """One epoch of global batches, in an order the seed fixes, repeated without further work.
+
+    The batches are cut from the arrays once; the cache keeps each batch as a tensor after its
+    first use, so from the second epoch on the pipeline only hands over tensors it holds.
+    """
+    n, size = steps_per_epoch(data, spec), spec.global_batch_size
+    order = np.random.default_rng(spec.seed).permutation(len(data.x_train))[: n * size]
+    x = data.x_train[order].reshape(n, size, *data.image_shape)
+    y = data.y_train[order].reshape(n, size)
+    return tf.data.Dataset.from_tensor_slices((x, y)).cache().repeat()
+
+
+def _shuffled_batches(data: Dataset, spec: RunSpec) -> tf.data.Dataset:
+    """Reshuffled every epoch: a shuffle of indices, batched, each batch gathered in one op."""
+    x, y = tf.constant(data.x_train), tf.constant(data.y_train)
+    indices = tf.data.Dataset.range(len(data.x_train)).shuffle(
+        len(data.x_train), seed=spec.seed, reshuffle_each_iteration=True
+    )
+    batches = indices.batch(spec.global_batch_size, drop_remainder=True).repeat()
+    return batches.map(lambda i: (tf.gather(x, i), tf.gather(y, i)), num_parallel_calls=None)
 
 
 def eval_dataset(x: np.ndarray, y: np.ndarray, batch_size: int = EVAL_BATCH_SIZE) -> tf.data.Dataset:

@@ -41,8 +41,8 @@ import tensorflow as tf
 
 from bench_lib.config.spec import RunSpec
 from bench_lib.engine import data as data_lib
+from bench_lib.engine.loop import TrainingLoop
 from bench_lib.engine.model import build_model, build_optimizer, release_variables
-from bench_lib.engine.train import TrainingLoop
 from bench_lib.record import stats
 
 SUITE, HANDWRITTEN, FIT = "suite", "handwritten", "fit"

@@ -16,7 +16,9 @@ import keras
 import tensorflow as tf
 
 from bench_lib.config.spec import RunSpec
+from bench_lib.engine import blocks
 from bench_lib.engine import data as data_lib
+from bench_lib.engine.loop import TrainingLoop
 from bench_lib.engine.loss_scale import DynamicLossScale
 from bench_lib.engine.model import build_model, build_optimizer, release_variables
 from bench_lib.engine.strategy import (
@@ -28,10 +30,11 @@ from bench_lib.engine.strategy import (
     replica_devices,
     set_op_determinism,
 )
-from bench_lib.engine.train import EpochRecord, Trainer, TrainingLoop
+from bench_lib.engine.train import Trainer
 from bench_lib.probes import speed
 from bench_lib.probes.memory import MemoryProbe
 from bench_lib.probes.noise import GradientNoiseProbe, check_batch_sizes
+from bench_lib.record.epoch import EpochRecord
 
 
 class NotOnEveryWorkerError(RuntimeError):
@@ -58,6 +61,9 @@ class PreparedRun:
 
 
 def total_steps(spec: RunSpec, steps_per_epoch: int) -> int:
+    """The step budget; with timed_blocks, blocks of one step until the loop sizes them after warm-up."""
+    if spec.timed_blocks is not None:
+        return spec.warmup_steps + spec.timed_blocks
     return spec.steps if spec.steps is not None else spec.epochs * steps_per_epoch
 
 
@@ -191,6 +197,8 @@ def _training_loop(
         between_steps=_every(spec.noise_scale_interval, noise_probe.measure) if noise_probe else None,
         steps_per_execution=spec.steps_per_execution,
         check=check,
+        min_block_s=blocks.MIN_BLOCK_S,
+        timed_blocks=spec.timed_blocks,
     )
 
 

@@ -19,11 +19,12 @@ from bench_lib.config.spec import RunSpec
 from bench_lib.engine import data as data_lib
 from bench_lib.engine.model import count_parameters
 from bench_lib.engine.preparation import PreparedRun, prepare, release
-from bench_lib.engine.train import EpochRecord, Trainer
+from bench_lib.engine.train import Trainer
 from bench_lib.probes import sharpness, speed
 from bench_lib.probes.flops import training_flops_per_example
 from bench_lib.record import seeds as seeds_lib
 from bench_lib.record import stats
+from bench_lib.record.epoch import EpochRecord
 from bench_lib.record.result import RunResult, history_dicts, step_time_summary
 
 # What ends a configuration early but still leaves a result: TensorFlow errors (out of memory

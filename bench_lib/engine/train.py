@@ -1,4 +1,4 @@
-"""The training step, the loop of steps and the evaluation, identical under every strategy.
+"""The training step and the evaluation, identical under every strategy (the loop of steps is in loop.py).
 
 The step is a tf.function around strategy.run. Each replica splits its share of the global
 batch into accumulation_steps micro-batches, runs them one after another, and sums their
@@ -15,16 +15,12 @@ are not finite on every replica is skipped (see loss_scale.py).
 from __future__ import annotations
 
 import functools
-import math
-import time
-from collections.abc import Callable
 
 import keras
 import tensorflow as tf
 
 from bench_lib.config.spec import RunSpec
 from bench_lib.engine.loss_scale import DynamicLossScale, all_finite
-from bench_lib.record.epoch import EpochRecord
 
 
 class Diverged(Exception):
@@ -197,184 +193,3 @@ class Trainer:
 def _correct(y: tf.Tensor, probs: tf.Tensor) -> tf.Tensor:
     predicted = tf.argmax(probs, axis=-1, output_type=y.dtype)
     return tf.reduce_sum(tf.cast(tf.equal(predicted, y), tf.int32))
-
-
-class TrainingLoop:
-    """Runs a Trainer for a step budget, timing every call and evaluating after every epoch.
-
-    Drive it with run(), or call before_step() (untimed bookkeeping) and step() (one timed
-    call) yourself, as the pytest-benchmark suite does, then finish(). A call runs
-    steps_per_execution optimizer steps, fewer where an epoch, a target check or the budget ends
-    first; a call that starts before warmup_steps steps are done is warm-up and not timed.
-    With a target_accuracy, the test accuracy is also checked every target_check_steps steps
-    (in before_step, untimed) until it first reaches the target; target_reached_at_step and
-    target_reached_after_s then say when (steps done, train_seconds then); with stop_at_target,
-    run() stops there.
-    """
-
-    def __init__(
-        self,
-        *,
-        trainer: Trainer,
-        test_data: tf.data.Dataset,
-        steps_per_epoch: int,
-        total_steps: int,
-        warmup_steps: int,
-        global_batch_size: int,
-        on_epoch: Callable[[EpochRecord], None] | None = None,
-        target_accuracy: float | None = None,
-        target_check_steps: int | None = None,
-        stop_at_target: bool = False,
-        between_steps: Callable[[int], None] | None = None,
-        steps_per_execution: int = 1,
-        check: Callable[[], None] | None = None,
-    ) -> None:
-        """between_steps(steps_done), if given, runs untimed before every step (e.g. a probe)."""
-        self._trainer = trainer
-        self._steps_per_execution = steps_per_execution
-        self._check = check
-        self._test_data = test_data
-        self._steps_per_epoch = steps_per_epoch
-        self.total_steps = total_steps
-        self.warmup_steps = warmup_steps
-        self._global_batch_size = global_batch_size
-        self._on_epoch = on_epoch
-        self._between_steps = [between_steps] if between_steps is not None else []
-        self.steps_done = 0
-        self.diverged_at_step: int | None = None
-        # One entry per timed call: its duration divided by its optimizer steps.
-        self.step_times_s: list[float] = []
-        self.timed_steps = 0
-        self.timed_s = 0.0
-        self.history: list[EpochRecord] = []
-        self.train_seconds = 0.0
-        self._target_accuracy = target_accuracy
-        self._target_check_steps = target_check_steps
-        self._stop_at_target = stop_at_target
-        self.target_reached_at_step: int | None = None
-        self.target_reached_after_s: float | None = None
-        self._epoch_loss = self._epoch_correct = self._epoch_time = 0.0
-        self._epoch_steps = self._epoch_timed_steps = 0
-
-    def add_between_steps(self, action: Callable[[int], None]) -> None:
-        """Also runs action(steps_done) untimed before every step, after the between_steps given."""
-        self._between_steps.append(action)
-
-    @property
-    def steps_remaining(self) -> int:
-        return max(0, self.total_steps - self.steps_done)
-
-    def before_step(self) -> None:
-        """Untimed work before the next step: the `check` given, then the epoch's end if due.
-
-        Raises:
-          Diverged: the previous step's loss was not finite (run() stops before calling this).
-          whatever `check` raises, e.g. a memory limit exceeded.
-        """
-        if self.diverged_at_step is not None:
-            raise Diverged(self.diverged_at_step)
-        if self._check is not None:
-            self._check()
-        if self._epoch_steps and self.steps_done % self._steps_per_epoch == 0:
-            self._end_epoch()
-        elif self._target_check_due():
-            self._check_target(self._trainer.evaluate(self._test_data)["accuracy"])
-        for action in self._between_steps:
-            action(self.steps_done)
-
-    def _target_check_due(self) -> bool:
-        every = self._target_check_steps
-        pending = self._target_accuracy is not None and self.target_reached_at_step is None
-        return pending and every is not None and self.steps_done > 0 and self.steps_done % every == 0
-
-    def _check_target(self, test_accuracy: float) -> None:
-        if self._target_accuracy is None or self.target_reached_at_step is not None:
-            return
-        if test_accuracy >= self._target_accuracy:
-            self.target_reached_at_step = self.steps_done
-            self.target_reached_after_s = self.train_seconds
-
-    def step(self) -> float:
-        """One call of the training step, timed from dispatch until the devices finish; returns its mean loss."""
-        steps = self._call_steps(self.steps_done)
-        timed = self.steps_done >= self.warmup_steps
-        start = time.perf_counter()
-        # A single step is called as step(), the interface every trainer (and test double) has.
-        loss, accuracy = self._trainer.step(steps) if steps > 1 else self._trainer.step()
-        elapsed = time.perf_counter() - start
-        self.steps_done += steps
-        self.train_seconds += elapsed
-        if timed:
-            self.step_times_s.append(elapsed / steps)
-            self.timed_steps += steps
-            self.timed_s += elapsed
-            self._epoch_time += elapsed
-            self._epoch_timed_steps += steps
-        if not math.isfinite(loss) and self.diverged_at_step is None:
-            self.diverged_at_step = self.steps_done
-        self._epoch_loss += loss * steps
-        self._epoch_correct += accuracy * steps
-        self._epoch_steps += steps
-        return loss
-
-    def planned_calls(self) -> tuple[int, int]:
-        """(warm-up calls, timed calls) that the remaining budget takes."""
-        warmup = timed = 0
-        done = self.steps_done
-        while done < self.total_steps:
-            if done < self.warmup_steps:
-                warmup += 1
-            else:
-                timed += 1
-            done += self._call_steps(done)
-        return warmup, timed
-
-    @property
-    def examples_per_sec(self) -> float | None:
-        return self.timed_steps * self._global_batch_size / self.timed_s if self.timed_s > 0 else None
-
-    def _call_steps(self, done: int) -> int:
-        """Steps of the call starting after `done`: it ends at an epoch's end and at a target check."""
-        to_epoch_end = self._steps_per_epoch - done % self._steps_per_epoch
-        steps = min(self._steps_per_execution, to_epoch_end, self.total_steps - done)
-        if self._target_check_steps:
-            steps = min(steps, self._target_check_steps - done % self._target_check_steps)
-        return max(1, steps)
-
-    def run(self) -> None:
-        """The remaining steps, stopping early at a non-finite loss (or at the target if asked), then finish()."""
-        while self.steps_remaining and self.diverged_at_step is None:
-            self.before_step()
-            if self._stop_at_target and self.target_reached_at_step is not None:
-                break
-            self.step()
-        self.finish()
-
-    def finish(self) -> None:
-        """Checks the last step as before_step() does, then ends the last epoch."""
-        if self._check is not None:
-            self._check()
-        if self._epoch_steps:
-            self._end_epoch()
-
-    def _end_epoch(self) -> None:
-        test = self._trainer.evaluate(self._test_data)
-        n = self._epoch_steps
-        record = EpochRecord(
-            epoch=len(self.history) + 1,
-            steps=self.steps_done,
-            train_loss=self._epoch_loss / n,
-            train_accuracy=self._epoch_correct / n,
-            test_loss=test["loss"],
-            test_accuracy=test["accuracy"],
-            examples_per_sec=self._epoch_timed_steps * self._global_batch_size / self._epoch_time
-            if self._epoch_timed_steps
-            else None,
-            train_seconds=self.train_seconds,
-        )
-        self.history.append(record)
-        self._check_target(record.test_accuracy)
-        self._epoch_loss = self._epoch_correct = self._epoch_time = 0.0
-        self._epoch_steps = self._epoch_timed_steps = 0
-        if self._on_epoch is not None:
-            self._on_epoch(record)
