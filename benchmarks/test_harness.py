@@ -1,10 +1,12 @@
-"""Harness overhead: the suite's training step against a textbook tf.function loop and keras.Model.fit.
+"""Harness overhead: the suite's training step against a textbook tf.function loop, keras.Model.fit and a minimal loop.
 
-Same model (MLP 784-512-512-10 by default), data pipeline, optimizer and global batch for all
-three, on one device, in interleaved rounds (see bench_lib/engine/harness.py for the method and why):
-pytest-benchmark times the suite's own step, as in every benchmark; between its blocks of
-BLOCK_STEPS steps the hand-written loop and fit run one block each, in rotating order, and the
-ratios are the medians of the rounds' ratios, with their spread, in extra_info.
+Same model (MLP 784-512-512-10 by default), optimizer and global batch for all four, on one device,
+in interleaved rounds (see bench_lib/engine/harness.py for the method and why): pytest-benchmark
+times the suite's own step in its calibrated blocks, as in every benchmark; between its blocks the
+hand-written loop, fit and the minimal loop run one block of as many steps each, in rotating order,
+and the ratios are the medians of the rounds' ratios, with their spread, in extra_info. The last
+configuration (SGD, no dropout, batch 512) is the one where the suite's step is held to the
+minimal loop's speed.
 """
 
 import pytest
@@ -12,33 +14,25 @@ import pytest
 from bench_lib.engine import data as data_lib
 from bench_lib.engine import harness
 
-# Optimizer steps of each variant per block (times steps_per_execution): the quick profile's 30 timed
-# steps make 10 rounds; at batch 64 a block takes about 20 ms on the 2-core test machine.
-BLOCK_STEPS = 3
-
 
 def grid(profile):
-    return [
-        {
-            "strategy": "one_device",
-            "replicas": 1,
-            "dataset": "synthetic",
-            "model": "mlp",
-            "hidden_units": profile.harness_hidden_units,
-            "global_batch_size": batch_size,
-            "steps": profile.warmup_steps + profile.harness_steps,
-        }
-        for batch_size in profile.harness_batch_sizes
-    ]
+    wide_mlp = {
+        "strategy": "one_device",
+        "replicas": 1,
+        "dataset": "synthetic",
+        "model": "mlp",
+        "hidden_units": profile.harness_hidden_units,
+        "timed_blocks": profile.harness_blocks,
+    }
+    bare = {**wide_mlp, "optimizer": "sgd", "dropout": 0.0, "global_batch_size": 512}
+    return [{**wide_mlp, "global_batch_size": batch_size} for batch_size in profile.harness_batch_sizes] + [bare]
 
 
 def test_harness(measure_run, spec):
     data = data_lib.load(spec)
-    handwritten, fit = harness.alternatives(spec, data, warmup_steps=spec.warmup_steps)
-    block_steps = BLOCK_STEPS * spec.steps_per_execution
+    alternatives = harness.alternatives(spec, data, warmup_steps=spec.warmup_steps)
     rounds = harness.InterleavedRounds(
-        runs={harness.HANDWRITTEN: handwritten.run, harness.FIT: fit.run},
-        block_steps=block_steps,
+        runs={name: variant.run for name, variant in alternatives.items()},
         global_batch_size=spec.global_batch_size,
     )
 
@@ -46,21 +40,21 @@ def test_harness(measure_run, spec):
         rounds.finish()
         figures = rounds.figures()
         if not figures:
-            pytest.fail(f"{spec.id}: no complete interleaved round of {block_steps} steps in {spec.steps} steps")
-        too_few = [] if figures["harness_rounds"] >= 5 else [_too_few_rounds(figures["harness_rounds"], block_steps)]
+            pytest.fail(f"{spec.id}: no complete interleaved round of {rounds.block_steps} steps")
+        too_few = [] if figures["harness_rounds"] >= 5 else [_too_few_rounds(figures["harness_rounds"])]
         return {**figures, "warnings": [*result.get("warnings", []), *too_few]}
 
     try:
         result = measure_run(spec, extra=ratios, on_prepared=lambda prepared: rounds.attach(prepared.loop))
     finally:
-        harness.release(handwritten, fit)
+        harness.release(*alternatives.values())
     assert result["train_traces"] == 1
-    assert result["harness_rounds"] == -(-(spec.steps - spec.warmup_steps) // block_steps)
-    assert result["suite_over_handwritten"] > 0 and result["suite_over_fit"] > 0
+    assert result["harness_rounds"] == spec.timed_blocks
+    assert all(result[f"suite_over_{name}"] > 0 for name in harness.ALTERNATIVES)
 
 
-def _too_few_rounds(rounds: int, block_steps: int) -> str:
+def _too_few_rounds(rounds: int) -> str:
     return (
-        f"too few interleaved rounds: {rounds} of {block_steps} steps (fewer than 5); the harness ratios' "
-        "median and spread are not reliable (--bench-rounds)"
+        f"too few interleaved rounds: {rounds} (fewer than 5); the harness ratios' median and spread are "
+        "not reliable (--bench-rounds)"
     )

@@ -102,3 +102,10 @@ def test_spread_gives_median_quartiles_range_and_count():
     assert stats.spread([4.0, 1.0, 3.0, 2.0]) == {"median": 2.5, "q1": 1.75, "q3": 3.25, "min": 1.0, "max": 4.0, "n": 4}
     with pytest.raises(ValueError, match="no values"):
         stats.spread([])
+
+
+def test_the_median_interval_is_two_order_statistics_of_the_binomial_tail():
+    # n = 12: P(Binomial(12, 1/2) <= 2) = 0.019 fits in 0.025, <= 3 (0.073) does not.
+    assert stats.median_ci([float(v) for v in range(12, 0, -1)]) == (3.0, 10.0)
+    assert stats.median_ci([float(v) for v in range(1, 101)]) == (40.0, 61.0)
+    assert stats.median_ci([1.0, 2.0, 3.0, 4.0, 5.0]) is None, "5 values cannot hold a 95 % interval"

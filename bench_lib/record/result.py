@@ -148,8 +148,10 @@ def step_time_summary(step_times_s: list[float]) -> dict[str, float] | None:
     if not step_times_s:
         return None
     ms = [t * 1000 for t in step_times_s]
+    ci = stats.median_ci(ms)
     return {
         "median": stats.median(ms),
+        "median_ci95": list(ci) if ci is not None else None,
         "p90": stats.quantile(ms, 0.9),
         "iqr": stats.iqr(ms),
         "mean": sum(ms) / len(ms),

@@ -33,6 +33,26 @@ def iqr(values: Sequence[float]) -> float:
     return quantile(values, 0.75) - quantile(values, 0.25)
 
 
+def median_ci(values: Sequence[float], confidence: float = 0.95) -> tuple[float, float] | None:
+    """Distribution-free confidence interval of the median: two order statistics of the values.
+
+    The k-th smallest and k-th largest value, k the largest rank whose binomial tail
+    P(Binomial(n, 1/2) < k) stays within (1 - confidence) / 2; it assumes only independent
+    values from one distribution. None when n is too small for any such pair (n < 6 at 95 %).
+    """
+    n, alpha = len(values), (1 - confidence) / 2
+    tail, k = 0.0, 0
+    while k < n // 2:
+        next_tail = tail + math.comb(n, k) / 2**n
+        if next_tail > alpha:
+            break
+        tail, k = next_tail, k + 1
+    if k == 0:
+        return None
+    ordered = sorted(values)
+    return ordered[k - 1], ordered[n - k]
+
+
 def throughput(items_per_call: int, durations_s: Sequence[float]) -> float:
     """Items per second over all the calls: total items / total time."""
     total = sum(durations_s)

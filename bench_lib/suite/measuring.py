@@ -19,12 +19,13 @@ from bench_lib.suite.record import recorder
 
 @pytest.fixture
 def measure_run(benchmark, request: pytest.FixtureRequest):
-    """Trains `spec` with every training-step call timed by pytest-benchmark; returns the result dict.
+    """Trains `spec` with its training steps timed in blocks, one pytest-benchmark round each; returns the result dict.
 
-    Each benchmark round is one call of the training step of the first seed: one optimizer step, or
-    steps_per_execution of them (pytest-benchmark's times are then per call; the result's
-    step_time_ms is per optimizer step). Warm-up rounds are excluded from timing; epoch-end
-    evaluation and the divergence and memory-limit checks run in pedantic's untimed setup. The
+    Each benchmark round is one timed block of the first seed: consecutive calls of the training
+    step (bench_lib/engine/loop.py), sized after the warm-up calls so that a block lasts some tens
+    of milliseconds; its saved time is the block's time per optimizer step, as the result's
+    step_time_ms. Warm-up calls run before the rounds and are not timed; epoch-end evaluation and
+    the divergence and memory-limit checks run between calls, untimed. The
     result's metrics and spec go to benchmark.extra_info, with `train_traces`, how often the step
     was traced. `extra`, if given, is called with the result dict and its returned figures are
     added to it. `on_prepared`, if given, is called with the prepared run before its first round,
@@ -91,20 +92,38 @@ def _timed_result(benchmark, prepared):
     from bench_lib.engine.train import Diverged
 
     loop = prepared.loop
-    warmup_calls, timed_calls = loop.planned_calls()
-    if not timed_calls:
-        prepared.probe.stop()
-        pytest.skip(f"{loop.total_steps} steps leave none to time after {loop.warmup_steps} warm-up steps")
     try:
         try:
-            benchmark.pedantic(loop.step, setup=loop.before_step, rounds=timed_calls, warmup_rounds=warmup_calls)
+            timed_blocks = loop.warm_up()
+            if not timed_blocks:
+                prepared.probe.stop()
+                pytest.skip(f"{loop.total_steps} steps leave none to time after {loop.warmup_steps} warm-up steps")
+            benchmark.pedantic(loop.run_block, setup=loop.before_step, rounds=timed_blocks, warmup_rounds=0)
             loop.run()  # the rest of the budget when pytest-benchmark is disabled
         except Diverged:
             pass  # conclude() records the step
-        return runner.conclude(prepared)
+        result = runner.conclude(prepared)
+        _rounds_per_step(benchmark, loop.step_times_s)
+        return result
     except Exception as error:
         wall_s = time.perf_counter() - prepared.started_at
         return runner.failed(prepared.spec, error, wall_s, loop.steps_done)
+
+
+def _rounds_per_step(benchmark, step_times_s: list[float]) -> None:
+    """pytest-benchmark's rounds become the loop's own block times per optimizer step.
+
+    pytest-benchmark times a round whole, so its times would include the bookkeeping run between
+    a block's calls (an epoch-end evaluation, a probe) and be per block, whose size differs
+    between configurations and machines; the loop's own times are neither.
+    """
+    metadata = getattr(benchmark, "stats", None)
+    if metadata is None or len(metadata.stats.data) != len(step_times_s):
+        return
+    per_step = type(metadata.stats)()
+    for seconds in step_times_s:
+        per_step.update(seconds)
+    metadata.stats = per_step
 
 
 @pytest.fixture

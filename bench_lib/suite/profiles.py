@@ -30,7 +30,7 @@ class Profile:
     bn_batch_sizes: tuple[int, ...]
     throughput_batch_sizes: tuple[int, ...]
     throughput_models: tuple[str, ...]
-    throughput_steps: int
+    throughput_blocks: int  # timed blocks of each step-cost configuration (throughput, harness)
     warmup_steps: int
     fixed_steps: int  # the batch-size question's fixed-steps budget
     seeds: int | None  # --bench-seeds: every question; None: each question's own default
@@ -56,7 +56,7 @@ class Profile:
     replicas_per_worker: int = 1
     harness_batch_sizes: tuple[int, ...]
     harness_hidden_units: tuple[int, ...]
-    harness_steps: int
+    harness_blocks: int
     mfu_batch_sizes: tuple[int, ...]
     knob_batch_size: int
     # --bench-rounds: timed rounds of every configuration, replacing its epoch or step budget.
@@ -81,9 +81,7 @@ class Profile:
         forced = {"seeds": self.seeds} if self.seeds is not None else {}
         spec = RunSpec(**{**base, **fields, **forced})
         if self.rounds is not None:
-            # Warm-up takes whole calls, so it is rounded up to a multiple of steps_per_execution.
-            k = spec.steps_per_execution
-            spec = spec.replace(steps=(-(-spec.warmup_steps // k) + self.rounds) * k)
+            spec = spec.replace(timed_blocks=self.rounds)
         return spec
 
     def seeds_of_question(self) -> int:
@@ -125,7 +123,7 @@ QUICK = Profile(
     bn_batch_sizes=(8, 64, 256),
     throughput_batch_sizes=(64, 256, 1024),
     throughput_models=("mlp", "cnn"),
-    throughput_steps=15,
+    throughput_blocks=12,
     warmup_steps=3,
     fixed_steps=220,  # batch 32's budget at 5 epochs of digits
     seeds=None,
@@ -148,7 +146,7 @@ QUICK = Profile(
     noise_scale_models=("mlp",),
     harness_batch_sizes=(64, 512),
     harness_hidden_units=(512, 512),
-    harness_steps=60,  # 20 interleaved rounds of 3 steps: 10 left the batch-64 IQR wider than the target margin
+    harness_blocks=20,  # interleaved rounds: 10 left the batch-64 IQR wider than the target margin
     mfu_batch_sizes=(512, 2048),
     knob_batch_size=256,
     max_batch_model="cnn",
@@ -166,7 +164,7 @@ FULL = dataclasses.replace(
     accumulation_steps=(1, 2, 4, 8, 16),
     bn_batch_sizes=(4, 8, 16, 32, 64, 128, 256),
     throughput_batch_sizes=(64, 128, 256, 512, 1024, 2048, 4096),
-    throughput_steps=100,
+    throughput_blocks=30,
     warmup_steps=5,
     fixed_steps=2500,  # batch 32's budget at 20 epochs of mnist_5k
     question_seeds=5,
@@ -185,7 +183,7 @@ FULL = dataclasses.replace(
     sync_bn_epochs=20,
     noise_scale_models=("mlp", "mlp_bn", "cnn"),
     harness_batch_sizes=(64, 256, 1024, 4096),
-    harness_steps=100,
+    harness_blocks=40,
     mfu_batch_sizes=(512, 1024, 2048, 4096),
     max_batch_limit_mib=1024,
     max_batch_resolution=1,
