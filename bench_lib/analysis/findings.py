@@ -328,8 +328,8 @@ def noise_scale_beside_knee(by_question: Mapping[str, list[Mapping[str, object]]
     ]
 
 
-# Issue 6's targets for the suite's examples/s over the hand-written loop's and over keras.Model.fit's.
-HARNESS_TARGETS = {"handwritten": 0.97, "fit": 1.5}
+# The targets for the suite's examples/s over the hand-written loop's, keras.Model.fit's and the minimal loop's.
+HARNESS_TARGETS = {"handwritten": 0.97, "fit": 1.5, "minimal": 0.97}
 
 
 def _harness_ratio(result: Mapping[str, object], other: str) -> str:
@@ -349,8 +349,9 @@ def harness(results: list[Mapping[str, object]]) -> list[str]:
     if not measured:
         return [generic("harness", results)]
     parts = [
-        f"batch {_spec(r).get('global_batch_size')}: {_harness_ratio(r, 'handwritten')} the hand-written loop's, "
-        f"{_harness_ratio(r, 'fit')} fit's"
+        f"batch {_spec(r).get('global_batch_size')}, {_spec(r).get('optimizer')}: "
+        f"{_harness_ratio(r, 'handwritten')} the hand-written loop's, {_harness_ratio(r, 'fit')} fit's"
+        + (f", {_harness_ratio(r, 'minimal')} the minimal loop's" if r.get("suite_over_minimal") is not None else "")
         for r in sorted(measured, key=lambda r: _order(_spec(r).get("global_batch_size")))
     ]
     return [

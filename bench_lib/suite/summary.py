@@ -27,9 +27,7 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
         asked = [r for r in results if r["question"] == question]
         terminalreporter.write_line(report.markdown_table(asked, question))
         if question == "harness":
-            terminalreporter.write_line(
-                "\nharness overhead (targets: suite / hand-written >= 0.97, suite / fit >= 1.5):\n"
-            )
+            terminalreporter.write_line(f"\n{report.HARNESS_TITLE}:\n")
             terminalreporter.write_line(report.markdown_table(asked, columns=report.HARNESS_COLUMNS))
         rows = scaling.scaling_rows(asked)
         if rows:
