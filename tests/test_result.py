@@ -18,7 +18,8 @@ DOCUMENTED_KEYS = {
     "loss_scale_skipped_steps",
     "workers", "replicas_per_worker", "scaling_efficiency",
     "flops_per_step", "achieved_gflops", "peak_gflops", "mfu", "input_batch_ms", "input_bound", "step_time_cv",
-    "warnings",
+    "warnings", "block_steps", "input_cost", "step_peak_mib", "input_pipeline_mib", "time_to_first_step_s",
+    "trace_s", "first_step_s", "first_step_overhead_s",
 }  # fmt: skip
 
 
@@ -31,7 +32,7 @@ def test_result_has_exactly_the_documented_keys(result):
     data = result.as_dict()
     assert set(data) == DOCUMENTED_KEYS
     assert data["schema_version"] == SCHEMA_VERSION
-    assert set(data["step_time_ms"]) == {"median", "p90", "iqr", "mean", "min"}
+    assert set(data["step_time_ms"]) == {"median", "median_ci95", "p90", "iqr", "mean", "min"}
     assert set(data["history"][0]) == {
         "epoch", "steps", "train_loss", "train_accuracy", "test_loss", "test_accuracy", "examples_per_sec",
         "train_seconds",

@@ -1,7 +1,6 @@
 import time
 
 import pytest
-import tensorflow as tf
 
 from bench_lib.probes import speed
 
@@ -79,13 +78,3 @@ def test_a_bad_declared_peak_is_one_line_naming_the_variable_and_value(text):
 def test_an_unset_or_empty_variable_declares_nothing():
     assert speed.declared_peak_gflops({}) is None
     assert speed.declared_peak_gflops({speed.PEAK_VARIABLE: " "}) is None
-
-
-def test_input_time_counts_the_pipeline_work():
-    def slow(x):
-        time.sleep(0.02)
-        return x
-
-    dataset = tf.data.Dataset.range(10_000).map(lambda x: tf.py_function(slow, [x], tf.int64)).batch(1)
-    distributed = tf.distribute.OneDeviceStrategy("/cpu:0").experimental_distribute_dataset(dataset)
-    assert speed.input_seconds_per_batch(distributed, batches=4) >= 0.02

@@ -188,8 +188,10 @@ def _read_idx_dir(name: str, path: Path) -> dict[str, np.ndarray]:
     return arrays
 
 
-def train_dataset(data: Dataset, spec: RunSpec, strategy: tf.distribute.Strategy) -> tf.distribute.DistributedDataset:
-    """Endless, reshuffled each epoch, in full global batches split across the replicas.
+def train_dataset(
+    data: Dataset, spec: RunSpec, strategy: tf.distribute.Strategy, *, materialized: bool = False
+) -> tf.distribute.DistributedDataset:
+    """Endless global batches split across the replicas, reshuffled each epoch unless synthetic or materialized.
 
     Every epoch is exactly steps_per_epoch() batches; the dropped remainder changes with the
     shuffle. Both spec.distribute_input choices deliver the same examples to the same replica
@@ -198,9 +200,11 @@ def train_dataset(data: Dataset, spec: RunSpec, strategy: tf.distribute.Strategy
     """
     if spec.distribute_input == "function":
         return strategy.distribute_datasets_from_function(
-            lambda context: global_batches(data, spec, context.get_per_replica_batch_size(spec.global_batch_size))
+            lambda context: global_batches(
+                data, spec, context.get_per_replica_batch_size(spec.global_batch_size), materialized=materialized
+            )
         )
-    return strategy.experimental_distribute_dataset(global_batches(data, spec))
+    return strategy.experimental_distribute_dataset(global_batches(data, spec, materialized=materialized))
 
 
 def reshuffles(spec: RunSpec) -> bool:
@@ -212,15 +216,19 @@ def reshuffles(spec: RunSpec) -> bool:
     return spec.dataset != "synthetic"
 
 
-def global_batches(data: Dataset, spec: RunSpec, per_replica_batch_size: int | None = None) -> tf.data.Dataset:
+def global_batches(
+    data: Dataset, spec: RunSpec, per_replica_batch_size: int | None = None, *, materialized: bool = False
+) -> tf.data.Dataset:
     """The plain tf.data pipeline under train_dataset(): full global batches, endless, prefetched.
 
     Real data is reshuffled every epoch by shuffling indices and gathering each batch at once
     (one batched copy per step instead of one per example); synthetic data is one epoch of
     fixed batches, materialized once (materialized_batches). Either way the examples are in
-    memory from the start, so spec.input_cache changes nothing.
+    memory from the start, so spec.input_cache changes nothing. materialized=True gives the
+    materialized batches whatever the data: the baseline the input cost is measured against.
     """
-    ds = _shuffled_batches(data, spec) if reshuffles(spec) else materialized_batches(data, spec)
+    shuffled = reshuffles(spec) and not materialized
+    ds = _shuffled_batches(data, spec) if shuffled else materialized_batches(data, spec)
     if per_replica_batch_size is not None:
         ds = ds.rebatch(per_replica_batch_size)
     # A fixed prefetch depth keeps the pipeline's memory the same from run to run.

@@ -57,6 +57,8 @@ class TrainingLoop:
         self.block_size_steps: int | None = None
         self.warmup_call_s: list[float] = []
         self.first_call_s: float | None = None
+        self.first_call_ended_at: float | None = None  # time.perf_counter() when the first call returned
+        self.first_call_steps = 0
         self._steps_per_execution = steps_per_execution
         self._check = check
         self._test_data = test_data
@@ -132,7 +134,8 @@ class TrainingLoop:
         # A single step is called as step(), the interface every trainer (and test double) has.
         loss, accuracy = self._trainer.step(steps) if steps > 1 else self._trainer.step()
         elapsed = time.perf_counter() - start
-        self.first_call_s = elapsed if self.first_call_s is None else self.first_call_s
+        if self.first_call_s is None:
+            self.first_call_s, self.first_call_ended_at, self.first_call_steps = elapsed, start + elapsed, steps
         self.steps_done += steps
         self.train_seconds += elapsed
         if timed:

@@ -58,6 +58,9 @@ class PreparedRun:
     strategy: tf.distribute.Strategy | None = None
     peak_gflops: float | None = None
     custom_gradients_before: frozenset[str] = frozenset()
+    trace_s: float | None = None  # tracing the training step, part of the start-up
+    calibration_s: float = 0.0  # calibrating the devices' peak (once per process), not part of the start-up
+    input_pipeline_mib: float | None = None  # what building the training pipeline allocated on the devices
 
 
 def total_steps(spec: RunSpec, steps_per_epoch: int) -> int:
@@ -83,19 +86,25 @@ def prepare(spec: RunSpec, *, on_epoch: Callable[[EpochRecord], None] | None = N
     devices = replica_devices(spec)
     set_op_determinism(spec.deterministic)
     custom_gradients_before = custom_gradient_names()
+    calibrating_from = time.perf_counter()
     peak = speed.peak_gflops(devices)  # calibrated once per process, before any memory is attributed
+    calibration_s = time.perf_counter() - calibrating_from
     probe, check = _start_memory_probe(devices, spec.memory_limit_mib)
     strategy = build_strategy(spec)
     per_epoch = data_lib.steps_per_epoch(dataset, spec)
     model, optimizer, loss_scale = _build_in_scope(spec, strategy, dataset, per_epoch)
+    held_before = probe.held_mib()
+    train_iterator = iter(data_lib.train_dataset(dataset, spec, strategy))
+    held_after = probe.held_mib()
     trainer = Trainer(
         strategy=strategy,
         model=model,
         optimizer=optimizer,
         spec=spec,
-        train_iterator=iter(data_lib.train_dataset(dataset, spec, strategy)),
+        train_iterator=train_iterator,
         loss_scale=loss_scale,
     )
+    trace_s = trainer.trace()
     noise_probe = _noise_probe(spec, model, dataset, loss_scale)
     loop = _training_loop(spec, trainer, dataset, per_epoch, on_epoch=on_epoch, noise_probe=noise_probe, check=check)
     return PreparedRun(
@@ -112,6 +121,9 @@ def prepare(spec: RunSpec, *, on_epoch: Callable[[EpochRecord], None] | None = N
         strategy=strategy,
         peak_gflops=peak,
         custom_gradients_before=custom_gradients_before,
+        trace_s=trace_s,
+        calibration_s=calibration_s,
+        input_pipeline_mib=None if None in (held_before, held_after) else held_after - held_before,
     )
 
 

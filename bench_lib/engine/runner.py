@@ -17,10 +17,12 @@ import tensorflow as tf
 from bench_lib.analysis.noise_scale import simple_noise_scale
 from bench_lib.config.spec import RunSpec
 from bench_lib.engine import data as data_lib
+from bench_lib.engine.input_cost import input_cost_fields
 from bench_lib.engine.model import count_parameters
 from bench_lib.engine.preparation import PreparedRun, prepare, release
+from bench_lib.engine.strategy import memory_devices
 from bench_lib.engine.train import Trainer
-from bench_lib.probes import sharpness, speed
+from bench_lib.probes import memory, sharpness
 from bench_lib.probes.flops import training_flops_per_example
 from bench_lib.record import seeds as seeds_lib
 from bench_lib.record import stats
@@ -30,10 +32,6 @@ from bench_lib.record.result import RunResult, history_dicts, step_time_summary
 # What ends a configuration early but still leaves a result: TensorFlow errors (out of memory
 # among them) and Python's MemoryError, which a memory_limit_mib overrun is.
 STOPPING_ERRORS = (tf.errors.OpError, MemoryError)
-
-
-# The input pipeline is timed alone over at most this many batches after training.
-INPUT_TIMING_BATCHES = 16
 
 
 def _noise_scale_fields(prepared: PreparedRun) -> dict[str, object]:
@@ -140,24 +138,62 @@ def _sharpness(prepared: PreparedRun) -> float:
 
 
 def _performance(prepared: PreparedRun) -> dict[str, object]:
-    """FLOPs, MFU, the input pipeline's own speed and the timings' stability, after training."""
+    """FLOPs, MFU, the timings' stability, start-up apart from the steady step, the step's own memory
+    and the input pipeline's cost to the step, after training (the last two train a few more steps)."""
     spec, loop = prepared.spec, prepared.loop
     flops_per_step = training_flops_per_example(prepared.model) * spec.global_batch_size
     out: dict[str, object] = {"flops_per_step": flops_per_step, "peak_gflops": prepared.peak_gflops}
     timed = loop.step_times_s
     out["step_time_cv"] = stats.coefficient_of_variation(timed)
     out["warnings"] = stats.stability_warnings(timed)
+    out["block_steps"] = loop.block_size_steps
+    out.update(_start_up(prepared))
     if loop.timed_s > 0:
         achieved = flops_per_step * loop.timed_steps / loop.timed_s / 1e9
         out["achieved_gflops"] = achieved
         out["mfu"] = achieved / prepared.peak_gflops if prepared.peak_gflops else None
-    if timed:
-        batches = min(loop.timed_steps, INPUT_TIMING_BATCHES)
-        pipeline = data_lib.train_dataset(prepared.train_data, spec, prepared.strategy)
-        input_s = speed.input_seconds_per_batch(pipeline, batches)
-        out["input_batch_ms"] = input_s * 1000
-        out["input_bound"] = input_s > stats.median(timed)
+    if timed and loop.diverged_at_step is None:
+        out.update(_step_memory(prepared))
+        out.update(input_cost_fields(prepared, loop.block_size_steps or 1))
     return out
+
+
+def _start_up(prepared: PreparedRun) -> dict[str, object]:
+    """Time to the first step's end, tracing, and the first call's time above a steady call of as many steps.
+
+    The time to the first step leaves out the calibration of the devices' peak, which is the
+    benchmark's own cost and paid once per process. The first call's extra time is XLA compilation where jit_compile is on, and otherwise graph
+    optimization and kernel set-up: paid once per configuration, never in the steady step.
+    """
+    loop = prepared.loop
+    if loop.first_call_ended_at is None:
+        return {}
+    out: dict[str, object] = {
+        "time_to_first_step_s": loop.first_call_ended_at - prepared.started_at - prepared.calibration_s,
+        "trace_s": prepared.trace_s,
+        "first_step_s": loop.first_call_s,
+    }
+    if loop.step_times_s:
+        steady = stats.median(loop.step_times_s) * loop.first_call_steps
+        out["first_step_overhead_s"] = max(0.0, loop.first_call_s - steady)
+    return out
+
+
+def _step_memory(prepared: PreparedRun) -> dict[str, object]:
+    """The training step's own peak (variables, optimizer state, gradients, activations) and the pipeline's bytes."""
+    trainer, devices = prepared.trainer, memory_devices(prepared.devices)
+    transient = memory.step_peak_bytes(devices, trainer.step)
+    held = sum(_variable_bytes(v) for v in [*prepared.model.variables, *prepared.optimizer.variables])
+    return {
+        "step_peak_mib": None if transient is None else (held + transient) / memory.MIB,
+        "input_pipeline_mib": prepared.input_pipeline_mib,
+    }
+
+
+def _variable_bytes(variable) -> int:
+    variable = getattr(variable, "value", variable)  # a Keras variable wraps a tf.Variable
+    components = getattr(variable, "values", (variable,))  # one per replica when mirrored
+    return sum(c.shape.num_elements() * c.dtype.size for c in components)
 
 
 def failed(spec: RunSpec, error: BaseException, wall_s: float = 0.0, steps: int = 0) -> RunResult:

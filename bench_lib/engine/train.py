@@ -15,6 +15,7 @@ are not finite on every replica is skipped (see loss_scale.py).
 from __future__ import annotations
 
 import functools
+import time
 
 import keras
 import tensorflow as tf
@@ -76,6 +77,15 @@ class Trainer:
         else:
             loss, correct = self._multi_fn(tf.constant(steps))
         return float(loss.numpy()) / steps, float(correct.numpy()) / (self._spec.global_batch_size * steps)
+
+    def trace(self) -> float:
+        """Traces the training step the loop will call, without running it; returns the seconds it took."""
+        start = time.perf_counter()
+        if self._spec.steps_per_execution == 1:
+            self._train_fn.get_concrete_function()
+        else:
+            self._multi_fn.get_concrete_function(tf.TensorSpec([], tf.int32))
+        return time.perf_counter() - start
 
     @property
     def train_traces(self) -> int:

@@ -69,6 +69,11 @@ class MemoryProbe:
             tf_peak_mib=self._tf_peak_mib(),
         )
 
+    def held_mib(self) -> float | None:
+        """What TensorFlow's allocators on the probe's devices hold now, in MiB (None without statistics)."""
+        held = _tf_bytes(self._tf_devices, "current")
+        return None if held is None else held / MIB
+
     def limit_check(self, limit_mib: int) -> Callable[[], None]:
         """A check that raises MemoryLimitExceeded once the TensorFlow peak so far exceeds limit_mib.
 
@@ -98,6 +103,23 @@ class MemoryProbe:
         if peak is None or self._tf_start is None:
             return None
         return max(0, peak - self._tf_start) / MIB
+
+
+def step_peak_bytes(tf_devices: list[str], run_step: Callable[[], object]) -> int | None:
+    """The allocator bytes one call of run_step takes at its peak above what was held before it.
+
+    That is the step's transient memory (activations, gradients, temporaries, and the next batch
+    the pipeline prepares meanwhile); what is held before (variables, the pipeline's copies of the
+    data) is not in it. None where TensorFlow keeps no statistics. Resets the allocators' peak,
+    so call it only once the configuration's own peak has been read.
+    """
+    before = _tf_bytes(tf_devices, "current")
+    for device in tf_devices:
+        with contextlib.suppress(ValueError, tf.errors.OpError):
+            tf.config.experimental.reset_memory_stats(device)
+    run_step()
+    peak = _tf_bytes(tf_devices, "peak")
+    return None if before is None or peak is None else max(0, peak - before)
 
 
 def _tf_bytes(devices: list[str], key: str) -> int | None:

@@ -1,4 +1,4 @@
-"""Measures the limits a training step is judged against: the devices' matmul peak and the input pipeline alone.
+"""Measures the limit a training step is judged against: the devices' matmul peak.
 
 The peak is calibrated once per process and device with a float32 matrix product (2048 x 2048
 by default, 2 x n^3 FLOPs), the best of several timed calls after warm-up: the rate the device
@@ -29,8 +29,6 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 import tensorflow as tf
-
-from bench_lib.record import stats
 
 CALIBRATION_SIZE = 2048
 CALIBRATION_REPEATS = 8
@@ -127,29 +125,3 @@ def _best_gflops(product: Callable[[], object], size: int, repeats: int, *, core
 
 def _host_cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
-
-def input_seconds_per_batch(dataset: tf.distribute.DistributedDataset, batches: int) -> float:
-    """Median time to produce one global batch from a fresh iterator over `dataset`, doing nothing else.
-
-    Batches are pulled inside one tf.function, as the training step pulls them, in calls of
-    a few batches after a warm-up call that fills the pipeline's buffers.
-    """
-    # A partial per call: tf.function counts traces per code object, and each call traces anew.
-    pull = tf.function(functools.partial(_pull, iter(dataset)))
-    pull(tf.constant(2)).numpy()
-    per_call = max(1, min(batches, 4))
-    times = []
-    for _ in range(max(1, batches // per_call)):
-        start = time.perf_counter()
-        pull(tf.constant(per_call)).numpy()
-        times.append((time.perf_counter() - start) / per_call)
-    return stats.median(times)
-
-
-def _pull(iterator: tf.distribute.DistributedIterator, count: tf.Tensor) -> tf.Tensor:
-    touched = tf.constant(0.0)
-    for _ in tf.range(count):
-        for component in tf.nest.flatten(next(iterator), expand_composites=True):
-            touched += tf.cast(tf.reshape(component, [-1])[0], tf.float32)
-    return touched

@@ -39,8 +39,21 @@ class RunResult:
     examples_per_sec is global examples over the summed time of those steps. flops_per_step
     counts one optimizer step by bench_lib.probes.flops' convention; achieved_gflops is that over the
     timed steps' time and mfu its fraction of peak_gflops, the devices' calibrated matmul peak.
-    input_bound is True when the input pipeline alone needs longer per batch (input_batch_ms)
-    than the median step. step_time_cv and warnings judge the timings' stability.
+    The steps are timed in blocks of block_steps optimizer steps (bench_lib/engine/blocks.py);
+    step_time_ms holds their per-step times' median with its distribution-free 95 % interval
+    (median_ci95), p90, iqr, mean and min, and step_time_cv and warnings judge their stability.
+    input_cost is one minus the run's examples/s over those of the same step fed materialized
+    batches, measured interleaved after training where the pipeline reshuffles (None for
+    synthetic data, which is fed materialized); input_bound is True when it exceeds
+    bench_lib.engine.input_cost.INPUT_BOUND_COST. Runs saved earlier hold input_batch_ms, the
+    pipeline alone per batch, and an input_bound judged by it.
+    step_peak_mib is the training step's own TensorFlow peak: variables and optimizer state plus
+    what one step allocates above them (gradients, activations, temporaries); input_pipeline_mib
+    what building the training pipeline allocated on the same allocators (its copies of the data).
+    time_to_first_step_s runs from the start of preparation to the end of the first call, less
+    the once-per-process calibration of peak_gflops;
+    trace_s is tracing the step, first_step_s the first call, and first_step_overhead_s its time
+    above a steady call (XLA compilation, graph optimization, kernel set-up).
     """
 
     spec: RunSpec
@@ -86,6 +99,14 @@ class RunResult:
     input_bound: bool | None = None
     step_time_cv: float | None = None
     warnings: list[str] = field(default_factory=list)
+    block_steps: int | None = None
+    input_cost: float | None = None
+    step_peak_mib: float | None = None
+    input_pipeline_mib: float | None = None
+    time_to_first_step_s: float | None = None
+    trace_s: float | None = None
+    first_step_s: float | None = None
+    first_step_overhead_s: float | None = None
 
     @property
     def replicas(self) -> int:
