@@ -151,8 +151,10 @@ def test_timing_counts_calls_and_optimizer_steps_apart():
     prepared = runner.prepare(RunSpec(global_batch_size=256, steps=10, warmup_steps=2, steps_per_execution=4))
     assert prepared.loop.planned_calls() == (1, 3)
     prepared.loop.run()
-    # Calls of up to 4 steps, cut at each epoch end (every 5 steps): 0-4 is warm-up (it starts
-    # before step 2), then 4-5, 5-9 and 9-10 are timed.
+    # Calls of up to 4 steps, cut at each epoch end (every 5 steps) and block end: 0-4 is warm-up
+    # (it starts before step 2); 6 timed steps leave blocks of one call's 4 steps: 4-5 and 5-8 form
+    # the first block, 8-10 the last.
     assert prepared.loop.steps_done == 10
     assert prepared.loop.timed_steps == 6
-    assert len(prepared.loop.step_times_s) == 3
+    assert prepared.loop.block_size_steps == 4
+    assert len(prepared.loop.step_times_s) == 2
