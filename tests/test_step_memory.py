@@ -1,5 +1,7 @@
 """The training step's own memory against an analytic estimate, and the pipeline's cost to the step, on one device."""
 
+import itertools
+
 import pytest
 
 from bench_lib.config.spec import RunSpec
@@ -18,7 +20,7 @@ def mlp_step_estimate_mib(inputs, hidden, classes, batch):
     gradient (2 x sum of widths) and the softmax output and its gradient (2 x classes).
     """
     widths = [inputs, *hidden, classes]
-    parameters = sum(a * b + b for a, b in zip(widths, widths[1:], strict=False))
+    parameters = sum(a * b + b for a, b in itertools.pairwise(widths))
     per_example = 2 * sum(hidden) + 2 * classes
     return 4 * (2 * parameters + batch * per_example) / MIB
 

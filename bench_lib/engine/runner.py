@@ -162,8 +162,9 @@ def _start_up(prepared: PreparedRun) -> dict[str, object]:
     """Time to the first step's end, tracing, and the first call's time above a steady call of as many steps.
 
     The time to the first step leaves out the calibration of the devices' peak, which is the
-    benchmark's own cost and paid once per process. The first call's extra time is XLA compilation where jit_compile is on, and otherwise graph
-    optimization and kernel set-up: paid once per configuration, never in the steady step.
+    benchmark's own cost and paid once per process. The first call's extra time is XLA
+    compilation where jit_compile is on, and otherwise graph optimization and kernel set-up:
+    paid once per configuration, never in the steady step.
     """
     loop = prepared.loop
     if loop.first_call_ended_at is None:
