@@ -6,7 +6,8 @@ Three parts, all in one question so one table and one scaling section show them:
   scaling (same global batch) and weak scaling (same per-replica batch) have a one-replica run;
 - the wide MLP 784-512-512-10 of the MFU target at its batch sizes;
 - the knobs, each changed alone from the defaults on the MLP at one batch size:
-  steps_per_execution, jit_compile (XLA), input_cache and prefetch_batches on one_device,
+  steps_per_execution, jit_compile (XLA, with the model's Dropout and, with SGD, without it),
+  input_cache and prefetch_batches on one_device,
   distribute_input on mirrored; and steps_per_execution on the wide MLP.
 Every configuration is timed in profile.throughput_blocks blocks of steps, on synthetic data fed as
 materialized batches, so the input pipeline does not compete with the step it times.
@@ -16,6 +17,9 @@ materialized batches, so the input pipeline does not compete with the step it ti
 KNOBS = (
     ("one_device", {"steps_per_execution": 8}),
     ("one_device", {"jit_compile": True}),
+    # XLA without Dropout, beside its twin without XLA: what XLA does where Dropout does not slow it.
+    ("one_device", {"optimizer": "sgd", "dropout": 0.0}),
+    ("one_device", {"optimizer": "sgd", "dropout": 0.0, "jit_compile": True}),
     ("one_device", {"input_cache": True}),
     ("one_device", {"prefetch_batches": 0}),
     ("mirrored", {"distribute_input": "function"}),

@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from bench_lib.analysis.xla import xla_dropout
 from bench_lib.record import stats
 
 # Spec fields that never define a configuration axis in a sentence.
@@ -361,7 +362,13 @@ def harness(results: list[Mapping[str, object]]) -> list[str]:
     ]
 
 
+def throughput(results: list[Mapping[str, object]]) -> list[str]:
+    """The generic sentence, then XLA's effect with and without Dropout where the grid measured it."""
+    return [generic("throughput", results), *xla_dropout(results)]
+
+
 SPECIAL = {
+    "throughput": throughput,
     "lr_scaling": lr_scaling,
     "time_to_accuracy": time_to_accuracy,
     "noise_scale": noise_scale,
