@@ -165,6 +165,13 @@ def _add_output_options(run: argparse.ArgumentParser) -> None:
         help="stop with status oom once the run allocates more than this through TensorFlow",
     )
     run.add_argument("--json", type=Path, default=None, help="write the result here (never overwrites a file)")
+    run.add_argument(
+        "--trace",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="after training, write a TensorFlow profiler trace of a few steps into DIR/<id> (TensorBoard profile tab)",
+    )
     run.add_argument("-q", "--quiet", action="store_true", help="no per-epoch progress lines")
     run.add_argument(
         "--verbose",

@@ -94,7 +94,8 @@ def run_command(args: argparse.Namespace) -> int:
         if not args.quiet:
             epochs = None if spec.steps else spec.epochs
             on_epoch = lambda record: print(report.epoch_line(vars(record), epochs), flush=True)  # noqa: E731
-        result = runner.run(spec, on_epoch=on_epoch)
+        trace_dir = args.trace if args.trace is None or cluster is None else args.trace / cluster.task_name
+        result = runner.run(spec, on_epoch=on_epoch, trace_dir=trace_dir)
     except (ValueError, FileNotFoundError, RuntimeError) as error:
         return _fail(str(error))
     as_dict = result.as_dict()

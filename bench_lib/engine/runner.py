@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import keras
 import tensorflow as tf
@@ -17,6 +18,7 @@ import tensorflow as tf
 from bench_lib.analysis.noise_scale import simple_noise_scale
 from bench_lib.config.spec import RunSpec
 from bench_lib.engine import data as data_lib
+from bench_lib.engine import observe
 from bench_lib.engine.input_cost import input_cost_fields
 from bench_lib.engine.model import count_parameters
 from bench_lib.engine.preparation import PreparedRun, prepare, release
@@ -64,10 +66,11 @@ def _loss_scale_fields(trainer: Trainer) -> dict[str, object]:
     }
 
 
-def conclude(prepared: PreparedRun) -> RunResult:
+def conclude(prepared: PreparedRun, *, trace_dir: Path | None = None) -> RunResult:
     """Finishes the loop's last epoch, evaluates on the training set, and reads the probes.
 
-    A diverged model is not evaluated: its accuracy figures stay None rather than garbage.
+    A diverged model is not evaluated: its accuracy figures stay None rather than garbage. With
+    trace_dir, a few more steps are then run under TensorFlow's profiler, writing trace_dir/<id>.
 
     Raises:
       MemoryLimitExceeded: the last step exceeded the spec's memory_limit_mib.
@@ -85,7 +88,7 @@ def conclude(prepared: PreparedRun) -> RunResult:
     timed = loop.step_times_s
     spec = prepared.spec
     reached = loop.target_reached_at_step
-    return RunResult(
+    result = RunResult(
         spec=spec,
         status="diverged" if diverged else "ok",
         error=f"loss was not finite at optimizer step {loop.diverged_at_step}" if diverged else None,
@@ -118,6 +121,9 @@ def conclude(prepared: PreparedRun) -> RunResult:
         **_loss_scale_fields(prepared.trainer),
         **_performance(prepared),
     )
+    if trace_dir is not None and not diverged:
+        observe.trace_steps(prepared.trainer.step, trace_dir / spec.id)
+    return result
 
 
 # The sharpness probe's loss is measured on at most this many training examples (the first ones).
@@ -222,16 +228,18 @@ def error_line(error: BaseException) -> str:
     return f"{type(error).__name__}: {(useful or lines or ['(no message)'])[0]}"
 
 
-def run(spec: RunSpec, *, on_epoch: Callable[[EpochRecord], None] | None = None) -> RunResult:
+def run(
+    spec: RunSpec, *, on_epoch: Callable[[EpochRecord], None] | None = None, trace_dir: Path | None = None
+) -> RunResult:
     """Trains and measures one configuration, once per seed; a failure becomes a result with its status.
 
     With spec.seeds > 1 the result combines the seeds (bench_lib/record/seeds.py); on_epoch sees
-    every seed's epochs.
+    every seed's epochs. With trace_dir the first seed writes a profiler trace (see conclude).
 
     Raises:
       ValueError, FileNotFoundError, RuntimeError: as prepare(), before any training.
     """
-    first = run_one(spec.replace(seeds=1), on_epoch=on_epoch)
+    first = run_one(spec.replace(seeds=1), on_epoch=on_epoch, trace_dir=trace_dir)
     return complete_seeds(spec, first, on_epoch=on_epoch)
 
 
@@ -248,7 +256,9 @@ def complete_seeds(
     return seeds_lib.combine([first, *others])
 
 
-def run_one(spec: RunSpec, *, on_epoch: Callable[[EpochRecord], None] | None = None) -> RunResult:
+def run_one(
+    spec: RunSpec, *, on_epoch: Callable[[EpochRecord], None] | None = None, trace_dir: Path | None = None
+) -> RunResult:
     """One seed: spec.seed, whatever spec.seeds says.
 
     Raises:
@@ -257,7 +267,7 @@ def run_one(spec: RunSpec, *, on_epoch: Callable[[EpochRecord], None] | None = N
     prepared = prepare(spec, on_epoch=on_epoch)
     try:
         prepared.loop.run()
-        return conclude(prepared)
+        return conclude(prepared, trace_dir=trace_dir)
     except STOPPING_ERRORS as error:
         return failed(spec, error, time.perf_counter() - prepared.started_at, prepared.loop.steps_done)
     finally:

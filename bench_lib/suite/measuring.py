@@ -64,7 +64,7 @@ def measure_run(benchmark, request: pytest.FixtureRequest):
         try:
             if on_prepared is not None:
                 on_prepared(prepared)
-            first = _timed_result(benchmark, prepared)
+            first = _timed_result(benchmark, prepared, _output_dir(request.config, "--bench-trace"))
         finally:
             preparation.release(prepared)
         if first.status in ("oom", "failed"):  # diverged is the same step on every worker
@@ -74,6 +74,10 @@ def measure_run(benchmark, request: pytest.FixtureRequest):
         if extra is not None and result["status"] == "ok":
             result.update(extra(result))
         result = with_scaling_efficiency(result, request.config.stash.get(stash.RESULTS, []))
+        if (scalars := _output_dir(request.config, "--bench-tensorboard")) is not None:
+            from bench_lib.engine import observe
+
+            observe.write_scalars(result, scalars / spec.id, prepared.loop.step_times_s)
         record(result)
         if result["status"] == "ok":
             benchmark.extra_info.update(result, question=question)
@@ -86,7 +90,18 @@ def measure_run(benchmark, request: pytest.FixtureRequest):
     return measure
 
 
-def _timed_result(benchmark, prepared):
+def _output_dir(config: pytest.Config, option: str):
+    """The folder an output option names, per task under a cluster (every worker writes its own); None if not given."""
+    from pathlib import Path
+
+    text = config.getoption(option)
+    if text is None:
+        return None
+    cluster = config.stash[stash.CLUSTER]
+    return Path(text) if cluster is None else Path(text) / cluster.task_name
+
+
+def _timed_result(benchmark, prepared, trace_dir=None):
     """Runs the prepared configuration under pedantic; a stop ends it with a status (a RunResult)."""
     from bench_lib.engine import runner
     from bench_lib.engine.train import Diverged
@@ -102,7 +117,7 @@ def _timed_result(benchmark, prepared):
             loop.run()  # the rest of the budget when pytest-benchmark is disabled
         except Diverged:
             pass  # conclude() records the step
-        result = runner.conclude(prepared)
+        result = runner.conclude(prepared, trace_dir=trace_dir)
         _rounds_per_step(benchmark, loop.step_times_s)
         return result
     except Exception as error:

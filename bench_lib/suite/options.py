@@ -97,6 +97,14 @@ OPTIONS = (
         _target_accuracy,
     ),
     Option("--bench-plot-dir", "write the steps-to-target plot into this folder"),  # read by the summary
+    # Read by measure_run: where each configuration's profiler trace and TensorBoard scalars go.
+    Option(
+        "--bench-trace", "after each configuration's timed steps, write a profiler trace of a few steps into DIR/<id>"
+    ),
+    Option(
+        "--bench-tensorboard",
+        "write each configuration's learning curves and step times as TensorBoard scalars into DIR/<id>",
+    ),
     Option(
         "--bench-precisions",
         "precisions of the precision question, e.g. float32,mixed_bfloat16",
