@@ -24,12 +24,14 @@ def saved(suite_run):
     return json.loads(suite_run.saved.read_text()), suite_run.stdout
 
 
-def test_every_round_is_one_timed_optimizer_step(saved):
+def test_every_round_is_one_timed_block_saved_per_optimizer_step(saved):
     data, _ = saved
     for bench in data["benchmarks"]:
         info = bench["extra_info"]
         assert info["status"] == "ok"
-        assert bench["stats"]["rounds"] == info["timed_steps"] == info["optimizer_steps"] - info["spec"]["warmup_steps"]
+        assert info["timed_steps"] == info["optimizer_steps"] - info["spec"]["warmup_steps"]
+        assert bench["stats"]["rounds"] == -(-info["timed_steps"] // info["block_steps"])
+        assert bench["stats"]["median"] * 1000 == pytest.approx(info["step_time_ms"]["median"])
     batch_size = [b for b in data["benchmarks"] if b["group"] == "test_batch_size"]
     assert sorted(b["name"] for b in batch_size) == [
         "test_batch_size[mirrored3-bs96-acc1-mlp-adam]",
@@ -215,8 +217,8 @@ def test_rounds_and_warmup_options_and_what_a_round_is_with_several_steps_per_ca
     assert night.rerun_code == 0, night.rerun_output
     [bench] = json.loads(next(night.storage.rglob("0002_night.json")).read_text())["benchmarks"]
     info = bench["extra_info"]
-    # One round is one call of 8 optimizer steps; the warm-up call takes the first 8 steps.
-    assert bench["stats"]["rounds"] == 4
-    assert info["optimizer_steps"] == 8 + 4 * 8 and info["timed_steps"] == 4 * 8
+    # One round is one block of whole calls of 8 optimizer steps; the warm-up call takes the first 8 steps.
+    assert bench["stats"]["rounds"] == 4 and info["block_steps"] % 8 == 0
+    assert info["optimizer_steps"] == 8 + 4 * info["block_steps"] and info["timed_steps"] == 4 * info["block_steps"]
     assert info["train_traces"] == 1
     assert "WARNING: one_device-bs256-acc1-mlp-adam-spe8: too few rounds: 4 timed" in night.rerun_output
