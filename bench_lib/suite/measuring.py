@@ -71,6 +71,7 @@ def measure_run(benchmark, request: pytest.FixtureRequest):
             _stop_if_others_wait(spec, f"{spec.id}: {first.status}: {first.error}")
         result = runner.complete_seeds(seeds_spec, first).as_dict()
         result["train_traces"] = prepared.trainer.train_traces
+        result.update(_process_medians(request.config, spec, result))
         if extra is not None and result["status"] == "ok":
             result.update(extra(result))
         result = with_scaling_efficiency(result, request.config.stash.get(stash.RESULTS, []))
@@ -88,6 +89,20 @@ def measure_run(benchmark, request: pytest.FixtureRequest):
         return result
 
     return measure
+
+
+def _process_medians(config: pytest.Config, spec: RunSpec, result: dict) -> dict[str, list[float]]:
+    """process_medians_ms: this process's median step time and those of --bench-processes - 1 fresh ones.
+
+    Only for ok single-process configurations (a multi-worker one would need the whole cluster again).
+    """
+    from bench_lib.suite import processes
+
+    wanted = config.stash[stash.PROFILE].processes
+    if wanted == 1 or result["status"] != "ok" or spec.workers > 1 or not result.get("step_time_ms"):
+        return {}
+    further = processes.further_medians_ms(spec, wanted - 1, result.get("peak_gflops"))
+    return {"process_medians_ms": [result["step_time_ms"]["median"], *further]}
 
 
 def _output_dir(config: pytest.Config, option: str):

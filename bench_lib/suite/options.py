@@ -128,6 +128,13 @@ OPTIONS = (
         ("rounds",),
         _one_int,
     ),
+    Option(
+        "--bench-processes",
+        "processes per configuration: the suite's own plus N - 1 fresh ones, each saving its median step time "
+        "(process_medians_ms) for comparisons that judge between-process noise (default 1)",
+        ("processes",),
+        _one_int,
+    ),
     Option("--bench-warmup", "warm-up optimizer steps of every configuration", ("warmup_steps",), _zero_or_more),
     Option(
         "--bench-memory-limit-mib",

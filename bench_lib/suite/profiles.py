@@ -61,6 +61,8 @@ class Profile:
     knob_batch_size: int
     # --bench-rounds: timed rounds of every configuration, replacing its epoch or step budget.
     rounds: int | None = None
+    # --bench-processes: processes per configuration of measure_run, the suite's own included.
+    processes: int = 1
 
     max_batch_model: str
     max_batch_limit_mib: int

@@ -1,0 +1,60 @@
+"""Repeats a configuration in fresh processes (--bench-processes): each process's median step time.
+
+Most of the variance of a step's time lies between processes (memory layout, thread placement,
+clock frequency, neighbours on a shared host), not between the rounds of one process, so a
+comparison that wants to know whether two runs differ needs several processes per run, as
+pyperf and asv run them. The suite's own process gives the first median; each further process
+runs the same spec with `python -m bench_lib.suite.processes SPEC_JSON` and prints its median.
+The medians are saved as process_medians_ms, in milliseconds per optimizer step.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Mapping
+
+from bench_lib.config.spec import RunSpec
+
+# A further process that takes longer than this is stopped and counted as failed.
+PROCESS_TIMEOUT_S = 1800
+
+
+def further_medians_ms(spec: RunSpec, processes: int, peak_gflops: float | None) -> list[float]:
+    """The median step time of `processes` fresh processes running spec, one after another, in ms.
+
+    peak_gflops, when known, is handed on (TFBENCH_PEAK_GFLOPS) so no process calibrates it again.
+
+    Raises:
+      RuntimeError: a process failed; the message holds its last line of output.
+    """
+    environ = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2")}
+    if peak_gflops:
+        environ["TFBENCH_PEAK_GFLOPS"] = repr(peak_gflops)
+    command = [sys.executable, "-m", "bench_lib.suite.processes", json.dumps(spec.as_dict())]
+    medians = []
+    for _ in range(processes):
+        done = subprocess.run(command, capture_output=True, text=True, env=environ, timeout=PROCESS_TIMEOUT_S)
+        last = (done.stdout.strip().splitlines() or [""])[-1]
+        if done.returncode != 0 or not last.startswith("{"):
+            error = (done.stderr.strip().splitlines() or [last])[-1]
+            raise RuntimeError(f"{spec.id}: a further process failed: {error}")
+        medians.append(float(json.loads(last)["median_ms"]))
+    return medians
+
+
+def _median_of_one_process(spec_dict: Mapping[str, object]) -> dict[str, float]:
+    from bench_lib.engine import runner, strategy
+
+    spec = RunSpec.from_dict(dict(spec_dict))
+    strategy.configure_for(spec, None, deterministic=spec.deterministic)
+    result = runner.run_one(spec)
+    if result.status != "ok" or not result.step_time_ms:
+        raise SystemExit(f"status {result.status}: {result.error}")
+    return {"median_ms": result.step_time_ms["median"]}
+
+
+if __name__ == "__main__":
+    print(json.dumps(_median_of_one_process(json.loads(sys.argv[1]))))
