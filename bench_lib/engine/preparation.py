@@ -64,9 +64,13 @@ class PreparedRun:
 
 
 def total_steps(spec: RunSpec, steps_per_epoch: int) -> int:
-    """The step budget; with timed_blocks, blocks of one step until the loop sizes them after warm-up."""
+    """The step budget; with timed_blocks, blocks of one call until the loop sizes them after warm-up.
+
+    Warm-up takes whole calls, so under timed_blocks it is rounded up to a multiple of steps_per_execution.
+    """
     if spec.timed_blocks is not None:
-        return spec.warmup_steps + spec.timed_blocks
+        per_call = spec.steps_per_execution
+        return (-(-spec.warmup_steps // per_call) + spec.timed_blocks) * per_call
     return spec.steps if spec.steps is not None else spec.epochs * steps_per_epoch
 
 
