@@ -88,8 +88,20 @@ def test_harness_table_shows_both_ratios_with_their_spread_and_a_run_saved_befor
     spread = {"median": 0.98765, "q1": 0.95, "q3": 1.01, "min": 0.9, "max": 1.2, "n": 6}
     now = {**before, "suite_over_handwritten_spread": spread, "suite_over_fit_spread": {**spread, "q1": 1.5}}
     table = markdown_table([before, now], columns=HARNESS_COLUMNS).splitlines()
-    assert table[2] == "| h | 100 | - | - | 0.988 | - | 1.63 | - | - |"
-    assert table[3] == "| h | 100 | - | - | 0.988 | 0.95–1.01 (0.9–1.2), 6 | 1.63 | 1.5–1.01 (0.9–1.2), 6 | - |"
+    # Runs saved before the minimal loop existed show '-' in its three columns.
+    assert table[2] == "| h | 100 | - | - | 0.988 | - | 1.63 | - | - | - | - | - |"
+    assert (
+        table[3]
+        == "| h | 100 | - | - | 0.988 | 0.95–1.01 (0.9–1.2), 6 | 1.63 | 1.5–1.01 (0.9–1.2), 6 | - | - | - | - |"
+    )
+    minimal = {
+        **now,
+        "minimal_examples_per_sec": 102.0,
+        "suite_over_minimal": 0.98,
+        "suite_over_minimal_spread": spread,
+    }
+    row = markdown_table([minimal], columns=HARNESS_COLUMNS).splitlines()[2]
+    assert row.endswith("| 102 | 0.980 | 0.95–1.01 (0.9–1.2), 6 | - |")
 
 
 def test_saved_reports_get_the_harness_table_only_when_a_result_has_the_ratios():
