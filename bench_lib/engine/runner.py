@@ -17,6 +17,7 @@ import tensorflow as tf
 
 from bench_lib.analysis.noise_scale import simple_noise_scale
 from bench_lib.config.spec import RunSpec
+from bench_lib.engine import blocks
 from bench_lib.engine import data as data_lib
 from bench_lib.engine import observe
 from bench_lib.engine.input_cost import input_cost_fields
@@ -160,7 +161,9 @@ def _performance(prepared: PreparedRun) -> dict[str, object]:
         out["mfu"] = achieved / prepared.peak_gflops if prepared.peak_gflops else None
     if timed and loop.diverged_at_step is None:
         out.update(_step_memory(prepared))
-        out.update(input_cost_fields(prepared, loop.block_size_steps or 1))
+        # Blocks of the steady length, whatever the run's budget cut its own blocks to.
+        calls = blocks.block_calls(loop.warmup_call_s, min_block_s=blocks.MIN_BLOCK_S, timed_calls=None)
+        out.update(input_cost_fields(prepared, calls * spec.steps_per_execution))
     return out
 
 

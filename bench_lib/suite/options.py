@@ -124,7 +124,7 @@ OPTIONS = (
     ),
     Option(
         "--bench-rounds",
-        "timed rounds of every configuration (replaces its epochs or steps)",
+        "timed rounds (blocks of steps) of every configuration (replaces its epochs or steps)",
         ("rounds",),
         _one_int,
     ),
