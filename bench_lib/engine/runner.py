@@ -17,9 +17,8 @@ import tensorflow as tf
 
 from bench_lib.analysis.noise_scale import simple_noise_scale
 from bench_lib.config.spec import RunSpec
-from bench_lib.engine import blocks
+from bench_lib.engine import blocks, observe
 from bench_lib.engine import data as data_lib
-from bench_lib.engine import observe
 from bench_lib.engine.input_cost import input_cost_fields
 from bench_lib.engine.model import count_parameters
 from bench_lib.engine.preparation import PreparedRun, prepare, release
