@@ -93,8 +93,9 @@ METRICS: tuple[Metric, ...] = (
            description="Global examples (all replicas of all workers) per second over the timed steps."),
     Metric(key="step_time_ms", label="step time (median)", unit="ms", direction="lower", fmt=".3f",
            compare="time", exported=True, summary="median", export_label="step time median",
-           description="`median`, `p90`, `iqr`, `mean` and `min` of the per-step time over the timed steps "
-                       "(warm-up excluded); compare judges the benchmark's timed rounds."),
+           description="`median` with its distribution-free 95% interval `median_ci95` (null under 6 blocks), "
+                       "`p90`, `iqr`, `mean` and `min` of the timed blocks' per-step times (warm-up excluded); "
+                       "compare judges the benchmark's timed rounds."),
     Metric(key="scaling_efficiency", label="scaling efficiency", unit="", direction="higher", fmt=".2f",
            column="scaling eff.",
            description="Suite runs with more than one replica: `examples_per_sec` over `replicas` times that of "
@@ -116,12 +117,33 @@ METRICS: tuple[Metric, ...] = (
     Metric(key="mfu", label="MFU", unit="", direction="higher", fmt=".2f", seeded=True, column="MFU",
            description="Model FLOPs utilization: `achieved_gflops` over `peak_gflops`."),
     Metric(key="step_time_cv", label="step time CV", unit="", direction="lower", fmt=".0%", column="CV",
-           description="Coefficient of variation (std / mean) of the timed calls' per-step times."),
+           description="Coefficient of variation (std / mean) of the timed blocks' per-step times."),
     Metric(key="input_bound", label="input-bound", unit="", direction=None, fmt="s", column="input-bound",
-           description="True when the input pipeline alone needs longer per batch (`input_batch_ms`) than the "
-                       "median step."),
+           description="True when `input_cost` exceeds 0.05 (runs saved earlier: when the pipeline alone, "
+                       "`input_batch_ms`, needed longer per batch than the median step); null for synthetic data."),
+    Metric(key="input_cost", label="input cost", unit="", direction="lower", fmt=".2f",
+           description="One minus the examples/s with the run's pipeline over those of the same step fed "
+                       "materialized batches, measured interleaved after training; null for synthetic data, which "
+                       "is fed materialized."),
     Metric(key="input_batch_ms", label="input pipeline per batch", unit="ms", direction=None, fmt=".3f",
-           description="Median time the input pipeline alone takes per global batch."),
+           description="Runs saved by earlier versions: median time the input pipeline alone took per global "
+                       "batch; null now."),
+    Metric(key="step_peak_mib", label="step peak memory", unit="MiB", direction="lower", fmt=",.1f", seeded=True,
+           description="The training step's own TensorFlow peak: variables and optimizer state plus what one step "
+                       "allocates above them (gradients, activations, temporaries)."),
+    Metric(key="input_pipeline_mib", label="input pipeline memory", unit="MiB", direction=None, fmt=",.1f",
+           description="What building the training pipeline allocated on TensorFlow's allocators: its copies of "
+                       "the data."),
+    Metric(key="time_to_first_step_s", label="time to first step", unit="s", direction="lower", fmt=".2f",
+           description="From the start of preparation (data, strategy, model, pipeline, tracing) to the end of the "
+                       "first call, less the once-per-process calibration of `peak_gflops`."),
+    Metric(key="trace_s", label="tracing", unit="s", direction="lower", fmt=".2f",
+           description="Tracing the training step."),
+    Metric(key="first_step_s", label="first step", unit="s", direction="lower", fmt=".2f",
+           description="The first call of the training step."),
+    Metric(key="first_step_overhead_s", label="first-step overhead", unit="s", direction="lower", fmt=".2f",
+           description="The first call's time above a steady call: XLA compilation under `jit_compile`, otherwise "
+                       "graph optimization and kernel set-up."),
     Metric(key="flops_per_step", label="FLOPs per step", unit="FLOPs", direction=None, fmt=",d",
            description="Training FLOPs of one optimizer step over the global batch, by the FLOP-counting "
                        "convention of bench_lib.probes.flops."),
@@ -155,6 +177,8 @@ METRICS: tuple[Metric, ...] = (
            description="Optimizer steps run."),
     Metric(key="timed_steps", label="timed steps", unit="steps", direction=None, fmt="d",
            description="Optimizer steps timed (warm-up excluded)."),
+    Metric(key="block_steps", label="steps per block", unit="steps", direction=None, fmt="d",
+           description="Optimizer steps in one timed block, calibrated from the warm-up calls."),
     Metric(key="diverged_at_step", label="diverged at step", unit="", direction=None, fmt="d",
            description="The optimizer step whose loss was not finite; null otherwise."),
     Metric(key="parameters", label="parameters", unit="", direction=None, fmt=",d",
@@ -228,16 +252,20 @@ DETAILS: tuple[ResultKey, ...] = (
     ResultKey("noise_scale_detail", "`small_batch_size`, `big_batch_size`, `measurements`, `trace_sigma`, "
               "`grad_norm_sq`, `first_half_noise_scale` and `second_half_noise_scale`."),
     ResultKey("warnings", "Pyperf-style warnings on the timings: `unstable` (CV over 10%), `too few rounds` "
-              "(fewer than 10 timed calls)."),
+              "(fewer than 10 timed blocks)."),
 )  # fmt: skip
 
 # What a saved suite run's extra_info holds beside the result.
 SUITE_KEYS: tuple[ResultKey, ...] = (
     ResultKey("question", "The question (benchmark module) the configuration belongs to."),
     ResultKey("train_traces", "How often the training step was traced: 1."),
-    ResultKey("handwritten_examples_per_sec, fit_examples_per_sec", "The harness question: the hand-written "
-              "loop's and `Model.fit`'s throughput on the same configuration."),
-    ResultKey("suite_over_handwritten, suite_over_fit", "The harness question: the suite's throughput over each, "
+    ResultKey("process_medians_ms", "With `--bench-processes N`: the median step time of each of the N processes "
+              "that ran the configuration, the suite's own first, in ms per optimizer step."),
+    ResultKey("handwritten_examples_per_sec, fit_examples_per_sec, minimal_examples_per_sec", "The harness "
+              "question: the hand-written loop's, `Model.fit`'s and the minimal loop's throughput on the same "
+              "configuration."),
+    ResultKey("suite_over_handwritten, suite_over_fit, suite_over_minimal", "The harness question: the suite's "
+              "throughput over each, "
               "medians over the interleaved rounds; their `…_spread` holds `median`, `q1`, `q3`, `min`, `max`, "
               "`n`."),
     ResultKey("harness_rounds, harness_block_steps, harness_block_examples_per_sec", "The harness question: its "
