@@ -109,3 +109,19 @@ def test_the_hand_written_loop_takes_the_suites_step_and_fit_times_the_steps_ask
     fit = harness.Fit(spec.replace(steps_per_execution=2), data_lib.load(spec))
     steps, seconds = fit.run(4)
     assert steps == 4 and seconds > 0
+
+
+def test_without_a_block_size_the_alternatives_run_blocks_as_long_as_the_loops_own():
+    log = []
+    loop = TrainingLoop(
+        trainer=Trainer(log), test_data=None, steps_per_epoch=100, total_steps=2 + 4,
+        warmup_steps=2, global_batch_size=10,
+    )  # fmt: skip
+    rounds = harness.InterleavedRounds(
+        runs={harness.HANDWRITTEN: variant("handwritten", log, 0.01)}, global_batch_size=10
+    )
+    rounds.attach(loop)
+    loop.run()
+    rounds.finish()
+    assert loop.block_size_steps == rounds.block_steps == 1  # no minimum block time: one call
+    assert [[b.steps for b in r] for r in rounds.rounds] == [[1, 1]] * 4

@@ -102,6 +102,8 @@ class TrainingLoop:
         """
         if self.diverged_at_step is not None:
             raise Diverged(self.diverged_at_step)
+        if self.block_size_steps is None and self.steps_done >= self.warmup_steps:
+            self._size_blocks()  # before the hooks, so they see the blocks of the first timed call
         if self._check is not None:
             self._check()
         if self._epoch_steps and self.steps_done % self._steps_per_epoch == 0:
