@@ -259,7 +259,7 @@ DETAILS: tuple[ResultKey, ...] = (
 SUITE_KEYS: tuple[ResultKey, ...] = (
     ResultKey("question", "The question (benchmark module) the configuration belongs to."),
     ResultKey("train_traces", "How often the training step was traced: 1."),
-    ResultKey("process_medians_ms", "With `--bench-processes N`: the median step time of each of the N processes "
+    ResultKey("process_medians", "With `--bench-processes N`: the median step time of each of the N processes "
               "that ran the configuration, the suite's own first, in ms per optimizer step."),
     ResultKey("handwritten_examples_per_sec, fit_examples_per_sec, minimal_examples_per_sec", "The harness "
               "question: the hand-written loop's, `Model.fit`'s and the minimal loop's throughput on the same "

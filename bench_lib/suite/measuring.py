@@ -92,17 +92,19 @@ def measure_run(benchmark, request: pytest.FixtureRequest):
 
 
 def _process_medians(config: pytest.Config, spec: RunSpec, result: dict) -> dict[str, list[float]]:
-    """process_medians_ms: this process's median step time and those of --bench-processes - 1 fresh ones.
+    """process_medians, read by compare's noise floor: this process's median step time and those of
+    --bench-processes - 1 fresh ones.
 
     Only for ok single-process configurations (a multi-worker one would need the whole cluster again).
     """
+    from bench_lib.analysis.timing_noise import PROCESS_MEDIANS
     from bench_lib.suite import processes
 
     wanted = config.stash[stash.PROFILE].processes
     if wanted == 1 or result["status"] != "ok" or spec.workers > 1 or not result.get("step_time_ms"):
         return {}
     further = processes.further_medians_ms(spec, wanted - 1, result.get("peak_gflops"))
-    return {"process_medians_ms": [result["step_time_ms"]["median"], *further]}
+    return {PROCESS_MEDIANS: [result["step_time_ms"]["median"], *further]}
 
 
 def _output_dir(config: pytest.Config, option: str):

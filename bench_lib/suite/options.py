@@ -131,7 +131,7 @@ OPTIONS = (
     Option(
         "--bench-processes",
         "processes per configuration: the suite's own plus N - 1 fresh ones, each saving its median step time "
-        "(process_medians_ms) for comparisons that judge between-process noise (default 1)",
+        "(process_medians) for comparisons that judge between-process noise (default 1)",
         ("processes",),
         _one_int,
     ),

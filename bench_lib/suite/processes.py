@@ -5,7 +5,7 @@ clock frequency, neighbours on a shared host), not between the rounds of one pro
 comparison that wants to know whether two runs differ needs several processes per run, as
 pyperf and asv run them. The suite's own process gives the first median; each further process
 runs the same spec with `python -m bench_lib.suite.processes SPEC_JSON` and prints its median.
-The medians are saved as process_medians_ms, in milliseconds per optimizer step.
+The medians are saved as process_medians, in milliseconds per optimizer step.
 """
 
 from __future__ import annotations
