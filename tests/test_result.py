@@ -32,7 +32,8 @@ def test_result_has_exactly_the_documented_keys(result):
     data = result.as_dict()
     assert set(data) == DOCUMENTED_KEYS
     assert data["schema_version"] == SCHEMA_VERSION
-    assert set(data["step_time_ms"]) == {"median", "median_ci95", "p90", "iqr", "mean", "min"}
+    assert set(data["step_time_ms"]) == {"median", "median_ci95_low", "median_ci95_high", "p90", "iqr", "mean", "min"}
+    assert data["step_time_ms"]["median_ci95_low"] <= data["step_time_ms"]["median"]
     assert set(data["history"][0]) == {
         "epoch", "steps", "train_loss", "train_accuracy", "test_loss", "test_accuracy", "examples_per_sec",
         "train_seconds",

@@ -93,7 +93,8 @@ METRICS: tuple[Metric, ...] = (
            description="Global examples (all replicas of all workers) per second over the timed steps."),
     Metric(key="step_time_ms", label="step time (median)", unit="ms", direction="lower", fmt=".3f",
            compare="time", exported=True, summary="median", export_label="step time median",
-           description="`median` with its distribution-free 95% interval `median_ci95` (null under 6 blocks), "
+           description="`median` with its distribution-free 95% interval `median_ci95_low`, `median_ci95_high` (absent "
+                       "under 6 blocks), "
                        "`p90`, `iqr`, `mean` and `min` of the timed blocks' per-step times (warm-up excluded); "
                        "compare judges the benchmark's timed rounds."),
     Metric(key="scaling_efficiency", label="scaling efficiency", unit="", direction="higher", fmt=".2f",

@@ -41,7 +41,8 @@ class RunResult:
     timed steps' time and mfu its fraction of peak_gflops, the devices' calibrated matmul peak.
     The steps are timed in blocks of block_steps optimizer steps (bench_lib/engine/blocks.py);
     step_time_ms holds their per-step times' median with its distribution-free 95 % interval
-    (median_ci95), p90, iqr, mean and min, and step_time_cv and warnings judge their stability.
+    (median_ci95_low, median_ci95_high; left out under 6 blocks), p90, iqr, mean and min, and
+    step_time_cv and warnings judge their stability.
     input_cost is one minus the run's examples/s over those of the same step fed materialized
     batches, measured interleaved after training where the pipeline reshuffles (None for
     synthetic data, which is fed materialized); input_bound is True when it exceeds
@@ -169,15 +170,17 @@ def step_time_summary(step_times_s: list[float]) -> dict[str, float] | None:
     if not step_times_s:
         return None
     ms = [t * 1000 for t in step_times_s]
-    ci = stats.median_ci(ms)
-    return {
+    summary = {
         "median": stats.median(ms),
-        "median_ci95": list(ci) if ci is not None else None,
         "p90": stats.quantile(ms, 0.9),
         "iqr": stats.iqr(ms),
         "mean": sum(ms) / len(ms),
         "min": min(ms),
     }
+    ci = stats.median_ci(ms)
+    if ci is not None:  # every value stays a number: the interval is left out where there is none
+        summary["median_ci95_low"], summary["median_ci95_high"] = ci
+    return summary
 
 
 def history_dicts(history: list[EpochRecord]) -> list[dict[str, float]]:
