@@ -219,3 +219,10 @@ def test_the_tfbench_console_script_names_itself_in_help_and_errors():
 def test_python_m_bench_lib_names_itself_so():
     done = run_cli("launch", "--help")
     assert done.returncode == 0 and done.stdout.startswith("usage: python -m bench_lib launch --workers N ")
+
+
+def test_trace_writes_a_profiler_trace_per_configuration(tmp_path, capsys):
+    code = main(["run", "--dataset", "synthetic", "--steps", "6", "--batch-size", "64", "-q", "--trace", str(tmp_path)])
+    assert code == 0, capsys.readouterr()
+    traces = list((tmp_path / "one_device-bs64-acc1-mlp-adam" / "plugins" / "profile").rglob("*.xplane.pb"))
+    assert len(traces) == 1
