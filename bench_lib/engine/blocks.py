@@ -15,8 +15,10 @@ from collections.abc import Sequence
 
 # A block lasts at least this long when the warm-up calls are a fair guide.
 MIN_BLOCK_S = 0.05
-# With a fixed step budget (the accuracy questions), blocks are cut small enough to give this many.
-MIN_BLOCKS = 10
+# With a fixed step budget (the accuracy questions), blocks are cut small enough to give this many:
+# compare's rank test on a run's rounds needs enough of them to see a real slowdown through a
+# loaded machine's spread.
+MIN_BLOCKS = 20
 
 
 def block_calls(
