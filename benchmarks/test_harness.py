@@ -18,17 +18,18 @@ BLOCK_STEPS = 3
 
 
 def grid(profile):
+    sizes = profile.sizes("harness")
     return [
         {
             "strategy": "one_device",
             "replicas": 1,
             "dataset": "synthetic",
             "model": "mlp",
-            "hidden_units": profile.harness_hidden_units,
+            "hidden_units": profile.wide_mlp_hidden_units,
             "global_batch_size": batch_size,
-            "steps": profile.warmup_steps + profile.harness_steps,
+            "steps": profile.warmup_steps + sizes.steps,
         }
-        for batch_size in profile.harness_batch_sizes
+        for batch_size in sizes.batch_sizes
     ]
 
 

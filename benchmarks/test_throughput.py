@@ -21,21 +21,22 @@ KNOBS = (
 
 
 def grid(profile):
-    steps = {"dataset": "synthetic", "steps": profile.throughput_steps}
-    points = profile.grid(model=profile.throughput_models, global_batch_size=profile.throughput_batch_sizes, **steps)
+    sizes = profile.sizes("throughput")
+    steps = {"dataset": "synthetic", "steps": sizes.steps}
+    points = profile.grid(model=sizes.models, global_batch_size=sizes.batch_sizes, **steps)
     one_device = {"strategy": "one_device", "replicas": 1}
     if "mirrored" in profile.strategies and "one_device" in profile.strategies:
-        weak = {b // profile.replicas for b in profile.throughput_batch_sizes} - set(profile.throughput_batch_sizes)
+        weak = {b // profile.replicas for b in sizes.batch_sizes} - set(sizes.batch_sizes)
         points += [{**one_device, "model": "mlp", "global_batch_size": b, **steps} for b in sorted(weak)]
-    wide = {**one_device, "model": "mlp", "hidden_units": profile.harness_hidden_units, **steps}
-    points += [{**wide, "global_batch_size": b} for b in profile.mfu_batch_sizes]
+    wide = {**one_device, "model": "mlp", "hidden_units": profile.wide_mlp_hidden_units, **steps}
+    points += [{**wide, "global_batch_size": b} for b in sizes.mfu_batch_sizes]
     for strategy, knob in KNOBS:
         if strategy in profile.strategies:
             base = {"strategy": strategy, "replicas": profile.replicas_for(strategy), "model": "mlp", **steps}
-            points.append({**base, "global_batch_size": profile.knob_batch_size, **knob, **_rounds(knob, steps)})
+            points.append({**base, "global_batch_size": sizes.knob_batch_size, **knob, **_rounds(knob, steps)})
     # The one knob that could lift the wide MLP's MFU: no Python dispatch between steps.
     spe = {"steps_per_execution": 8}
-    points.append({**wide, "global_batch_size": profile.mfu_batch_sizes[0], **spe, **_rounds(spe, steps)})
+    points.append({**wide, "global_batch_size": sizes.mfu_batch_sizes[0], **spe, **_rounds(spe, steps)})
     return points
 
 

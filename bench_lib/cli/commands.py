@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from bench_lib import questions
 from bench_lib.analysis import findings, verdict
 from bench_lib.cli.arguments import program
 from bench_lib.record import fingerprint, history
@@ -21,8 +22,6 @@ from bench_lib.render import export, page, plot_scaling, plots
 from bench_lib.render import tables as report
 from bench_lib.render import verdict_tables as verdict_report
 
-QUESTION_ORDER = ("batch_size", "batch_size_fixed_steps", "accumulation", "batchnorm", "sync_bn", "lr_scaling",
-                  "time_to_accuracy", "noise_scale", "precision", "throughput")  # fmt: skip
 Printer = Callable[[str], None]
 
 
@@ -53,19 +52,20 @@ def _write_all(folder: Path, files: dict[str, str | bytes]) -> list[Path]:
 
 
 def _questions(run: SavedRun) -> dict[str, list[dict]]:
+    """Results by question: the registry's in its order, then any it does not know in order of appearance."""
     by_question: dict[str, list[dict]] = {}
     for bench in run.benchmarks:
         by_question.setdefault(bench.question, []).append(bench.result)
-    known = [q for q in QUESTION_ORDER if q in by_question]
+    known = [q.name for q in questions.all_questions() if q.name in by_question]
     return {q: by_question[q] for q in known + [q for q in by_question if q not in known]}
 
 
 def report_files(run: SavedRun) -> dict[str, str | bytes]:
     """Every file of one run's report, by name: report.md, index.html, results.csv, PNGs, exports."""
-    questions = _questions(run)
-    sections = [(q, report.question_tables(results)) for q, results in questions.items()]
+    by_question = _questions(run)
+    sections = [(q, report.question_tables(results, q)) for q, results in by_question.items()]
     images: dict[str, list[tuple[str, bytes]]] = {}
-    for question, results in questions.items():
+    for question, results in by_question.items():
         title = report.question_title(question)
         for suffix, draw in (("", plots.question_figure), ("-curves", plots.curves_figure)):
             png = draw(question, title, results)
@@ -85,7 +85,9 @@ def report_files(run: SavedRun) -> dict[str, str | bytes]:
         facts.append(("entries not read", "; ".join(run.skipped)))
     names = {q: [name for name, _ in pngs] for q, pngs in images.items()}
     files: dict[str, str | bytes] = {name: png for pngs in images.values() for name, png in pngs}
-    sentences = findings.findings({**b.result, "question": b.question} for b in run.benchmarks)
+    sentences = findings.findings(
+        ({**b.result, "question": b.question} for b in run.benchmarks), rules=questions.findings_rules()
+    )
     files["report.md"] = report.report_markdown(run.name, facts, sections, names, sentences)
     files["index.html"] = page.report_page(run.name, facts, sections, images, sentences)
     files["results.csv"] = export.results_csv(run.benchmarks)
