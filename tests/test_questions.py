@@ -37,10 +37,14 @@ def benchmark_functions() -> set[str]:
     return {name for name in names if name != "grid" and not name.startswith("_")}
 
 
-def test_every_benchmark_has_one_entry_and_every_entry_a_benchmark_in_report_order():
-    assert [q.name for q in questions.all_questions()] == REPORT_ORDER
-    assert set(REPORT_ORDER) == benchmark_functions()
-    assert len({q.order for q in questions.all_questions()}) == len(REPORT_ORDER), "no two share a place"
+def test_every_benchmark_has_one_entry_and_every_entry_a_benchmark():
+    assert {q.name for q in questions.all_questions()} == benchmark_functions()
+    assert len({q.order for q in questions.all_questions()}) == len(questions.all_questions()), "no two share a place"
+
+
+def test_the_questions_keep_their_report_order():
+    """Reports of saved runs list their sections in this order; a new question may go anywhere among them."""
+    assert [q.name for q in questions.all_questions() if q.name in REPORT_ORDER] == REPORT_ORDER
 
 
 def test_every_question_has_a_title_and_sizes_of_one_kind_in_both_profiles():
