@@ -131,7 +131,7 @@ SCALING_COLUMNS = (
 )
 
 
-def question_columns(question: str | None) -> tuple:
+def question_columns(question: str | None) -> tuple[questions.Column, ...]:
     """The extra columns of a question whose answer is not in the common ones (none for an unknown question)."""
     entry = questions.find(question) if question else None
     return entry.columns if entry else ()
@@ -213,7 +213,7 @@ OPTIONAL_COLUMNS = (
 )
 
 
-def optional_columns() -> tuple:
+def optional_columns() -> tuple[questions.Column, ...]:
     """OPTIONAL_COLUMNS, then every question's extra columns, in report order."""
     return OPTIONAL_COLUMNS + tuple(column for q in questions.all_questions() for column in q.columns)
 
@@ -264,7 +264,7 @@ def question_tables(results: Iterable[Mapping[str, object]], question: str) -> l
     tables = strategy_tables(results)
     entry = questions.find(question)
     extra = entry.table if entry else None
-    rows = [r for r in results if extra and r.get(extra.row_key) is not None]
+    rows = [r for r in results if r.get(extra.row_key) is not None] if extra else []
     if rows:
         header = tuple(title for title, _, _ in extra.columns)
         cells = [tuple(_cell(r.get(key), fmt) for _, key, fmt in extra.columns) for r in rows]

@@ -55,7 +55,8 @@ class Profile:
         """This profile with fields changed; a name 'question.field' changes one field of that question's sizes.
 
         Raises:
-          ValueError: a question or field of that name does not exist.
+          ValueError: no question of that name has sizes.
+          TypeError: the profile or the question's sizes have no field of that name.
         """
         own = {k: v for k, v in changes.items() if "." not in k}
         sizes = dict(self.question_sizes)
