@@ -51,6 +51,11 @@ class Profile:
             raise ValueError(f"question={question!r} is not allowed: choose one of {', '.join(self.question_sizes)}")
         return self.question_sizes[question]
 
+    def value(self, name: str) -> object:
+        """The value of a field, named as in changed(): 'epochs', or 'question.field' for a question's size."""
+        question, _, field = name.rpartition(".")
+        return getattr(self.sizes(question) if question else self, field)
+
     def changed(self, changes: Mapping[str, object]) -> Profile:
         """This profile with fields changed; a name 'question.field' changes one field of that question's sizes.
 
