@@ -14,3 +14,7 @@ RESULTS = pytest.StashKey[list]()  # record.recorder: every configuration's resu
 INTERRUPTED = pytest.StashKey[bool]()  # record.pytest_sessionfinish
 LINES = pytest.StashKey[list]()  # summary.summary_lines: lines benchmarks add to the summary
 LOAD_AT_START = pytest.StashKey[LoadSnapshot]()  # startup.pytest_configure: how busy the machine was
+JOURNAL = pytest.StashKey["Journal"]()  # journal.check_before_work: the journal of a saved run (suite.journal)
+FINISHED = pytest.StashKey[list]()  # journal.write: the journal entries of this session's configurations
+CALL_OUTCOME = pytest.StashKey[tuple]()  # an item's: journal.pytest_runtest_makereport: (outcome, benchmark)
+PROGRESS = pytest.StashKey["Progress"]()  # progress.pytest_collection_finish
