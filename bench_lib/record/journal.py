@@ -70,8 +70,9 @@ def _fsync_folder(folder: Path) -> None:
         os.close(fd)
 
 
-def read(path: Path) -> tuple[dict, list[dict]]:
+def read(path: Path, *, header: bool = True) -> tuple[dict, list[dict]]:
     """The header and the entries of a journal; a torn last line (the process died mid-write) is dropped.
+    With header=False the journal has none (an isolated configuration's own) and {} is returned for it.
 
     Raises:
       JournalError: unreadable, not a journal, or a line other than the last is not JSON.
@@ -90,6 +91,8 @@ def read(path: Path) -> tuple[dict, list[dict]]:
             if number == len(lines):  # no newline after it: the write never finished
                 break
             raise JournalError(f"{path}: line {number} is not valid JSON (corrupt); not read") from None
+    if not header:
+        return {}, [r for r in records if isinstance(r, dict) and "nodeid" in r]
     if not records or not isinstance(records[0], dict) or records[0].get("format") != FORMAT:
         raise JournalError(f"{path}: not a tfbench journal (no {FORMAT} header line); not read")
     if (version := records[0].get("version")) != VERSION:

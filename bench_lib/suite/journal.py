@@ -34,6 +34,7 @@ class Journal:
     save_name: str
     resumed: list[dict] = field(default_factory=list)
     has_header: bool = False
+    keep: bool = False  # an isolated configuration's child journal, read by the parent once the child ends
 
     @property
     def resumed_ids(self) -> set[str]:
@@ -146,8 +147,10 @@ def pytest_report_collectionfinish(config: pytest.Config) -> list[str]:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     report = yield
-    if call.when == "call" and item.funcargs.get("benchmark") is not None:
-        item.stash[stash.CALL_OUTCOME] = (report.outcome, item.funcargs["benchmark"])
+    benchmark = item.funcargs.get("benchmark") if call.when == "call" else None
+    if benchmark is not None:
+        ran = benchmark.stats is not None and not benchmark.has_error
+        item.stash[stash.CALL_OUTCOME] = (report.outcome, _plain(benchmark.stats.as_dict()) if ran else None)
     return report
 
 
@@ -159,10 +162,8 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
     outcome = yield
     ran = item.stash.get(stash.CALL_OUTCOME, None)
     if ran is not None and ran[0] in ("passed", "failed"):
-        benchmark = ran[1]
-        bench = None if benchmark.stats is None or benchmark.has_error else _plain(benchmark.stats.as_dict())
         done = journal.entry(
-            nodeid=item.nodeid, outcome=ran[0], seconds=time.perf_counter() - started, benchmark=bench,
+            nodeid=item.nodeid, outcome=ran[0], seconds=time.perf_counter() - started, benchmark=ran[1],
             results=_plain(results[before:]),
         )  # fmt: skip
         item.config.stash.setdefault(stash.FINISHED, []).append(done)
@@ -199,13 +200,23 @@ def write(config: pytest.Config, entry: dict) -> None:
 
 
 def pytest_benchmark_update_json(config: pytest.Config, benchmarks, output_json: dict) -> None:
-    """Puts the journaled configurations back into the saved run, before the ones this session ran."""
-    sweep = config.stash.get(stash.JOURNAL, None)
-    if sweep is None or not sweep.resumed:
-        return
+    """Puts the journaled configurations into the saved run before the ones this session ran, and those
+    that ran in child processes (--bench-isolate) after them."""
     keep_data = config._benchmarksession.save_data
-    journaled = [_without_data(e["benchmark"], keep_data) for e in sweep.resumed if e.get("benchmark")]
-    output_json["benchmarks"] = journaled + output_json["benchmarks"]
+    resumed = [_without_data(b, keep_data) for b in _resumed(config)]
+    children = [_without_data(b, keep_data) for b in config.stash.get(stash.FROM_CHILDREN, [])]
+    if resumed or children:
+        output_json["benchmarks"] = resumed + output_json["benchmarks"] + children
+
+
+def _resumed(config: pytest.Config) -> list[dict]:
+    sweep = config.stash.get(stash.JOURNAL, None)
+    return [e["benchmark"] for e in sweep.resumed if e.get("benchmark")] if sweep is not None else []
+
+
+def _not_run_by_pytest_benchmark(config: pytest.Config) -> list[dict]:
+    """The benchmark dicts of the journaled configurations, then of those run in child processes."""
+    return _resumed(config) + config.stash.get(stash.FROM_CHILDREN, [])
 
 
 def _without_data(bench: dict, keep_data: bool) -> dict:
@@ -222,21 +233,25 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int):
     read-only) ends in one line and status 2, the journal kept.
     """
     sweep = session.config.stash.get(stash.JOURNAL, None)
+    bs = session.config._benchmarksession
     try:
-        if sweep is not None and sweep.resumed and not session.config._benchmarksession.benchmarks:
+        if (bs.save or bs.autosave) and _not_run_by_pytest_benchmark(session.config) and not bs.benchmarks:
             _save_journaled_only(session.config)
         result = yield
     except OSError as error:
         kept = f"; the finished configurations are kept in {sweep.path}" if sweep and sweep.has_header else ""
         raise pytest.exit(f"tfbench: {cannot_write(error)}{kept}", returncode=2) from None
-    whole = exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) and not session.shouldstop
-    if sweep is not None and whole and not session.shouldfail:
+    whole = exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED, pytest.ExitCode.NO_TESTS_COLLECTED)
+    if sweep is not None and not sweep.keep and whole and not session.shouldstop and not session.shouldfail:
         sweep.path.unlink(missing_ok=True)
+    if exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED and sweep is not None and sweep.resumed:
+        session.exitstatus = pytest.ExitCode.OK  # every configuration was journaled: the run is complete
     return result
 
 
 def _save_journaled_only(config: pytest.Config) -> None:
-    """pytest-benchmark saves nothing when no benchmark ran in the session: the journaled ones are saved here."""
+    """pytest-benchmark saves nothing when none of its benchmarks ran in the session (all journaled, or run
+    in child processes): they are saved here, and pytest-benchmark's own save is turned off."""
     bs = config._benchmarksession
     machine_info = bs.get_machine_info()
     commit_info = config.hook.pytest_benchmark_generate_commit_info(config=config)
@@ -244,4 +259,5 @@ def _save_journaled_only(config: pytest.Config) -> None:
         config=config, benchmarks=[], include_data=bs.save_data, machine_info=machine_info, commit_info=commit_info
     )
     config.hook.pytest_benchmark_update_json(config=config, benchmarks=[], output_json=output_json)
-    bs.storage.save(output_json, bs.save)
+    bs.storage.save(output_json, bs.save or bs.autosave)
+    bs.save = bs.autosave = None

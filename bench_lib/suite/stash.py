@@ -16,5 +16,6 @@ LINES = pytest.StashKey[list]()  # summary.summary_lines: lines benchmarks add t
 LOAD_AT_START = pytest.StashKey[LoadSnapshot]()  # startup.pytest_configure: how busy the machine was
 JOURNAL = pytest.StashKey["Journal"]()  # journal.check_before_work: the journal of a saved run (suite.journal)
 FINISHED = pytest.StashKey[list]()  # journal.write: the journal entries of this session's configurations
-CALL_OUTCOME = pytest.StashKey[tuple]()  # an item's: journal.pytest_runtest_makereport: (outcome, benchmark)
+CALL_OUTCOME = pytest.StashKey[tuple]()  # an item's, journal.pytest_runtest_makereport: (outcome, benchmark dict)
+FROM_CHILDREN = pytest.StashKey[list]()  # isolation: the benchmark dicts of configurations run in child processes
 PROGRESS = pytest.StashKey["Progress"]()  # progress.pytest_collection_finish
