@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from pathlib import Path
@@ -21,13 +22,19 @@ def write_atomic(path: Path, data: str | bytes, *, overwrite: bool = False) -> N
     if overwrite:
         write_all_atomic({path: data})
         return
-    tmp = None
+    tmp, made = None, []
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        made = _make_folder(path.parent)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         _fill(fd, tmp, data)
         os.link(tmp, path)  # fails, rather than replaces, if path appeared meanwhile
     except OSError as error:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+            tmp = None
+        for folder in reversed(made):
+            with contextlib.suppress(OSError):
+                folder.rmdir()
         if not isinstance(error, FileExistsError):
             error.filename = str(path)  # the file meant, not its temporary name
         raise
@@ -55,11 +62,12 @@ def write_all_atomic(files: dict[Path, str | bytes]) -> None:
       OSError: a folder could not be made or a temporary file written; nothing was replaced.
     """
     staged: list[tuple[str, Path]] = []
+    made: list[Path] = []  # folders made here, removed again if the write fails
     path = None
     try:
         for path, data in files.items():
             path = Path(path)
-            path.parent.mkdir(parents=True, exist_ok=True)
+            made += _make_folder(path.parent)
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
             staged.append((tmp, path))
             _fill(fd, tmp, data)
@@ -68,9 +76,19 @@ def write_all_atomic(files: dict[Path, str | bytes]) -> None:
     except BaseException as error:
         for tmp, _ in staged:
             Path(tmp).unlink(missing_ok=True)
+        for folder in reversed(made):
+            with contextlib.suppress(OSError):
+                folder.rmdir()
         if isinstance(error, OSError) and path is not None:
             error.filename = str(path)  # the file meant, not its temporary name
         raise
+
+
+def _make_folder(folder: Path) -> list[Path]:
+    """Makes folder and its missing parents; returns those it made, outermost first."""
+    missing = [f for f in (folder, *folder.parents) if not f.exists()][::-1]
+    folder.mkdir(parents=True, exist_ok=True)
+    return missing
 
 
 def cannot_write(error: OSError, path: Path | None = None) -> str:
