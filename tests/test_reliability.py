@@ -276,3 +276,12 @@ def _machine_id() -> str:
     from pytest_benchmark.utils import get_machine_id
 
     return get_machine_id()
+
+
+def test_a_storage_folder_that_vanished_is_one_line_for_every_reading_command(tmp_path, capsys):
+    gone = tmp_path / "gone"
+    for command in (["report"], ["trend"], ["compare", "1", "2"]):
+        assert main([*command, "--storage", str(gone), "--reports", str(tmp_path / "r")]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and str(gone) in err[0], err
+    assert not (tmp_path / "r").exists()
