@@ -167,6 +167,9 @@ class Screen:
     def show(self, line: str) -> None:
         tr = self.terminal
         if not tr.isatty or tr.config.get_verbosity() > 0:
+            tr.ensure_newline()
+            if tr._tw.width_of_current_line:  # -q writes its dots without a file name: ensure_newline misses them
+                tr.write("\n")
             tr.write_line(line)
             return
         self.hide()
