@@ -40,6 +40,20 @@ def entry(*, nodeid: str, outcome: str, seconds: float, benchmark: dict | None, 
     return {"nodeid": nodeid, "outcome": outcome, "seconds": seconds, "benchmark": benchmark, "results": results}
 
 
+def saved(saved_as: str) -> dict:
+    """The line a session that saved a run but did not finish (interrupted, stopped early) ends its journal with."""
+    return {"saved_as": saved_as}
+
+
+def is_saved(path: Path) -> bool:
+    """Whether a saved run holds everything the journal does (its last line says where); False if unreadable."""
+    try:
+        last = Path(path).read_bytes().rstrip(b"\n").rsplit(b"\n", 1)[-1]
+        return "saved_as" in json.loads(last)
+    except (OSError, ValueError, TypeError):
+        return False
+
+
 def append(path: Path, record: dict) -> None:
     """Appends one line and fsyncs it; on failure the file is cut back to its previous length.
 

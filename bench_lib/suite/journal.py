@@ -6,12 +6,14 @@ pytest-benchmark writes the saved run once, when the session ends; a process kil
 `<storage>/<machine>/NAME.journal.jsonl` (bench_lib.record.journal). With --bench-resume a later
 session skips the journaled configurations, runs the rest and saves one complete run, the
 journaled entries put back in it. A session that ends whole removes its journal; one that was
-interrupted, stopped early or could not save keeps it for the next --bench-resume. The storage
+interrupted, stopped early or could not save keeps it for the next --bench-resume (a session
+without it then refuses to start, unless the interrupted one saved a run holding it all). The storage
 folder is checked before TensorFlow starts, and the saved run is written atomically.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import functools
 import os
@@ -80,6 +82,8 @@ def check_before_work(config: pytest.Config) -> None:
     if not name:  # --benchmark-autosave: a fresh name every time, nothing to resume
         return
     path = journal.journal_path(folder, name)
+    if path.exists() and not resume and journal.is_saved(path):
+        path.unlink()  # an interrupted session saved all it held; a new session starts afresh
     if path.exists() and not resume:
         raise pytest.UsageError(
             f"--benchmark-save={name!r}: {path} holds the configurations of a session that did not finish; "
@@ -234,8 +238,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int):
     """
     sweep = session.config.stash.get(stash.JOURNAL, None)
     bs = session.config._benchmarksession
+    saves = bool(bs.save or bs.autosave) and bool(bs.benchmarks or _not_run_by_pytest_benchmark(session.config))
     try:
-        if (bs.save or bs.autosave) and _not_run_by_pytest_benchmark(session.config) and not bs.benchmarks:
+        if saves and not bs.benchmarks:
             _save_journaled_only(session.config)
         result = yield
     except OSError as error:
@@ -244,9 +249,18 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int):
     whole = exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED, pytest.ExitCode.NO_TESTS_COLLECTED)
     if sweep is not None and not sweep.keep and whole and not session.shouldstop and not session.shouldfail:
         sweep.path.unlink(missing_ok=True)
+    elif sweep is not None and not sweep.keep and saves and sweep.has_header:
+        _mark_saved(sweep)
     if exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED and sweep is not None and sweep.resumed:
         session.exitstatus = pytest.ExitCode.OK  # every configuration was journaled: the run is complete
     return result
+
+
+def _mark_saved(sweep: Journal) -> None:
+    """The interrupted session saved a run: --bench-resume may still continue the journal, and a plain
+    new session with the same name removes it instead of refusing to start."""
+    with contextlib.suppress(OSError):  # the journal stays as it was: a new session then asks for --bench-resume
+        journal.append(sweep.path, journal.saved(sweep.save_name))
 
 
 def _save_journaled_only(config: pytest.Config) -> None:
