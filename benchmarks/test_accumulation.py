@@ -2,10 +2,11 @@
 
 
 def grid(profile):
+    sizes = profile.sizes("accumulation")
     return profile.grid(
-        model=profile.accumulation_models,
-        global_batch_size=profile.effective_batch_size,
-        accumulation_steps=profile.accumulation_steps,
+        model=sizes.models,
+        global_batch_size=sizes.global_batch_size,
+        accumulation_steps=sizes.accumulation_steps,
     )
 
 

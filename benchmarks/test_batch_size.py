@@ -3,7 +3,7 @@ number of epochs (data efficiency) and at a fixed number of optimizer steps (ste
 
 
 def grid(profile):
-    return profile.grid(global_batch_size=profile.batch_sizes, optimizer="adam")
+    return profile.grid(global_batch_size=profile.sizes("batch_size").batch_sizes, optimizer="adam")
 
 
 def test_batch_size(measure_run, spec):
@@ -17,5 +17,6 @@ def test_batch_size_fixed_steps(measure_run, spec, profile):
     A fixed epoch budget asks how well each batch size uses the data (larger batches take fewer
     steps); a fixed step budget asks how much each step achieves (larger batches see more data).
     """
-    result = measure_run(spec.replace(steps=profile.fixed_steps))
-    assert result["optimizer_steps"] == profile.fixed_steps
+    steps = profile.sizes("batch_size_fixed_steps").steps
+    result = measure_run(spec.replace(steps=steps))
+    assert result["optimizer_steps"] == steps

@@ -2,7 +2,7 @@
 
 
 def grid(profile):
-    return profile.grid(model=("mlp", "mlp_bn"), global_batch_size=profile.bn_batch_sizes)
+    return profile.grid(model=("mlp", "mlp_bn"), global_batch_size=profile.sizes("batchnorm").batch_sizes)
 
 
 def test_batchnorm(measure_run, spec):

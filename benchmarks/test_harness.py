@@ -16,16 +16,17 @@ from bench_lib.engine import harness
 
 
 def grid(profile):
+    sizes = profile.sizes("harness")
     wide_mlp = {
         "strategy": "one_device",
         "replicas": 1,
         "dataset": "synthetic",
         "model": "mlp",
-        "hidden_units": profile.harness_hidden_units,
-        "timed_blocks": profile.harness_blocks,
+        "hidden_units": profile.wide_mlp_hidden_units,
+        "timed_blocks": sizes.blocks,
     }
     bare = {**wide_mlp, "optimizer": "sgd", "dropout": 0.0, "global_batch_size": 512}
-    return [{**wide_mlp, "global_batch_size": batch_size} for batch_size in profile.harness_batch_sizes] + [bare]
+    return [{**wide_mlp, "global_batch_size": batch_size} for batch_size in sizes.batch_sizes] + [bare]
 
 
 def test_harness(measure_run, spec):

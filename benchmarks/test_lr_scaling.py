@@ -9,23 +9,24 @@ import pytest
 
 
 def grid(profile):
-    base = profile.lr_batch_sizes[0]
-    points = [{"global_batch_size": b, "lr_scaling": "none"} for b in profile.lr_batch_sizes]
+    sizes = profile.sizes("lr_scaling")
+    base = sizes.batch_sizes[0]
+    points = [{"global_batch_size": b, "lr_scaling": "none"} for b in sizes.batch_sizes]
     points += [
-        {"global_batch_size": b, "lr_scaling": rule, "warmup_epochs": profile.lr_warmup_epochs}
-        for b in profile.lr_batch_sizes[1:]
+        {"global_batch_size": b, "lr_scaling": rule, "warmup_epochs": sizes.warmup_epochs}
+        for b in sizes.batch_sizes[1:]
         for rule in ("linear", "sqrt")
     ]
     shared = {
         "base_batch_size": base,
         "seeds": profile.seeds_of_question(),
-        "sharpness_samples": profile.sharpness_samples,
+        "sharpness_samples": sizes.sharpness_samples,
     }
     # One strategy: the learning-rate arithmetic depends on the global batch, not on how it is split.
     strategy = profile.strategies[0]
     return [
         {**profile.shape(strategy), "optimizer": optimizer, **shared, **point}
-        for optimizer in profile.lr_optimizers
+        for optimizer in sizes.optimizers
         for point in points
     ]
 

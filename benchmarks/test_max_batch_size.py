@@ -5,18 +5,19 @@ def test_max_batch_size(benchmark, profile, summary_lines):
     from bench_lib.engine import capacity
     from bench_lib.render import tables as report
 
-    spec = profile.spec(model=profile.max_batch_model, dataset="synthetic", memory_limit_mib=None)
+    sizes = profile.sizes("max_batch_size")
+    spec = profile.spec(model=sizes.model, dataset="synthetic", memory_limit_mib=None)
     benchmark.group = "test_max_batch_size"
     found = benchmark.pedantic(
         capacity.max_batch_size,
         args=(spec,),
         kwargs={
-            "limit_mib": profile.max_batch_limit_mib,
-            "start": profile.max_batch_start,
-            "resolution": profile.max_batch_resolution,
+            "limit_mib": sizes.limit_mib,
+            "start": sizes.start,
+            "resolution": sizes.resolution,
         },
         rounds=1,
     )
     benchmark.extra_info.update(found.as_dict())
     summary_lines.append(report.batch_search_line(found.as_dict()))
-    assert found.max_batch_size is not None, f"not even batch {profile.max_batch_start} fits: {found.trials}"
+    assert found.max_batch_size is not None, f"not even batch {sizes.start} fits: {found.trials}"

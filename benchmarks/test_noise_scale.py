@@ -9,14 +9,15 @@ step stop buying fewer steps. Compare it with the knee of the measured steps-to-
 
 
 def grid(profile):
+    sizes = profile.sizes("noise_scale")
     return [
         {
             **profile.shape(profile.strategies[0]),
             "model": model,
-            "noise_scale_batch_sizes": tuple(profile.noise_scale_batch_sizes),
+            "noise_scale_batch_sizes": tuple(sizes.batch_sizes),
             "noise_scale_interval": 2,
         }
-        for model in profile.noise_scale_models
+        for model in sizes.models
     ]
 
 

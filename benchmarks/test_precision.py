@@ -7,11 +7,10 @@ scaling, and its result carries the final scale and the steps skipped for overfl
 
 
 def grid(profile):
+    sizes = profile.sizes("precision")
     shape = profile.shape(profile.strategies[0])
     return [
-        {**shape, "model": model, "precision": precision}
-        for model in profile.precision_models
-        for precision in profile.precisions
+        {**shape, "model": model, "precision": precision} for model in sizes.models for precision in sizes.precisions
     ]
 
 

@@ -10,6 +10,7 @@ statistics, at the cost of two all-reduces per BN layer per step. `none` is the 
 
 def grid(profile):
     # BN can only be synchronized across replicas: every multi-replica strategy of the profile.
+    sizes = profile.sizes("sync_bn")
     strategies = [strategy for strategy in profile.strategies if strategy != "one_device"]
     return [
         {
@@ -17,11 +18,11 @@ def grid(profile):
             "model": "mlp" if bn == "none" else "mlp_bn",
             "bn": bn,
             "global_batch_size": batch,
-            "epochs": profile.sync_bn_epochs,
+            "epochs": sizes.epochs,
         }
         for strategy in strategies
-        for batch in profile.sync_bn_batch_sizes
-        for bn in profile.sync_bn_modes
+        for batch in sizes.batch_sizes
+        for bn in sizes.modes
     ]
 
 

@@ -7,9 +7,9 @@ Three parts, all in one question so one table and one scaling section show them:
 - the wide MLP 784-512-512-10 of the MFU target at its batch sizes;
 - the knobs, each changed alone from the defaults on the MLP at one batch size:
   steps_per_execution, jit_compile (XLA, with the model's Dropout and, with SGD, without it),
-  input_cache and prefetch_batches on one_device,
-  distribute_input on mirrored; and steps_per_execution on the wide MLP.
-Every configuration is timed in profile.throughput_blocks blocks of steps, on synthetic data fed as
+  input_cache and prefetch_batches on one_device, distribute_input on mirrored; and
+  steps_per_execution on the wide MLP.
+Every configuration is timed in its question's number of blocks of steps, on synthetic data fed as
 materialized batches, so the input pipeline does not compete with the step it times.
 """
 
@@ -27,21 +27,22 @@ KNOBS = (
 
 
 def grid(profile):
-    steps = {"dataset": "synthetic", "timed_blocks": profile.throughput_blocks}
-    points = profile.grid(model=profile.throughput_models, global_batch_size=profile.throughput_batch_sizes, **steps)
+    sizes = profile.sizes("throughput")
+    steps = {"dataset": "synthetic", "timed_blocks": sizes.blocks}
+    points = profile.grid(model=sizes.models, global_batch_size=sizes.batch_sizes, **steps)
     one_device = {"strategy": "one_device", "replicas": 1}
     if "mirrored" in profile.strategies and "one_device" in profile.strategies:
-        weak = {b // profile.replicas for b in profile.throughput_batch_sizes} - set(profile.throughput_batch_sizes)
+        weak = {b // profile.replicas for b in sizes.batch_sizes} - set(sizes.batch_sizes)
         points += [{**one_device, "model": "mlp", "global_batch_size": b, **steps} for b in sorted(weak)]
-    wide = {**one_device, "model": "mlp", "hidden_units": profile.harness_hidden_units, **steps}
-    points += [{**wide, "global_batch_size": b} for b in profile.mfu_batch_sizes]
+    wide = {**one_device, "model": "mlp", "hidden_units": profile.wide_mlp_hidden_units, **steps}
+    points += [{**wide, "global_batch_size": b} for b in sizes.mfu_batch_sizes]
     for strategy, knob in KNOBS:
         if strategy in profile.strategies:
             base = {"strategy": strategy, "replicas": profile.replicas_for(strategy), "model": "mlp", **steps}
-            points.append({**base, "global_batch_size": profile.knob_batch_size, **knob})
+            points.append({**base, "global_batch_size": sizes.knob_batch_size, **knob})
     # The one knob that could lift the wide MLP's MFU: no Python dispatch between steps.
     spe = {"steps_per_execution": 8}
-    points.append({**wide, "global_batch_size": profile.mfu_batch_sizes[0], **spe})
+    points.append({**wide, "global_batch_size": sizes.mfu_batch_sizes[0], **spe})
     return points
 
 

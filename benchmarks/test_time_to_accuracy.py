@@ -1,14 +1,15 @@
 """Steps, examples and seconds to a target test accuracy across batch sizes (Shallue et al. 2019; MLPerf).
 
 Every configuration trains until its test accuracy first reaches the target (checked about every
-target_check_examples examples, untimed) or its epoch budget ends ("not reached"). Each benchmark
+the question's check_examples examples, untimed) or its epoch budget ends ("not reached"). Each benchmark
 round is one seed's whole run. With --bench-plot-dir the session draws steps-to-target against
 batch size on log-log axes, where perfect scaling, diminishing returns and the plateau show.
 """
 
 
 def grid(profile):
-    base = profile.target_batch_sizes[0]
+    sizes = profile.sizes("time_to_accuracy")
+    base = sizes.batch_sizes[0]
     strategy = profile.strategies[0]
     return [
         {
@@ -18,14 +19,14 @@ def grid(profile):
             "lr_scaling": rule,
             "base_batch_size": base,
             "warmup_epochs": 1.0 if rule != "none" else 0.0,
-            "epochs": profile.target_max_epochs,
-            "target_accuracy": profile.target_accuracy,
-            "target_check_steps": max(1, profile.target_check_examples // batch),
+            "epochs": sizes.max_epochs,
+            "target_accuracy": sizes.target_accuracy,
+            "target_check_steps": max(1, sizes.check_examples // batch),
             "stop_at_target": True,
             "seeds": profile.seeds_of_question(),
         }
-        for rule in profile.target_lr_scalings
-        for batch in profile.target_batch_sizes
+        for rule in sizes.lr_scalings
+        for batch in sizes.batch_sizes
     ]
 
 

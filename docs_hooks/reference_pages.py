@@ -71,8 +71,7 @@ def _profile_defaults(name: str) -> dict[str, str]:
     row = next((o for o in suite_options.OPTIONS if o.name == name), None)
     if row is None or not row.fields:
         return {}
-    field = row.fields[0]
-    return {profile: _value(getattr(p, field, None)) for profile, p in PROFILES.items()}
+    return {profile: _value(p.value(row.fields[0])) for profile, p in PROFILES.items()}
 
 
 def suite_options_page() -> str:

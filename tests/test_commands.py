@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from bench_lib import questions
 from bench_lib.analysis import findings
 from bench_lib.cli.main import main
 from bench_lib.record import history
@@ -83,7 +84,9 @@ def test_report_md_has_the_machine_and_a_table_per_question_and_strategy(report_
     assert row, text
     # The report opens with the findings written from the numbers, one line per sentence.
     run = history.load_run(saved_suite)
-    sentences = findings.findings({**b.result, "question": b.question} for b in run.benchmarks)
+    sentences = findings.findings(
+        ({**b.result, "question": b.question} for b in run.benchmarks), rules=questions.findings_rules()
+    )
     assert sentences and all(f"\n- {sentence}\n" in text for sentence in sentences)
     assert text.index("## Findings") < text.index("## Batch size")
 

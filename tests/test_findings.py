@@ -1,4 +1,11 @@
-from bench_lib.analysis.findings import figure, findings, knee, steps_to_target_series, verdict
+from bench_lib import questions
+from bench_lib.analysis import findings as findings_lib
+from bench_lib.analysis.findings import figure, knee, steps_to_target_series, verdict
+
+
+def findings(results):
+    """The findings with every registered question's own rule, as the report writes them."""
+    return findings_lib.findings(results, rules=questions.findings_rules())
 
 
 def result(question, batch, accuracy, ci=None, n=3, status="ok", **spec):

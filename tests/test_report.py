@@ -1,4 +1,5 @@
-from bench_lib.render.tables import HARNESS_COLUMNS, epoch_line, markdown_table, spec_line, summary_line, warning_lines
+from bench_lib import questions
+from bench_lib.render.tables import epoch_line, markdown_table, spec_line, summary_line, warning_lines
 
 RESULT = {
     "id": "mirrored2-bs256-acc2-mlp-adam", "status": "ok", "error": None, "test_accuracy": 0.91234,
@@ -87,7 +88,8 @@ def test_harness_table_shows_both_ratios_with_their_spread_and_a_run_saved_befor
     before = {"id": "h", "examples_per_sec": 100.0, "suite_over_handwritten": 0.98765, "suite_over_fit": 1.634}
     spread = {"median": 0.98765, "q1": 0.95, "q3": 1.01, "min": 0.9, "max": 1.2, "n": 6}
     now = {**before, "suite_over_handwritten_spread": spread, "suite_over_fit_spread": {**spread, "q1": 1.5}}
-    table = markdown_table([before, now], columns=HARNESS_COLUMNS).splitlines()
+    columns = questions.question("harness").table.columns
+    table = markdown_table([before, now], columns=columns).splitlines()
     # Runs saved before the minimal loop existed show '-' in its three columns.
     assert table[2] == "| h | 100 | - | - | 0.988 | - | 1.63 | - | - | - | - | - |"
     assert (
@@ -100,7 +102,7 @@ def test_harness_table_shows_both_ratios_with_their_spread_and_a_run_saved_befor
         "suite_over_minimal": 0.98,
         "suite_over_minimal_spread": spread,
     }
-    row = markdown_table([minimal], columns=HARNESS_COLUMNS).splitlines()[2]
+    row = markdown_table([minimal], columns=columns).splitlines()[2]
     assert row.endswith("| 102 | 0.980 | 0.95–1.01 (0.9–1.2), 6 | - |")
 
 
@@ -108,8 +110,9 @@ def test_saved_reports_get_the_harness_table_only_when_a_result_has_the_ratios()
     from bench_lib.render.tables import question_tables
 
     result = {"id": "h", "status": "ok", "spec": {"strategy": "one_device"}, "examples_per_sec": 100.0}
-    assert len(question_tables([result])) == 1
-    *_, harness = question_tables([result, {**result, "suite_over_handwritten": 0.9, "suite_over_fit": 1.6}])
+    assert len(question_tables([result], "harness")) == 1
+    ratios = {**result, "suite_over_handwritten": 0.9, "suite_over_fit": 1.6}
+    *_, harness = question_tables([result, ratios], "harness")
     assert harness.title.startswith("harness overhead") and len(harness.rows) == 1
     assert harness.rows[0][4:7] == ("0.900", "-", "1.60")
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from bench_lib.analysis.xla import xla_dropout
@@ -329,7 +329,7 @@ def noise_scale_beside_knee(by_question: Mapping[str, list[Mapping[str, object]]
     ]
 
 
-# The targets for the suite's examples/s over the hand-written loop's, keras.Model.fit's and the minimal loop's.
+# Issue 6's targets for the suite's examples/s over the hand-written loop's and over keras.Model.fit's.
 HARNESS_TARGETS = {"handwritten": 0.97, "fit": 1.5, "minimal": 0.97}
 
 
@@ -342,6 +342,11 @@ def _harness_ratio(result: Mapping[str, object], other: str) -> str:
     )
     target = HARNESS_TARGETS[other]
     return f"{value:.2f}× ({measured}; {'meets' if value >= target else 'misses'} ≥ {target:g})"
+
+
+def throughput(results: list[Mapping[str, object]]) -> list[str]:
+    """The generic sentence, then XLA's effect with and without Dropout where the grid measured it."""
+    return [generic("throughput", results), *xla_dropout(results)]
 
 
 def harness(results: list[Mapping[str, object]]) -> list[str]:
@@ -362,24 +367,11 @@ def harness(results: list[Mapping[str, object]]) -> list[str]:
     ]
 
 
-def throughput(results: list[Mapping[str, object]]) -> list[str]:
-    """The generic sentence, then XLA's effect with and without Dropout where the grid measured it."""
-    return [generic("throughput", results), *xla_dropout(results)]
-
-
-SPECIAL = {
-    "throughput": throughput,
-    "lr_scaling": lr_scaling,
-    "time_to_accuracy": time_to_accuracy,
-    "noise_scale": noise_scale,
-    "harness": harness,
-}
-
-
-def findings(results: Iterable[Mapping[str, object]]) -> list[str]:
+def findings(results: Iterable[Mapping[str, object]], *, rules: Mapping[str, Callable[[list], list[str]]]) -> list[str]:
     """One sentence per question (lr_scaling adds one on generalization), in the order questions first appear.
 
-    Only results with status ok count.
+    rules: a question's own sentences by question name (bench_lib.questions.findings_rules()); a
+    question without one gets the generic sentence. Only results with status ok count.
     """
     by_question: dict[str, list[Mapping[str, object]]] = {}
     for r in results:
@@ -390,7 +382,7 @@ def findings(results: Iterable[Mapping[str, object]]) -> list[str]:
         if not ok:
             sentences.append(f"{question}: no configuration finished ok.")
             continue
-        special = SPECIAL.get(question)
-        sentences.extend(special(ok) if special else [generic(question, ok)])
+        rule = rules.get(question)
+        sentences.extend(rule(ok) if rule else [generic(question, ok)])
     ok_by_question = {q: [r for r in g if r.get("status") == "ok"] for q, g in by_question.items()}
     return sentences + noise_scale_beside_knee(ok_by_question)

@@ -1,7 +1,9 @@
 """The report, compare and trend commands: read saved runs, decide, render, and write files atomically.
 
 Each returns the process exit status: 0 fine, 1 something is worse (compare) or regressed
-(trend), 2 a run the user named could not be used. Nothing here ever writes under `.benchmarks/`.
+(trend), 2 a run the user named could not be used. A file that cannot be written raises OSError
+and replaces nothing (the command line makes it one line and status 2). A run read from an
+unfinished sweep's journal is marked incomplete. Nothing here ever writes under `.benchmarks/`.
 """
 
 from __future__ import annotations
@@ -12,17 +14,16 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from bench_lib import questions
 from bench_lib.analysis import findings, verdict
 from bench_lib.cli.arguments import program
 from bench_lib.record import fingerprint, history
-from bench_lib.record.files import write_atomic
+from bench_lib.record.files import write_all_atomic, write_atomic
 from bench_lib.record.history import SavedRun
 from bench_lib.render import export, page, plot_scaling, plots
 from bench_lib.render import tables as report
 from bench_lib.render import verdict_tables as verdict_report
 
-QUESTION_ORDER = ("batch_size", "batch_size_fixed_steps", "accumulation", "batchnorm", "sync_bn", "lr_scaling",
-                  "time_to_accuracy", "noise_scale", "precision", "throughput")  # fmt: skip
 Printer = Callable[[str], None]
 
 
@@ -31,6 +32,7 @@ def warn_stderr(line: str) -> None:
 
 
 MANIFEST = ".tfbench-files.json"
+INCOMPLETE = "read from the journal of a sweep that never saved its run: its finished configurations only"
 
 
 def _write_all(folder: Path, files: dict[str, str | bytes]) -> list[Path]:
@@ -41,11 +43,9 @@ def _write_all(folder: Path, files: dict[str, str | bytes]) -> list[Path]:
         earlier = set(json.loads(manifest.read_text()))
     except (OSError, ValueError, TypeError):
         earlier = set()
-    written = []
-    for name, data in files.items():
-        write_atomic(folder / name, data, overwrite=True)
-        written.append(folder / name)
-    write_atomic(manifest, json.dumps(sorted(files)), overwrite=True)
+    # All or nothing: a full disk or a read-only folder leaves the earlier report whole.
+    write_all_atomic({**{folder / name: data for name, data in files.items()}, manifest: json.dumps(sorted(files))})
+    written = [folder / name for name in files]
     for stale in sorted(earlier - set(files)):
         if "/" not in stale and stale != MANIFEST:
             (folder / stale).unlink(missing_ok=True)
@@ -53,19 +53,20 @@ def _write_all(folder: Path, files: dict[str, str | bytes]) -> list[Path]:
 
 
 def _questions(run: SavedRun) -> dict[str, list[dict]]:
+    """Results by question: the registry's in its order, then any it does not know in order of appearance."""
     by_question: dict[str, list[dict]] = {}
     for bench in run.benchmarks:
         by_question.setdefault(bench.question, []).append(bench.result)
-    known = [q for q in QUESTION_ORDER if q in by_question]
+    known = [q.name for q in questions.all_questions() if q.name in by_question]
     return {q: by_question[q] for q in known + [q for q in by_question if q not in known]}
 
 
 def report_files(run: SavedRun) -> dict[str, str | bytes]:
     """Every file of one run's report, by name: report.md, index.html, results.csv, PNGs, exports."""
-    questions = _questions(run)
-    sections = [(q, report.question_tables(results)) for q, results in questions.items()]
+    by_question = _questions(run)
+    sections = [(q, report.question_tables(results, q)) for q, results in by_question.items()]
     images: dict[str, list[tuple[str, bytes]]] = {}
-    for question, results in questions.items():
+    for question, results in by_question.items():
         title = report.question_title(question)
         for suffix, draw in (("", plots.question_figure), ("-curves", plots.curves_figure)):
             png = draw(question, title, results)
@@ -80,12 +81,16 @@ def report_files(run: SavedRun) -> dict[str, str | bytes]:
         *report.machine_rows(run.machine, run.commit, (b.result.get("replicas", 1) for b in run.benchmarks)),
         ("configurations", str(len(run.benchmarks))),
     ]
+    if run.incomplete:
+        facts.insert(1, ("incomplete", INCOMPLETE))
     facts += [("largest batch", report.batch_search_line(search)) for search in run.searches]
     if run.skipped:
         facts.append(("entries not read", "; ".join(run.skipped)))
     names = {q: [name for name, _ in pngs] for q, pngs in images.items()}
     files: dict[str, str | bytes] = {name: png for pngs in images.values() for name, png in pngs}
-    sentences = findings.findings({**b.result, "question": b.question} for b in run.benchmarks)
+    sentences = findings.findings(
+        ({**b.result, "question": b.question} for b in run.benchmarks), rules=questions.findings_rules()
+    )
     files["report.md"] = report.report_markdown(run.name, facts, sections, names, sentences)
     files["index.html"] = page.report_page(run.name, facts, sections, images, sentences)
     files["results.csv"] = export.results_csv(run.benchmarks)
@@ -122,6 +127,8 @@ def _one_run(selector: str, role: str, storage: Path) -> SavedRun:
     run = history.load_run(paths[0])
     for line in run.skipped:
         warn_stderr(line)
+    if run.incomplete:
+        warn_stderr(f"{role}={selector!r}: {run.path} is incomplete, {INCOMPLETE}")
     return run
 
 

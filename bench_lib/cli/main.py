@@ -32,17 +32,24 @@ def saved_run_command(args: argparse.Namespace) -> int:
             else (f"--window={args.window!r} is not allowed: a whole number >= 1")
         )
         return _fail(bad)
+    option, target = ("--out", args.out) if getattr(args, "out", None) is not None else ("--reports", args.reports)
+    if problem := _unwritable(target / "report.md"):  # before any run is read or drawn
+        return _fail(f"{option}={str(target)!r} is not allowed: {problem}")
     from bench_lib.cli import commands
+    from bench_lib.record.files import cannot_write
 
-    if args.command == "report":
-        return commands.report_command(args.runs, storage=args.storage, reports=args.reports, out=args.out)
-    if args.command == "compare":
-        return commands.compare_command(
-            args.base, args.new, thresholds=thresholds, storage=args.storage, reports=args.reports
+    try:
+        if args.command == "report":
+            return commands.report_command(args.runs, storage=args.storage, reports=args.reports, out=args.out)
+        if args.command == "compare":
+            return commands.compare_command(
+                args.base, args.new, thresholds=thresholds, storage=args.storage, reports=args.reports
+            )
+        return commands.trend_command(
+            args.runs, thresholds=thresholds, k=args.k, window=args.window, storage=args.storage, reports=args.reports
         )
-    return commands.trend_command(
-        args.runs, thresholds=thresholds, k=args.k, window=args.window, storage=args.storage, reports=args.reports
-    )
+    except OSError as error:  # no space, read-only or non-creatable folder: nothing was replaced
+        return _fail(cannot_write(error))
 
 
 def _fail(message: str) -> int:
@@ -81,7 +88,7 @@ def run_command(args: argparse.Namespace) -> int:
     with start_up_notices.left_out(verbose=args.verbose):
         from bench_lib.engine import runner, strategy
         from bench_lib.probes import speed
-    from bench_lib.record.files import write_atomic
+    from bench_lib.record.files import cannot_write, write_atomic
     from bench_lib.render import tables as report
 
     try:
@@ -107,8 +114,8 @@ def run_command(args: argparse.Namespace) -> int:
     elif args.json is not None:
         try:
             write_atomic(args.json, result.to_json())
-        except OSError as error:
-            return _fail(str(error))
+        except OSError as error:  # e.g. the disk filled up during training: the result is still printed above
+            return _fail(cannot_write(error))
         print(f"wrote {args.json}")
     return 0 if result.status == "ok" else 1
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench_lib.record import metrics
+from bench_lib.record import journal, metrics
 
 DEFAULT_STORAGE = Path(".benchmarks")
 # The result schema this reader understands (bench_lib.record.result.SCHEMA_VERSION; a test keeps them equal).
@@ -50,6 +50,7 @@ class SavedRun:
     benchmarks: tuple[Benchmark, ...]
     skipped: tuple[str, ...]  # one line per benchmark of the file that could not be used
     searches: tuple[dict, ...] = ()  # max_batch_size search results (capacity.BatchSearch.as_dict), not runs
+    incomplete: bool = False  # read from the journal of a sweep that never saved its run
 
     def by_key(self) -> dict[str, Benchmark]:
         return {b.key: b for b in self.benchmarks}
@@ -135,13 +136,21 @@ def _read_json(path: Path) -> object:
 
 
 def load_run(path: Path) -> SavedRun:
-    """Reads one saved pytest-benchmark file; unusable benchmarks inside it are listed in `skipped`.
+    """Reads one saved pytest-benchmark file, or a sweep's journal (marked incomplete); unusable
+    benchmarks inside it are listed in `skipped`.
 
     Raises:
-      HistoryError: the file is unreadable, not JSON, not a pytest-benchmark file, or holds no tfbench result.
+      HistoryError: the file is unreadable, not JSON, not a pytest-benchmark file or journal, or
+        holds no tfbench result.
     """
     path = Path(path)
-    data = _read_json(path)
+    if journal.is_journal(path):
+        try:
+            data = journal.as_saved_run_data(path)
+        except journal.JournalError as error:
+            raise HistoryError(str(error)) from None
+    else:
+        data = _read_json(path)
     if isinstance(data, dict) and "schema_version" in data and "spec" in data:
         raise HistoryError(f"{path}: a single `python -m bench_lib run` result, not a saved suite run; not read")
     if not isinstance(data, dict) or not isinstance(data.get("benchmarks"), list):
@@ -173,6 +182,7 @@ def load_run(path: Path) -> SavedRun:
         benchmarks=tuple(benchmarks),
         skipped=tuple(skipped),
         searches=tuple(searches),
+        incomplete=bool(data.get("tfbench_incomplete")),
     )
 
 
@@ -200,8 +210,9 @@ def resolve(selector: str, storage: Path = DEFAULT_STORAGE) -> list[Path]:
     saved = saved_files(storage)
     if re.fullmatch(r"\d{1,4}", selector):
         found = [p for p in saved if p.name.startswith(f"{int(selector):04d}_")]
-    else:  # a save name: every run saved under it, or an exact stem such as 0003_quick
+    else:  # a save name: every run saved under it, or an exact stem such as 0003_quick; and its unfinished journal
         found = [p for p in saved if p.stem == selector or p.stem.split("_", 1)[-1] == selector]
+        found += sorted(p for p in Path(storage).glob(f"*/{glob.escape(selector)}{journal.SUFFIX}") if p.is_file())
     if not found:
         raise HistoryError(
             f"RUN={selector!r} is not allowed: no such file or folder, no glob match, and no run with that "

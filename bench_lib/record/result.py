@@ -11,7 +11,9 @@ from bench_lib.record import stats
 from bench_lib.record.epoch import EpochRecord
 
 SCHEMA_VERSION = 1
-STATUSES = ("ok", "diverged", "oom", "failed")
+# crashed, killed, timeout: a configuration run in its own process (--bench-isolate) that died by a
+# signal, by SIGKILL (the OOM killer), or was killed after --bench-timeout.
+STATUSES = ("ok", "diverged", "oom", "failed", "crashed", "killed", "timeout")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
+from bench_lib import questions
 from bench_lib.record import metrics
 
 
@@ -120,27 +121,6 @@ def table_columns() -> tuple[tuple[str, str, str], ...]:
     return CONFIGURATION_COLUMNS + tuple((m.column, m.key, m.fmt) for m in metrics.METRICS if m.column)
 
 
-def spread_text(spread: Mapping[str, float]) -> str:
-    """A spread (bench_lib.record.stats.spread) as 'q1–q3 (min–max), n'."""
-    return f"{spread['q1']:.3g}–{spread['q3']:.3g} ({spread['min']:.3g}–{spread['max']:.3g}), {spread['n']}"
-
-
-HARNESS_TITLE = "harness overhead (targets: suite / hand-written >= 0.97, suite / fit >= 1.5, suite / minimal >= 0.97)"
-# A ratio is the median over the interleaved rounds; runs saved before the rounds have no spread ('-').
-HARNESS_COLUMNS = (
-    ("id", "id", "s"),
-    ("suite ex/s", "examples_per_sec", ",.0f"),
-    ("hand-written ex/s", "handwritten_examples_per_sec", ",.0f"),
-    ("fit ex/s", "fit_examples_per_sec", ",.0f"),
-    ("suite / hand-written", "suite_over_handwritten", ".3f"),
-    ("its IQR (range), rounds", "suite_over_handwritten_spread", spread_text),
-    ("suite / fit", "suite_over_fit", ".2f"),
-    ("its IQR (range), rounds", "suite_over_fit_spread", spread_text),
-    ("minimal ex/s", "minimal_examples_per_sec", ",.0f"),
-    ("suite / minimal", "suite_over_minimal", ".3f"),
-    ("its IQR (range), rounds", "suite_over_minimal_spread", spread_text),
-    ("MFU", "mfu", ".2f"),
-)
 SCALING_COLUMNS = (
     ("id", "id", "s"),
     ("scaling", "kind", "s"),
@@ -151,11 +131,10 @@ SCALING_COLUMNS = (
 )
 
 
-# Extra columns of the questions whose answer is not in the common ones.
-QUESTION_COLUMNS = {
-    "noise_scale": (("B_simple", "noise_scale", ",.0f"), ("B_crit estimate", "critical_batch_size_estimate", ",.0f")),
-    "precision": (("skipped steps", "loss_scale_skipped_steps", "d"),),
-}
+def question_columns(question: str | None) -> tuple[questions.Column, ...]:
+    """The extra columns of a question whose answer is not in the common ones (none for an unknown question)."""
+    entry = questions.find(question) if question else None
+    return entry.columns if entry else ()
 
 
 def _cell(value: object, fmt: str | Callable[[object], str]) -> str:
@@ -172,7 +151,7 @@ def markdown_table(
     """A Markdown table with a row per result (or row) dict: the common columns plus the question's own,
     or the given (title, key, format) columns."""
     if columns is None:
-        columns = table_columns() + QUESTION_COLUMNS.get(question, ())
+        columns = table_columns() + question_columns(question)
     header = "| " + " | ".join(title for title, _, _ in columns) + " |"
     rule = "|" + "|".join("---" for _ in columns) + "|"
     rows = ["| " + " | ".join(_cell(r.get(key), fmt) for _, key, fmt in columns) + " |" for r in results]
@@ -181,18 +160,6 @@ def markdown_table(
 
 # --- Reports of saved runs: tables rendered as Markdown here and as HTML by bench_lib.render.page ---
 
-QUESTION_TITLES = {
-    "batch_size": "Batch size (fixed epochs)",
-    "batch_size_fixed_steps": "Batch size (fixed optimizer steps)",
-    "accumulation": "Gradient accumulation at a fixed effective batch",
-    "batchnorm": "Batch normalization",
-    "throughput": "Throughput (synthetic data)",
-    "lr_scaling": "Learning-rate scaling with the batch size",
-    "time_to_accuracy": "Steps and time to a target accuracy",
-    "noise_scale": "Gradient noise scale (critical batch size)",
-    "precision": "Mixed precision",
-    "sync_bn": "Sync BN across replicas",
-}
 # Spec fields that say what a configuration is; the ones that vary inside a question label its lines.
 SPEC_ORDER = ("model", "optimizer", "global_batch_size", "accumulation_steps", "precision", "dataset")
 
@@ -213,7 +180,9 @@ def to_markdown(table: Table) -> str:
 
 
 def question_title(question: str) -> str:
-    return QUESTION_TITLES.get(question, question.replace("_", " ").capitalize())
+    """Its registry title; a question this version does not know (from an older run) gets its name as words."""
+    entry = questions.find(question)
+    return entry.title if entry else question.replace("_", " ").capitalize()
 
 
 def strategy_label(result: Mapping[str, object]) -> str:
@@ -235,15 +204,18 @@ def status_cell(result: Mapping[str, object]) -> str:
 
 RUN_HEADER = ("configuration", "test accuracy", "examples/s", "step median ms", "step IQR ms",
               "peak host MiB", "TF peak MiB", "status")  # fmt: skip
-# Figures only some questions measure (the summary's QUESTION_COLUMNS included): a column appears in a
-# table when one of its rows has the figure.
+# Figures only some questions measure: a column appears in a table when one of its rows has the figure.
 OPTIONAL_COLUMNS = (
     ("steps to target", "steps_to_target", ",.0f"),
     ("seconds to target", "seconds_to_target", ".2f"),
     ("train - test accuracy", "generalization_gap_accuracy", ".4f"),
     ("sharpness", "sharpness", ".3g"),
-    *(column for columns in QUESTION_COLUMNS.values() for column in columns),
 )
+
+
+def optional_columns() -> tuple[questions.Column, ...]:
+    """OPTIONAL_COLUMNS, then every question's extra columns, in report order."""
+    return OPTIONAL_COLUMNS + tuple(column for q in questions.all_questions() for column in q.columns)
 
 
 def _optional_cell(result: Mapping[str, object], key: str, fmt: str) -> str:
@@ -280,21 +252,23 @@ def strategy_tables(results: Iterable[Mapping[str, object]]) -> list[Table]:
         by_strategy.setdefault(strategy_label(result), []).append(result)
     tables = []
     for label, rows in by_strategy.items():
-        optional = [c for c in OPTIONAL_COLUMNS if any(r.get(c[1]) is not None for r in rows)]
+        optional = [c for c in optional_columns() if any(r.get(c[1]) is not None for r in rows)]
         header = (*RUN_HEADER[:-1], *(title for title, _, _ in optional), RUN_HEADER[-1])
         tables.append(Table(label, header, [run_row(r, optional) for r in sorted(rows, key=config_sort_key)]))
     return tables
 
 
-def question_tables(results: Iterable[Mapping[str, object]]) -> list[Table]:
-    """strategy_tables(), then a table of the harness ratios when the results have them."""
+def question_tables(results: Iterable[Mapping[str, object]], question: str) -> list[Table]:
+    """strategy_tables(), then the question's extra table over the results that have its figure."""
     results = list(results)
     tables = strategy_tables(results)
-    harness = [r for r in results if r.get("suite_over_handwritten") is not None]
-    if harness:
-        header = tuple(title for title, _, _ in HARNESS_COLUMNS)
-        rows = [tuple(_cell(r.get(key), fmt) for _, key, fmt in HARNESS_COLUMNS) for r in harness]
-        tables.append(Table(HARNESS_TITLE, header, rows))
+    entry = questions.find(question)
+    extra = entry.table if entry else None
+    rows = [r for r in results if r.get(extra.row_key) is not None] if extra else []
+    if rows:
+        header = tuple(title for title, _, _ in extra.columns)
+        cells = [tuple(_cell(r.get(key), fmt) for _, key, fmt in extra.columns) for r in rows]
+        tables.append(Table(extra.title, header, cells))
     return tables
 
 

@@ -31,3 +31,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             continue
         params.append(pytest.param(spec, id=spec.id))
     metafunc.parametrize("spec", params)
+
+
+def is_configuration(item: pytest.Item) -> bool:
+    """Whether a collected test is one benchmark configuration: timed, from a grid or the profile."""
+    names = getattr(item, "fixturenames", ())
+    return "benchmark" in names and ("spec" in names or "profile" in names)

@@ -6,7 +6,6 @@ the profile fields it sets. A bad value is one pytest usage error naming the opt
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -59,7 +58,10 @@ def _text(option: str, text: str) -> str:
 
 @dataclass(frozen=True)
 class Option:
-    """A --bench-* option taking a value; `fields` of the profile get `parse(name, text)`, if given."""
+    """A --bench-* option taking a value; `fields` of the profile get `parse(name, text)`, if given.
+
+    A field is a Profile field, or 'question.field' for a field of one question's sizes.
+    """
 
     name: str
     help: str
@@ -74,7 +76,7 @@ OPTIONS = (
     Option(
         "--bench-batch-sizes",
         "global batch sizes of the batch-size and batch-norm questions",
-        ("batch_sizes", "bn_batch_sizes"),
+        ("batch_size.batch_sizes", "batchnorm.batch_sizes"),
         _int_list,
     ),
     Option(
@@ -83,7 +85,7 @@ OPTIONS = (
         ("dataset",),
         _text,
     ),
-    Option("--bench-epochs", "epochs of the accuracy questions", ("epochs", "sync_bn_epochs"), _one_int),
+    Option("--bench-epochs", "epochs of the accuracy questions", ("epochs", "sync_bn.epochs"), _one_int),
     Option(
         "--bench-seeds",
         "seeds per configuration, every question (default 1; LR scaling and time to accuracy: 3)",
@@ -93,7 +95,7 @@ OPTIONS = (
     Option(
         "--bench-target-accuracy",
         "test accuracy of the time-to-accuracy question (quick: 0.85)",
-        ("target_accuracy",),
+        ("time_to_accuracy.target_accuracy",),
         _target_accuracy,
     ),
     Option("--bench-plot-dir", "write the steps-to-target plot into this folder"),  # read by the summary
@@ -108,13 +110,13 @@ OPTIONS = (
     Option(
         "--bench-precisions",
         "precisions of the precision question, e.g. float32,mixed_bfloat16",
-        ("precisions",),
+        ("precision.precisions",),
         _names,
     ),
     Option(
         "--bench-noise-scale-batches",
         "small,big batch sizes of the gradient-noise-scale probe (default 16,512)",
-        ("noise_scale_batch_sizes",),
+        ("noise_scale.batch_sizes",),
         _int_list,
     ),
     Option(  # read with the cluster's shape, in _cluster_changes
@@ -140,7 +142,7 @@ OPTIONS = (
         "--bench-memory-limit-mib",
         "stop a configuration with status oom once it allocates more than this through TensorFlow; "
         "also the limit of the max_batch_size search",
-        ("memory_limit_mib", "max_batch_limit_mib"),
+        ("memory_limit_mib", "max_batch_size.limit_mib"),
         _one_int,
     ),
 )
@@ -195,7 +197,7 @@ def profile_from_options(config: pytest.Config, cluster: cluster_lib.Cluster | N
     changes["deterministic"] = bool(config.getoption("--bench-deterministic"))
     if name == "full" and "dataset" not in changes:
         changes["dataset"] = _full_dataset()
-    return _checked(dataclasses.replace(PROFILES[name], **changes))
+    return _checked(PROFILES[name].changed(changes))
 
 
 def _checked(profile: Profile) -> Profile:
@@ -204,9 +206,9 @@ def _checked(profile: Profile) -> Profile:
     try:
         for strategy in profile.strategies:
             profile.spec(**profile.shape(strategy), global_batch_size=profile.replicas_for(strategy))
-        for precision in profile.precisions:
+        for precision in profile.sizes("precision").precisions:
             profile.spec(precision=precision)
-        profile.spec(noise_scale_batch_sizes=profile.noise_scale_batch_sizes)
+        profile.spec(noise_scale_batch_sizes=profile.sizes("noise_scale").batch_sizes)
     except ValueError as error:
         raise pytest.UsageError(f"tfbench options: {error}") from None
     return profile

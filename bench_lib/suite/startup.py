@@ -8,7 +8,7 @@ import pytest
 
 from bench_lib.config import cluster as cluster_lib
 from bench_lib.probes import load
-from bench_lib.suite import stash
+from bench_lib.suite import journal, stash
 from bench_lib.suite.options import profile_from_options
 
 
@@ -20,6 +20,10 @@ def pytest_configure(config: pytest.Config) -> None:
         cluster = cluster_lib.from_environ()  # checked before TensorFlow starts
     except ValueError as error:
         raise pytest.UsageError(f"tfbench: {error}") from None
+    config.stash[stash.CLUSTER] = cluster
+    if cluster is not None and not cluster.is_chief:
+        _write_nothing(config)
+    journal.check_before_work(config)  # the storage folder and --bench-resume, before TensorFlow starts
     from bench_lib.engine import start_up_notices
 
     # TensorFlow starts here: the full profile's dataset check may import it, the devices need it.
@@ -28,9 +32,6 @@ def pytest_configure(config: pytest.Config) -> None:
         from bench_lib.engine import strategy
         from bench_lib.probes import speed
     config.stash[stash.PROFILE] = profile
-    config.stash[stash.CLUSTER] = cluster
-    if cluster is not None and not cluster.is_chief:
-        _write_nothing(config)
 
     try:
         speed.declared_peak_gflops()

@@ -18,6 +18,7 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
     lines = config.stash.get(stash.LINES, [])
     if not results and not lines:
         return
+    from bench_lib import questions
     from bench_lib.analysis import scaling
     from bench_lib.render import tables as report
 
@@ -26,9 +27,9 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
         terminalreporter.write_line(f"\n{question}:\n")
         asked = [r for r in results if r["question"] == question]
         terminalreporter.write_line(report.markdown_table(asked, question))
-        if question == "harness":
-            terminalreporter.write_line(f"\n{report.HARNESS_TITLE}:\n")
-            terminalreporter.write_line(report.markdown_table(asked, columns=report.HARNESS_COLUMNS))
+        if (entry := questions.find(question)) and entry.table:
+            terminalreporter.write_line(f"\n{entry.table.title}:\n")
+            terminalreporter.write_line(report.markdown_table(asked, columns=entry.table.columns))
         rows = scaling.scaling_rows(asked)
         if rows:
             terminalreporter.write_line(
@@ -45,7 +46,7 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
     from bench_lib.analysis.findings import findings
 
     terminalreporter.section("tfbench findings")
-    for sentence in findings(results):
+    for sentence in findings(results, rules=questions.findings_rules()):
         terminalreporter.write_line(f"- {sentence}")
     if (folder := config.getoption("--bench-plot-dir")) is not None:
         _write_plot(terminalreporter, results, folder)

@@ -1,0 +1,19 @@
+"""The batch-size question at a fixed number of epochs: what the global batch does to accuracy and speed."""
+
+from dataclasses import dataclass
+
+from bench_lib.questions.registry import Question
+
+
+@dataclass(frozen=True, kw_only=True)
+class Sizes:
+    batch_sizes: tuple[int, ...]  # global batch sizes; the fixed-steps question runs the same grid
+
+
+QUESTION = Question(
+    name="batch_size",
+    title="Batch size (fixed epochs)",
+    order=10,
+    quick=Sizes(batch_sizes=(32, 128, 512)),
+    full=Sizes(batch_sizes=(16, 32, 64, 128, 256, 512, 1024)),
+)

@@ -1,0 +1,23 @@
+"""The gradient-noise-scale question: B_simple measured while training, as a critical batch size."""
+
+from dataclasses import dataclass
+
+from bench_lib.analysis import findings
+from bench_lib.questions.registry import Question
+
+
+@dataclass(frozen=True, kw_only=True)
+class Sizes:
+    batch_sizes: tuple[int, ...]  # the probe's small and big batch
+    models: tuple[str, ...]
+
+
+QUESTION = Question(
+    name="noise_scale",
+    title="Gradient noise scale (critical batch size)",
+    order=80,
+    quick=Sizes(batch_sizes=(16, 512), models=("mlp",)),
+    full=Sizes(batch_sizes=(16, 512), models=("mlp", "mlp_bn", "cnn")),
+    columns=(("B_simple", "noise_scale", ",.0f"), ("B_crit estimate", "critical_batch_size_estimate", ",.0f")),
+    findings=findings.noise_scale,
+)

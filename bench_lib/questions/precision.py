@@ -1,0 +1,21 @@
+"""The mixed-precision question: accuracy, throughput and memory of float32, mixed_bfloat16 and mixed_float16."""
+
+from dataclasses import dataclass
+
+from bench_lib.questions.registry import Question
+
+
+@dataclass(frozen=True, kw_only=True)
+class Sizes:
+    precisions: tuple[str, ...]
+    models: tuple[str, ...]
+
+
+QUESTION = Question(
+    name="precision",
+    title="Mixed precision",
+    order=90,
+    quick=Sizes(precisions=("float32", "mixed_bfloat16", "mixed_float16"), models=("mlp",)),
+    full=Sizes(precisions=("float32", "mixed_bfloat16", "mixed_float16"), models=("mlp", "cnn")),
+    columns=(("skipped steps", "loss_scale_skipped_steps", "d"),),
+)

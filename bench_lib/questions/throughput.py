@@ -1,0 +1,33 @@
+"""The throughput question: step time on synthetic data across models, batch sizes, strategies and knobs."""
+
+from dataclasses import dataclass
+
+from bench_lib.analysis import findings
+from bench_lib.questions.registry import Question
+
+
+@dataclass(frozen=True, kw_only=True)
+class Sizes:
+    batch_sizes: tuple[int, ...]
+    models: tuple[str, ...]
+    blocks: int  # timed blocks of every configuration
+    mfu_batch_sizes: tuple[int, ...]  # of the wide MLP
+    knob_batch_size: int  # where each knob is changed alone from the defaults
+
+
+QUESTION = Question(
+    name="throughput",
+    title="Throughput (synthetic data)",
+    order=100,
+    quick=Sizes(
+        batch_sizes=(64, 256, 1024), models=("mlp", "cnn"), blocks=12, mfu_batch_sizes=(512, 2048), knob_batch_size=256
+    ),
+    findings=findings.throughput,
+    full=Sizes(
+        batch_sizes=(64, 128, 256, 512, 1024, 2048, 4096),
+        models=("mlp", "cnn"),
+        blocks=30,
+        mfu_batch_sizes=(512, 1024, 2048, 4096),
+        knob_batch_size=256,
+    ),
+)

@@ -1,0 +1,202 @@
+"""A sweep's progress: configurations done / total, elapsed time and an estimate of the time left.
+
+The estimate prices each remaining configuration by its planned work (optimizer steps × global
+batch × seeds; for an epoch budget, the examples per epoch its dataset showed so far) at the
+seconds per example the finished configurations took, or at their mean time when its work is not
+known yet. Configurations a resumed session took from the journal count as done, with their
+times. In a terminal the progress is one line under pytest's own, rewritten after every
+configuration; elsewhere (CI logs, a file) it is one plain line per configuration.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import pytest
+
+from bench_lib.suite import stash
+from bench_lib.suite.grid import is_configuration
+
+
+@dataclass(frozen=True)
+class Finished:
+    """One finished configuration: its seconds, and its results' spec dicts and optimizer steps."""
+
+    seconds: float
+    results: tuple[dict, ...] = ()
+
+
+def examples_per_epoch(finished: list[Finished]) -> dict[str, float]:
+    """What each dataset's epoch was, in examples, as the finished epoch-budget configurations showed it."""
+    seen: dict[str, float] = {}
+    for done in finished:
+        for result in done.results:
+            spec, steps = result.get("spec") or {}, result.get("optimizer_steps") or 0
+            if spec.get("steps") is None and spec.get("epochs") and steps and result.get("status") == "ok":
+                seen[spec.get("dataset")] = steps * result["global_batch_size"] / spec["epochs"]
+    return seen
+
+
+def planned_examples(spec: dict, per_epoch: dict[str, float]) -> float | None:
+    """A configuration's planned work in examples (all seeds), or None when its epoch's size is not known yet."""
+    seeds = spec.get("seeds") or 1
+    if spec.get("steps") is not None:
+        return spec["steps"] * spec["global_batch_size"] * seeds
+    if spec.get("dataset") in per_epoch and spec.get("epochs"):
+        return spec["epochs"] * per_epoch[spec["dataset"]] * seeds
+    return None
+
+
+def seconds_left(finished: list[Finished], remaining: list[dict | None]) -> float | None:
+    """The estimated seconds the remaining configurations (their spec dicts, None if unknown) will take.
+
+    None until a configuration has finished.
+    """
+    if not finished:
+        return None
+    per_epoch = examples_per_epoch(finished)
+    priced = [(planned_examples(r["spec"], per_epoch), f.seconds) for f in finished for r in f.results[:1]]
+    priced = [(examples, seconds) for examples, seconds in priced if examples]
+    rate = sum(s for _, s in priced) / sum(e for e, _ in priced) if priced else None
+    mean = sum(f.seconds for f in finished) / len(finished)
+    left = 0.0
+    for spec in remaining:
+        examples = planned_examples(spec, per_epoch) if spec is not None else None
+        left += examples * rate if examples is not None and rate is not None else mean
+    return left
+
+
+def duration(seconds: float) -> str:
+    """'41 s', '12 min 05 s', '3 h 07 min'."""
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60:02d} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+
+
+def progress_line(done: int, total: int, elapsed_s: float, left_s: float | None) -> str:
+    left = "time left not known yet" if left_s is None else f"about {duration(left_s)} left"
+    return f"tfbench progress: {done}/{total} configurations done, {duration(elapsed_s)} elapsed, {left}"
+
+
+@dataclass
+class Progress:
+    """The session's progress: what is planned, what finished (journaled ones included), since when."""
+
+    planned: dict[str, dict | None]  # node id -> spec dict of every configuration still to run
+    finished: list[Finished] = field(default_factory=list)
+    started: float = field(default_factory=time.perf_counter)
+    earlier_s: float = 0.0  # the seconds journaled configurations took in earlier sessions
+    total: int = 0
+    screen: Screen | None = None  # where it is shown, made on first use
+
+    def line(self) -> str:
+        left = seconds_left(self.finished, list(self.planned.values()))
+        elapsed = self.earlier_s + time.perf_counter() - self.started
+        return progress_line(len(self.finished), self.total, elapsed, left)
+
+
+def _spec_dict(item: pytest.Item) -> dict | None:
+    spec = getattr(item, "callspec", None) and item.callspec.params.get("spec")
+    if spec is None:
+        return None
+    return {**spec.as_dict(), "global_batch_size": spec.global_batch_size}
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    config = session.config
+    items = [item for item in session.items if is_configuration(item)]
+    sweep = config.stash.get(stash.JOURNAL, None)
+    resumed = sweep.resumed if sweep is not None else []
+    if not items and not resumed:
+        return
+    progress = Progress(planned={item.nodeid: _spec_dict(item) for item in items})
+    progress.finished = [Finished(e.get("seconds") or 0.0, tuple(e.get("results") or ())) for e in resumed]
+    progress.earlier_s = sum(f.seconds for f in progress.finished)
+    progress.total = len(items) + len(resumed)
+    config.stash[stash.PROGRESS] = progress
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """Takes the terminal's progress line away just before pytest writes this configuration's outcome."""
+    report = yield
+    if call.when == "call" or report.outcome != "passed":
+        Screen.of(item.config).hide()
+    return report
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
+    """After a configuration is reported: it counts as done, and the progress is shown."""
+    started = time.perf_counter()
+    outcome = yield
+    progress = item.config.stash.get(stash.PROGRESS, None)
+    if progress is not None and item.nodeid in progress.planned:
+        del progress.planned[item.nodeid]
+        results = [r for r in item.config.stash.get(stash.RESULTS, []) if r.get("name") == item.name]
+        progress.finished.append(Finished(time.perf_counter() - started, tuple(results[-1:])))
+        Screen.of(item.config).show(progress.line())
+    return outcome
+
+
+def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
+    Screen.of(config).hide()
+
+
+@dataclass
+class Screen:
+    """Where the progress goes: an updating line under pytest's output in a terminal, else plain lines."""
+
+    terminal: object  # pytest's TerminalReporter
+    shown: tuple | None = None  # pytest's writer state before our line: (currentfspath, its current line)
+
+    @staticmethod
+    def of(config: pytest.Config) -> Screen:
+        progress = config.stash.get(stash.PROGRESS, None)
+        terminal = config.pluginmanager.get_plugin("terminalreporter")
+        if progress is None or terminal is None:
+            return _NoScreen()
+        if progress.screen is None:
+            progress.screen = Screen(terminal)
+        return progress.screen
+
+    def show(self, line: str) -> None:
+        tr = self.terminal
+        if not tr.isatty or tr.config.get_verbosity() > 0:
+            tr.ensure_newline()
+            if tr._tw.width_of_current_line:  # -q writes its dots without a file name: ensure_newline misses them
+                tr.write("\n")
+            tr.write_line(line)
+            return
+        self.hide()
+        writer = tr._tw  # pytest 9's TerminalWriter: its current line is restored in hide()
+        if writer.width_of_current_line >= writer.fullwidth:
+            tr.write_line(line)  # the terminal wrapped pytest's line: going back up would miss it
+            return
+        self.shown = (tr.currentfspath, writer._current_line)
+        tr.ensure_newline()
+        tr.write(line[: writer.fullwidth - 1], flush=True)
+
+    def hide(self) -> None:
+        """Erases our line and puts the cursor back at the end of pytest's line above it."""
+        if self.shown is None:
+            return
+        tr, (fspath, current) = self.terminal, self.shown
+        tr.write_raw(f"\r\x1b[K\x1b[1A\x1b[{len(current)}C" if current else "\r\x1b[K\x1b[1A", flush=True)
+        tr.currentfspath, tr._tw._current_line = fspath, current
+        self.shown = None
+
+
+class _NoScreen(Screen):
+    def __init__(self) -> None:
+        super().__init__(terminal=None)
+
+    def show(self, line: str) -> None:
+        pass
+
+    def hide(self) -> None:
+        pass
