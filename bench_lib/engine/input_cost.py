@@ -29,7 +29,9 @@ def input_cost_fields(prepared, block_steps: int) -> dict[str, object]:
     the run's own figures are taken.
     """
     spec = prepared.spec
-    if not data_lib.reshuffles(spec) or prepared.strategy is None:
+    # Each worker would size these blocks from its own warm-up, and the workers of a cluster must
+    # run the same number of all-reduces; the contention it measures is a one-machine question.
+    if not data_lib.reshuffles(spec) or prepared.strategy is None or spec.workers > 1:
         return {}
     baseline = Trainer(
         strategy=prepared.strategy,

@@ -49,10 +49,16 @@ class TrainingLoop:
         check: Callable[[], None] | None = None,
         min_block_s: float = 0.0,
         timed_blocks: int | None = None,
+        agree: Callable[[int], int] | None = None,
     ) -> None:
-        """between_steps(steps_done), if given, runs untimed before every step (e.g. a probe)."""
+        """between_steps(steps_done), if given, runs untimed before every step (e.g. a probe).
+
+        agree, if given, maps this process's calibrated calls per block to the value every worker
+        of a cluster uses, so that all of them run the same number of steps.
+        """
         self._trainer = trainer
         self._min_block_s = min_block_s
+        self._agree = agree
         self.timed_blocks = timed_blocks
         self.block_size_steps: int | None = None
         self.warmup_call_s: list[float] = []
@@ -175,6 +181,8 @@ class TrainingLoop:
         per_call = self._steps_per_execution
         timed_calls = None if self.timed_blocks is not None else -(-self.steps_remaining // per_call)
         calls = blocks.block_calls(self.warmup_call_s, min_block_s=self._min_block_s, timed_calls=timed_calls)
+        if self._agree is not None:
+            calls = self._agree(calls)
         self.block_size_steps = calls * per_call
         if self.timed_blocks is not None:
             self.total_steps = self.steps_done + self.timed_blocks * self.block_size_steps

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import gc
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from bench_lib.engine.strategy import (
     build_strategy,
     custom_gradient_names,
     forget_custom_gradients,
+    mean_across_workers,
     memory_devices,
     replica_devices,
     set_op_determinism,
@@ -215,6 +217,7 @@ def _training_loop(
         check=check,
         min_block_s=blocks.MIN_BLOCK_S,
         timed_blocks=spec.timed_blocks,
+        agree=lambda calls: math.ceil(mean_across_workers(spec, calls)),
     )
 
 

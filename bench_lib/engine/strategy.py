@@ -284,6 +284,26 @@ def agree_across_workers(spec: RunSpec, ready: bool) -> bool:
     return int(count_not_ready(tf.constant(0 if ready else 1))) == 0
 
 
+def mean_across_workers(spec: RunSpec, value: float) -> float:
+    """The mean of value over the spec's workers, the same on every worker; just value outside multi_worker.
+
+    A collective like agree_across_workers: every worker calls it at the same point. Figures that
+    set how many steps run (a timed block's length, calibrated from each worker's own warm-up)
+    must agree, or the workers would run different numbers of all-reduces and the last would wait
+    forever.
+    """
+    if spec.strategy != "multi_worker" or spec.workers == 1:
+        return value
+    strategy = _multi_worker_strategy(spec)
+    total = tf.function(functools.partial(_sum_over_replicas, strategy))(tf.constant(float(value)))
+    return float(total) / spec.replicas
+
+
+def _sum_over_replicas(strategy: tf.distribute.Strategy, value: tf.Tensor) -> tf.Tensor:
+    per_replica = strategy.run(tf.identity, args=(value,))
+    return strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None)
+
+
 def _count_not_ready(strategy: tf.distribute.Strategy, not_ready: tf.Tensor) -> tf.Tensor:
     per_replica = strategy.run(tf.identity, args=(not_ready,))
     return strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None)
