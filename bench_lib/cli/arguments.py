@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from bench_lib.config import cluster as cluster_lib
-from bench_lib.config import models
+from bench_lib.config import collective, models
 from bench_lib.config import spec as spec_lib
 from bench_lib.config.spec import RunSpec
 
@@ -34,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_spec_options(run, d)
     _add_question_options(run, d)
     _add_performance_options(run, d)
+    _add_collective_options(run, d)
     _add_output_options(run)
     _add_launch(commands)
     _add_saved_run_commands(commands)
@@ -216,6 +217,28 @@ def _add_performance_options(run: argparse.ArgumentParser, d: RunSpec) -> None:
     )
 
 
+def _add_collective_options(run: argparse.ArgumentParser, d: RunSpec) -> None:
+    """multi_worker's all-reduce: TensorFlow's CommunicationOptions."""
+    run.add_argument(
+        "--collective",
+        default=d.collective,
+        help=f"multi_worker all-reduce: one of {', '.join(collective.COLLECTIVES)}; nccl needs a GPU per replica "
+        "(default %(default)s)",
+    )
+    run.add_argument(
+        "--bytes-per-pack",
+        type=int,
+        default=d.bytes_per_pack,
+        help="multi_worker: all-reduce the gradients in packs of about this many bytes; 0 = one pack (default 0)",
+    )
+    run.add_argument(
+        "--collective-timeout",
+        type=float,
+        default=d.collective_timeout_s,
+        help="multi_worker: seconds after which an unfinished all-reduce fails instead of waiting (default: none)",
+    )
+
+
 def _add_launch(commands: argparse._SubParsersAction) -> None:
     launch_parser = commands.add_parser(
         "launch",
@@ -286,6 +309,7 @@ def spec_from_args(args: argparse.Namespace, cluster: cluster_lib.Cluster | None
             "global_batch_size": args.batch_size,
             "accumulation_steps": args.accumulation,
             "noise_scale_batch_sizes": _batch_pair(args.noise_scale_batches),
+            "collective_timeout_s": args.collective_timeout,
         }
     )
 

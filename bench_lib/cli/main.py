@@ -15,6 +15,7 @@ from pathlib import Path
 from bench_lib.cli.arguments import build_parser, program, spec_from_args
 from bench_lib.cli.launch import LaunchOptions, launch
 from bench_lib.config import cluster as cluster_lib
+from bench_lib.config import collective
 
 
 def saved_run_command(args: argparse.Namespace) -> int:
@@ -73,6 +74,7 @@ def run_command(args: argparse.Namespace) -> int:
     try:
         cluster = cluster_lib.from_environ()
         spec = spec_from_args(args, cluster)
+        collective.check_machine(spec, collective.visible_gpus())
     except ValueError as error:
         return _fail(str(error))
     # Only the chief writes files; the other workers of a cluster train alongside it.

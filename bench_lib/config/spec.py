@@ -6,7 +6,7 @@ import dataclasses
 import math
 from dataclasses import dataclass
 
-from bench_lib.config import models
+from bench_lib.config import collective, models
 from bench_lib.config.models import BATCH_NORMS
 
 STRATEGIES = ("one_device", "mirrored", "multi_worker")
@@ -82,6 +82,7 @@ class RunSpec:
     each replica's step with XLA; input_cache caches the examples in the tf.data pipeline,
     prefetch_batches is its prefetch depth (0: none) and distribute_input chooses
     experimental_distribute_dataset ('dataset') or distribute_datasets_from_function ('function').
+    multi_worker's all-reduce: collective, bytes_per_pack, collective_timeout_s (config/collective.py).
 
     Raises:
       ValueError: naming the field, its value and what is allowed, on construction.
@@ -124,6 +125,9 @@ class RunSpec:
     deterministic: bool = False
     memory_limit_mib: int | None = None
     timed_blocks: int | None = None
+    collective: str = "auto"
+    bytes_per_pack: int = 0
+    collective_timeout_s: float | None = None
 
     def __post_init__(self) -> None:
         _check_choice("strategy", self.strategy, STRATEGIES)
@@ -169,6 +173,7 @@ class RunSpec:
             _check_int("memory_limit_mib", self.memory_limit_mib, 1)
         if self.timed_blocks is not None:
             _check_int("timed_blocks", self.timed_blocks, 1)
+        collective.check_fields(self)
 
     def _check_learning_rate_schedule(self) -> None:
         _check_choice("lr_scaling", self.lr_scaling, LR_SCALINGS)
@@ -375,7 +380,7 @@ class RunSpec:
             suffixes.append(f"pf{self.prefetch_batches}")
         if self.distribute_input != "dataset":
             suffixes.append("dsfn")
-        return suffixes
+        return suffixes + collective.id_suffixes(self)
 
     def single_replica(self) -> RunSpec:
         """The same configuration on one device: the baseline of its scaling efficiency."""

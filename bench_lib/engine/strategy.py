@@ -19,6 +19,7 @@ from tensorflow.python.distribute import collective_all_reduce_strategy as _coll
 from tensorflow.python.distribute import distribute_lib as _distribute_lib
 
 from bench_lib.config.cluster import Cluster
+from bench_lib.config.collective import Settings
 from bench_lib.config.spec import RunSpec
 
 # TensorFlow reads this when it first initializes the CPU device; with the default CPU
@@ -75,7 +76,8 @@ def configure_for(spec: RunSpec, cluster: Cluster | None, *, deterministic: bool
       RuntimeError: as configure_devices or configure_multi_worker.
     """
     if spec.strategy == "multi_worker":
-        configure_multi_worker(spec.replicas_per_worker, cluster, deterministic=deterministic)
+        settings = Settings.of(spec)
+        configure_multi_worker(spec.replicas_per_worker, cluster, deterministic=deterministic, settings=settings)
     else:
         configure_devices(spec.replicas, deterministic=deterministic)
 
@@ -199,16 +201,33 @@ class _ReplicasPerWorkerExtended(_collective.CollectiveAllReduceExtended):
         return tuple(f"{worker_device}/device:{kind}:{i}" for i in range(r)), kind
 
 
+_IMPLEMENTATIONS = {
+    "auto": tf.distribute.experimental.CommunicationImplementation.AUTO,
+    "ring": tf.distribute.experimental.CommunicationImplementation.RING,
+    "nccl": tf.distribute.experimental.CommunicationImplementation.NCCL,
+}
+
+
+def communication_options(settings: Settings) -> tf.distribute.experimental.CommunicationOptions:
+    """TensorFlow's CommunicationOptions for the spec's collective fields."""
+    return tf.distribute.experimental.CommunicationOptions(
+        bytes_per_pack=settings.bytes_per_pack,
+        timeout_seconds=settings.collective_timeout_s,
+        implementation=_IMPLEMENTATIONS[settings.collective],
+    )
+
+
 class _MultiWorkerStrategy(_collective.CollectiveAllReduceStrategy):
     """tf.distribute.MultiWorkerMirroredStrategy with replicas_per_worker local devices."""
 
-    def __init__(self, replicas_per_worker: int) -> None:
-        options = tf.distribute.experimental.CommunicationOptions(
-            implementation=tf.distribute.experimental.CommunicationImplementation.AUTO
-        )
+    def __init__(self, replicas_per_worker: int, settings: Settings) -> None:
         extended = _ReplicasPerWorkerExtended(
-            self, replicas_per_worker=replicas_per_worker, cluster_resolver=None, communication_options=options
+            self,
+            replicas_per_worker=replicas_per_worker,
+            cluster_resolver=None,
+            communication_options=communication_options(settings),
         )
+        self.settings = settings
         _distribute_lib.Strategy.__init__(self, extended)
 
 
@@ -218,17 +237,23 @@ _multi_worker: list[tf.distribute.Strategy] = []
 
 
 def configure_multi_worker(
-    replicas_per_worker: int, cluster: Cluster | None, *, deterministic: bool = False
+    replicas_per_worker: int,
+    cluster: Cluster | None,
+    *,
+    deterministic: bool = False,
+    settings: Settings | None = None,
 ) -> tf.distribute.Strategy:
     """Creates this process's MultiWorkerMirroredStrategy from TF_CONFIG; call it before any TensorFlow op.
 
     Configures `replicas_per_worker` devices (GPUs, else logical CPU devices) first. `cluster` is
-    TF_CONFIG already checked by bench_lib.config.cluster (None: one worker, no TF_CONFIG). Calling it
-    again with the same replicas_per_worker returns the same strategy.
+    TF_CONFIG already checked by bench_lib.config.cluster (None: one worker, no TF_CONFIG);
+    `settings` are the all-reduce's (None: TensorFlow's defaults). Calling it again with the same
+    shape and settings returns the same strategy.
 
     Raises:
-      RuntimeError: TensorFlow already ran an op, or the strategy exists with another shape.
+      RuntimeError: TensorFlow already ran an op, or the strategy exists with another shape or settings.
     """
+    settings = settings or Settings()
     if _multi_worker:
         strategy = _multi_worker[0]
         if strategy.extended._num_devices_per_worker != replicas_per_worker:
@@ -236,10 +261,15 @@ def configure_multi_worker(
                 f"replicas_per_worker={replicas_per_worker} is not allowed: this process's multi_worker "
                 f"strategy already runs {strategy.extended._num_devices_per_worker} replicas per worker"
             )
+        if strategy.settings != settings:
+            raise RuntimeError(
+                f"{settings.describe()} is not allowed: this process's multi_worker strategy already "
+                f"runs with {strategy.settings.describe()}"
+            )
         return strategy
     configure_devices(replicas_per_worker, deterministic=deterministic)
     try:
-        strategy = _MultiWorkerStrategy(replicas_per_worker)
+        strategy = _MultiWorkerStrategy(replicas_per_worker, settings)
     except RuntimeError as error:
         raise RuntimeError(
             f"strategy='multi_worker' could not start ({error}); its strategy must be created before any other "
@@ -265,6 +295,11 @@ def _multi_worker_strategy(spec: RunSpec) -> tf.distribute.Strategy:
         raise RuntimeError(
             f"{spec.id} needs {spec.workers} workers x {spec.replicas_per_worker} replicas, but this process is one "
             f"of {workers} workers x {per_worker} replicas (TF_CONFIG and --replicas-per-worker)"
+        )
+    if Settings.of(spec) != strategy.settings:
+        raise RuntimeError(
+            f"{spec.id} needs {Settings.of(spec).describe()}, but this process's multi_worker strategy "
+            f"runs with {strategy.settings.describe()} (set when it was created)"
         )
     return strategy
 
