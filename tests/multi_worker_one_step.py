@@ -1,8 +1,8 @@
 """Run by tests/test_multi_worker.py on every worker of a launched cluster (not a test module itself).
 
-Usage: python tests/multi_worker_one_step.py OUT_DIR. Trains one SGD step under multi_worker with
-and without accumulation, after a configuration whose data only the chief has; the chief saves
-the weights, the first result and what that configuration raised to OUT_DIR.
+Usage: python tests/multi_worker_one_step.py OUT_DIR [COLLECTIVE BYTES_PER_PACK]. Trains one SGD step
+under multi_worker with and without accumulation, after a configuration whose data only the chief
+has; the chief saves the weights, the first result and what that configuration raised to OUT_DIR.
 """
 
 import sys
@@ -14,10 +14,16 @@ from bench_lib.config.spec import RunSpec
 ONE_STEP = {"optimizer": "sgd", "learning_rate": 0.5, "dropout": 0.0, "steps": 1, "warmup_steps": 0}
 
 
-def main(out: Path) -> None:
+def main(out: Path, collective: str = "auto", bytes_per_pack: str = "0") -> None:
     cluster = cluster_lib.from_environ()
     per_worker = cluster_lib.replicas_per_worker_from_environ()
-    shape = {"strategy": "multi_worker", "workers": cluster.workers, "replicas": cluster.workers * per_worker}
+    shape = {
+        "strategy": "multi_worker",
+        "workers": cluster.workers,
+        "replicas": cluster.workers * per_worker,
+        "collective": collective,
+        "bytes_per_pack": int(bytes_per_pack),
+    }
     from bench_lib.engine import runner, strategy
 
     strategy.configure_for(RunSpec(**shape), cluster)  # first: before any other TensorFlow op
@@ -61,4 +67,4 @@ def _a_worker_without_data(out: Path, cluster: cluster_lib.Cluster, shape: dict)
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]))
+    main(Path(sys.argv[1]), *sys.argv[2:])

@@ -128,3 +128,22 @@ def test_bad_launch_options_are_one_line(args, message):
     assert done.returncode == 2
     assert done.stderr.startswith("python -m bench_lib: error: ") and message in done.stderr
     assert len(done.stderr.splitlines()) == 1
+
+
+def test_a_stopped_worker_ends_the_launch_with_a_line_naming_it(tmp_path):
+    # Both workers beat; worker 1 then stops itself with SIGSTOP, alive but no longer progressing.
+    script = (
+        "from bench_lib.config import heartbeat; heartbeat.start(); time.sleep(1.5); "
+        "os.kill(os.getpid(), signal.SIGSTOP) if i == 1 else time.sleep(60)"
+    )
+    code, _, err, took = run(script, heartbeat_timeout_s=2.0, stop_timeout_s=2.0)
+    assert code == 1
+    assert took < 30, "heartbeat timeout + the other workers' stop timeout, with margin"
+    first = err.splitlines()[0]
+    assert first.startswith("python -m bench_lib launch: error: worker 1 is alive but stuck: no heartbeat for ")
+    assert "(--heartbeat-timeout 2); it is stopped by a signal; killed it and stopped the other workers (0)" in first
+
+
+def test_a_command_without_a_heartbeat_is_never_called_stuck():
+    code, _, err, _ = run("time.sleep(3)", heartbeat_timeout_s=1.0)
+    assert (code, err) == (0, "")

@@ -243,7 +243,8 @@ def _add_launch(commands: argparse._SubParsersAction) -> None:
     launch_parser = commands.add_parser(
         "launch",
         help="run a command as N local workers of one multi_worker cluster",
-        usage="%(prog)s --workers N [--replicas-per-worker R] [--stop-timeout S] -- COMMAND ...",
+        usage="%(prog)s --workers N [--replicas-per-worker R] [--stop-timeout S] [--heartbeat-timeout S] "
+        "[--netns] -- COMMAND ...",
         description="Starts N copies of COMMAND on this machine, each with its own TF_CONFIG (free loopback ports) "
         "and TFBENCH_REPLICAS_PER_WORKER=R; streams worker 0's (the chief's) output and exits with its status. "
         "A worker that cannot start, exits non-zero or dies stops every other worker, and the launcher exits "
@@ -262,6 +263,19 @@ def _add_launch(commands: argparse._SubParsersAction) -> None:
     )
     launch_parser.add_argument(
         "--all-output", action="store_true", help="stream every worker's output, not only the chief's"
+    )
+    launch_parser.add_argument(
+        "--heartbeat-timeout",
+        type=float,
+        default=30.0,
+        help="seconds a worker's heartbeat may be silent (a worker alive but stopped or wedged) before the "
+        "launch ends naming it (default %(default)s)",
+    )
+    launch_parser.add_argument(
+        "--netns",
+        action="store_true",
+        help="root only: run each worker in its own network namespace, joined to the others by a veth pair "
+        "and a bridge on 198.18.0.0/24, so traffic crosses real interfaces; the namespaces are removed at the end",
     )
 
 

@@ -14,17 +14,21 @@ from __future__ import annotations
 import collections
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import TextIO
 
+from bench_lib.cli import netns
 from bench_lib.cli.arguments import program
-from bench_lib.config import cluster
+from bench_lib.config import cluster, heartbeat
 
 TAIL_LINES = 15
 _POLL_S = 0.05
@@ -39,6 +43,9 @@ class LaunchOptions:
     replicas_per_worker: int = 1
     stop_timeout_s: float = 30.0
     stream_all: bool = False
+    netns: bool = False
+    heartbeat_timeout_s: float = 30.0
+    heartbeats: Path | None = None  # the folder of the workers' heartbeat files; set by launch()
 
     def __post_init__(self) -> None:
         if not self.command:
@@ -47,8 +54,10 @@ class LaunchOptions:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name}={value!r} is not allowed: a whole number >= 1")
-        if not 0 < self.stop_timeout_s <= 3600:
-            raise ValueError(f"stop_timeout_s={self.stop_timeout_s!r} is not allowed: seconds in (0, 3600]")
+        for name in ("stop_timeout_s", "heartbeat_timeout_s"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 3600:
+                raise ValueError(f"{name}={value!r} is not allowed: seconds in (0, 3600]")
 
 
 def free_ports(count: int) -> list[int]:
@@ -68,9 +77,12 @@ def free_ports(count: int) -> list[int]:
 class _Worker:
     """One worker process, its output reader and its last lines of output."""
 
-    def __init__(self, index: int, process: subprocess.Popen, echo: TextIO | None, lock: threading.Lock) -> None:
+    def __init__(
+        self, index: int, process: subprocess.Popen, echo: TextIO | None, lock: threading.Lock, beat: Path | None
+    ) -> None:
         self.index = index
         self.process = process
+        self.heartbeat = beat
         self.started_at = time.monotonic()
         self.tail: collections.deque[str] = collections.deque(maxlen=TAIL_LINES)
         self._reader = threading.Thread(target=self._read, args=(echo, lock), daemon=True)
@@ -94,6 +106,14 @@ class _Worker:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.process.pid, signum)  # its own process group: the command and its children
 
+    def state(self) -> str:
+        """Its state letter in /proc (R running, S sleeping, T stopped, ...), or '?'."""
+        try:
+            stat = Path(f"/proc/{self.process.pid}/stat").read_text()
+        except OSError:
+            return "?"
+        return stat.rpartition(")")[2].split()[0]
+
     def finish_output(self) -> None:
         self._reader.join(timeout=1.0)
 
@@ -109,20 +129,26 @@ def _exit_code(returncode: int) -> int:
     return 128 - returncode if returncode < 0 else returncode
 
 
-def _start(options: LaunchOptions, out: TextIO, lock: threading.Lock) -> list[_Worker]:
+def _start(options: LaunchOptions, out: TextIO, lock: threading.Lock, network: netns.Network | None) -> list[_Worker]:
     """Starts every worker; on failure stops those started and raises OSError naming the worker."""
-    addresses = [f"localhost:{port}" for port in free_ports(options.workers)]
+    if network is None:
+        addresses = [f"localhost:{port}" for port in free_ports(options.workers)]
+    else:
+        addresses = network.endpoints()
     workers: list[_Worker] = []
     for index in range(options.workers):
+        command = options.command if network is None else network.command(index, options.command)
+        beat = options.heartbeats / f"worker-{index}" if options.heartbeats else None
         env = {
             **os.environ,
             cluster.TF_CONFIG_ENV: cluster.tf_config(addresses, index),
             cluster.REPLICAS_PER_WORKER_ENV: str(options.replicas_per_worker),
+            heartbeat.HEARTBEAT_ENV: str(beat or ""),
             "PYTHONUNBUFFERED": "1",
         }
         try:
             process = subprocess.Popen(
-                options.command,
+                command,
                 env=env,
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
@@ -135,7 +161,7 @@ def _start(options: LaunchOptions, out: TextIO, lock: threading.Lock) -> list[_W
             _stop(workers, options.stop_timeout_s)
             raise OSError(f"worker {index} could not start {options.command[0]!r}: {error.strerror or error}") from None
         echo = out if index == 0 or options.stream_all else None
-        workers.append(_Worker(index, process, echo, lock))
+        workers.append(_Worker(index, process, echo, lock, beat))
     return workers
 
 
@@ -181,8 +207,13 @@ def launch(options: LaunchOptions, *, out: TextIO | None = None, err: TextIO | N
     in_main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _interrupt) if in_main_thread else None
     workers: list[_Worker] = []
+    network = netns.Network(options.workers, os.getpid()) if options.netns else None
+    options = replace(options, heartbeats=Path(tempfile.mkdtemp(prefix="tfbench-heartbeats-")))
     try:
-        workers = _start(options, out, lock)
+        if network is not None:
+            netns.remove_orphans()
+            network.create()
+        workers = _start(options, out, lock, network)
         return _watch(workers, options, error)
     except OSError as failure:
         error(str(failure))
@@ -193,6 +224,9 @@ def launch(options: LaunchOptions, *, out: TextIO | None = None, err: TextIO | N
         return 130
     finally:
         _stop(workers, options.stop_timeout_s)  # nothing outlives the launcher
+        if network is not None:
+            network.remove()
+        shutil.rmtree(options.heartbeats, ignore_errors=True)
         if in_main_thread:
             signal.signal(signal.SIGTERM, previous)
 
@@ -204,6 +238,8 @@ def _interrupt(signum: int, frame: object) -> None:
 def _watch(workers: list[_Worker], options: LaunchOptions, error) -> int:
     chief = workers[0]
     while True:
+        if stuck := _stuck(workers, options):
+            return _stop_stuck(stuck, workers, options, error)
         for worker in workers:
             code = worker.process.poll()
             if code is None or (code == 0) or (worker is chief and code > 0):
@@ -217,6 +253,40 @@ def _watch(workers: list[_Worker], options: LaunchOptions, error) -> int:
         if chief.process.poll() is not None:
             return _end_of_run(workers, options, error)
         time.sleep(_POLL_S)
+
+
+def _stuck(workers: list[_Worker], options: LaunchOptions) -> tuple[_Worker, float] | None:
+    """The first running worker whose heartbeat has been silent for longer than the timeout."""
+    for worker in workers:
+        if worker.heartbeat is None or worker.process.poll() is not None:
+            continue
+        silent = heartbeat.silent_for(worker.heartbeat)
+        if silent is not None and silent > options.heartbeat_timeout_s:
+            return worker, silent
+    return None
+
+
+_STATES = {"T": "stopped by a signal", "t": "stopped by a debugger", "D": "waiting in the kernel"}
+
+
+def _stop_stuck(stuck: tuple[_Worker, float], workers: list[_Worker], options: LaunchOptions, error) -> int:
+    """A worker alive but silent: SIGKILL to it (a stopped process ignores SIGTERM), SIGTERM to the others."""
+    worker, silent = stuck
+    state = worker.state()
+    how = f"; it is {_STATES[state]}" if state in _STATES else ""
+    worker.signal(signal.SIGKILL)
+    worker.process.wait()
+    others = [w for w in workers if w is not worker and w.process.poll() is None]
+    _stop(others, options.stop_timeout_s)
+    worker.finish_output()
+    lines = [
+        f"{worker.name} is alive but stuck: no heartbeat for {silent:.0f} s (--heartbeat-timeout "
+        f"{options.heartbeat_timeout_s:g}){how}; killed it and stopped the other workers "
+        f"({', '.join(str(w.index) for w in others) or 'none'}). Its last output:"
+    ]
+    lines += [f"  [{worker.name}] {line}" for line in worker.tail] or ["  (no output)"]
+    error("\n".join(lines))
+    return 1
 
 
 def _end_of_run(workers: list[_Worker], options: LaunchOptions, error) -> int:

@@ -12,10 +12,11 @@ import os
 import sys
 from pathlib import Path
 
+from bench_lib.cli import netns
 from bench_lib.cli.arguments import build_parser, program, spec_from_args
 from bench_lib.cli.launch import LaunchOptions, launch
 from bench_lib.config import cluster as cluster_lib
-from bench_lib.config import collective
+from bench_lib.config import collective, heartbeat
 
 
 def saved_run_command(args: argparse.Namespace) -> int:
@@ -84,6 +85,7 @@ def run_command(args: argparse.Namespace) -> int:
     if args.json is not None and (problem := _unwritable(args.json)):
         return _fail(f"--json={str(args.json)!r} is not allowed: {problem}")
 
+    heartbeat.start()  # under `launch`: shows the launcher this worker is alive and not stuck
     # TensorFlow is imported only now, after the input has been checked.
     from bench_lib.engine import start_up_notices
 
@@ -130,9 +132,13 @@ def launch_command(args: argparse.Namespace, command: list[str]) -> int:
             replicas_per_worker=args.replicas_per_worker,
             stop_timeout_s=args.stop_timeout,
             stream_all=args.all_output,
+            netns=args.netns,
+            heartbeat_timeout_s=args.heartbeat_timeout,
         )
     except ValueError as error:
         return _fail(str(error))
+    if options.netns and (reason := netns.unavailable()):
+        return _fail(reason)
     return launch(options)
 
 

@@ -7,6 +7,7 @@ import signal
 import pytest
 
 from bench_lib.config import cluster as cluster_lib
+from bench_lib.config import heartbeat
 from bench_lib.probes import load
 from bench_lib.suite import journal, stash
 from bench_lib.suite.options import profile_from_options
@@ -21,6 +22,7 @@ def pytest_configure(config: pytest.Config) -> None:
     except ValueError as error:
         raise pytest.UsageError(f"tfbench: {error}") from None
     config.stash[stash.CLUSTER] = cluster
+    heartbeat.start()  # under `launch`: shows the launcher this worker is alive and not stuck
     if cluster is not None and not cluster.is_chief:
         _write_nothing(config)
     journal.check_before_work(config)  # the storage folder and --bench-resume, before TensorFlow starts
