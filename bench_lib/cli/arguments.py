@@ -8,6 +8,7 @@ import dataclasses
 import sys
 from pathlib import Path
 
+from bench_lib.cli import bandwidth
 from bench_lib.config import cluster as cluster_lib
 from bench_lib.config import collective, models
 from bench_lib.config import spec as spec_lib
@@ -26,7 +27,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """`tfbench` (or `python -m bench_lib`): run, launch, report, compare and trend, each with its options."""
+    """`tfbench` (or `python -m bench_lib`): run, launch, allreduce, report, compare and trend, each with its options."""
     parser = _Parser(prog=program(), description="tfbench: TensorFlow training benchmarks.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     run = commands.add_parser("run", help="train and measure one configuration")
@@ -37,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_collective_options(run, d)
     _add_output_options(run)
     _add_launch(commands)
+    bandwidth.add_parser(commands)
     _add_saved_run_commands(commands)
     return parser
 
@@ -52,6 +54,12 @@ def _add_spec_options(run: argparse.ArgumentParser, d: RunSpec) -> None:
         default=None,
         help="replicas for mirrored: GPUs, else logical CPU devices (default 1); "
         "for multi_worker: workers x --replicas-per-worker",
+    )
+    run.add_argument(
+        "--cluster",
+        default="auto",
+        help=f"multi_worker: where the cluster comes from, one of {', '.join(cluster_lib.SOURCES)}; auto is "
+        "TF_CONFIG if set, else the Slurm job step when srun started 2 tasks or more (default %(default)s)",
     )
     run.add_argument(
         "--replicas-per-worker",

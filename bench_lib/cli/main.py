@@ -1,5 +1,6 @@
 """The command line: `run` trains and measures one configuration; `launch --workers N -- <command>` runs a
-command as N local workers; `report`, `compare` and `trend` read saved runs.
+command as N local workers; `allreduce` measures all-reduce bandwidth; `report`, `compare` and `trend`
+read saved runs.
 
 Its options and how they become a RunSpec are in bench_lib/cli/arguments.py; each command here checks
 its input, then does the work and turns what can go wrong into one line and an exit status.
@@ -12,10 +13,9 @@ import os
 import sys
 from pathlib import Path
 
-from bench_lib.cli import netns
+from bench_lib.cli import bandwidth, netns
 from bench_lib.cli.arguments import build_parser, program, spec_from_args
 from bench_lib.cli.launch import LaunchOptions, launch
-from bench_lib.config import cluster as cluster_lib
 from bench_lib.config import collective, heartbeat
 
 
@@ -73,7 +73,9 @@ def _unwritable(path: Path) -> str | None:
 
 def run_command(args: argparse.Namespace) -> int:
     try:
-        cluster = cluster_lib.from_environ()
+        from bench_lib.engine import slurm  # imports TensorFlow only for a Slurm cluster
+
+        cluster = slurm.resolve(args.cluster)
         spec = spec_from_args(args, cluster)
         collective.check_machine(spec, collective.visible_gpus())
     except ValueError as error:
@@ -142,6 +144,24 @@ def launch_command(args: argparse.Namespace, command: list[str]) -> int:
     return launch(options)
 
 
+def allreduce_command(args: argparse.Namespace) -> int:
+    from bench_lib.engine import slurm  # imports TensorFlow only for a Slurm cluster
+
+    try:
+        cluster = slurm.resolve(args.cluster)
+        spec = bandwidth.spec_of(args, cluster)
+        collective.check_machine(spec, collective.visible_gpus())
+        swept = bandwidth.sizes(args)
+    except ValueError as error:
+        return _fail(str(error))
+    if args.json is not None and Path(args.json).exists():
+        return _fail(f"--json {args.json} exists already; choose another path (results are never overwritten)")
+    try:
+        return bandwidth.run(spec, cluster, swept, args.json)
+    except (RuntimeError, OSError) as error:
+        return _fail(str(error))
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     # Everything after `--` is the launched command, never options of ours.
@@ -152,6 +172,8 @@ def main(argv: list[str] | None = None) -> int:
         return launch_command(args, command)
     if command:
         return _fail(f"{args.command} takes no command after --: {' '.join(command)!r}")
+    if args.command == "allreduce":
+        return allreduce_command(args)
     if args.command != "run":
         return saved_run_command(args)
     try:

@@ -2,7 +2,11 @@
 
 Pure Python, no TensorFlow: a bad TF_CONFIG is reported in one line before TensorFlow starts.
 MultiWorkerMirroredStrategy runs `worker` tasks, optionally with one `chief` task; the chief
-(or worker 0 when there is no chief job) is the one task that saves results.
+(or worker 0 when there is no chief job) is the one task that saves results. Operators such as
+Kubeflow's TFJob write TF_CONFIG with both jobs (and keys of their own, which are ignored).
+The cluster can also come from Slurm: `--cluster slurm`, or by itself in a job step of more than
+one task (srun -n 2) without TF_CONFIG; bench_lib.engine.slurm builds it with TensorFlow's
+SlurmClusterResolver from the variables checked here.
 """
 
 from __future__ import annotations
@@ -16,6 +20,10 @@ TF_CONFIG_ENV = "TF_CONFIG"
 # The launcher tells each worker how many replicas to run; `--replicas-per-worker` overrides it.
 REPLICAS_PER_WORKER_ENV = "TFBENCH_REPLICAS_PER_WORKER"
 JOBS = ("chief", "worker")
+# Where a run's cluster comes from: auto is TF_CONFIG if set, else Slurm in a job step of 2 tasks or more.
+SOURCES = ("auto", "tf_config", "slurm")
+# What srun sets in every task of a job step and SlurmClusterResolver reads.
+SLURM_VARIABLES = ("SLURM_PROCID", "SLURM_STEP_NUM_TASKS", "SLURM_STEP_NODELIST", "SLURM_STEP_TASKS_PER_NODE")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -26,6 +34,7 @@ class Cluster:
     worker: tuple[str, ...]
     task_type: str
     task_index: int
+    source: str = "tf_config"  # or "slurm": where the cluster was read from
 
     @property
     def workers(self) -> int:
@@ -45,6 +54,12 @@ class Cluster:
     def task_name(self) -> str:
         """e.g. 'worker 1 of 2'."""
         return f"{self.task_type} {self.task_index} of {self.workers}"
+
+    def to_tf_config(self) -> str:
+        """The TF_CONFIG that describes this cluster and task."""
+        jobs = {"chief": list(self.chief)} if self.chief else {}
+        jobs["worker"] = list(self.worker)
+        return json.dumps({"cluster": jobs, "task": {"type": self.task_type, "index": self.task_index}})
 
 
 def _bad(text: str, allowed: str) -> ValueError:
@@ -107,6 +122,29 @@ def from_environ(environ: Mapping[str, str] | None = None) -> Cluster | None:
     """
     text = (os.environ if environ is None else environ).get(TF_CONFIG_ENV, "")
     return parse_tf_config(text) if text.strip() else None
+
+
+def slurm_source(choice: str, environ: Mapping[str, str] | None = None) -> bool:
+    """Whether the cluster comes from Slurm: `--cluster slurm`, or auto in a step of 2+ tasks without TF_CONFIG.
+
+    Raises:
+      ValueError: the choice is unknown, or slurm is chosen outside a Slurm job step (a variable is missing).
+    """
+    environ = os.environ if environ is None else environ
+    if choice not in SOURCES:
+        raise ValueError(f"cluster={choice!r} is not allowed: choose one of {', '.join(SOURCES)}")
+    missing = [name for name in SLURM_VARIABLES if not environ.get(name, "").strip()]
+    if choice == "slurm":
+        if missing:
+            raise ValueError(
+                f"cluster='slurm' is not allowed: {missing[0]} is not set; run the command under srun, "
+                f"which sets {', '.join(SLURM_VARIABLES)}"
+            )
+        return True
+    if choice == "tf_config" or environ.get(TF_CONFIG_ENV, "").strip() or missing:
+        return False
+    tasks = environ["SLURM_STEP_NUM_TASKS"].strip()
+    return tasks.isdigit() and int(tasks) > 1
 
 
 def replicas_per_worker_from_environ(environ: Mapping[str, str] | None = None) -> int:

@@ -18,7 +18,7 @@ import tensorflow as tf
 from tensorflow.python.distribute import collective_all_reduce_strategy as _collective
 from tensorflow.python.distribute import distribute_lib as _distribute_lib
 
-from bench_lib.config.cluster import Cluster
+from bench_lib.config.cluster import TF_CONFIG_ENV, Cluster
 from bench_lib.config.collective import Settings
 from bench_lib.config.spec import RunSpec
 
@@ -268,6 +268,8 @@ def configure_multi_worker(
             )
         return strategy
     configure_devices(replicas_per_worker, deterministic=deterministic)
+    if cluster is not None and cluster.source != "tf_config":
+        os.environ[TF_CONFIG_ENV] = cluster.to_tf_config()  # TensorFlow reads the cluster from TF_CONFIG
     try:
         strategy = _MultiWorkerStrategy(replicas_per_worker, settings)
     except RuntimeError as error:

@@ -154,6 +154,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     for option in OPTIONS:
         group.addoption(option.name, default=None, help=option.help)
     group.addoption(
+        "--bench-cluster",
+        default="auto",
+        help=f"where a multi_worker cluster comes from: one of {', '.join(cluster_lib.SOURCES)}; auto is TF_CONFIG "
+        "if set, else the Slurm job step when srun started 2 tasks or more",
+    )
+    group.addoption(
         "--bench-deterministic",
         action="store_true",
         help="TensorFlow op determinism on (seeds are always fixed): reruns give bit-identical losses",

@@ -6,7 +6,6 @@ import signal
 
 import pytest
 
-from bench_lib.config import cluster as cluster_lib
 from bench_lib.config import heartbeat
 from bench_lib.probes import load
 from bench_lib.suite import journal, stash
@@ -17,8 +16,10 @@ from bench_lib.suite.options import profile_from_options
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     config.stash[stash.LOAD_AT_START] = load.snapshot()
+    from bench_lib.engine import slurm  # imports TensorFlow only for a Slurm cluster
+
     try:
-        cluster = cluster_lib.from_environ()  # checked before TensorFlow starts
+        cluster = slurm.resolve(config.getoption("--bench-cluster"))  # checked before TensorFlow starts
     except ValueError as error:
         raise pytest.UsageError(f"tfbench: {error}") from None
     config.stash[stash.CLUSTER] = cluster
