@@ -1,4 +1,8 @@
-"""multi_worker on two local worker processes, started by the launcher like a user would."""
+"""multi_worker on two local worker processes, started by the launcher like a user would.
+
+As root (CI), a second cluster runs each worker in its own network namespace (`launch --netns`),
+so gRPC and the all-reduce cross real interfaces; so does the suite run.
+"""
 
 import json
 import os
@@ -9,18 +13,21 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bench_lib.cli import netns
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).parent))
 import background  # noqa: E402
 from test_train import max_difference, weights_after_one_step  # noqa: E402
 
+NETNS = [] if netns.unavailable() else ["--netns"]
 
-@background.job("two_workers")
-def _two_workers(out: Path):
+
+def _one_step(out: Path, launch_options: list[str], collective: list[str]):
     """2 workers x 2 replicas: one SGD step at global batch 64, with 1 and 2 accumulation steps."""
     command = [
-        sys.executable, "-m", "bench_lib", "launch", "--workers", "2", "--replicas-per-worker", "2", "--",
-        sys.executable, "tests/multi_worker_one_step.py", str(out),
+        sys.executable, "-m", "bench_lib", "launch", "--workers", "2", "--replicas-per-worker", "2", *launch_options,
+        "--", sys.executable, "tests/multi_worker_one_step.py", str(out), *collective,
     ]  # fmt: skip
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     done = background.run(command, timeout=300, cwd=ROOT, env=env)
@@ -30,9 +37,36 @@ def _two_workers(out: Path):
     return weights, json.loads((out / "result.json").read_text()), done.stdout, (out / "data_error.txt").read_text()
 
 
+@background.job("two_workers")
+def _two_workers(out: Path):
+    return _one_step(out, [], [])
+
+
+@background.job("two_namespaces")
+def _two_namespaces(out: Path):
+    """The same step with each worker in its own namespace, ring all-reduce in 1 KiB packs."""
+    return _one_step(out, ["--netns"], ["ring", "1024"])
+
+
 @pytest.fixture(scope="module")
 def two_workers():
     return background.wait("two_workers")
+
+
+@pytest.fixture(scope="module")
+def two_namespaces():
+    if not NETNS:
+        pytest.skip(str(netns.unavailable()))
+    return background.wait("two_namespaces")
+
+
+def test_two_workers_in_two_namespaces_take_the_same_step_as_on_localhost(two_workers, two_namespaces):
+    local, across, (_, result, _, _) = two_workers[0], two_namespaces[0], two_namespaces
+    assert sorted(local) == sorted(across)
+    assert max_difference([local[k] for k in sorted(local)], [across[k] for k in sorted(across)]) < 1e-6
+    assert result["id"] == "multi_worker2x2-bs64-acc1-mlp-sgd-ring-pack1024"
+    spec = result["spec"]
+    assert (spec["collective"], spec["bytes_per_pack"], spec["collective_timeout_s"]) == ("ring", 1024, None)
 
 
 def test_two_workers_take_the_same_step_as_one_device_at_the_same_global_batch(two_workers):
@@ -65,9 +99,10 @@ def test_data_missing_on_one_worker_makes_every_worker_give_up_that_configuratio
 
 @background.job("two_worker_suite")
 def _two_worker_suite(out: Path):
-    """The batch-size question on one_device (chief only) and on 2 workers x 1 replica, saved like a user would."""
+    """The batch-size question on one_device (chief only) and on 2 workers x 1 replica, saved like a user would;
+    as root, each worker in its own network namespace."""
     command = [
-        sys.executable, "-m", "bench_lib", "launch", "--workers", "2", "--all-output", "--",
+        sys.executable, "-m", "bench_lib", "launch", "--workers", "2", "--all-output", *NETNS, "--",
         sys.executable, "-m", "pytest", str(ROOT / "benchmarks/test_batch_size.py"), "-q", "-rs",
         "-k", "not fixed_steps", "-p", "no:cacheprovider", f"--rootdir={ROOT}",
         "--bench-batch-sizes", "128", "--bench-epochs", "1",
@@ -94,6 +129,8 @@ def test_the_suite_runs_multi_worker_and_only_the_chief_saves(two_worker_suite):
     expected = multi["examples_per_sec"] / (2 * by_id["one_device-bs128-acc1-mlp-adam"]["examples_per_sec"])
     assert multi["scaling_efficiency"] == pytest.approx(expected)
     assert saved["machine_info"]["tfbench_cluster"]["workers"] == 2
+    if NETNS:
+        assert saved["machine_info"]["tfbench_cluster"]["addresses"] == ["198.18.0.1:12345", "198.18.0.2:12345"]
     assert "[worker 1] " in stdout and "worker 1 of 2: a single-process configuration runs on the chief only" in stdout
     assert len(list(out.rglob("*two-workers.json"))) == 1, "one saved run: the chief's"
 
