@@ -13,8 +13,17 @@ from collections.abc import Iterable, Mapping
 
 from bench_lib.record import stats
 
-# Spec fields that may differ between a multi-replica run and its one-replica counterpart.
-_VARYING = ("strategy", "replicas", "global_batch_size")
+# Spec fields that may differ between a multi-replica run and its one-replica counterpart: the
+# shape, and multi_worker's all-reduce settings (one_device has none), so that 1 -> N workers pair.
+_VARYING = (
+    "strategy",
+    "replicas",
+    "workers",
+    "global_batch_size",
+    "collective",
+    "bytes_per_pack",
+    "collective_timeout_s",
+)
 
 
 def _key(result: Mapping[str, object]) -> tuple:

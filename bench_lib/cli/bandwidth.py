@@ -1,0 +1,107 @@
+"""The `allreduce` command: all-reduce bandwidth and latency of one strategy, as nccl-tests prints them.
+
+Under `launch` every worker runs it and the chief prints and saves the table: one row per size
+with the time of one all-reduce, algbw and busbw (bench_lib.analysis.allreduce).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from bench_lib.analysis import allreduce
+from bench_lib.config import cluster as cluster_lib
+from bench_lib.config import collective, heartbeat
+from bench_lib.config.spec import RunSpec
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "allreduce",
+        help="all-reduce bandwidth (algbw, busbw) and latency of a strategy, 1 KiB to 256 MiB",
+        description="Times all-reduces of float32 buffers from --min-size to --max-size (x4 each step) across "
+        "every replica of the strategy; under `launch` across the workers, with the collective settings given.",
+    )
+    parser.add_argument("--strategy", default="multi_worker", help="mirrored or multi_worker (default %(default)s)")
+    parser.add_argument("--replicas", type=int, default=None, help="mirrored: replicas in this process (default 2)")
+    parser.add_argument(
+        "--replicas-per-worker", type=int, default=None, help="multi_worker: replicas in each worker (default 1)"
+    )
+    parser.add_argument("--cluster", default="auto", help=f"one of {', '.join(cluster_lib.SOURCES)} (default auto)")
+    parser.add_argument("--collective", default="auto", help=f"one of {', '.join(collective.COLLECTIVES)}")
+    parser.add_argument("--bytes-per-pack", type=int, default=0, help="all-reduce packs of about this many bytes")
+    parser.add_argument("--collective-timeout", type=float, default=None, help="seconds before an all-reduce fails")
+    parser.add_argument("--min-size", default="1KiB", help="smallest buffer, e.g. 1KiB (default %(default)s)")
+    parser.add_argument("--max-size", default="256MiB", help="largest buffer, e.g. 256MiB (default %(default)s)")
+    parser.add_argument("--json", default=None, help="also write the rows here (never overwrites a file)")
+
+
+def sizes(args: argparse.Namespace) -> tuple[int, ...]:
+    """--min-size, x4, ... up to --max-size.
+
+    Raises:
+      ValueError: a size is not allowed, or the smallest exceeds the largest.
+    """
+    low, high = allreduce.parse_size(args.min_size), allreduce.parse_size(args.max_size)
+    if low > high:
+        raise ValueError(f"min_size={args.min_size!r} is not allowed: it exceeds max_size={args.max_size!r}")
+    out = [low]
+    while out[-1] * 4 <= high:
+        out.append(out[-1] * 4)
+    return tuple(out)
+
+
+def spec_of(args: argparse.Namespace, cluster: cluster_lib.Cluster | None) -> RunSpec:
+    """The strategy's shape and collective settings as a RunSpec (its other fields are unused).
+
+    Raises:
+      ValueError: a field is not allowed (RunSpec's one line).
+    """
+    if args.strategy == "multi_worker":
+        workers = cluster.workers if cluster else 1
+        per_worker = args.replicas_per_worker or cluster_lib.replicas_per_worker_from_environ()
+        shape = {"workers": workers, "replicas": workers * per_worker}
+    else:
+        shape = {"replicas": args.replicas or 2}
+    return RunSpec(
+        strategy=args.strategy,
+        **shape,
+        global_batch_size=shape["replicas"],
+        collective=args.collective,
+        bytes_per_pack=args.bytes_per_pack,
+        collective_timeout_s=args.collective_timeout,
+    )
+
+
+def run(spec: RunSpec, cluster: cluster_lib.Cluster | None, swept: tuple[int, ...], json_path: str | None) -> int:
+    """Measures on every worker; the chief prints the table and writes the JSON."""
+    heartbeat.start()
+    from bench_lib.engine import strategy as strategy_lib
+    from bench_lib.probes import allreduce as probe
+
+    strategy_lib.configure_for(spec, cluster)
+    rows = probe.measure(strategy_lib.build_strategy(spec), swept)
+    if cluster is not None and not cluster.is_chief:
+        return 0
+    print(f"{spec.id}: all-reduce of float32 buffers over {spec.replicas} replicas ({spec.workers} workers)")
+    print(f"{'size':>10} {'time us':>12} {'algbw GB/s':>11} {'busbw GB/s':>11}")
+    for r in rows:
+        print(f"{_size(r['size_bytes']):>10} {r['time_us']:>12.1f} {r['algbw_gbps']:>11.3f} {r['busbw_gbps']:>11.3f}")
+    latency = allreduce.small_size_latency_us(rows)
+    if latency is not None:
+        print(f"latency (median time up to 16 KiB): {latency:.1f} us")
+    if json_path is not None:
+        from bench_lib.record.files import write_atomic
+
+        document = {"id": spec.id, "spec": spec.as_dict(), "rows": rows, "latency_us": latency}
+        write_atomic(json_path, json.dumps(document, indent=2))
+        print(f"wrote {json_path}", file=sys.stdout)
+    return 0
+
+
+def _size(size: int) -> str:
+    for unit, factor in (("MiB", allreduce.MIB), ("KiB", allreduce.KIB)):
+        if size >= factor and size % factor == 0:
+            return f"{size // factor} {unit}"
+    return f"{size} B"
