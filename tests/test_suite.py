@@ -96,6 +96,7 @@ def test_the_suite_prints_no_tensorflow_start_up_notices(suite_run):
         ("--bench-dataset=cifar", "dataset='cifar' is not allowed"),
         ("--bench-seeds=0", "--bench-seeds='0' is not allowed: every number must be >= 1"),
         ("--bench-target-accuracy=1.2", "--bench-target-accuracy='1.2' is not allowed: a test accuracy in (0, 1]"),
+        ("--bench-bytes-per-pack=4096", "bytes_per_pack=4096, collective_timeout_s=None is not allowed: only for mul"),
     ],
 )
 def test_a_bad_suite_option_is_one_line_before_anything_runs(option, message):

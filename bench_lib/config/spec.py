@@ -384,7 +384,7 @@ class RunSpec:
 
     def single_replica(self) -> RunSpec:
         """The same configuration on one device: the baseline of its scaling efficiency."""
-        return self.replace(strategy="one_device", replicas=1, workers=1)
+        return self.replace(strategy="one_device", replicas=1, workers=1, **collective.DEFAULTS)
 
     def replace(self, **changes: object) -> RunSpec:
         """A copy with some fields changed, validated again."""

@@ -18,37 +18,36 @@ from bench_lib.analysis import allreduce
 _WARMUP_CALLS = 2
 
 
-def _all_reduce_once(strategy: tf.distribute.Strategy):
-    def on_replica(buffer: tf.Tensor) -> tf.Tensor:
-        summed = tf.distribute.get_replica_context().all_reduce(tf.distribute.ReduceOp.SUM, buffer)
+def _all_reduce_once(strategy: tf.distribute.Strategy, elements: int):
+    """A tf.function that all-reduces a float32 buffer of `elements` on every replica."""
+    buffer = tf.ones([elements], tf.float32)  # made once; each replica reads it in place
+
+    def on_replica() -> tf.Tensor:
+        summed = tf.distribute.get_replica_context().all_reduce(tf.distribute.ReduceOp.SUM, tf.identity(buffer))
         return summed[:1]  # a tiny result that still waits for the whole all-reduce
 
     @tf.function
-    def step(buffers):
-        return strategy.run(on_replica, args=(buffers,))
+    def step():
+        return strategy.run(on_replica)
 
     return step
 
 
 def measure(strategy: tf.distribute.Strategy, sizes_bytes: tuple[int, ...]) -> list[dict[str, float]]:
     """One row of allreduce.row() per size, in the order given."""
-    step = _all_reduce_once(strategy)
     replicas = strategy.num_replicas_in_sync
     rows = []
     for size in sizes_bytes:
         elements = max(1, size // 4)
-        buffers = strategy.experimental_distribute_values_from_function(
-            lambda context, n=elements: tf.ones([n], tf.float32)
-        )
+        step = _all_reduce_once(strategy, elements)
         for _ in range(_WARMUP_CALLS):
-            _wait(strategy, step(buffers))
+            _wait(strategy, step())
         iterations = allreduce.iterations_for(size)
         start = time.perf_counter()
         for _ in range(iterations):
-            result = step(buffers)
+            result = step()
         _wait(strategy, result)
         rows.append(allreduce.row(elements * 4, (time.perf_counter() - start) / iterations, replicas))
-        del buffers
     return rows
 
 

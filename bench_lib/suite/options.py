@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import pytest
 
 from bench_lib.config import cluster as cluster_lib
+from bench_lib.config import collective
+from bench_lib.config.spec import RunSpec
 from bench_lib.suite.profiles import PROFILES, Profile
 
 
@@ -46,6 +48,13 @@ def _one_int(option: str, text: str, minimum: int = 1) -> int:
 
 def _zero_or_more(option: str, text: str) -> int:
     return _one_int(option, text, minimum=0)
+
+
+def _seconds(option: str, text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise pytest.UsageError(f"{option}={text!r} is not allowed: a number of seconds, e.g. 60") from None
 
 
 def _names(option: str, text: str) -> tuple[str, ...]:
@@ -137,6 +146,24 @@ OPTIONS = (
         ("processes",),
         _one_int,
     ),
+    Option(
+        "--bench-collective",
+        "all-reduce of multi_worker runs: auto, ring or nccl (default auto)",
+        ("collective",),
+        _text,
+    ),
+    Option(
+        "--bench-bytes-per-pack",
+        "multi_worker: all-reduce the gradients in packs of about this many bytes (default 0: one pack)",
+        ("bytes_per_pack",),
+        _zero_or_more,
+    ),
+    Option(
+        "--bench-collective-timeout",
+        "multi_worker: seconds after which an unfinished all-reduce fails (default: none)",
+        ("collective_timeout_s",),
+        _seconds,
+    ),
     Option("--bench-warmup", "warm-up optimizer steps of every configuration", ("warmup_steps",), _zero_or_more),
     Option(
         "--bench-memory-limit-mib",
@@ -215,9 +242,20 @@ def _checked(profile: Profile) -> Profile:
         for precision in profile.sizes("precision").precisions:
             profile.spec(precision=precision)
         profile.spec(noise_scale_batch_sizes=profile.sizes("noise_scale").batch_sizes)
+        _check_collective(profile)
     except ValueError as error:
         raise pytest.UsageError(f"tfbench options: {error}") from None
     return profile
+
+
+def _check_collective(profile: Profile) -> None:
+    """The all-reduce options: valid values, only with multi_worker runs, nccl only with GPUs."""
+    settings = collective.Settings.of(profile)
+    RunSpec(strategy="multi_worker", **dataclasses.asdict(settings))  # the values themselves
+    if "multi_worker" in profile.strategies:
+        collective.check_machine(profile, collective.visible_gpus())
+    elif settings != collective.Settings():
+        raise ValueError(f"{settings.describe()} is not allowed: only for multi_worker runs (--bench-strategies)")
 
 
 def _full_dataset() -> str:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bench_lib import questions
+from bench_lib.config import collective
 from bench_lib.config.spec import RunSpec
 
 
@@ -34,6 +35,10 @@ class Profile:
     # The multi_worker cluster: workers from TF_CONFIG (1 without), replicas in each.
     workers: int = 1
     replicas_per_worker: int = 1
+    # multi_worker's all-reduce (bench_lib/config/collective.py); one strategy per process, so one per session.
+    collective: str = "auto"
+    bytes_per_pack: int = 0
+    collective_timeout_s: float | None = None
     # --bench-rounds: timed rounds of every configuration, replacing its epoch or step budget.
     rounds: int | None = None
     # --bench-processes: processes per configuration of measure_run, the suite's own included.
@@ -97,7 +102,12 @@ class Profile:
     def shape(self, strategy: str) -> dict[str, object]:
         """The strategy, replicas and, for multi_worker, workers fields of a spec."""
         if strategy == "multi_worker":
-            return {"strategy": strategy, "replicas": self.workers * self.replicas_per_worker, "workers": self.workers}
+            return {
+                "strategy": strategy,
+                "replicas": self.workers * self.replicas_per_worker,
+                "workers": self.workers,
+                **{name: getattr(self, name) for name in collective.DEFAULTS},
+            }
         return {"strategy": strategy, "replicas": 1 if strategy == "one_device" else self.replicas}
 
     def grid(self, **axes: object) -> list[dict[str, object]]:

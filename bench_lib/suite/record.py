@@ -7,10 +7,12 @@ machine, the load it was under and the cluster, the configurations that did not 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 import pytest
 
+from bench_lib.config import collective
 from bench_lib.suite import stash
 
 
@@ -38,7 +40,11 @@ def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: di
         "workers": profile.workers,
         "replicas_per_worker": profile.replicas_per_worker,
         "addresses": list(cluster.chief + cluster.worker) if cluster else [],
+        "source": cluster.source if cluster else None,
     }
+    settings = collective.Settings.of(profile)
+    if settings != collective.Settings():  # part of the fingerprint; runs with the defaults read as before
+        machine_info["tfbench_collective"] = dataclasses.asdict(settings)
 
 
 def pytest_benchmark_update_json(config: pytest.Config, benchmarks, output_json: dict) -> None:

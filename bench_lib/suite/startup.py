@@ -6,7 +6,7 @@ import signal
 
 import pytest
 
-from bench_lib.config import heartbeat
+from bench_lib.config import collective, heartbeat
 from bench_lib.probes import load
 from bench_lib.suite import journal, stash
 from bench_lib.suite.options import profile_from_options
@@ -44,7 +44,8 @@ def pytest_configure(config: pytest.Config) -> None:
     strategy.configure_devices(max(profile.replicas, 2, profile.replicas_per_worker))
     if "multi_worker" in profile.strategies:
         try:
-            strategy.configure_multi_worker(profile.replicas_per_worker, cluster)
+            settings = collective.Settings.of(profile)
+            strategy.configure_multi_worker(profile.replicas_per_worker, cluster, settings=settings)
         except RuntimeError as error:
             raise pytest.UsageError(f"tfbench: {error}") from None
     # SIGTERM ends the session like Ctrl-C: pytest finishes it, pytest-benchmark saves what ran.

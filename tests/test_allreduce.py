@@ -1,0 +1,46 @@
+"""All-reduce bandwidth: nccl-tests' figures from literal timings, and the probe on two mirrored replicas."""
+
+import pytest
+
+from bench_lib.analysis import allreduce
+from bench_lib.config.spec import RunSpec
+
+
+def test_busbw_is_algbw_times_two_n_minus_one_over_n():
+    assert [allreduce.bus_factor(n) for n in (1, 2, 4, 8)] == [0.0, 1.0, 1.5, 1.75]
+    row = allreduce.row(256 * allreduce.MIB, 0.5, replicas=4)
+    assert row["algbw_gbps"] == pytest.approx(256 * 2**20 / 0.5 / 1e9)
+    assert row["busbw_gbps"] == pytest.approx(row["algbw_gbps"] * 1.5)
+    assert row["time_us"] == pytest.approx(500_000)
+
+
+def test_the_default_sweep_is_1_kib_to_256_mib_and_every_worker_times_the_same_count():
+    assert allreduce.DEFAULT_SIZES[0] == 1024 and allreduce.DEFAULT_SIZES[-1] == 256 * 2**20
+    assert [allreduce.iterations_for(s) for s in (1024, 2**20, 16 * 2**20, 256 * 2**20)] == [50, 50, 4, 3]
+
+
+def test_latency_is_the_median_time_of_the_small_sizes():
+    rows = [allreduce.row(s, t, 2) for s, t in ((1024, 1e-4), (4096, 3e-4), (16384, 2e-4), (65536, 9e-4))]
+    assert allreduce.small_size_latency_us(rows) == pytest.approx(200)
+    assert allreduce.small_size_latency_us(rows[3:]) is None
+
+
+@pytest.mark.parametrize(("text", "size"), [("4096", 4096), ("1KiB", 1024), ("256 MiB", 256 * 2**20), ("1gib", 2**30)])
+def test_sizes_read_with_binary_units(text, size):
+    assert allreduce.parse_size(text) == size
+
+
+@pytest.mark.parametrize("text", ["1x", "0", "2B", "-4KiB", "MiB"])
+def test_a_bad_size_is_one_line(text):
+    with pytest.raises(ValueError, match=rf"^size='{text}' is not allowed: bytes >= 4"):
+        allreduce.parse_size(text)
+
+
+def test_the_probe_times_every_size_on_two_mirrored_replicas():
+    from bench_lib.engine import strategy
+    from bench_lib.probes import allreduce as probe
+
+    strategy.configure_devices(2)
+    rows = probe.measure(strategy.build_strategy(RunSpec(strategy="mirrored", replicas=2)), (1024, 4096))
+    assert [r["size_bytes"] for r in rows] == [1024, 4096]
+    assert all(r["time_us"] > 0 and r["busbw_gbps"] == pytest.approx(r["algbw_gbps"]) for r in rows)
