@@ -27,7 +27,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """`tfbench` (or `python -m bench_lib`): run, launch, allreduce, report, compare and trend, each with its options."""
+    """`tfbench` (or `python -m bench_lib`): run, launch, allreduce, report, compare and trend, with their options."""
     parser = _Parser(prog=program(), description="tfbench: TensorFlow training benchmarks.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     run = commands.add_parser("run", help="train and measure one configuration")

@@ -42,9 +42,8 @@ def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: di
         "addresses": list(cluster.chief + cluster.worker) if cluster else [],
         "source": cluster.source if cluster else None,
     }
-    settings = collective.Settings.of(profile)
-    if settings != collective.Settings():  # part of the fingerprint; runs with the defaults read as before
-        machine_info["tfbench_collective"] = dataclasses.asdict(settings)
+    # A set-up fact of the fingerprint: trend keeps runs with other all-reduce settings apart.
+    machine_info["tfbench_collective"] = dataclasses.asdict(collective.Settings.of(profile))
 
 
 def pytest_benchmark_update_json(config: pytest.Config, benchmarks, output_json: dict) -> None:
