@@ -44,3 +44,26 @@ def test_the_probe_times_every_size_on_two_mirrored_replicas():
     rows = probe.measure(strategy.build_strategy(RunSpec(strategy="mirrored", replicas=2)), (1024, 4096))
     assert [r["size_bytes"] for r in rows] == [1024, 4096]
     assert all(r["time_us"] > 0 and r["busbw_gbps"] == pytest.approx(r["algbw_gbps"]) for r in rows)
+
+
+def test_the_command_prints_the_table_and_saves_the_rows(tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    out = tmp_path / "allreduce.json"
+    command = [sys.executable, "-m", "bench_lib", "allreduce", "--strategy", "mirrored", "--max-size", "4KiB"]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    done = subprocess.run([*command, "--json", str(out)], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = done.stdout.splitlines()
+    assert lines[0] == "mirrored2-bs2-acc1-mlp-adam: all-reduce of float32 buffers over 2 replicas (1 workers)"
+    assert [line.split()[:2] for line in lines[2:4]] == [["1", "KiB"], ["4", "KiB"]]
+    assert lines[4].startswith("latency (median time up to 16 KiB): ")
+    saved = json.loads(out.read_text())
+    assert [r["size_bytes"] for r in saved["rows"]] == [1024, 4096] and saved["spec"]["replicas"] == 2
+    again = subprocess.run([*command, "--json", str(out)], env=env, capture_output=True, text=True, timeout=60)
+    assert again.returncode == 2 and "exists already" in again.stderr, "never overwritten"

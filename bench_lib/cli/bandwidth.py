@@ -1,18 +1,18 @@
-"""The `allreduce` command: all-reduce bandwidth and latency of one strategy, as nccl-tests prints them.
+"""The `allreduce` command's options, the strategy they describe and the table it prints.
 
-Under `launch` every worker runs it and the chief prints and saves the table: one row per size
-with the time of one all-reduce, algbw and busbw (bench_lib.analysis.allreduce).
+Under `launch` every worker measures (bench_lib.probes.allreduce, started by cli/main.py) and the
+chief prints and saves the table: one row per size with the time of one all-reduce, algbw and
+busbw (bench_lib.analysis.allreduce). Nothing here imports TensorFlow.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 
 from bench_lib.analysis import allreduce
 from bench_lib.config import cluster as cluster_lib
-from bench_lib.config import collective, heartbeat
+from bench_lib.config import collective
 from bench_lib.config.spec import RunSpec
 
 
@@ -74,30 +74,27 @@ def spec_of(args: argparse.Namespace, cluster: cluster_lib.Cluster | None) -> Ru
     )
 
 
-def run(spec: RunSpec, cluster: cluster_lib.Cluster | None, swept: tuple[int, ...], json_path: str | None) -> int:
-    """Measures on every worker; the chief prints the table and writes the JSON."""
-    heartbeat.start()
-    from bench_lib.engine import strategy as strategy_lib
-    from bench_lib.probes import allreduce as probe
-
-    strategy_lib.configure_for(spec, cluster)
-    rows = probe.measure(strategy_lib.build_strategy(spec), swept)
-    if cluster is not None and not cluster.is_chief:
-        return 0
-    print(f"{spec.id}: all-reduce of float32 buffers over {spec.replicas} replicas ({spec.workers} workers)")
-    print(f"{'size':>10} {'time us':>12} {'algbw GB/s':>11} {'busbw GB/s':>11}")
+def table(spec: RunSpec, rows: list[dict[str, float]]) -> list[str]:
+    """The lines the chief prints: a header, one line per size, and the latency."""
+    lines = [
+        f"{spec.id}: all-reduce of float32 buffers over {spec.replicas} replicas ({spec.workers} workers)",
+        f"{'size':>10} {'time us':>12} {'algbw GB/s':>11} {'busbw GB/s':>11}",
+    ]
     for r in rows:
-        print(f"{_size(r['size_bytes']):>10} {r['time_us']:>12.1f} {r['algbw_gbps']:>11.3f} {r['busbw_gbps']:>11.3f}")
+        size = _size(r["size_bytes"])
+        lines.append(f"{size:>10} {r['time_us']:>12.1f} {r['algbw_gbps']:>11.3f} {r['busbw_gbps']:>11.3f}")
     latency = allreduce.small_size_latency_us(rows)
     if latency is not None:
-        print(f"latency (median time up to 16 KiB): {latency:.1f} us")
-    if json_path is not None:
-        from bench_lib.record.files import write_atomic
+        lines.append(f"latency (median time up to 16 KiB): {latency:.1f} us")
+    return lines
 
-        document = {"id": spec.id, "spec": spec.as_dict(), "rows": rows, "latency_us": latency}
-        write_atomic(json_path, json.dumps(document, indent=2))
-        print(f"wrote {json_path}", file=sys.stdout)
-    return 0
+
+def document(spec: RunSpec, rows: list[dict[str, float]]) -> str:
+    """The JSON `--json` writes."""
+    return json.dumps(
+        {"id": spec.id, "spec": spec.as_dict(), "rows": rows, "latency_us": allreduce.small_size_latency_us(rows)},
+        indent=2,
+    )
 
 
 def _size(size: int) -> str:

@@ -156,10 +156,23 @@ def allreduce_command(args: argparse.Namespace) -> int:
         return _fail(str(error))
     if args.json is not None and Path(args.json).exists():
         return _fail(f"--json {args.json} exists already; choose another path (results are never overwritten)")
+    heartbeat.start()
+    from bench_lib.engine import strategy as strategy_lib
+    from bench_lib.probes import allreduce
+    from bench_lib.record.files import write_atomic
+
     try:
-        return bandwidth.run(spec, cluster, swept, args.json)
+        strategy_lib.configure_for(spec, cluster)
+        rows = allreduce.measure(strategy_lib.build_strategy(spec), swept)
+        if cluster is not None and not cluster.is_chief:
+            return 0  # the chief prints and saves
+        print("\n".join(bandwidth.table(spec, rows)), flush=True)
+        if args.json is not None:
+            write_atomic(args.json, bandwidth.document(spec, rows))
+            print(f"wrote {args.json}")
     except (RuntimeError, OSError) as error:
         return _fail(str(error))
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
