@@ -144,6 +144,18 @@ def test_a_stopped_worker_ends_the_launch_with_a_line_naming_it(tmp_path):
     assert "(--heartbeat-timeout 2); it is stopped by a signal; killed it and stopped the other workers (0)" in first
 
 
+def test_a_worker_stopped_before_the_chief_failed_is_named_as_stuck_not_waited_for():
+    # As with TensorFlow: the chief's collective fails because worker 1 stopped, and the chief exits.
+    script = (
+        "from bench_lib.config import heartbeat; heartbeat.start(); time.sleep(1.5); "
+        "os.kill(os.getpid(), signal.SIGSTOP) if i == 1 else (time.sleep(1.0), sys.exit(3))"
+    )
+    code, _, err, took = run(script, heartbeat_timeout_s=2.0, stop_timeout_s=30.0)
+    assert code == 3, "the chief's status"
+    assert took < 20, "well before the 30 s the others get after the chief exited"
+    assert err.startswith("python -m bench_lib launch: error: worker 1 is alive but stuck: no heartbeat for ")
+
+
 def test_a_command_without_a_heartbeat_is_never_called_stuck():
     code, _, err, _ = run("time.sleep(3)", heartbeat_timeout_s=1.0)
     assert (code, err) == (0, "")

@@ -105,6 +105,8 @@ class _Worker:
         if self.process.poll() is None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.process.pid, signum)  # its own process group: the command and its children
+                if signum == signal.SIGTERM:
+                    os.killpg(self.process.pid, signal.SIGCONT)  # a stopped process acts on SIGTERM only once resumed
 
     def state(self) -> str:
         """Its state letter in /proc (R running, S sleeping, T stopped, ...), or '?'."""
@@ -290,9 +292,16 @@ def _stop_stuck(stuck: tuple[_Worker, float], workers: list[_Worker], options: L
 
 
 def _end_of_run(workers: list[_Worker], options: LaunchOptions, error) -> int:
-    """The chief has exited: the others get stop_timeout_s to finish, then are killed."""
+    """The chief has exited: the others get stop_timeout_s to finish (one found stuck meanwhile is killed
+    and named), then are killed."""
     chief, others = workers[0], workers[1:]
-    killed = _reap(others, time.monotonic() + options.stop_timeout_s)
+    deadline = time.monotonic() + options.stop_timeout_s
+    while time.monotonic() < deadline and any(w.process.poll() is None for w in others):
+        if stuck := _stuck(others, options):  # e.g. the chief failed because this one stopped
+            _stop_stuck(stuck, workers, options, error)
+            return chief.process.returncode or 1
+        time.sleep(_POLL_S)
+    killed = _reap(others, deadline)
     chief.finish_output()
     for worker in killed:
         error(f"{worker.name} was still running {options.stop_timeout_s:g} s after the chief exited; killed it")
