@@ -7,7 +7,7 @@ the profile fields it sets. A bad value is one pytest usage error naming the opt
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import pytest
 
@@ -251,7 +251,7 @@ def _checked(profile: Profile) -> Profile:
 def _check_collective(profile: Profile) -> None:
     """The all-reduce options: valid values, only with multi_worker runs, nccl only with GPUs."""
     settings = collective.Settings.of(profile)
-    RunSpec(strategy="multi_worker", **dataclasses.asdict(settings))  # the values themselves
+    RunSpec(strategy="multi_worker", **asdict(settings))  # the values themselves
     if "multi_worker" in profile.strategies:
         collective.check_machine(profile, collective.visible_gpus())
     elif settings != collective.Settings():
