@@ -253,10 +253,10 @@ def _add_launch(commands: argparse._SubParsersAction) -> None:
         help="run a command as N local workers of one multi_worker cluster",
         usage="%(prog)s --workers N [--replicas-per-worker R] [--stop-timeout S] [--heartbeat-timeout S] "
         "[--netns] -- COMMAND ...",
-        description="Starts N copies of COMMAND on this machine, each with its own TF_CONFIG (free loopback ports) "
-        "and TFBENCH_REPLICAS_PER_WORKER=R; streams worker 0's (the chief's) output and exits with its status. "
-        "A worker that cannot start, exits non-zero or dies stops every other worker, and the launcher exits "
-        "non-zero naming it and its last output.",
+        description="Starts N copies of COMMAND on this machine, each with its own TF_CONFIG (free loopback ports, "
+        "or with --netns its own network namespace) and TFBENCH_REPLICAS_PER_WORKER=R; streams worker 0's (the "
+        "chief's) output and exits with its status. A worker that cannot start, exits non-zero, dies or stops "
+        "sending heartbeats stops every other worker, and the launcher exits non-zero naming it and its last output.",
     )
     launch_parser.add_argument("--workers", type=int, required=True, help="worker processes to start")
     launch_parser.add_argument(

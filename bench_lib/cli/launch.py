@@ -1,12 +1,15 @@
 """Starts the workers of one multi-worker run on this machine and watches them until the run ends.
 
-Each worker is the same command with its own TF_CONFIG (loopback addresses on free ports; worker
-0 is the chief) and TFBENCH_REPLICAS_PER_WORKER. The chief's output is streamed with a
-`[worker 0]` prefix; every worker's last lines are kept for error messages. The run is over
-when the chief exits: its status is returned. A worker that cannot be started, exits non-zero
-or dies from a signal is a fault: every other worker is stopped at once and the launcher exits
-non-zero naming that worker and its last output. No wait is unbounded: processes still running
-`stop_timeout_s` after the run ended (or after SIGTERM) are killed.
+Each worker is the same command with its own TF_CONFIG (loopback addresses on free ports, or with
+`netns` its own network namespace's address, bench_lib/cli/netns.py; worker 0 is the chief),
+TFBENCH_REPLICAS_PER_WORKER and a heartbeat file (bench_lib/config/heartbeat.py). The chief's
+output is streamed with a `[worker 0]` prefix; every worker's last lines are kept for error
+messages. The run is over when the chief exits: its status is returned. A worker that cannot be
+started, exits non-zero or dies from a signal is a fault: every other worker is stopped at once
+and the launcher exits non-zero naming that worker and its last output. So is a worker whose
+heartbeat has been silent for `heartbeat_timeout_s` (alive but stopped or wedged): it is killed
+and named. No wait is unbounded: processes still running `stop_timeout_s` after the run ended
+(or after SIGTERM) are killed.
 """
 
 from __future__ import annotations
