@@ -86,5 +86,5 @@ def test_namespaces_of_a_launcher_that_is_gone_are_removed():
     stale = netns.Network(1, dead.pid)
     stale.create()
     assert sorted(ours(dead.pid)) == sorted([stale.switch, stale.namespace(0)])
-    assert sorted(netns.remove_orphans()) == sorted([stale.switch, stale.namespace(0)])
+    assert {stale.switch, stale.namespace(0)} <= set(netns.remove_orphans()), "others' orphans may go too"
     assert ours(dead.pid) == []
