@@ -88,3 +88,35 @@ def test_namespaces_of_a_launcher_that_is_gone_are_removed():
     assert sorted(ours(dead.pid)) == sorted([stale.switch, stale.namespace(0)])
     assert {stale.switch, stale.namespace(0)} <= set(netns.remove_orphans()), "others' orphans may go too"
     assert ours(dead.pid) == []
+
+
+# Worker 1 times its TCP connection to worker 0: one round trip, twice the one-way netem delay.
+HANDSHAKE = (
+    "import json, os, socket, time; c = json.loads(os.environ['TF_CONFIG']); i = c['task']['index']; "
+    "host, port = c['cluster']['worker'][0].split(':'); s = socket.socket(); "
+    "(s.bind((host, int(port))), s.listen(), s.accept()[0].recv(1)) if i == 0 else "
+    "([time.sleep(0.1) for _ in range(50) if s.connect_ex((host, int(port))) and not s.close() "
+    "and not globals().update(s=socket.socket())], s.close(), s := socket.socket(), t := time.monotonic(), "
+    "s.connect((host, int(port))), print(f'rtt {time.monotonic() - t:.3f}'), s.sendall(b'x'))"
+)
+
+
+@needs_root
+def test_netem_delays_every_workers_link():
+    out, err = io.StringIO(), io.StringIO()
+    options = LaunchOptions(
+        command=(sys.executable, "-c", HANDSHAKE), workers=2, netns=True, netem="delay 100ms", stream_all=True
+    )
+    code = launch(options, out=out, err=err)
+    if "Specified qdisc kind is unknown" in err.getvalue():
+        pytest.skip("this kernel has no netem queueing discipline (sch_netem)")
+    assert code == 0, err.getvalue()
+    (rtt,) = [float(line.split()[-1]) for line in out.getvalue().splitlines() if " rtt " in line]
+    assert 0.19 < rtt < 5, "100 ms on each worker's egress"
+
+
+def test_netem_without_netns_is_refused_in_one_line(capsys):
+    assert cli_main.main(["launch", "--workers", "2", "--netem", "delay 2ms", "--", "true"]) == 2
+    assert capsys.readouterr().err == (
+        "python -m bench_lib: error: netem='delay 2ms' is not allowed: tc netem arguments, only with --netns\n"
+    )

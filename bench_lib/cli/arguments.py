@@ -252,7 +252,7 @@ def _add_launch(commands: argparse._SubParsersAction) -> None:
         "launch",
         help="run a command as N local workers of one multi_worker cluster",
         usage="%(prog)s --workers N [--replicas-per-worker R] [--stop-timeout S] [--heartbeat-timeout S] "
-        "[--netns] -- COMMAND ...",
+        "[--netns [--netem ARGS]] -- COMMAND ...",
         description="Starts N copies of COMMAND on this machine, each with its own TF_CONFIG (free loopback ports, "
         "or with --netns its own network namespace) and TFBENCH_REPLICAS_PER_WORKER=R; streams worker 0's (the "
         "chief's) output and exits with its status. A worker that cannot start, exits non-zero, dies or stops "
@@ -284,6 +284,13 @@ def _add_launch(commands: argparse._SubParsersAction) -> None:
         action="store_true",
         help="root only: run each worker in its own network namespace, joined to the others by a veth pair "
         "and a bridge on 198.18.0.0/24, so traffic crosses real interfaces; the namespaces are removed at the end",
+    )
+    launch_parser.add_argument(
+        "--netem",
+        default=None,
+        metavar="ARGS",
+        help="with --netns: shape every worker's link with `tc qdisc add dev eth0 root netem ARGS`, e.g. \"delay 2ms "
+        'rate 1gbit"',
     )
 
 

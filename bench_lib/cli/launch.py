@@ -47,6 +47,7 @@ class LaunchOptions:
     stop_timeout_s: float = 30.0
     stream_all: bool = False
     netns: bool = False
+    netem: str | None = None  # with netns: tc netem arguments for every worker's link, e.g. "delay 2ms rate 1gbit"
     heartbeat_timeout_s: float = 30.0
     heartbeats: Path | None = None  # the folder of the workers' heartbeat files; set by launch()
 
@@ -61,6 +62,8 @@ class LaunchOptions:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 3600:
                 raise ValueError(f"{name}={value!r} is not allowed: seconds in (0, 3600]")
+        if self.netem is not None and (not self.netns or not self.netem.split()):
+            raise ValueError(f"netem={self.netem!r} is not allowed: tc netem arguments, only with --netns")
 
 
 def free_ports(count: int) -> list[int]:
@@ -212,7 +215,8 @@ def launch(options: LaunchOptions, *, out: TextIO | None = None, err: TextIO | N
     in_main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _interrupt) if in_main_thread else None
     workers: list[_Worker] = []
-    network = netns.Network(options.workers, os.getpid()) if options.netns else None
+    shaping = tuple((options.netem or "").split())
+    network = netns.Network(options.workers, os.getpid(), shaping) if options.netns else None
     options = replace(options, heartbeats=Path(tempfile.mkdtemp(prefix="tfbench-heartbeats-")))
     try:
         if network is not None:

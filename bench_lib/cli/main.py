@@ -135,6 +135,7 @@ def launch_command(args: argparse.Namespace, command: list[str]) -> int:
             stop_timeout_s=args.stop_timeout,
             stream_all=args.all_output,
             netns=args.netns,
+            netem=args.netem,
             heartbeat_timeout_s=args.heartbeat_timeout,
         )
     except ValueError as error:

@@ -5,7 +5,9 @@ Each worker gets a namespace of its own with one interface, `eth0`, addressed 19
 in one more namespace, the switch. gRPC and the collectives then cross real network interfaces
 instead of loopback, and no traffic leaves the namespaces the launch made: the host's own network
 is never touched. Namespaces are named `tfbench-<launcher pid>-...` and removed when the launch
-ends; ones left by a launcher that was killed are removed by the next launch.
+ends; ones left by a launcher that was killed are removed by the next launch. `netem` shapes every
+worker's link with `tc qdisc add dev eth0 root netem ...` (a delay, a rate, losses) to show what
+a slower network does.
 """
 
 from __future__ import annotations
@@ -37,9 +39,13 @@ def unavailable() -> str | None:
 
 
 def _ip(*args: str) -> None:
-    done = subprocess.run(["ip", *args], capture_output=True, text=True, timeout=_IP_TIMEOUT_S)
+    _run(["ip", *args])
+
+
+def _run(command: list[str]) -> None:
+    done = subprocess.run(command, capture_output=True, text=True, timeout=_IP_TIMEOUT_S)
     if done.returncode != 0:
-        raise NetnsError(f"`ip {' '.join(args)}` failed: {done.stderr.strip() or done.returncode}")
+        raise NetnsError(f"`{' '.join(command)}` failed: {done.stderr.strip() or done.returncode}")
 
 
 @dataclass(frozen=True)
@@ -48,6 +54,7 @@ class Network:
 
     workers: int
     owner: int  # the launcher's pid
+    netem: tuple[str, ...] = ()  # `tc qdisc ... netem` arguments for every worker's eth0, e.g. ("delay", "2ms")
 
     @property
     def switch(self) -> str:
@@ -91,6 +98,8 @@ class Network:
         _ip("-n", ns, "addr", "add", f"{self.address(index)}/{PREFIX_LENGTH}", "dev", "eth0")
         _ip("-n", ns, "link", "set", "eth0", "up")
         _ip("-n", ns, "link", "set", "lo", "up")
+        if self.netem:
+            _run(["ip", "netns", "exec", ns, "tc", "qdisc", "add", "dev", "eth0", "root", "netem", *self.netem])
 
     def remove(self) -> list[str]:
         """Deletes every namespace of this launch that exists (their interfaces go with them); returns the names."""
