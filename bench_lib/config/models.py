@@ -42,6 +42,8 @@ class ModelDeclaration:
     batch_norms: the `bn` values the model accepts; batch_norm_advice is the error's advice when
       a spec asks for another (default: the list of accepted values).
     tunes: the optional spec fields the builder reads (of TUNABLE_FIELDS).
+    input_shape: the shape of one example the model is made for (e.g. 224x224x3, or (128,) token
+      ids); synthetic data is generated at this shape. None: the dataset's own (28x28x1 synthetic).
 
     Raises:
       ValueError: naming the field, its value and what is allowed, on construction.
@@ -54,6 +56,7 @@ class ModelDeclaration:
     batch_norms: tuple[str, ...] = BATCH_NORMS
     batch_norm_advice: str = ""
     tunes: tuple[str, ...] = TUNABLE_FIELDS
+    input_shape: tuple[int, ...] | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not _NAME.match(self.name):
@@ -68,10 +71,17 @@ class ModelDeclaration:
             _fail("batch_norm", self.batch_norm, "one of its batch_norms " + ", ".join(self.batch_norms))
         if not set(self.tunes) <= set(TUNABLE_FIELDS):
             _fail("tunes", self.tunes, "a tuple of " + ", ".join(TUNABLE_FIELDS))
+        shape = self.input_shape
+        if shape is not None and (not isinstance(shape, tuple) or not shape or not all(_positive(d) for d in shape)):
+            _fail("input_shape", shape, "None or a non-empty tuple of whole numbers >= 1")
 
     def batch_norm_error(self) -> str:
         """What a spec is told when it asks for a `bn` this model does not accept."""
         return self.batch_norm_advice or f"model={self.name!r} accepts bn= " + ", ".join(self.batch_norms)
+
+
+def _positive(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
 
 
 def _fail(field: str, value: object, allowed: str) -> None:
@@ -91,6 +101,46 @@ BUILT_IN = (
     ),
     # Two 3x3 convolutions with max-pooling, then the mlp's hidden Dense layers.
     ModelDeclaration(name="cnn", builder="bench_lib.engine.models.cnn:build"),
+    # CIFAR-style ResNet v1 with BN (He et al. 2016, section 4.2); bn='none' leaves BN out.
+    *(
+        ModelDeclaration(
+            name=name,
+            builder=f"bench_lib.engine.models.resnet_cifar:build_{name}",
+            batch_norm="local",
+            tunes=(),
+            input_shape=(32, 32, 3),
+        )
+        for name in ("resnet20", "resnet56")
+    ),
+    # ImageNet-shaped networks from keras.applications, untrained; BN is part of them.
+    *(
+        ModelDeclaration(
+            name=name,
+            builder=f"bench_lib.engine.models.applications:build_{name}",
+            batch_norm="local",
+            batch_norms=("local", "sync"),
+            tunes=(),
+            input_shape=(224, 224, 3),
+        )
+        for name in ("resnet50", "mobilenet_v2")
+    ),
+    # BERT-style encoder classifiers over token ids; dropout at spec.dropout throughout.
+    ModelDeclaration(
+        name="transformer_small",
+        builder="bench_lib.engine.models.transformer:build_transformer_small",
+        input_kind="tokens",
+        batch_norms=("none",),
+        tunes=("dropout",),
+        input_shape=(64,),
+    ),
+    ModelDeclaration(
+        name="bert_base",
+        builder="bench_lib.engine.models.transformer:build_bert_base",
+        input_kind="tokens",
+        batch_norms=("none",),
+        tunes=("dropout",),
+        input_shape=(128,),
+    ),
 )
 _REGISTRY = {model.name: model for model in BUILT_IN}
 

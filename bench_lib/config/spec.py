@@ -11,9 +11,12 @@ from bench_lib.config.models import BATCH_NORMS
 
 STRATEGIES = ("one_device", "mirrored", "multi_worker")
 OPTIMIZERS = ("sgd", "momentum", "adam")
-DATASETS = ("digits", "mnist", "fashion_mnist", "mnist_5k", "synthetic")
-# What each dataset gives a model (the input kinds of bench_lib/config/models.py).
-DATASET_INPUT_KINDS = dict.fromkeys(DATASETS, "images")
+DATASETS = ("digits", "mnist", "fashion_mnist", "mnist_5k", "cifar10", "cifar100", "synthetic")
+# What each dataset can give a model (the input kinds of bench_lib/config/models.py): synthetic
+# data is generated at the model's own shape, of either kind.
+DATASET_INPUT_KINDS = {name: ("images",) for name in DATASETS} | {"synthetic": ("images", "tokens")}
+# The datasets read from files: the Keras cache by default, or data_path.
+FILE_DATASETS = ("mnist", "fashion_mnist", "cifar10", "cifar100")
 LR_SCALINGS = ("none", "linear", "sqrt")
 PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
 # How the global batches reach the replicas: strategy.experimental_distribute_dataset over one
@@ -155,8 +158,8 @@ class RunSpec:
         if self.data_path is not None:
             if not isinstance(self.data_path, str) or not self.data_path:
                 _fail("data_path", self.data_path, "a file or folder path as a non-empty string, or None")
-            if self.dataset not in ("mnist", "fashion_mnist"):
-                _fail("data_path", self.data_path, "only for dataset='mnist' or 'fashion_mnist'")
+            if self.dataset not in FILE_DATASETS:
+                _fail("data_path", self.data_path, "only for dataset=" + " or ".join(map(repr, FILE_DATASETS)))
         _check_choice("precision", self.precision, PRECISIONS)
         _check_int("warmup_steps", self.warmup_steps, 0)
         _check_int("seeds", self.seeds, 1)
@@ -218,13 +221,13 @@ class RunSpec:
     def _check_model_inputs(self) -> None:
         """The dataset gives what the model takes, and the spec sets no field the model ignores."""
         model = models.declared(self.model)
-        kind = DATASET_INPUT_KINDS[self.dataset]
-        if kind != model.input_kind:
-            suitable = [name for name, given in DATASET_INPUT_KINDS.items() if given == model.input_kind]
+        kinds = DATASET_INPUT_KINDS[self.dataset]
+        if model.input_kind not in kinds:
+            suitable = [name for name, given in DATASET_INPUT_KINDS.items() if model.input_kind in given]
             _fail(
                 "dataset",
                 self.dataset,
-                f"it gives {kind} and model={self.model!r} takes {model.input_kind}; "
+                f"it gives {' or '.join(kinds)} and model={self.model!r} takes {model.input_kind}; "
                 f"datasets of {model.input_kind}: {', '.join(suitable) or 'none yet'}",
             )
         for field in models.TUNABLE_FIELDS:

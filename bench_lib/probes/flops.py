@@ -60,6 +60,12 @@ def _convolution(layer: keras.layers.Layer) -> int:
     return outputs * math.prod(window) * int(channels_in)
 
 
+def _depthwise_convolution(layer: keras.layers.Layer) -> int:
+    """Output positions x output channels x the kernel's window: each output sees one input channel."""
+    *window, _channels_in, _multiplier = layer.kernel.shape
+    return math.prod(layer.output.shape[1:]) * math.prod(window)
+
+
 def no_matrix_products(layer: keras.layers.Layer) -> int:
     """The rule of a layer that reshapes, selects or works elementwise: no multiply-adds counted."""
     return 0
@@ -70,6 +76,7 @@ LAYER_RULES: dict[type, Rule] = {
     keras.layers.Conv1D: _convolution,
     keras.layers.Conv2D: _convolution,
     keras.layers.Conv3D: _convolution,
+    keras.layers.DepthwiseConv2D: _depthwise_convolution,
     **dict.fromkeys(
         (
             keras.layers.InputLayer,
@@ -85,6 +92,8 @@ LAYER_RULES: dict[type, Rule] = {
             keras.layers.AveragePooling2D,
             keras.layers.GlobalAveragePooling2D,
             keras.layers.GlobalMaxPooling2D,
+            keras.layers.GlobalAveragePooling1D,
+            keras.layers.Embedding,
             keras.layers.Add,
             keras.layers.Concatenate,
             keras.layers.BatchNormalization,
