@@ -25,6 +25,9 @@ from dataclasses import dataclass
 # What a model takes: images (float32, NHWC) or token ids (int32, one sequence per example).
 INPUT_KINDS = ("images", "tokens")
 BATCH_NORMS = ("none", "local", "sync")
+# Token ids are below this (BERT's WordPiece vocabulary size): every token dataset keeps to it
+# and every token model embeds this many ids.
+VOCABULARY_SIZE = 30522
 # Optional RunSpec fields a model may read; a spec that sets one the model ignores is rejected.
 TUNABLE_FIELDS = ("hidden_units", "dropout")
 _BUILDER_PATH = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")

