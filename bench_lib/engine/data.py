@@ -28,9 +28,12 @@ SYNTHETIC_SHAPE = (28, 28, 1)
 SYNTHETIC_CLASSES = 10
 SYNTHETIC_TRAIN_EXAMPLES = 8192
 SYNTHETIC_TEST_EXAMPLES = 1024
-# Large examples (224x224x3 images) get fewer synthetic examples: at most this much memory for
-# the training set (but always one global batch), an eighth of it for the test set.
-SYNTHETIC_TRAIN_MIB = 64
+# Models that declare their own input shape get two global batches of synthetic training
+# examples (one epoch is two steps, and the final evaluation on the training set costs about as
+# much as one step) and SYNTHETIC_MODEL_TEST_EXAMPLES to evaluate each epoch: the examples are
+# random, so more of them would change nothing but the time spent evaluating.
+SYNTHETIC_MODEL_BATCHES = 2
+SYNTHETIC_MODEL_TEST_EXAMPLES = 8
 EVAL_BATCH_SIZE = 1024
 # The split of the embedded datasets never depends on the run's seed.
 SPLIT_SEED = 0
@@ -142,10 +145,10 @@ def _synthetic(spec: RunSpec) -> Dataset:
     """Random examples at the model's declared shape: uniform images in [0, 1) or token ids."""
     model = models.declared(spec.model)
     shape = model.input_shape or SYNTHETIC_SHAPE
-    per_example = 4 * int(np.prod(shape))
-    budget = SYNTHETIC_TRAIN_MIB * 2**20 // per_example
-    k = max(spec.global_batch_size, min(SYNTHETIC_TRAIN_EXAMPLES, budget))
-    n = k + max(1, min(SYNTHETIC_TEST_EXAMPLES, budget // 8))
+    k, n = SYNTHETIC_TRAIN_EXAMPLES, SYNTHETIC_TRAIN_EXAMPLES + SYNTHETIC_TEST_EXAMPLES
+    if model.input_shape is not None:
+        k = SYNTHETIC_MODEL_BATCHES * spec.global_batch_size
+        n = k + SYNTHETIC_MODEL_TEST_EXAMPLES
     rng = np.random.default_rng(spec.seed)
     if model.input_kind == "tokens":
         x = rng.integers(1, models.VOCABULARY_SIZE, size=(n, *shape), dtype=np.int32)
