@@ -59,7 +59,10 @@ def _text_file(tmp_path):
     ("make_file", "problem"),
     [
         (_text_file, "is not an .npz archive of arrays (numpy: "),
-        (lambda tmp: _bad_mnist(tmp, x_train=np.zeros((1000, 5))), ": x_train has shape (1000, 5); it needs (N, 28, 28)"),
+        (
+            lambda tmp: _bad_mnist(tmp, x_train=np.zeros((1000, 5))),
+            ": x_train has shape (1000, 5); it needs (N, 28, 28) with N >= 1",
+        ),
         (
             lambda tmp: _bad_mnist(tmp, y_train=np.full(1000, 42)),
             ": y_train has labels from 42 to 42; this dataset has 10 classes, labels 0 to 9",

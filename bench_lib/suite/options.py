@@ -164,6 +164,12 @@ OPTIONS = (
         ("collective_timeout_s",),
         _seconds,
     ),
+    Option(
+        "--bench-models",
+        "model families of the models question (the hardware table), e.g. resnet20,resnet50,bert_base",
+        ("models.models",),
+        _names,
+    ),
     Option("--bench-warmup", "warm-up optimizer steps of every configuration", ("warmup_steps",), _zero_or_more),
     Option(
         "--bench-memory-limit-mib",
@@ -243,6 +249,8 @@ def _checked(profile: Profile) -> Profile:
             profile.spec(precision=precision)
         profile.spec(noise_scale_batch_sizes=profile.sizes("noise_scale").batch_sizes)
         _check_collective(profile)
+        for model in profile.sizes("models").models:
+            profile.spec(model=model, dataset="synthetic")
     except ValueError as error:
         raise pytest.UsageError(f"tfbench options: {error}") from None
     return profile

@@ -1,0 +1,50 @@
+"""The models question: the hardware table of the standard model families on synthetic data at their own shapes."""
+
+from dataclasses import dataclass
+
+from bench_lib.questions.registry import Question
+
+
+@dataclass(frozen=True, kw_only=True)
+class Family:
+    """How one model is measured: its global batch sizes, timed and warm-up steps, on which strategies."""
+
+    model: str
+    batch_sizes: tuple[int, ...]
+    steps: int  # timed optimizer steps of every configuration
+    warmup_steps: int
+    strategies: tuple[str, ...] | None = None  # None: the profile's
+
+
+@dataclass(frozen=True, kw_only=True)
+class Sizes:
+    models: tuple[str, ...]  # the families measured, in table order (--bench-models)
+    families: tuple[Family, ...]  # how each is measured; a model without a row gets FALLBACK's sizes
+
+    def family(self, model: str) -> Family:
+        return next((f for f in self.families if f.model == model), Family(model=model, **FALLBACK))
+
+
+FALLBACK = {"batch_sizes": (32,), "steps": 10, "warmup_steps": 2}
+QUICK_FAMILIES = (
+    Family(model="resnet20", batch_sizes=(64,), steps=8, warmup_steps=2),
+    Family(model="transformer_small", batch_sizes=(32,), steps=8, warmup_steps=2, strategies=("one_device",)),
+    Family(model="resnet50", batch_sizes=(8,), steps=3, warmup_steps=1, strategies=("one_device",)),
+)
+# Batch sizes near those the models' papers and tf_cnn_benchmarks used, within a 2-core CPU's reach.
+FULL_FAMILIES = (
+    Family(model="resnet20", batch_sizes=(128, 512), steps=30, warmup_steps=3),
+    Family(model="resnet56", batch_sizes=(128,), steps=20, warmup_steps=3),
+    Family(model="resnet50", batch_sizes=(32, 64), steps=10, warmup_steps=2),
+    Family(model="mobilenet_v2", batch_sizes=(32, 64), steps=10, warmup_steps=2),
+    Family(model="transformer_small", batch_sizes=(64, 256), steps=30, warmup_steps=3),
+    Family(model="bert_base", batch_sizes=(8, 32), steps=10, warmup_steps=2),
+)
+
+QUESTION = Question(
+    name="models",
+    title="Standard models: the hardware table",
+    order=105,
+    quick=Sizes(models=tuple(f.model for f in QUICK_FAMILIES), families=QUICK_FAMILIES),
+    full=Sizes(models=tuple(f.model for f in FULL_FAMILIES), families=FULL_FAMILIES),
+)
