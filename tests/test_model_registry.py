@@ -72,11 +72,12 @@ def test_a_layer_without_a_flops_rule_fails_the_build_before_any_training(regist
 
 
 def test_the_spec_checks_names_input_kinds_and_the_fields_a_model_reads(registered):
-    with pytest.raises(ValueError, match=r"model='toy' is not allowed: choose one of mlp, mlp_bn, cnn$"):
+    built_in = ", ".join(model.name for model in models.BUILT_IN)
+    with pytest.raises(ValueError, match=rf"model='toy' is not allowed: choose one of {built_in}$"):
         RunSpec(model="toy")
     registered(name="toy", builder=f"{__name__}:build_toy", tunes=("dropout",), batch_norms=("none",))
     registered(name="reader", builder=f"{__name__}:build_toy", input_kind="tokens")
-    with pytest.raises(ValueError, match=r"choose one of mlp, mlp_bn, cnn, toy, reader$"):
+    with pytest.raises(ValueError, match=rf"choose one of {built_in}, toy, reader$"):
         RunSpec(model="resnet")
     with pytest.raises(ValueError, match=r"^hidden_units=\(64,\) is not allowed: model='toy' does not use it"):
         RunSpec(model="toy", hidden_units=(64,))
