@@ -35,6 +35,10 @@ class DynamicLossScale:
         self.good_steps = tf.Variable(0, trainable=False, dtype=tf.int64, name="loss_scale_good_steps")
         self.skipped_steps = tf.Variable(0, trainable=False, dtype=tf.int64, name="loss_scale_skipped_steps")
 
+    @property
+    def variables(self) -> tuple[tf.Variable, ...]:
+        return (self.scale, self.good_steps, self.skipped_steps)
+
     def update(self, finite: tf.Tensor) -> None:
         """After a step: grow the scale after growth_interval finite steps; halve it (not below 1) after a skip."""
 

@@ -1,11 +1,13 @@
 """Gets one configuration ready to train: data, strategy, model, training loop and running probes.
 
 prepare() builds a PreparedRun and release() frees it; bench_lib/engine/runner.py trains it and reads
-the result (run(), or the suite's own timed steps followed by runner.conclude()).
+the result (run(), or the suite's own timed steps followed by runner.conclude()). reseed() readies a
+prepared configuration to train again from the start with another seed, keeping its traced step.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import gc
 import math
@@ -14,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from bench_lib.config.spec import RunSpec
@@ -21,7 +24,7 @@ from bench_lib.engine import blocks
 from bench_lib.engine import data as data_lib
 from bench_lib.engine.loop import TrainingLoop
 from bench_lib.engine.loss_scale import DynamicLossScale
-from bench_lib.engine.model import build_model, build_optimizer, release_variables
+from bench_lib.engine.model import build_model, build_optimizer, builder, release_variables
 from bench_lib.engine.strategy import (
     agree_across_workers,
     build_strategy,
@@ -63,6 +66,9 @@ class PreparedRun:
     trace_s: float | None = None  # tracing the training step, part of the start-up
     calibration_s: float = 0.0  # calibrating the devices' peak (once per process), not part of the start-up
     input_pipeline_mib: float | None = None  # what building the training pipeline allocated on the devices
+    # The optimizer's and the loss scale's variables as built, before the first step: reseed() restores them.
+    initial_state: tuple[np.ndarray, ...] = ()
+    on_epoch: Callable[[EpochRecord], None] | None = None
 
 
 def total_steps(spec: RunSpec, steps_per_epoch: int) -> int:
@@ -115,6 +121,8 @@ def prepare(spec: RunSpec, *, on_epoch: Callable[[EpochRecord], None] | None = N
     loop = _training_loop(spec, trainer, dataset, per_epoch, on_epoch=on_epoch, noise_probe=noise_probe, check=check)
     return PreparedRun(
         spec=spec,
+        initial_state=tuple(v.numpy() for v in _restartable_variables(optimizer, loss_scale)),
+        on_epoch=on_epoch,
         loop=loop,
         trainer=trainer,
         model=model,
@@ -144,16 +152,63 @@ def release(prepared: PreparedRun) -> None:
     forget_custom_gradients(prepared.custom_gradients_before)
 
 
+def can_reseed(prepared: PreparedRun) -> bool:
+    """Whether reseed() can restart this configuration: not with a gradient noise probe (its own state)."""
+    return prepared.noise_probe is None
+
+
+def reseed(prepared: PreparedRun, seed: int) -> PreparedRun:
+    """The prepared configuration ready to train from the start again with `seed`, its traced step kept.
+
+    Tracing and compiling the step, building the strategy and loading the data are most of a
+    small configuration's cost; a further seed needs none of them again. The model's variables
+    (BatchNormalization's moving statistics too) take the values a model built with `seed` starts
+    from, the optimizer's and the loss scale's go back to how they were built, and a new loop and
+    memory probe start. The step keeps the data iterator it captured, so this seed's batches are
+    the ones that follow the previous seed's (a fresh shuffle of the same training set), not the
+    order a run of `seed` alone would see. Release the result, not `prepared`, when done.
+
+    Raises:
+      ValueError: can_reseed(prepared) is false.
+      RuntimeError: the spec's memory_limit_mib cannot be enforced (as prepare()).
+    """
+    if not can_reseed(prepared):
+        raise ValueError(f"{prepared.spec.id}: a configuration with a gradient noise probe cannot be reseeded")
+    started_at = time.perf_counter()
+    spec = prepared.spec.replace(seed=seed)
+    keras.utils.set_random_seed(seed)
+    fresh = builder(spec.model)(spec, prepared.train_data.image_shape, prepared.train_data.num_classes)
+    for variable, value in zip(prepared.model.variables, fresh.variables, strict=True):
+        variable.assign(value)
+    restartable = _restartable_variables(prepared.optimizer, prepared.trainer.loss_scale)
+    for variable, value in zip(restartable, prepared.initial_state, strict=True):
+        variable.assign(value)
+    del fresh
+    probe, check = _start_memory_probe(prepared.devices, spec.memory_limit_mib, collect=False)
+    per_epoch = data_lib.steps_per_epoch(prepared.train_data, spec)
+    loop = _training_loop(
+        spec, prepared.trainer, prepared.train_data, per_epoch, on_epoch=prepared.on_epoch, noise_probe=None, check=check
+    )
+    return dataclasses.replace(prepared, spec=spec, loop=loop, probe=probe, started_at=started_at)
+
+
+def _restartable_variables(optimizer: keras.optimizers.Optimizer, loss_scale: DynamicLossScale | None) -> list:
+    return [*optimizer.variables, *(loss_scale.variables if loss_scale is not None else ())]
+
+
 def _start_memory_probe(
-    devices: list[str], memory_limit_mib: int | None
+    devices: list[str], memory_limit_mib: int | None, *, collect: bool = True
 ) -> tuple[MemoryProbe, Callable[[], None] | None]:
     """The running probe, after what earlier configurations left is collected, and the limit's check.
+
+    collect=False keeps Keras's session (and TensorFlow's kernel cache) for a reseeded configuration.
 
     Raises:
       RuntimeError: the limit cannot be enforced on these devices (the probe is stopped).
     """
-    keras.backend.clear_session()  # also collects the garbage earlier configurations left
-    _freeze_survivors()
+    if collect:
+        keras.backend.clear_session()  # also collects the garbage earlier configurations left
+        _freeze_survivors()
     probe = MemoryProbe(memory_devices(devices))
     probe.start()
     try:

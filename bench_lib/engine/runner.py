@@ -21,7 +21,7 @@ from bench_lib.engine import blocks, observe
 from bench_lib.engine import data as data_lib
 from bench_lib.engine.input_cost import input_cost_fields
 from bench_lib.engine.model import count_parameters
-from bench_lib.engine.preparation import PreparedRun, prepare, release
+from bench_lib.engine.preparation import PreparedRun, can_reseed, prepare, release, reseed
 from bench_lib.engine.strategy import memory_devices
 from bench_lib.engine.train import Trainer
 from bench_lib.probes import memory, sharpness
@@ -236,41 +236,71 @@ def run(
     """Trains and measures one configuration, once per seed; a failure becomes a result with its status.
 
     With spec.seeds > 1 the result combines the seeds (bench_lib/record/seeds.py); on_epoch sees
-    every seed's epochs. With trace_dir the first seed writes a profiler trace (see conclude).
+    every seed's epochs. With trace_dir the first seed writes a profiler trace (see conclude). The
+    seeds after the first reuse the first's prepared step (see complete_seeds).
 
     Raises:
       ValueError, FileNotFoundError, RuntimeError: as prepare(), before any training.
     """
-    first = run_one(spec.replace(seeds=1), on_epoch=on_epoch, trace_dir=trace_dir)
-    return complete_seeds(spec, first, on_epoch=on_epoch)
+    prepared = prepare(spec.replace(seeds=1), on_epoch=on_epoch)
+    try:
+        first = train_and_conclude(prepared, trace_dir=trace_dir)
+        return complete_seeds(spec, first, prepared=prepared, on_epoch=on_epoch)
+    finally:
+        release(prepared)
 
 
 def complete_seeds(
-    spec: RunSpec, first: RunResult, *, on_epoch: Callable[[EpochRecord], None] | None = None
+    spec: RunSpec,
+    first: RunResult,
+    *,
+    prepared: PreparedRun | None = None,
+    on_epoch: Callable[[EpochRecord], None] | None = None,
 ) -> RunResult:
     """Runs spec's seeds after the first (whose result is `first`) and combines them all.
 
-    Returns `first` itself when the spec asks for one seed.
+    With the first seed's `prepared` run (not yet released), each further seed restarts it
+    (preparation.reseed: new weights and optimizer state, the traced step kept) instead of
+    preparing the configuration again; the caller still releases `prepared`. Without it, or when
+    the first seed ran out of memory or failed, or the configuration cannot be reseeded, each
+    seed is prepared afresh. Returns `first` itself when the spec asks for one seed.
     """
     if spec.seeds == 1:
         return first
-    others = [run_one(spec.replace(seed=seed, seeds=1), on_epoch=on_epoch) for seed in spec.seed_list[1:]]
+    reusable = prepared is not None and first.status in ("ok", "diverged") and can_reseed(prepared)
+    others = [
+        train_and_conclude(reseed(prepared, seed))
+        if reusable
+        else run_one(spec.replace(seed=seed, seeds=1), on_epoch=on_epoch)
+        for seed in spec.seed_list[1:]
+    ]
     return seeds_lib.combine([first, *others])
 
 
 def run_one(
     spec: RunSpec, *, on_epoch: Callable[[EpochRecord], None] | None = None, trace_dir: Path | None = None
 ) -> RunResult:
-    """One seed: spec.seed, whatever spec.seeds says.
+    """One seed: spec.seed, whatever spec.seeds says, prepared afresh and released.
 
     Raises:
       ValueError, FileNotFoundError, RuntimeError: as prepare(), before any training.
     """
     prepared = prepare(spec, on_epoch=on_epoch)
     try:
+        return train_and_conclude(prepared, trace_dir=trace_dir)
+    finally:
+        release(prepared)
+
+
+def train_and_conclude(prepared: PreparedRun, *, trace_dir: Path | None = None) -> RunResult:
+    """Runs the prepared loop to its end and reads the result; a stopping error becomes a status.
+
+    The memory probe is stopped either way; the variables are not released.
+    """
+    try:
         prepared.loop.run()
         return conclude(prepared, trace_dir=trace_dir)
     except STOPPING_ERRORS as error:
-        return failed(spec, error, time.perf_counter() - prepared.started_at, prepared.loop.steps_done)
+        return failed(prepared.spec, error, time.perf_counter() - prepared.started_at, prepared.loop.steps_done)
     finally:
-        release(prepared)
+        prepared.probe.stop()

@@ -31,6 +31,8 @@ def measure_run(benchmark, request: pytest.FixtureRequest):
     added to it. `on_prepared`, if given, is called with the prepared run before its first round,
     e.g. to add untimed work between rounds (TrainingLoop.add_between_steps). Further seeds
     (spec.seeds > 1) run untimed afterwards and the result combines them.
+    The further seeds restart the prepared configuration (runner.complete_seeds), so its step is
+    traced once: `train_traces` stays 1 however many seeds run.
     A configuration that diverges or runs out of memory stops at once (its remaining rounds are not
     run) and passes with that status; any other error fails its test. Every configuration that is
     not 'ok' is left out of pytest-benchmark's `benchmarks` (it did not finish its rounds) and saved,
@@ -65,11 +67,11 @@ def measure_run(benchmark, request: pytest.FixtureRequest):
             if on_prepared is not None:
                 on_prepared(prepared)
             first = _timed_result(benchmark, prepared, _output_dir(request.config, "--bench-trace"))
+            if first.status in ("oom", "failed"):  # diverged is the same step on every worker
+                _stop_if_others_wait(spec, f"{spec.id}: {first.status}: {first.error}")
+            result = runner.complete_seeds(seeds_spec, first, prepared=prepared).as_dict()
         finally:
             preparation.release(prepared)
-        if first.status in ("oom", "failed"):  # diverged is the same step on every worker
-            _stop_if_others_wait(spec, f"{spec.id}: {first.status}: {first.error}")
-        result = runner.complete_seeds(seeds_spec, first).as_dict()
         result["train_traces"] = prepared.trainer.train_traces
         result.update(_process_medians(request.config, spec, result))
         if extra is not None and result["status"] == "ok":
