@@ -7,6 +7,7 @@ def grid(profile):
         model=sizes.models,
         global_batch_size=sizes.global_batch_size,
         accumulation_steps=sizes.accumulation_steps,
+        seeds=profile.seeds_of_question(),
     )
 
 

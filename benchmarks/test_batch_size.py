@@ -3,7 +3,8 @@ number of epochs (data efficiency) and at a fixed number of optimizer steps (ste
 
 
 def grid(profile):
-    return profile.grid(global_batch_size=profile.sizes("batch_size").batch_sizes, optimizer="adam")
+    batch_sizes = profile.sizes("batch_size").batch_sizes
+    return profile.grid(global_batch_size=batch_sizes, optimizer="adam", seeds=profile.seeds_of_question())
 
 
 def test_batch_size(measure_run, spec):

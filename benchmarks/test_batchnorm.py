@@ -2,7 +2,8 @@
 
 
 def grid(profile):
-    return profile.grid(model=("mlp", "mlp_bn"), global_batch_size=profile.sizes("batchnorm").batch_sizes)
+    batch_sizes = profile.sizes("batchnorm").batch_sizes
+    return profile.grid(model=("mlp", "mlp_bn"), global_batch_size=batch_sizes, seeds=profile.seeds_of_question())
 
 
 def test_batchnorm(measure_run, spec):

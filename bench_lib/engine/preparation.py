@@ -186,9 +186,8 @@ def reseed(prepared: PreparedRun, seed: int) -> PreparedRun:
     del fresh
     probe, check = _start_memory_probe(prepared.devices, spec.memory_limit_mib, collect=False)
     per_epoch = data_lib.steps_per_epoch(prepared.train_data, spec)
-    loop = _training_loop(
-        spec, prepared.trainer, prepared.train_data, per_epoch, on_epoch=prepared.on_epoch, noise_probe=None, check=check
-    )
+    data, on_epoch = prepared.train_data, prepared.on_epoch
+    loop = _training_loop(spec, prepared.trainer, data, per_epoch, on_epoch=on_epoch, noise_probe=None, check=check)
     return dataclasses.replace(prepared, spec=spec, loop=loop, probe=probe, started_at=started_at)
 
 

@@ -66,11 +66,13 @@ def _loss_scale_fields(trainer: Trainer) -> dict[str, object]:
     }
 
 
-def conclude(prepared: PreparedRun, *, trace_dir: Path | None = None) -> RunResult:
+def conclude(prepared: PreparedRun, *, trace_dir: Path | None = None, time_input: bool = True) -> RunResult:
     """Finishes the loop's last epoch, evaluates on the training set, and reads the probes.
 
     A diverged model is not evaluated: its accuracy figures stay None rather than garbage. With
     trace_dir, a few more steps are then run under TensorFlow's profiler, writing trace_dir/<id>.
+    time_input=False leaves out what a further seed of the same configuration would only repeat:
+    the step's own memory and the input pipeline's cost (both train a few more steps).
 
     Raises:
       MemoryLimitExceeded: the last step exceeded the spec's memory_limit_mib.
@@ -119,7 +121,7 @@ def conclude(prepared: PreparedRun, *, trace_dir: Path | None = None) -> RunResu
         seed_statuses=["diverged" if loop.diverged_at_step is not None else "ok"],
         **_noise_scale_fields(prepared),
         **_loss_scale_fields(prepared.trainer),
-        **_performance(prepared),
+        **_performance(prepared, time_input=time_input),
     )
     if trace_dir is not None and not diverged:
         observe.trace_steps(prepared.trainer.step, trace_dir / spec.id)
@@ -143,7 +145,7 @@ def _sharpness(prepared: PreparedRun) -> float:
     )
 
 
-def _performance(prepared: PreparedRun) -> dict[str, object]:
+def _performance(prepared: PreparedRun, *, time_input: bool) -> dict[str, object]:
     """FLOPs, MFU, the timings' stability, start-up apart from the steady step, the step's own memory
     and the input pipeline's cost to the step, after training (the last two train a few more steps)."""
     spec, loop = prepared.spec, prepared.loop
@@ -158,7 +160,7 @@ def _performance(prepared: PreparedRun) -> dict[str, object]:
         achieved = flops_per_step * loop.timed_steps / loop.timed_s / 1e9
         out["achieved_gflops"] = achieved
         out["mfu"] = achieved / prepared.peak_gflops if prepared.peak_gflops else None
-    if timed and loop.diverged_at_step is None:
+    if timed and loop.diverged_at_step is None and time_input:
         out.update(_step_memory(prepared))
         # Blocks of the steady length, whatever the run's budget cut its own blocks to.
         calls = blocks.block_calls(loop.warmup_call_s, min_block_s=blocks.MIN_BLOCK_S, timed_calls=None)
@@ -269,7 +271,7 @@ def complete_seeds(
         return first
     reusable = prepared is not None and first.status in ("ok", "diverged") and can_reseed(prepared)
     others = [
-        train_and_conclude(reseed(prepared, seed))
+        train_and_conclude(reseed(prepared, seed), time_input=False)
         if reusable
         else run_one(spec.replace(seed=seed, seeds=1), on_epoch=on_epoch)
         for seed in spec.seed_list[1:]
@@ -292,14 +294,16 @@ def run_one(
         release(prepared)
 
 
-def train_and_conclude(prepared: PreparedRun, *, trace_dir: Path | None = None) -> RunResult:
+def train_and_conclude(
+    prepared: PreparedRun, *, trace_dir: Path | None = None, time_input: bool = True
+) -> RunResult:
     """Runs the prepared loop to its end and reads the result; a stopping error becomes a status.
 
     The memory probe is stopped either way; the variables are not released.
     """
     try:
         prepared.loop.run()
-        return conclude(prepared, trace_dir=trace_dir)
+        return conclude(prepared, trace_dir=trace_dir, time_input=time_input)
     except STOPPING_ERRORS as error:
         return failed(prepared.spec, error, time.perf_counter() - prepared.started_at, prepared.loop.steps_done)
     finally:

@@ -30,7 +30,7 @@ class Profile:
     replicas: int
     warmup_steps: int
     seeds: int | None  # --bench-seeds: every question; None: each question's own default
-    question_seeds: int  # the default of the questions that need intervals (LR scaling, time to accuracy)
+    question_seeds: int  # the default of the questions whose findings need intervals
     wide_mlp_hidden_units: tuple[int, ...]  # the wide MLP of the MFU target and of the harness comparison
     # The multi_worker cluster: workers from TF_CONFIG (1 without), replicas in each.
     workers: int = 1
