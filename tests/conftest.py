@@ -26,7 +26,16 @@ TINY_GRID = (
     "(test_batch_size and not fixed_steps) or (test_accumulation and mlp and (acc1 or acc4))"
     " or (test_throughput and one_device and mlp and (bs64 or bs256) and not (spe8 or xla or cache or pf0 or sgd))"
 )
-TINY_OPTIONS = ("--bench-replicas", "3", "--bench-batch-sizes", "96,128,2048", "--bench-epochs", "2")
+TINY_OPTIONS = (
+    "--bench-replicas",
+    "3",
+    "--bench-batch-sizes",
+    "96,128,2048",
+    "--bench-epochs",
+    "2",
+    "--bench-seeds",
+    "2",
+)
 
 
 _EXIT_STATUS = pytest.StashKey[int]()

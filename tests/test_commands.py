@@ -79,8 +79,9 @@ def test_report_md_has_the_machine_and_a_table_per_question_and_strategy(report_
         "Throughput (synthetic data)",
     ]
     assert text.count("**one_device**") == 3 and text.count("**mirrored, 3 replicas**") == 1  # batch size only
-    row = re.search(r"^\| one_device-bs128-acc1-mlp-adam \| (0\.\d{4}) \| ([\d,]+) \| [\d.]+ \| [\d.]+ \| .* \| ok \|$",
-                    text, re.M)  # fmt: skip
+    seeded_accuracy = r"(0\.\d{4}) ± 0\.\d{4} \(n=2\)"  # the tiny run has two seeds
+    row = re.search(rf"^\| one_device-bs128-acc1-mlp-adam \| {seeded_accuracy} \| ([\d,]+) \| [\d.]+ \| [\d.]+ "
+                    r"\| .* \| ok \|$", text, re.M)  # fmt: skip
     assert row, text
     # The report opens with the findings written from the numbers, one line per sentence.
     run = history.load_run(saved_suite)
@@ -89,6 +90,9 @@ def test_report_md_has_the_machine_and_a_table_per_question_and_strategy(report_
     )
     assert sentences and all(f"\n- {sentence}\n" in text for sentence in sentences)
     assert text.index("## Findings") < text.index("## Batch size")
+    # ... led by the table at a glance, whose batch-size row has intervals from the two seeds.
+    assert text.index("**Findings at a glance**") < text.index(f"\n- {sentences[0]}\n")
+    assert re.search(r"^\| batch_size \| Test accuracy .*\(n=2\).* \| (real|within noise) \|$", text, re.M), text
 
 
 def test_results_csv_has_every_metric_of_every_benchmark(report_dir, saved_suite):

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from bench_lib import questions
-from bench_lib.analysis import findings, verdict
+from bench_lib.analysis import findings, glance, verdict
 from bench_lib.cli.arguments import program
 from bench_lib.record import fingerprint, history
 from bench_lib.record.files import write_all_atomic, write_atomic
@@ -88,11 +88,11 @@ def report_files(run: SavedRun) -> dict[str, str | bytes]:
         facts.append(("entries not read", "; ".join(run.skipped)))
     names = {q: [name for name, _ in pngs] for q, pngs in images.items()}
     files: dict[str, str | bytes] = {name: png for pngs in images.values() for name, png in pngs}
-    sentences = findings.findings(
-        ({**b.result, "question": b.question} for b in run.benchmarks), rules=questions.findings_rules()
-    )
-    files["report.md"] = report.report_markdown(run.name, facts, sections, names, sentences)
-    files["index.html"] = page.report_page(run.name, facts, sections, images, sentences)
+    results = [{**b.result, "question": b.question} for b in run.benchmarks]
+    sentences = findings.findings(results, rules=questions.findings_rules())
+    leading = report.glance_table(row.as_row() for row in glance.glance(results))
+    files["report.md"] = report.report_markdown(run.name, facts, sections, names, sentences, leading)
+    files["index.html"] = page.report_page(run.name, facts, sections, images, sentences, leading)
     files["results.csv"] = export.results_csv(run.benchmarks)
     files["github-action-benchmark-bigger.json"] = export.github_action_benchmark(run.benchmarks, True)
     files["github-action-benchmark-smaller.json"] = export.github_action_benchmark(run.benchmarks, False)

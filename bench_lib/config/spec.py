@@ -25,6 +25,8 @@ DISTRIBUTE_INPUTS = ("dataset", "function")
 DEFAULT_HIDDEN_UNITS = (128,)
 
 # Keras's own defaults, used when a spec leaves learning_rate unset.
+# The set whose accuracy target_accuracy is checked on.
+TARGET_SETS = ("test", "train")
 DEFAULT_LEARNING_RATES = {"sgd": 0.01, "momentum": 0.01, "adam": 0.001}
 
 
@@ -78,7 +80,12 @@ class RunSpec:
     `learning_rate` (or the optimizer's default) at `base_batch_size`, scaled by `lr_scaling`
     and reached by a linear warm-up over `warmup_epochs`. `target_accuracy` records when the
     test accuracy first reaches it (checked every epoch and every `target_check_steps` steps),
-    and with `stop_at_target` training ends there (MLPerf's time-to-train);
+    and with `stop_at_target` training ends there (MLPerf's time-to-train); `target_on='train'`
+    checks the training set's accuracy instead (inference mode), so that configurations compared
+    after stopping there are compared at equal convergence (Keskar et al. 2017). A
+    `validation_fraction` > 0 holds that stratified share of the training set out as the set
+    every evaluation uses in place of the test set (its figures are then validation figures, and
+    the test set is not read): what a learning rate is tuned on.
     `sharpness_samples` > 0 runs the sharpness probe after training.
     Performance fields: hidden_units are the widths of the models' hidden Dense layers;
     steps_per_execution optimizer steps run inside one tf.function call; jit_compile compiles
@@ -114,6 +121,8 @@ class RunSpec:
     target_accuracy: float | None = None
     target_check_steps: int | None = None
     stop_at_target: bool = False
+    target_on: str = "test"
+    validation_fraction: float = 0.0
     sharpness_samples: int = 0
     sharpness_epsilon: float = 1e-3
     bn: str | None = None
@@ -202,6 +211,12 @@ class RunSpec:
             _fail("stop_at_target", self.stop_at_target, "True or False")
         if self.stop_at_target and self.target_accuracy is None:
             _fail("stop_at_target", self.stop_at_target, "only with a target_accuracy")
+        _check_choice("target_on", self.target_on, TARGET_SETS)
+        if self.target_on != "test" and self.target_accuracy is None:
+            _fail("target_on", self.target_on, "only with a target_accuracy")
+        v = self.validation_fraction
+        if isinstance(v, bool) or not isinstance(v, int | float) or not 0 <= v <= 0.5:
+            _fail("validation_fraction", v, "a share of the training set in [0, 0.5]; 0 evaluates on the test set")
 
     def _check_bn(self) -> None:
         if self.bn is None:
@@ -367,6 +382,10 @@ class RunSpec:
             name += f"-bn{self.batch_norm}"
         if self.precision != "float32":
             name += f"-{self.precision}"
+        if self.target_on != "test":
+            name += f"-to{self.target_on}"
+        if self.validation_fraction:
+            name += f"-val{self.validation_fraction:g}"
         return "-".join([name, *self._performance_suffixes()])
 
     def _performance_suffixes(self) -> list[str]:

@@ -272,6 +272,7 @@ def _training_loop(
         min_block_s=blocks.MIN_BLOCK_S,
         timed_blocks=spec.timed_blocks,
         agree=lambda calls: math.ceil(mean_across_workers(spec, calls)),
+        target_data=data_lib.eval_dataset(dataset.x_train, dataset.y_train) if spec.target_on == "train" else None,
     )
 
 

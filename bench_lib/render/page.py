@@ -16,7 +16,7 @@ th, td { border: 1px solid #ccc; padding: 3px 8px; text-align: right; }
 th { background: #f3f3f3; } td:first-child, th:first-child { text-align: left; font-family: monospace; }
 caption { text-align: left; font-weight: bold; padding: 4px 0; }
 img { max-width: 100%; display: block; margin: 0.5em 0; }
-.facts td { text-align: left; font-family: inherit; }
+.facts td, .glance td { text-align: left; font-family: inherit; }
 """
 
 
@@ -40,9 +40,10 @@ def report_page(
     sections: Sequence,
     plots: Mapping[str, Sequence[tuple[str, bytes]]],
     findings: Sequence[str] = (),
+    at_a_glance: Table | None = None,
 ) -> str:
     """The page: facts are (label, value); sections are (question, [Table]); plots map question -> (name, PNG);
-    findings are the sentences that open it."""
+    at_a_glance (a table) opens the findings, whose sentences follow as the long form."""
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -50,9 +51,13 @@ def report_page(
         f"<h1>tfbench report: {html.escape(title)}</h1>",
         table_html(Table("", ("", ""), [tuple(pair) for pair in facts]), "facts"),
     ]
+    if findings or (at_a_glance and at_a_glance.rows):
+        parts.append('<h2 id="findings">Findings</h2>')
+    if at_a_glance and at_a_glance.rows:
+        parts.append(table_html(at_a_glance, "glance"))
     if findings:
         items = "".join(f"<li>{html.escape(sentence)}</li>" for sentence in findings)
-        parts.append(f'<h2 id="findings">Findings</h2><ul class="findings">{items}</ul>')
+        parts.append(f'<ul class="findings">{items}</ul>')
     for question, tables in sections:
         parts.append(f'<h2 id="{html.escape(question)}">{html.escape(question_title(question))}</h2>')
         parts += [image_html(name, png) for name, png in plots.get(question, ())]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from bench_lib import questions
@@ -296,21 +296,38 @@ def machine_rows(machine: Mapping[str, object], commit: Mapping[str, object], re
 
 
 def report_markdown(
-    title: str, facts: list, sections: list, plots: Mapping[str, list[str]], findings: Iterable[str] = ()
+    title: str,
+    facts: list,
+    sections: list,
+    plots: Mapping[str, list[str]],
+    findings: Iterable[str] = (),
+    at_a_glance: Table | None = None,
 ) -> str:
     """report.md: facts are (label, value) pairs; sections are (question, [Table]); plots map question -> files;
-    findings are the sentences that open the report."""
+    at_a_glance (glance_table) leads the findings, whose sentences follow as the long form."""
     lines = [f"# tfbench report: {title}", "", "| | |", "|---|---|"]
     lines += [f"| {label} | {value} |" for label, value in facts]
     findings = list(findings)
+    if findings or (at_a_glance and at_a_glance.rows):
+        lines += ["", "## Findings"]
+    if at_a_glance and at_a_glance.rows:
+        lines += ["", to_markdown(at_a_glance)]
     if findings:
-        lines += ["", "## Findings", "", *(f"- {sentence}" for sentence in findings)]
+        lines += ["", *(f"- {sentence}" for sentence in findings)]
     for question, tables in sections:
         lines += ["", f"## {question_title(question)}", ""]
         lines += [f"![{name}]({name})" for name in plots.get(question, [])]
         for table in tables:
             lines += ["", to_markdown(table)]
     return "\n".join(lines) + "\n"
+
+
+def glance_table(rows: Iterable[Sequence[str]]) -> Table:
+    """The findings at a glance (bench_lib.analysis.glance rows) as a report table."""
+    return Table("Findings at a glance", GLANCE_HEADER, [tuple(row) for row in rows])
+
+
+GLANCE_HEADER = ("question", "answer", "evidence (mean [95% CI] (n) at each end)", "verdict")
 
 
 def batch_search_line(search: Mapping[str, object]) -> str:

@@ -1,4 +1,4 @@
-"""The end-of-session summary: a table per question, scaling, warnings, findings and the plot."""
+"""The end-of-session summary: per-question tables, scaling, warnings, findings (at a glance, then in full), plot."""
 
 from __future__ import annotations
 
@@ -44,8 +44,12 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
         for line in warnings:
             terminalreporter.write_line(line, yellow=True)
     from bench_lib.analysis.findings import findings
+    from bench_lib.analysis.glance import glance
 
     terminalreporter.section("tfbench findings")
+    rows = [row.as_row() for row in glance(results)]
+    if rows:
+        terminalreporter.write_line(report.to_markdown(report.glance_table(rows)) + "\n")
     for sentence in findings(results, rules=questions.findings_rules()):
         terminalreporter.write_line(f"- {sentence}")
     if (folder := config.getoption("--bench-plot-dir")) is not None:

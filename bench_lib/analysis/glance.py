@@ -1,0 +1,117 @@
+"""Provides the findings at a glance: per question one row — the answer in a sentence, its evidence, a verdict word.
+
+A pure function of result dicts, like bench_lib.analysis.findings, whose long-form sentences
+these rows lead. The answer compares the question's metric at the two ends of its axis (the
+smallest and largest batch, accumulation, ...) in the first context (e.g. one_device); the
+evidence gives both ends' means with their 95% intervals and n; the verdict word is findings'
+rule in one word:
+
+- "real": both ends have 95% intervals over seeds and they do not overlap;
+- "within noise": the intervals overlap;
+- "one seed": an end has no interval, so nothing can be called.
+
+A question that measures one figure rather than a comparison (the noise scale) gets "estimate"
+("one seed" without an interval); one whose long form judges against targets (the harness)
+points to it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from bench_lib.analysis import findings as long_form
+from bench_lib.analysis.findings import Figure, figure, question_of
+from bench_lib.record import stats
+
+VERDICTS = ("real", "within noise", "one seed", "estimate", "see below")
+
+
+@dataclass(frozen=True)
+class Glance:
+    """One question at a glance."""
+
+    question: str
+    answer: str
+    evidence: str
+    verdict: str
+
+    def as_row(self) -> tuple[str, str, str, str]:
+        return (self.question, self.answer, self.evidence, self.verdict)
+
+
+HEADER = ("question", "answer", "evidence (mean, 95% CI, n)", "verdict")
+
+
+def verdict_word(a: Figure, b: Figure) -> str:
+    """findings.verdict in one word: real, within noise or one seed."""
+    if a.ci95 is None or b.ci95 is None:
+        return "one seed"
+    return "real" if stats.intervals_separate(a.ci95, b.ci95) else "within noise"
+
+
+def _interval(f: Figure, fmt: str) -> str:
+    if f.ci95 is None:
+        return f"{format(f.mean, fmt)} (n={f.n})"
+    return f"{format(f.mean, fmt)} [{format(f.ci95[0], fmt)}, {format(f.ci95[1], fmt)}] (n={f.n})"
+
+
+def _answer(words: str, a: Figure, b: Figure, ends: tuple[str, str], context: str, word: str) -> str:
+    where = f" ({context})" if context else ""
+    if word == "within noise":
+        return f"{words.capitalize()} does not measurably change from {ends[0]} to {ends[1]}{where}."
+    direction = "rises" if b.mean > a.mean else "falls" if b.mean < a.mean else "stays level"
+    hedge = ", from one seed" if word == "one seed" else ""
+    return f"{words.capitalize()} {direction} from {ends[0]} to {ends[1]}{where}{hedge}."
+
+
+def compared(question: str, results: list[Mapping[str, object]]) -> Glance | None:
+    """The row of a question that compares configurations along an axis; None with fewer than two ends."""
+    axes = long_form._axes(results)
+    if not axes:
+        return None
+    axis, context = axes[0], axes[1:]
+    key, words, fmt = long_form._metric(question, results)
+    groups = long_form._groups(results, context)
+    for label, group in groups.items():
+        points = [(long_form._spec(r).get(axis), figure(r, key)) for r in group]
+        points = sorted(((v, f) for v, f in points if f is not None), key=lambda p: long_form._order(p[0]))
+        if len(points) < 2:
+            continue
+        (v1, a), (v2, b) = points[0], points[-1]
+        word = verdict_word(a, b)
+        ends = (long_form._label(axis, v1), long_form._label(axis, v2))
+        more = f"; {len(groups) - 1} more context{'s' if len(groups) > 2 else ''} below" if len(groups) > 1 else ""
+        evidence = f"{_interval(a, fmt)} → {_interval(b, fmt)}, Δ {format(b.mean - a.mean, '+' + fmt)}{more}"
+        return Glance(question, _answer(words, a, b, ends, label, word), evidence, word)
+    return None
+
+
+def estimated(question: str, results: list[Mapping[str, object]], key: str, words: str) -> Glance | None:
+    """The row of a question that estimates one figure: its first configuration's value."""
+    for r in results:
+        f = figure(r, key)
+        if f is not None:
+            spec = long_form._spec(r)
+            answer = f"{words} is about {f.mean:,.0f} for {spec.get('model')} at batch {spec.get('global_batch_size')}."
+            return Glance(question, answer, _interval(f, ",.0f"), "estimate" if f.ci95 else "one seed")
+    return None
+
+
+def glance(results: Iterable[Mapping[str, object]]) -> list[Glance]:
+    """One row per question with an ok result, in the order questions first appear."""
+    by_question: dict[str, list[Mapping[str, object]]] = {}
+    for r in results:
+        if r.get("status") == "ok":
+            by_question.setdefault(question_of(r), []).append(r)
+    rows = []
+    for question, ok in by_question.items():
+        if question == "noise_scale":
+            row = estimated(question, ok, "noise_scale", "The critical batch size B_simple predicts")
+        elif question == "harness":
+            row = Glance(question, "The suite's loop against the alternatives: see its findings.", "", "see below")
+        else:
+            row = compared(question, ok)
+        if row is not None:
+            rows.append(row)
+    return rows

@@ -1,0 +1,47 @@
+from bench_lib.analysis.glance import glance
+from bench_lib.render.page import report_page
+from bench_lib.render.tables import glance_table, report_markdown
+
+
+def result(question, batch, accuracy, ci=None, n=3, **spec):
+    spec = {"strategy": "one_device", "replicas": 1, "optimizer": "adam", "epochs": 5, "global_batch_size": batch,
+            "seed": 0, "seeds": n, **spec}  # fmt: skip
+    out = {"question": question, "status": "ok", "spec": spec, "test_accuracy": accuracy}
+    if ci is not None:
+        out["seed_stats"] = {"test_accuracy": {"values": [], "mean": accuracy, "std": 0.01, "ci95": ci, "n": n}}
+    return out
+
+
+def test_separate_intervals_are_real_and_the_row_says_which_way_and_by_how_much():
+    [row] = glance([result("batch_size", 32, 0.91, [0.90, 0.92]), result("batch_size", 512, 0.46, [0.40, 0.52])])
+    assert row.verdict == "real"
+    assert row.answer == "Test accuracy falls from batch 32 to batch 512."
+    assert row.evidence == "0.910 [0.900, 0.920] (n=3) → 0.460 [0.400, 0.520] (n=3), Δ -0.450"
+
+
+def test_overlapping_intervals_are_within_noise_and_one_seed_is_never_more():
+    [noise] = glance([result("accumulation", 32, 0.91, [0.85, 0.97]), result("accumulation", 512, 0.88, [0.8, 0.96])])
+    assert noise.verdict == "within noise" and "does not measurably change" in noise.answer
+    [single] = glance([result("batchnorm", 8, 0.9, n=1), result("batchnorm", 256, 0.7, n=1)])
+    assert single.verdict == "one seed" and single.answer.endswith("from one seed.")
+    assert "0.900 (n=1)" in single.evidence
+
+
+def test_one_row_per_question_naming_the_other_contexts():
+    rows = [result("batch_size", b, a, [a - 0.01, a + 0.01], strategy=s, replicas=r)
+            for b, a in ((32, 0.9), (512, 0.5)) for s, r in (("one_device", 1), ("mirrored", 2))]  # fmt: skip
+    rows += [
+        {**result("noise_scale", 64, None), "noise_scale": 812.0, "spec": {"model": "mlp", "global_batch_size": 64}}
+    ]
+    batch, noise = glance(rows)
+    assert batch.question == "batch_size" and batch.evidence.endswith("1 more context below")
+    assert noise.verdict == "one seed" and "812" in noise.answer
+
+
+def test_the_table_leads_the_findings_in_markdown_and_html():
+    table = glance_table([("batch_size", "Test accuracy falls.", "0.9 → 0.5", "real")])
+    md = report_markdown("r", [], [], {}, ["batch_size (long form)."], table)
+    assert md.index("## Findings") < md.index("| batch_size | Test accuracy falls.") < md.index("- batch_size (long")
+    page = report_page("r", [], [], {}, ["batch_size (long form)."], table)
+    assert page.index('class="glance"') < page.index('class="findings"')
+    assert "<td>real</td>" in page
