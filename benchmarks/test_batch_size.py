@@ -1,5 +1,8 @@
 """Seed Example 1: what global batch size does to test accuracy, throughput and memory (Adam), at a fixed
-number of epochs (data efficiency) and at a fixed number of optimizer steps (step efficiency)."""
+number of epochs (data efficiency), at a fixed number of optimizer steps (step efficiency), and at
+equal convergence (every batch trained to the same training accuracy)."""
+
+import pytest
 
 
 def grid(profile):
@@ -21,3 +24,25 @@ def test_batch_size_fixed_steps(measure_run, spec, profile):
     steps = profile.sizes("batch_size_fixed_steps").steps
     result = measure_run(spec.replace(steps=steps))
     assert result["optimizer_steps"] == steps
+
+
+def test_batch_size_equal_convergence(measure_runs_to_target, spec, profile):
+    """The same batch sizes, each trained until its training accuracy reaches one target, then measured there.
+
+    Test accuracy, the generalization gap and sharpness are then compared at equal training, as
+    Keskar et al. compare small- and large-batch minima; one strategy, since only the global
+    batch matters here. Each round is one seed's whole run.
+    """
+    if spec.strategy != profile.strategies[0]:
+        pytest.skip(f"equal convergence runs on {profile.strategies[0]} only: the global batch is what it compares")
+    sizes = profile.sizes("batch_size_equal_convergence")
+    converged = spec.replace(
+        epochs=sizes.max_epochs,
+        target_accuracy=sizes.train_accuracy,
+        target_on="train",
+        target_check_steps=max(1, sizes.check_examples // spec.global_batch_size),
+        stop_at_target=True,
+        sharpness_samples=sizes.sharpness_samples,
+    )
+    result = measure_runs_to_target(converged)
+    assert result["spec"]["target_on"] == "train"

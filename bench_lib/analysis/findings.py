@@ -12,6 +12,7 @@ from one seed has no interval, so its differences are not called real.
 
 from __future__ import annotations
 
+import importlib
 import itertools
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
@@ -215,8 +216,8 @@ def lr_scaling(results: list[Mapping[str, object]]) -> list[str]:
 
 
 def generalization(results: list[Mapping[str, object]]) -> list[str]:
-    """The generalization gap (and sharpness, when probed) along the batch size, fixed learning rate."""
-    metrics = [("generalization_gap_accuracy", "train − test accuracy", ".3f"), ("sharpness", "sharpness", ".3g")]
+    """The generalization gap along the batch size, fixed learning rate (sharpness: see convergence.py)."""
+    metrics = [("generalization_gap_accuracy", "train − test accuracy", ".3f")]
     clauses = []
     for label, group in _context_groups(results, {"global_batch_size"}).items():
         for metric in metrics:
@@ -315,9 +316,12 @@ def noise_scale_beside_knee(by_question: Mapping[str, list[Mapping[str, object]]
     """McCandlish et al.'s prediction next to the knee of the measured steps-to-target curve."""
     predicted = [f for r in by_question.get("noise_scale", []) if (f := figure(r, "noise_scale")) is not None]
     targeted = [r for r in by_question.get("time_to_accuracy", []) if _spec(r).get("target_accuracy") is not None]
-    if not predicted or not targeted:
+    tuned = [r for r in by_question.get("lr_tuning", []) if _spec(r).get("target_accuracy") is not None]
+    if not predicted or not (targeted or tuned):
         return []
     knees = {label: knee(series) for label, series in steps_to_target_series(targeted).items()}
+    tuned_series = importlib.import_module("bench_lib.analysis.tuning").tuning_series(tuned)  # builds on this module
+    knees |= {f"tuned {label}".strip(): knee(series) for label, series in tuned_series.items()}
     measured = "; ".join(
         (f"{label}: " if label else "") + (f"batch {k}" if k else "not within the grid") for label, k in knees.items()
     )

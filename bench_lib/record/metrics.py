@@ -271,6 +271,8 @@ SUITE_KEYS: tuple[ResultKey, ...] = (
               "`n`."),
     ResultKey("harness_rounds, harness_block_steps, harness_block_examples_per_sec", "The harness question: its "
               "interleaved rounds, the steps of one block, and each variant's throughput per block."),
+    ResultKey("lr_trials", "The lr_tuning question: each rate tried on the validation split, as `learning_rate`, "
+              "`status`, `steps_to_target` and `validation_accuracy`; the result itself is the best rate's rerun."),
     ResultKey("max_batch_size, min_failing_batch_size, limit_mib, resolution, trials", "The max-batch question's "
               "search: the biggest batch that fitted the memory limit, the smallest that did not, and its trials."),
 )  # fmt: skip

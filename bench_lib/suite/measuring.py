@@ -167,7 +167,8 @@ def measure_runs_to_target(benchmark, request: pytest.FixtureRequest):
     Each benchmark round is one seed's whole run — set-up, training, evaluations — so the
     benchmark's times are wall times to the target; the result combines the seeds and holds
     steps/examples/seconds_to_target (seconds: summed step time). Seeds that pytest-benchmark
-    did not run (--benchmark-disable runs one round) run afterwards.
+    did not run (--benchmark-disable runs one round) run afterwards. `extra`, if given, joins the
+    result's keys (e.g. the lr_tuning question's trials).
     """
     from bench_lib.engine import runner
     from bench_lib.record import seeds
@@ -175,7 +176,7 @@ def measure_runs_to_target(benchmark, request: pytest.FixtureRequest):
     question = request.node.originalname.removeprefix("test_")
     record = recorder(request, question)
 
-    def measure(spec: RunSpec) -> dict:
+    def measure(spec: RunSpec, extra: dict | None = None) -> dict:
         benchmark.group = request.node.originalname
         _skip_unless_this_worker_takes_part(request.config, spec)
         pending, results = list(spec.seed_list), []
@@ -189,7 +190,7 @@ def measure_runs_to_target(benchmark, request: pytest.FixtureRequest):
                 one_seed()
         except (FileNotFoundError, ValueError) as error:
             pytest.skip(str(error))
-        result = seeds.combine(results).as_dict()
+        result = seeds.combine(results).as_dict() | (extra or {})
         benchmark.extra_info.update(result, question=question)
         record(result)
         if result["status"] != "ok":
