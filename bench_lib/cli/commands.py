@@ -15,7 +15,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from bench_lib import questions
-from bench_lib.analysis import findings, glance, verdict
+from bench_lib import reference as reference_points
+from bench_lib.analysis import findings, glance, reference, verdict
 from bench_lib.cli.arguments import program
 from bench_lib.record import fingerprint, history
 from bench_lib.record.files import write_all_atomic, write_atomic
@@ -90,6 +91,7 @@ def report_files(run: SavedRun) -> dict[str, str | bytes]:
     files: dict[str, str | bytes] = {name: png for pngs in images.values() for name, png in pngs}
     results = [{**b.result, "question": b.question} for b in run.benchmarks]
     sentences = findings.findings(results, rules=questions.findings_rules())
+    sentences += reference.sentences(reference.check(results, reference_points.points()))
     leading = report.glance_table(row.as_row() for row in glance.glance(results))
     files["report.md"] = report.report_markdown(run.name, facts, sections, names, sentences, leading)
     files["index.html"] = page.report_page(run.name, facts, sections, images, sentences, leading)
@@ -136,6 +138,16 @@ def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
 
 
+def _reference_section(run: SavedRun) -> str:
+    """The NEW run's steps to target against the stored reference convergence points, or nothing."""
+    results = [{**b.result, "question": b.question} for b in run.benchmarks]
+    deviations = reference.check(results, reference_points.points())
+    if not deviations:
+        return ""
+    lines = [f"- {d.line()}" for d in sorted(deviations, key=lambda d: d.verdict == "as the reference")]
+    return "\n## Reference convergence points (NEW)\n\n" + "\n".join(lines) + "\n"
+
+
 def compare_command(
     base_selector: str, new_selector: str, *, thresholds: dict[str, float], storage: Path, reports: Path,
     say: Printer = print,
@@ -156,6 +168,7 @@ def compare_command(
     loaded = _load_warnings([base, new])
     comparison = verdict.compare_runs(base, new, thresholds)
     text = verdict_report.compare_markdown(base, new, comparison, differences, thresholds, loaded)
+    text += _reference_section(new)
     path = reports / f"compare-{_safe(base.name)}-vs-{_safe(new.name)}.md"
     write_atomic(path, text, overwrite=True)
     say(text)
