@@ -1,4 +1,4 @@
-"""Provides reference convergence points: steps-to-target distributions measured here, and the check of a run against them.
+"""Provides reference convergence points (steps-to-target distributions measured here) and checks runs against them.
 
 Like MLPerf's RCP checker, a reference point holds the steps a configuration took to its target
 over several seeds (with the TensorFlow and Keras versions that gave them); a new run's seeds are
