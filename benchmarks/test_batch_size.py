@@ -44,5 +44,5 @@ def test_batch_size_equal_convergence(measure_runs_to_target, spec, profile):
         stop_at_target=True,
         sharpness_samples=sizes.sharpness_samples,
     )
-    result = measure_runs_to_target(converged)
+    result = measure_runs_to_target(converged, restart=True)
     assert result["spec"]["target_on"] == "train"

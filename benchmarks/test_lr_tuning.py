@@ -34,13 +34,11 @@ def grid(profile):
 
 
 def test_lr_tuning(measure_runs_to_target, spec, profile):
-    from bench_lib.engine import runner
-
     sizes = profile.sizes("lr_tuning")
     rates = tuning.log_grid(DEFAULT_LEARNING_RATES[spec.optimizer], sizes.points, sizes.decades)
     on_validation = spec.replace(seeds=1, validation_fraction=sizes.validation_fraction)
     try:
-        trials = [runner.run(on_validation.replace(learning_rate=rate)).as_dict() for rate in rates]
+        trials = _trials(on_validation, rates)
     except ValueError as error:  # a batch the data cannot fill
         pytest.skip(str(error))
     best = tuning.best_rate(trials)
@@ -51,5 +49,20 @@ def test_lr_tuning(measure_runs_to_target, spec, profile):
         | {"learning_rate": t["spec"]["learning_rate"], "validation_accuracy": t["test_accuracy"]}
         for t in trials
     ]
-    result = measure_runs_to_target(spec.replace(learning_rate=best), extra={"lr_trials": lr_trials})
+    result = measure_runs_to_target(spec.replace(learning_rate=best), extra={"lr_trials": lr_trials}, restart=True)
     assert result["spec"]["learning_rate"] == best
+
+
+def _trials(spec, rates):
+    """One untimed run per rate on the validation split: the first prepared, the others restarting it."""
+    from bench_lib.engine import preparation, runner
+
+    prepared = preparation.prepare(spec.replace(learning_rate=rates[0]))
+    try:
+        trials = [runner.train_and_conclude(prepared, time_input=False).as_dict()]
+        for rate in rates[1:]:
+            again = preparation.reseed(prepared, spec.seed, learning_rate=rate)
+            trials.append(runner.train_and_conclude(again, time_input=False).as_dict())
+        return trials
+    finally:
+        preparation.release(prepared)

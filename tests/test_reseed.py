@@ -1,6 +1,7 @@
 """A prepared configuration restarted with another seed: fresh weights and optimizer state, its step traced once."""
 
 import numpy as np
+import pytest
 
 from bench_lib.config.spec import RunSpec
 from bench_lib.engine import preparation, runner
@@ -58,3 +59,16 @@ def test_a_configuration_with_a_noise_probe_is_prepared_afresh_for_each_seed():
         preparation.release(prepared)
     result = runner.run(spec)
     assert result.status == "ok" and result.seeds == [0, 1]
+
+
+def test_a_restart_can_try_another_learning_rate_with_the_same_trace():
+    prepared = preparation.prepare(SPEC.replace(optimizer="momentum", learning_rate=0.01))
+    try:
+        runner.train_and_conclude(prepared)
+        again = preparation.reseed(prepared, 0, learning_rate=0.05)
+        assert again.spec.learning_rate == 0.05
+        assert float(again.optimizer.learning_rate.numpy()) == pytest.approx(0.05)
+        assert runner.train_and_conclude(again).status == "ok"
+        assert prepared.trainer.train_traces == 1
+    finally:
+        preparation.release(prepared)

@@ -157,7 +157,7 @@ def can_reseed(prepared: PreparedRun) -> bool:
     return prepared.noise_probe is None
 
 
-def reseed(prepared: PreparedRun, seed: int) -> PreparedRun:
+def reseed(prepared: PreparedRun, seed: int, *, learning_rate: float | None = None) -> PreparedRun:
     """The prepared configuration ready to train from the start again with `seed`, its traced step kept.
 
     Tracing and compiling the step, building the strategy and loading the data are most of a
@@ -166,16 +166,22 @@ def reseed(prepared: PreparedRun, seed: int) -> PreparedRun:
     from, the optimizer's and the loss scale's go back to how they were built, and a new loop and
     memory probe start. The step keeps the data iterator it captured, so this seed's batches are
     the ones that follow the previous seed's (a fresh shuffle of the same training set), not the
-    order a run of `seed` alone would see. Release the result, not `prepared`, when done.
+    order a run of `seed` alone would see. A `learning_rate` also sets the spec's learning rate
+    (the optimizer holds it in a variable the step reads), e.g. to try a grid of rates.
+    Release the result, not `prepared`, when done.
 
     Raises:
-      ValueError: can_reseed(prepared) is false.
+      ValueError: can_reseed(prepared) is false, or a learning_rate is given where warm-up schedules the rate.
       RuntimeError: the spec's memory_limit_mib cannot be enforced (as prepare()).
     """
     if not can_reseed(prepared):
         raise ValueError(f"{prepared.spec.id}: a configuration with a gradient noise probe cannot be reseeded")
     started_at = time.perf_counter()
     spec = prepared.spec.replace(seed=seed)
+    if learning_rate is not None and spec.warmup_epochs:
+        raise ValueError(f"{spec.id}: learning_rate={learning_rate!r} cannot change a scheduled (warm-up) rate")
+    if learning_rate is not None:
+        spec = spec.replace(learning_rate=learning_rate)
     keras.utils.set_random_seed(seed)
     fresh = builder(spec.model)(spec, prepared.train_data.image_shape, prepared.train_data.num_classes)
     for variable, value in zip(prepared.model.variables, fresh.variables, strict=True):
@@ -183,6 +189,8 @@ def reseed(prepared: PreparedRun, seed: int) -> PreparedRun:
     restartable = _restartable_variables(prepared.optimizer, prepared.trainer.loss_scale)
     for variable, value in zip(restartable, prepared.initial_state, strict=True):
         variable.assign(value)
+    if learning_rate is not None:
+        prepared.optimizer.learning_rate = spec.scaled_learning_rate
     del fresh
     probe, check = _start_memory_probe(prepared.devices, spec.memory_limit_mib, collect=False)
     per_epoch = data_lib.steps_per_epoch(prepared.train_data, spec)

@@ -168,21 +168,32 @@ def measure_runs_to_target(benchmark, request: pytest.FixtureRequest):
     benchmark's times are wall times to the target; the result combines the seeds and holds
     steps/examples/seconds_to_target (seconds: summed step time). Seeds that pytest-benchmark
     did not run (--benchmark-disable runs one round) run afterwards. `extra`, if given, joins the
-    result's keys (e.g. the lr_tuning question's trials).
+    result's keys (e.g. the lr_tuning question's trials). With restart=True the seeds after the
+    first restart its prepared run (preparation.reseed) instead of preparing afresh, so their
+    rounds leave out set-up: for questions about steps, not about the time to train.
     """
-    from bench_lib.engine import runner
+    from bench_lib.engine import preparation, runner
     from bench_lib.record import seeds
 
     question = request.node.originalname.removeprefix("test_")
     record = recorder(request, question)
 
-    def measure(spec: RunSpec, extra: dict | None = None) -> dict:
+    def measure(spec: RunSpec, extra: dict | None = None, *, restart: bool = False) -> dict:
         benchmark.group = request.node.originalname
         _skip_unless_this_worker_takes_part(request.config, spec)
-        pending, results = list(spec.seed_list), []
+        pending, results, kept = list(spec.seed_list), [], []
 
         def one_seed() -> None:
-            results.append(runner.run_one(spec.replace(seed=pending.pop(0), seeds=1)))
+            seed = pending.pop(0)
+            if kept:
+                results.append(runner.train_and_conclude(preparation.reseed(kept[0], seed), time_input=False))
+            elif restart:
+                kept.append(preparation.prepare(spec.replace(seed=seed, seeds=1)))
+                results.append(runner.train_and_conclude(kept[0]))
+                if results[0].status not in ("ok", "diverged") or not preparation.can_reseed(kept[0]):
+                    preparation.release(kept.pop())
+            else:
+                results.append(runner.run_one(spec.replace(seed=seed, seeds=1)))
 
         try:
             benchmark.pedantic(one_seed, rounds=len(pending), warmup_rounds=0)
@@ -190,6 +201,9 @@ def measure_runs_to_target(benchmark, request: pytest.FixtureRequest):
                 one_seed()
         except (FileNotFoundError, ValueError) as error:
             pytest.skip(str(error))
+        finally:
+            for prepared in kept:
+                preparation.release(prepared)
         result = seeds.combine(results).as_dict() | (extra or {})
         benchmark.extra_info.update(result, question=question)
         record(result)
