@@ -45,3 +45,14 @@ def test_the_table_leads_the_findings_in_markdown_and_html():
     page = report_page("r", [], [], {}, ["batch_size (long form)."], table)
     assert page.index('class="glance"') < page.index('class="findings"')
     assert "<td>real</td>" in page
+
+
+def test_lr_tuning_is_read_in_steps_to_the_target_whatever_rate_each_batch_was_tuned_to():
+    rows = []
+    for batch, rate, steps in ((32, 1e-3, 40.0), (256, 3e-3, 12.0)):
+        row = result("lr_tuning", batch, 0.9, n=3, learning_rate=rate)
+        row["seed_stats"] = {"steps_to_target": {"mean": steps, "ci95": [steps - 2, steps + 2], "n": 3}}
+        rows.append(row)
+    [row] = glance(rows)
+    assert row.answer == "The number of steps to the target falls from batch 32 to batch 256."
+    assert row.verdict == "real"

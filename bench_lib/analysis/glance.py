@@ -65,13 +65,23 @@ def _answer(words: str, a: Figure, b: Figure, ends: tuple[str, str], context: st
     return f"{words.capitalize()} {direction} from {ends[0]} to {ends[1]}{where}{hedge}."
 
 
+# Questions whose row reads another metric than findings' generic one, and a spec field that
+# differs between their configurations without being a context (lr_tuning tunes the rate per batch).
+STEPS = ("steps_to_target", "the number of steps to the target", ",.0f")
+OWN_METRIC = {"lr_tuning": STEPS}
+NOT_CONTEXT = {"lr_tuning": "learning_rate"}
+
+
 def compared(question: str, results: list[Mapping[str, object]]) -> Glance | None:
     """The row of a question that compares configurations along an axis; None with fewer than two ends."""
+    if question in NOT_CONTEXT:
+        drop = NOT_CONTEXT[question]
+        results = [{**r, "spec": {k: v for k, v in long_form._spec(r).items() if k != drop}} for r in results]
     axes = long_form._axes(results)
     if not axes:
         return None
     axis, context = axes[0], axes[1:]
-    key, words, fmt = long_form._metric(question, results)
+    key, words, fmt = OWN_METRIC.get(question) or long_form._metric(question, results)
     groups = long_form._groups(results, context)
     for label, group in groups.items():
         points = [(long_form._spec(r).get(axis), figure(r, key)) for r in group]
