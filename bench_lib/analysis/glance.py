@@ -68,7 +68,7 @@ def _answer(words: str, a: Figure, b: Figure, ends: tuple[str, str], context: st
 # Questions whose row reads another metric than findings' generic one, and a spec field that
 # differs between their configurations without being a context (lr_tuning tunes the rate per batch).
 STEPS = ("steps_to_target", "the number of steps to the target", ",.0f")
-OWN_METRIC = {"lr_tuning": STEPS}
+OWN_METRIC = {"lr_tuning": STEPS, "time_to_accuracy": STEPS}
 NOT_CONTEXT = {"lr_tuning": "learning_rate"}
 
 
