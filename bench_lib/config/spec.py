@@ -7,6 +7,7 @@ import math
 from dataclasses import dataclass
 
 from bench_lib.config import collective, models
+from bench_lib.config.checks import _check_bool, _check_choice, _check_fraction, _check_int, _fail
 from bench_lib.config.models import BATCH_NORMS
 
 STRATEGIES = ("one_device", "mirrored", "multi_worker")
@@ -24,36 +25,10 @@ PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
 DISTRIBUTE_INPUTS = ("dataset", "function")
 DEFAULT_HIDDEN_UNITS = (128,)
 
-# Keras's own defaults, used when a spec leaves learning_rate unset.
 # The set whose accuracy target_accuracy is checked on.
 TARGET_SETS = ("test", "train")
+# Keras's own defaults, used when a spec leaves learning_rate unset.
 DEFAULT_LEARNING_RATES = {"sgd": 0.01, "momentum": 0.01, "adam": 0.001}
-
-
-def _fail(field: str, value: object, allowed: str) -> None:
-    raise ValueError(f"{field}={value!r} is not allowed: {allowed}")
-
-
-def _check_choice(field: str, value: object, choices: tuple[str, ...]) -> None:
-    if value not in choices:
-        _fail(field, value, "choose one of " + ", ".join(choices))
-
-
-def _check_fraction(field: str, value: object, allowed: str, *, upper_open: bool = False) -> None:
-    """A number in (0, 1], or in (0, 1) when upper_open."""
-    ok = not isinstance(value, bool) and isinstance(value, int | float) and math.isfinite(value)
-    if not ok or not 0 < value <= 1 or (upper_open and value == 1):
-        _fail(field, value, allowed)
-
-
-def _check_int(field: str, value: object, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        _fail(field, value, f"a whole number >= {minimum}")
-
-
-def _check_bool(field: str, value: object) -> None:
-    if not isinstance(value, bool):
-        _fail(field, value, "True or False")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -81,11 +56,8 @@ class RunSpec:
     and reached by a linear warm-up over `warmup_epochs`. `target_accuracy` records when the
     test accuracy first reaches it (checked every epoch and every `target_check_steps` steps),
     and with `stop_at_target` training ends there (MLPerf's time-to-train); `target_on='train'`
-    checks the training set's accuracy instead (inference mode), so that configurations compared
-    after stopping there are compared at equal convergence (Keskar et al. 2017). A
-    `validation_fraction` > 0 holds that stratified share of the training set out as the set
-    every evaluation uses in place of the test set (its figures are then validation figures, and
-    the test set is not read): what a learning rate is tuned on.
+    checks the training set's accuracy instead (equal convergence). `validation_fraction` > 0 holds
+    that share of the training set out and evaluates on it instead of the test set (tuning).
     `sharpness_samples` > 0 runs the sharpness probe after training.
     Performance fields: hidden_units are the widths of the models' hidden Dense layers;
     steps_per_execution optimizer steps run inside one tf.function call; jit_compile compiles

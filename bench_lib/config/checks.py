@@ -1,0 +1,31 @@
+"""Checks a configuration field's value and raises the one-line ValueError naming field, value and what is allowed."""
+
+from __future__ import annotations
+
+import math
+
+
+def _fail(field: str, value: object, allowed: str) -> None:
+    raise ValueError(f"{field}={value!r} is not allowed: {allowed}")
+
+
+def _check_choice(field: str, value: object, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        _fail(field, value, "choose one of " + ", ".join(choices))
+
+
+def _check_fraction(field: str, value: object, allowed: str, *, upper_open: bool = False) -> None:
+    """A number in (0, 1], or in (0, 1) when upper_open."""
+    ok = not isinstance(value, bool) and isinstance(value, int | float) and math.isfinite(value)
+    if not ok or not 0 < value <= 1 or (upper_open and value == 1):
+        _fail(field, value, allowed)
+
+
+def _check_int(field: str, value: object, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        _fail(field, value, f"a whole number >= {minimum}")
+
+
+def _check_bool(field: str, value: object) -> None:
+    if not isinstance(value, bool):
+        _fail(field, value, "True or False")
