@@ -57,3 +57,11 @@ def test_findings_read_steps_at_each_batchs_tuned_rate_with_regimes_and_the_knee
     [beside] = [s for s in sentences if s.startswith("noise scale beside the knee")]
     assert "B_simple predicts a critical batch near 90" in beside and "tuned: batch 64" in beside
     assert math.isclose(tuning.PERFECT_EFFICIENCY, 0.8)
+
+
+def test_a_rate_at_the_edge_of_the_grid_is_named():
+    rows = [result(16, 800, 1e-3), result(64, 210, 1e-2)]
+    for row in rows:
+        row["lr_trials"] = [{"learning_rate": rate} for rate in (1e-4, 1e-3, 1e-2)]
+    [sentence] = findings(rows)
+    assert sentence.endswith("(best rate at the edge of the grid at batch 64: widen it).")

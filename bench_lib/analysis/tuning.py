@@ -54,6 +54,12 @@ def best_rate(trials: Sequence[Mapping[str, object]]) -> float | None:
     return float(min(ok, key=trial_score)["spec"]["learning_rate"])
 
 
+def at_grid_edge(result: Mapping[str, object]) -> bool:
+    """Whether the tuned rate is the smallest or largest rate tried (lr_trials): the optimum may lie outside."""
+    tried = [t["learning_rate"] for t in result.get("lr_trials") or ()]
+    return len(tried) > 1 and _spec(result).get("learning_rate") in (min(tried), max(tried))
+
+
 def regime(small: tuple[int, Figure], large: tuple[int, Figure]) -> str:
     """The regime of one step along the batch axis: how much of the perfect cut in steps it gets."""
     (b0, f0), (b1, f1) = small, large
@@ -97,6 +103,9 @@ def findings(results: list[Mapping[str, object]]) -> list[str]:
         rates = {_spec(r)["global_batch_size"]: _spec(r).get("learning_rate") or math.nan for r in group}
         for label, series in tuning_series(group).items():
             parts.append(_series_text(", ".join(filter(None, (str(optimizer), label))), series, rates))
+        edge = [str(_spec(r)["global_batch_size"]) for r in group if at_grid_edge(r)]
+        if edge:
+            parts[-1] += f" (best rate at the edge of the grid at batch {', '.join(edge)}: widen it)"
     target = _spec(tuned[0])["target_accuracy"]
     head = f"lr_tuning (test accuracy {target:g}, rate tuned per batch on a validation split)"
     return [f"{head}: " + "; ".join(parts) + "."]
