@@ -1,7 +1,8 @@
 import pytest
 
+from bench_lib import questions
 from bench_lib.analysis import reference
-from bench_lib.analysis.findings import findings
+from bench_lib.analysis.findings import findings as all_findings
 
 
 def converged(batch, accuracy, gap, sharp, steps=100, n=3):
@@ -57,3 +58,7 @@ def test_the_one_sided_p_values_are_scipys_pooled_t_test_halved():
     p_two = scipy_stats.ttest_ind(a, b, equal_var=True).pvalue
     slower, faster = reference.one_sided_p(a, b)
     assert slower == pytest.approx(p_two / 2, rel=1e-6) and faster == pytest.approx(1 - p_two / 2, rel=1e-6)
+
+
+def findings(results):
+    return all_findings(results, rules=questions.findings_rules())

@@ -58,7 +58,14 @@ def test_every_question_has_a_title_and_sizes_of_one_kind_in_both_profiles():
 def test_the_entries_hold_what_the_report_and_findings_read():
     assert questions.question("noise_scale").columns[0] == ("B_simple", "noise_scale", ",.0f")
     assert questions.question("harness").table.row_key == "suite_over_handwritten"
-    assert set(questions.findings_rules()) == {"lr_scaling", "time_to_accuracy", "noise_scale", "harness"}
+    assert set(questions.findings_rules()) == {
+        "lr_scaling",
+        "time_to_accuracy",
+        "noise_scale",
+        "harness",
+        "lr_tuning",
+        "batch_size_equal_convergence",
+    }
     assert questions.question("sync_bn").sizes("full").epochs == 20
     assert questions.profile_sizes("quick")["batch_size"].batch_sizes == (32, 128, 512)
 

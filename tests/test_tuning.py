@@ -2,8 +2,10 @@ import math
 
 import pytest
 
+from bench_lib import questions
 from bench_lib.analysis import tuning
-from bench_lib.analysis.findings import Figure, findings
+from bench_lib.analysis.findings import Figure
+from bench_lib.analysis.findings import findings as all_findings
 
 
 def trial(rate, status="ok", steps=None, accuracy=0.5):
@@ -65,3 +67,7 @@ def test_a_rate_at_the_edge_of_the_grid_is_named():
         row["lr_trials"] = [{"learning_rate": rate} for rate in (1e-4, 1e-3, 1e-2)]
     [sentence] = findings(rows)
     assert sentence.endswith("(best rate at the edge of the grid at batch 64: widen it).")
+
+
+def findings(results):
+    return all_findings(results, rules=questions.findings_rules())
