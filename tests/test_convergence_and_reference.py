@@ -62,3 +62,13 @@ def test_the_one_sided_p_values_are_scipys_pooled_t_test_halved():
 
 def findings(results):
     return all_findings(results, rules=questions.findings_rules())
+
+
+def test_the_stored_points_read_and_hold_what_the_check_matches_on():
+    from bench_lib import reference as stored
+
+    points = stored.points()
+    assert points, "bench_lib/reference/convergence.json ships with the package"
+    for point in points:
+        assert all(key in point for key in reference.KEY_FIELDS)
+        assert point["n"] == len(point["steps_to_target"]) >= 2 and point["tensorflow"]
