@@ -23,7 +23,7 @@ os.environ.setdefault("TFBENCH_PEAK_GFLOPS", "150")
 # digits examples are impossible grid points, skipped with their reasons. The throughput knobs are
 # left out: the report shows them like any other row, and tests/test_suite.py runs one of them.
 TINY_GRID = (
-    "(test_batch_size and not fixed_steps) or (test_accumulation and mlp and (acc1 or acc4))"
+    "(test_batch_size and not fixed_steps and not equal_convergence) or (test_accumulation and mlp and (acc1 or acc4))"
     " or (test_throughput and one_device and mlp and (bs64 or bs256) and not (spe8 or xla or cache or pf0 or sgd))"
 )
 TINY_OPTIONS = (
