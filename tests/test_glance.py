@@ -56,3 +56,10 @@ def test_lr_tuning_is_read_in_steps_to_the_target_whatever_rate_each_batch_was_t
     [row] = glance(rows)
     assert row.answer == "The number of steps to the target falls from batch 32 to batch 256."
     assert row.verdict == "real"
+
+
+def test_batchnorm_is_read_across_the_models_at_the_first_batch():
+    rows = [result("batchnorm", b, a, [a - 0.005, a + 0.005], model=m)
+            for b, m, a in ((8, "mlp", 0.93), (8, "mlp_bn", 0.96), (256, "mlp", 0.73), (256, "mlp_bn", 0.68))]  # fmt: skip
+    [row] = glance(rows)
+    assert row.answer == "Test accuracy rises from mlp to mlp_bn (batch 8)." and row.verdict == "real"

@@ -70,6 +70,8 @@ def _answer(words: str, a: Figure, b: Figure, ends: tuple[str, str], context: st
 STEPS = ("steps_to_target", "the number of steps to the target", ",.0f")
 OWN_METRIC = {"lr_tuning": STEPS, "time_to_accuracy": STEPS}
 NOT_CONTEXT = {"lr_tuning": "learning_rate"}
+# Questions whose axis is not the first varying field findings would take (batch-norm compares models).
+OWN_AXIS = {"batchnorm": "model"}
 
 
 def compared(question: str, results: list[Mapping[str, object]]) -> Glance | None:
@@ -80,7 +82,8 @@ def compared(question: str, results: list[Mapping[str, object]]) -> Glance | Non
     axes = long_form._axes(results)
     if not axes:
         return None
-    axis, context = axes[0], axes[1:]
+    axis = OWN_AXIS.get(question) if OWN_AXIS.get(question) in axes else axes[0]
+    context = [a for a in axes if a != axis]
     key, words, fmt = OWN_METRIC.get(question) or long_form._metric(question, results)
     groups = long_form._groups(results, context)
     for label, group in groups.items():
@@ -93,7 +96,9 @@ def compared(question: str, results: list[Mapping[str, object]]) -> Glance | Non
         ends = (long_form._label(axis, v1), long_form._label(axis, v2))
         more = f"; {len(groups) - 1} more context{'s' if len(groups) > 2 else ''} below" if len(groups) > 1 else ""
         evidence = f"{_interval(a, fmt)} → {_interval(b, fmt)}, Δ {format(b.mean - a.mean, '+' + fmt)}{more}"
-        return Glance(question, _answer(words, a, b, ends, label, word), evidence, word)
+        spec = long_form._spec(group[0])
+        where = label or ", ".join(long_form._label(k, spec.get(k)) for k in context if k != "replicas")
+        return Glance(question, _answer(words, a, b, ends, where, word), evidence, word)
     return None
 
 
