@@ -59,7 +59,7 @@ def test_lr_tuning_is_read_in_steps_to_the_target_whatever_rate_each_batch_was_t
 
 
 def test_batchnorm_is_read_across_the_models_at_the_first_batch():
-    rows = [result("batchnorm", b, a, [a - 0.005, a + 0.005], model=m)
-            for b, m, a in ((8, "mlp", 0.93), (8, "mlp_bn", 0.96), (256, "mlp", 0.73), (256, "mlp_bn", 0.68))]  # fmt: skip
+    points = ((8, "mlp", 0.93), (8, "mlp_bn", 0.96), (256, "mlp", 0.73), (256, "mlp_bn", 0.68))
+    rows = [result("batchnorm", b, a, [a - 0.005, a + 0.005], model=m) for b, m, a in points]
     [row] = glance(rows)
     assert row.answer == "Test accuracy rises from mlp to mlp_bn (batch 8)." and row.verdict == "real"

@@ -86,7 +86,7 @@ def compared(question: str, results: list[Mapping[str, object]]) -> Glance | Non
     context = [a for a in axes if a != axis]
     key, words, fmt = OWN_METRIC.get(question) or long_form._metric(question, results)
     groups = long_form._groups(results, context)
-    for label, group in groups.items():
+    for group in groups.values():
         points = [(long_form._spec(r).get(axis), figure(r, key)) for r in group]
         points = sorted(((v, f) for v, f in points if f is not None), key=lambda p: long_form._order(p[0]))
         if len(points) < 2:
@@ -97,7 +97,7 @@ def compared(question: str, results: list[Mapping[str, object]]) -> Glance | Non
         more = f"; {len(groups) - 1} more context{'s' if len(groups) > 2 else ''} below" if len(groups) > 1 else ""
         evidence = f"{_interval(a, fmt)} → {_interval(b, fmt)}, Δ {format(b.mean - a.mean, '+' + fmt)}{more}"
         spec = long_form._spec(group[0])
-        where = label or ", ".join(long_form._label(k, spec.get(k)) for k in context if k != "replicas")
+        where = ", ".join(long_form._label(k, spec.get(k)) for k in context if k != "replicas")
         return Glance(question, _answer(words, a, b, ends, where, word), evidence, word)
     return None
 
