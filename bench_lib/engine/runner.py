@@ -294,9 +294,7 @@ def run_one(
         release(prepared)
 
 
-def train_and_conclude(
-    prepared: PreparedRun, *, trace_dir: Path | None = None, time_input: bool = True
-) -> RunResult:
+def train_and_conclude(prepared: PreparedRun, *, trace_dir: Path | None = None, time_input: bool = True) -> RunResult:
     """Runs the prepared loop to its end and reads the result; a stopping error becomes a status.
 
     The memory probe is stopped either way; the variables are not released.
