@@ -63,6 +63,7 @@ def test_the_entries_hold_what_the_report_and_findings_read():
         "time_to_accuracy",
         "noise_scale",
         "harness",
+        "throughput",
         "lr_tuning",
         "batch_size_equal_convergence",
     }
