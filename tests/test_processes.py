@@ -1,9 +1,12 @@
 """Further processes of one configuration (--bench-processes) each report their median step time."""
 
+import subprocess
+from types import SimpleNamespace
+
 import pytest
 
 from bench_lib.config.spec import RunSpec
-from bench_lib.suite import processes
+from bench_lib.suite import measuring, processes, stash
 
 
 def test_a_fresh_process_reports_the_median_step_time_in_ms():
@@ -18,3 +21,26 @@ def test_a_failing_process_is_one_line_naming_the_configuration(tmp_path):
         processes.further_medians_ms(spec, 1, peak_gflops=100.0)
     assert str(error.value).startswith(f"{spec.id}: a further process failed: ")
     assert "missing.npz" in str(error.value) and "\n" not in str(error.value)
+
+
+def test_a_process_that_runs_too_long_is_a_runtime_error_naming_the_configuration(monkeypatch):
+    def too_long(command, **kwargs):
+        raise subprocess.TimeoutExpired(command, kwargs["timeout"])
+
+    monkeypatch.setattr(subprocess, "run", too_long)
+    spec = RunSpec(dataset="synthetic", steps=2)
+    with pytest.raises(RuntimeError, match=f"^{spec.id}: a further process ran longer than "):
+        processes.further_medians_ms(spec, 1, peak_gflops=None)
+
+
+def test_a_failing_further_process_leaves_the_result_with_a_warning(monkeypatch):
+    def failing(spec, count, peak_gflops):
+        raise RuntimeError(f"{spec.id}: a further process failed: out of memory")
+
+    monkeypatch.setattr(processes, "further_medians_ms", failing)
+    config = SimpleNamespace(stash={stash.PROFILE: SimpleNamespace(processes=3)})
+    spec = RunSpec(dataset="synthetic", steps=2)
+    result = {"status": "ok", "step_time_ms": {"median": 4.0}, "warnings": ["unstable"]}
+    assert measuring._process_medians(config, spec, result) == {}
+    assert result["warnings"][0] == "unstable"
+    assert result["warnings"][1].endswith("a further process failed: out of memory")

@@ -253,7 +253,8 @@ DETAILS: tuple[ResultKey, ...] = (
     ResultKey("noise_scale_detail", "`small_batch_size`, `big_batch_size`, `measurements`, `trace_sigma`, "
               "`grad_norm_sq`, `first_half_noise_scale` and `second_half_noise_scale`."),
     ResultKey("warnings", "Pyperf-style warnings on the timings: `unstable` (CV over 10%), `too few rounds` "
-              "(fewer than 10 timed blocks)."),
+              "(fewer than 10 timed blocks), `no process medians` (a further process of --bench-processes "
+              "failed)."),
 )  # fmt: skip
 
 # What a saved suite run's extra_info holds beside the result.

@@ -98,6 +98,8 @@ def _process_medians(config: pytest.Config, spec: RunSpec, result: dict) -> dict
     --bench-processes - 1 fresh ones.
 
     Only for ok single-process configurations (a multi-worker one would need the whole cluster again).
+    A further process that fails leaves process_medians out and adds a line to result["warnings"]:
+    the configuration's own result stands.
     """
     from bench_lib.analysis.timing_noise import PROCESS_MEDIANS
     from bench_lib.suite import processes
@@ -105,7 +107,11 @@ def _process_medians(config: pytest.Config, spec: RunSpec, result: dict) -> dict
     wanted = config.stash[stash.PROFILE].processes
     if wanted == 1 or result["status"] != "ok" or spec.workers > 1 or not result.get("step_time_ms"):
         return {}
-    further = processes.further_medians_ms(spec, wanted - 1, result.get("peak_gflops"))
+    try:
+        further = processes.further_medians_ms(spec, wanted - 1, result.get("peak_gflops"))
+    except RuntimeError as error:
+        result["warnings"] = [*(result.get("warnings") or ()), f"no process medians: {error}"]
+        return {}
     return {PROCESS_MEDIANS: [result["step_time_ms"]["median"], *further]}
 
 

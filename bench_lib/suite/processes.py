@@ -28,7 +28,8 @@ def further_medians_ms(spec: RunSpec, processes: int, peak_gflops: float | None)
     peak_gflops, when known, is handed on (TFBENCH_PEAK_GFLOPS) so no process calibrates it again.
 
     Raises:
-      RuntimeError: a process failed; the message holds its last line of output.
+      RuntimeError: a process failed, or ran longer than PROCESS_TIMEOUT_S; the message holds its
+        last line of output or says so.
     """
     environ = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2")}
     if peak_gflops:
@@ -36,7 +37,10 @@ def further_medians_ms(spec: RunSpec, processes: int, peak_gflops: float | None)
     command = [sys.executable, "-m", "bench_lib.suite.processes", json.dumps(spec.as_dict())]
     medians = []
     for _ in range(processes):
-        done = subprocess.run(command, capture_output=True, text=True, env=environ, timeout=PROCESS_TIMEOUT_S)
+        try:
+            done = subprocess.run(command, capture_output=True, text=True, env=environ, timeout=PROCESS_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            raise RuntimeError(f"{spec.id}: a further process ran longer than {PROCESS_TIMEOUT_S} s") from None
         last = (done.stdout.strip().splitlines() or [""])[-1]
         if done.returncode != 0 or not last.startswith("{"):
             error = (done.stderr.strip().splitlines() or [last])[-1]
