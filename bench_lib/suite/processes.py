@@ -31,7 +31,7 @@ def further_medians_ms(spec: RunSpec, processes: int, peak_gflops: float | None)
       RuntimeError: a process failed, or ran longer than PROCESS_TIMEOUT_S; the message holds its
         last line of output or says so.
     """
-    environ = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2")}
+    environ = dict(os.environ)
     if peak_gflops:
         environ["TFBENCH_PEAK_GFLOPS"] = repr(peak_gflops)
     command = [sys.executable, "-m", "bench_lib.suite.processes", json.dumps(spec.as_dict())]
