@@ -15,7 +15,7 @@ from bench_lib.analysis import verdict
 from bench_lib.config.spec import RunSpec
 from bench_lib.record import history, metrics
 from bench_lib.record.metrics import COMPARE_RULES, Metric, metric
-from bench_lib.record.result import RunResult
+from bench_lib.record.result import STATUSES, RunResult
 from bench_lib.render import export, reference, tables, verdict_tables
 
 TOP5 = Metric(
@@ -149,3 +149,12 @@ def test_the_reference_lists_every_result_key_once():
     for key in [m.key for m in metrics.METRICS] + [d.key for d in metrics.DETAILS]:
         assert page.count(f"| `{key}` |") == 1, key
     assert "tr(Σ)/\\|G\\|²" in page  # a bar inside a cell is escaped
+
+
+def test_a_status_outside_the_declared_ones_is_refused_naming_it():
+    with pytest.raises(ValueError, match=r"^status='broken' is not allowed: use one of ok, diverged, "):
+        RunResult(spec=RunSpec(), status="broken")
+
+
+def test_the_result_keys_reference_lists_every_status():
+    assert all(f"`{status}`" in metric("status").description for status in STATUSES)

@@ -13,6 +13,8 @@ import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from bench_lib.record.result import STATUSES
+
 DIRECTIONS = ("higher", "lower", None)
 # The rules compare and trend judge a metric by (bench_lib.analysis.verdict applies them), in the
 # order their rows are listed: status (leaving `ok` is worse), time (the benchmark's timed rounds),
@@ -65,12 +67,17 @@ class Metric:
             raise ValueError(f"{self.key}: direction=None is not allowed for a compared or exported metric")
 
 
+def _status_description() -> str:
+    """The status metric's description, listing every status of bench_lib.record.result.STATUSES."""
+    listed = [f"`{status}` ({meaning})" for status, meaning in STATUSES.items()]
+    return f"{', '.join(listed[:-1])} or {listed[-1]}."
+
+
 # Registry order is the order of the summary table's columns, of the export's entries and of compare's
 # rows within one rule. Units in labels and descriptions follow the key's suffix (_ms, _mib, _s).
 METRICS: tuple[Metric, ...] = (
     Metric(key="status", label="status", unit="", direction=None, fmt="s", compare="status",
-           description="`ok`, `diverged` (a non-finite loss), `oom` (out of memory, or `memory_limit_mib` "
-                       "exceeded) or `failed`."),
+           description=_status_description()),
     Metric(key="test_accuracy", label="test accuracy", unit="", direction="higher", fmt=".4f", seeded=True,
            compare="accuracy", exported=True, column="test acc",
            description="Accuracy of the final model on the test split, inference mode."),

@@ -11,9 +11,17 @@ from bench_lib.record import stats
 from bench_lib.record.epoch import EpochRecord
 
 SCHEMA_VERSION = 1
-# crashed, killed, timeout: a configuration run in its own process (--bench-isolate) that died by a
-# signal, by SIGKILL (the OOM killer), or was killed after --bench-timeout.
-STATUSES = ("ok", "diverged", "oom", "failed", "crashed", "killed", "timeout")
+# Every status a result can have, with its meaning (the result-keys reference lists them from here).
+# The last three are those of a configuration run in its own process (--bench-isolate).
+STATUSES = {
+    "ok": "it finished",
+    "diverged": "a non-finite loss",
+    "oom": "out of memory, or `memory_limit_mib` exceeded",
+    "failed": "any other error",
+    "crashed": "its process died by a signal",
+    "killed": "its process died by SIGKILL: the kernel's OOM killer, or kill -9",
+    "timeout": "its process was still running after `--bench-timeout` and was killed",
+}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -110,6 +118,10 @@ class RunResult:
     trace_s: float | None = None
     first_step_s: float | None = None
     first_step_overhead_s: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.status not in STATUSES:
+            raise ValueError(f"status={self.status!r} is not allowed: use one of {', '.join(STATUSES)}")
 
     @property
     def replicas(self) -> int:
