@@ -333,42 +333,9 @@ def noise_scale_beside_knee(by_question: Mapping[str, list[Mapping[str, object]]
     ]
 
 
-# Issue 6's targets for the suite's examples/s over the hand-written loop's and over keras.Model.fit's.
-HARNESS_TARGETS = {"handwritten": 0.97, "fit": 1.5, "minimal": 0.97}
-
-
-def _harness_ratio(result: Mapping[str, object], other: str) -> str:
-    value, spread = float(result[f"suite_over_{other}"]), result.get(f"suite_over_{other}_spread")
-    measured = (
-        "one sequential measurement"
-        if not spread
-        else (f"IQR {spread['q1']:.2f}–{spread['q3']:.2f} over {spread['n']} rounds")
-    )
-    target = HARNESS_TARGETS[other]
-    return f"{value:.2f}× ({measured}; {'meets' if value >= target else 'misses'} ≥ {target:g})"
-
-
 def throughput(results: list[Mapping[str, object]]) -> list[str]:
     """The generic sentence, then XLA's effect with and without Dropout where the grid measured it."""
     return [generic("throughput", results), *xla_dropout(results)]
-
-
-def harness(results: list[Mapping[str, object]]) -> list[str]:
-    """The suite's examples/s over the hand-written loop's and fit's, per batch size, beside the targets."""
-    measured = [r for r in results if None not in (r.get("suite_over_handwritten"), r.get("suite_over_fit"))]
-    if not measured:
-        return [generic("harness", results)]
-    parts = [
-        f"batch {_spec(r).get('global_batch_size')}, {_spec(r).get('optimizer')}: "
-        f"{_harness_ratio(r, 'handwritten')} the hand-written loop's, {_harness_ratio(r, 'fit')} fit's"
-        + (f", {_harness_ratio(r, 'minimal')} the minimal loop's" if r.get("suite_over_minimal") is not None else "")
-        for r in sorted(measured, key=lambda r: _order(_spec(r).get("global_batch_size")))
-    ]
-    return [
-        "harness (the suite's examples/s over the alternatives', median of interleaved rounds): "
-        + "; ".join(parts)
-        + "."
-    ]
 
 
 def findings(results: Iterable[Mapping[str, object]], *, rules: Mapping[str, Callable[[list], list[str]]]) -> list[str]:
