@@ -158,3 +158,8 @@ def test_a_status_outside_the_declared_ones_is_refused_naming_it():
 
 def test_the_result_keys_reference_lists_every_status():
     assert all(f"`{status}`" in metric("status").description for status in STATUSES)
+
+
+def test_a_report_column_takes_its_title_and_format_from_the_registry():
+    assert metrics.column("peak_rss_mib") == ("peak host memory, MiB", "peak_rss_mib", ",.1f")
+    assert metrics.heading("steps_to_target") == "steps to target"  # the label names its unit already

@@ -56,7 +56,7 @@ def test_every_question_has_a_title_and_sizes_of_one_kind_in_both_profiles():
 
 
 def test_the_entries_hold_what_the_report_and_findings_read():
-    assert questions.question("noise_scale").columns[0] == ("B_simple", "noise_scale", ",.0f")
+    assert questions.question("noise_scale").columns[0] == ("noise scale B_simple, examples", "noise_scale", ",.0f")
     assert questions.question("harness").table.row_key == "suite_over_handwritten"
     assert set(questions.findings_rules()) == {
         "lr_scaling",

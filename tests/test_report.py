@@ -48,7 +48,7 @@ def test_spec_line_shows_how_the_global_batch_splits():
 def test_table_adds_a_questions_own_columns():
     row = {"id": "n", "status": "ok", "noise_scale": 812.4, "critical_batch_size_estimate": 812.4}
     table = markdown_table([row], "noise_scale").splitlines()
-    assert table[0].endswith("| B_simple | B_crit estimate |")
+    assert table[0].endswith("| noise scale B_simple, examples | critical batch size estimate, examples |")
     assert table[2].endswith("| 812 | 812 |")
 
 
@@ -135,4 +135,4 @@ def test_several_seeds_show_mean_std_and_n_and_workers_show_in_the_strategy():
     assert table.rows[0][-1] == "oom: OOM when allocating"
     assert "sharpness" not in table.header
     (table,) = strategy_tables([one_seed, {**one_seed, "sharpness": 12.5}])
-    assert table.header[-2:] == ("sharpness", "status") and [row[-2] for row in table.rows] == ["-", "12.5"]
+    assert table.header[-2:] == ("sharpness, %", "status") and [row[-2] for row in table.rows] == ["-", "12.5"]

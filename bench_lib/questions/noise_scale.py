@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from bench_lib.analysis import findings
 from bench_lib.questions.registry import Question
+from bench_lib.record import metrics
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -18,6 +19,6 @@ QUESTION = Question(
     order=80,
     quick=Sizes(batch_sizes=(16, 512), models=("mlp",)),
     full=Sizes(batch_sizes=(16, 512), models=("mlp", "mlp_bn", "cnn")),
-    columns=(("B_simple", "noise_scale", ",.0f"), ("B_crit estimate", "critical_batch_size_estimate", ",.0f")),
+    columns=(metrics.column("noise_scale"), metrics.column("critical_batch_size_estimate")),
     findings=findings.noise_scale,
 )

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 from bench_lib.questions.registry import Question
+from bench_lib.record import metrics
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -17,5 +18,5 @@ QUESTION = Question(
     order=90,
     quick=Sizes(precisions=("float32", "mixed_bfloat16", "mixed_float16"), models=("mlp",)),
     full=Sizes(precisions=("float32", "mixed_bfloat16", "mixed_float16"), models=("mlp", "cnn")),
-    columns=(("skipped steps", "loss_scale_skipped_steps", "d"),),
+    columns=(metrics.column("loss_scale_skipped_steps"),),
 )

@@ -208,6 +208,27 @@ def metric(key: str) -> Metric:
     raise ValueError(f"metric={key!r} is not allowed: metrics are {', '.join(m.key for m in METRICS)}")
 
 
+def heading(key: str) -> str:
+    """A metric's column title in a report: its label, then its unit unless the label names it already.
+
+    e.g. "peak host memory, MiB", "steps to target".
+
+    Raises:
+      ValueError: no metric has that key.
+    """
+    entry = metric(key)
+    return f"{entry.label}, {entry.unit}" if entry.unit and entry.unit not in entry.label.split() else entry.label
+
+
+def column(key: str) -> tuple[str, str, str]:
+    """A metric's (title, key, format) column in a report table, from its registry entry.
+
+    Raises:
+      ValueError: no metric has that key.
+    """
+    return heading(key), key, metric(key).fmt
+
+
 @contextlib.contextmanager
 def registered(*extra: Metric) -> Iterator[tuple[Metric, ...]]:
     """For tests: METRICS with `extra` appended while the block runs, restored after it.

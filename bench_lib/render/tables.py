@@ -202,20 +202,23 @@ def status_cell(result: Mapping[str, object]) -> str:
     return f"{status}: {str(error)[:80]}" if error else status
 
 
-RUN_HEADER = ("configuration", "test accuracy", "examples/s", "step median ms", "step IQR ms",
-              "peak host MiB", "TF peak MiB", "status")  # fmt: skip
+def run_header() -> tuple[str, ...]:
+    """The run table's titles; its metrics' come from the registry."""
+    step_time = metrics.heading("step_time_ms")
+    iqr = f"its IQR, {metrics.metric('step_time_ms').unit}"
+    memory = (metrics.heading("peak_rss_mib"), metrics.heading("tf_peak_mib"))
+    return ("configuration", metrics.heading("test_accuracy"), metrics.heading("examples_per_sec"), step_time, iqr,
+            *memory, "status")  # fmt: skip
+
+
 # Figures only some questions measure: a column appears in a table when one of its rows has the figure.
-OPTIONAL_COLUMNS = (
-    ("steps to target", "steps_to_target", ",.0f"),
-    ("seconds to target", "seconds_to_target", ".2f"),
-    ("train - test accuracy", "generalization_gap_accuracy", ".4f"),
-    ("sharpness", "sharpness", ".3g"),
-)
+OPTIONAL_COLUMNS = ("steps_to_target", "seconds_to_target", "generalization_gap_accuracy", "sharpness")
 
 
 def optional_columns() -> tuple[questions.Column, ...]:
     """OPTIONAL_COLUMNS, then every question's extra columns, in report order."""
-    return OPTIONAL_COLUMNS + tuple(column for q in questions.all_questions() for column in q.columns)
+    own = tuple(column for q in questions.all_questions() for column in q.columns)
+    return tuple(metrics.column(key) for key in OPTIONAL_COLUMNS) + own
 
 
 def _optional_cell(result: Mapping[str, object], key: str, fmt: str) -> str:
@@ -225,16 +228,20 @@ def _optional_cell(result: Mapping[str, object], key: str, fmt: str) -> str:
         return str(result.get(key))
 
 
+def _fmt(key: str) -> str:
+    return metrics.metric(key).fmt
+
+
 def run_row(result: Mapping[str, object], optional: Iterable[tuple[str, str, str]] = ()) -> tuple[str, ...]:
     step = result.get("step_time_ms") or {}
     return (
         str(result.get("id")),
-        seeded(result, "test_accuracy", ".4f"),
-        seeded(result, "examples_per_sec", ",.0f"),
-        _num(step.get("median"), ".2f"),
-        _num(step.get("iqr"), ".2f"),
-        _num(result.get("peak_rss_mib"), ",.0f"),
-        _num(result.get("tf_peak_mib"), ",.1f"),
+        seeded(result, "test_accuracy", _fmt("test_accuracy")),
+        seeded(result, "examples_per_sec", _fmt("examples_per_sec")),
+        _num(step.get("median"), _fmt("step_time_ms")),
+        _num(step.get("iqr"), _fmt("step_time_ms")),
+        _num(result.get("peak_rss_mib"), _fmt("peak_rss_mib")),
+        _num(result.get("tf_peak_mib"), _fmt("tf_peak_mib")),
         *(_optional_cell(result, key, fmt) for _, key, fmt in optional),
         status_cell(result),
     )
@@ -253,7 +260,7 @@ def strategy_tables(results: Iterable[Mapping[str, object]]) -> list[Table]:
     tables = []
     for label, rows in by_strategy.items():
         optional = [c for c in optional_columns() if any(r.get(c[1]) is not None for r in rows)]
-        header = (*RUN_HEADER[:-1], *(title for title, _, _ in optional), RUN_HEADER[-1])
+        header = (*run_header()[:-1], *(title for title, _, _ in optional), "status")
         tables.append(Table(label, header, [run_row(r, optional) for r in sorted(rows, key=config_sort_key)]))
     return tables
 
