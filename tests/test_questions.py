@@ -58,15 +58,9 @@ def test_every_question_has_a_title_and_sizes_of_one_kind_in_both_profiles():
 def test_the_entries_hold_what_the_report_and_findings_read():
     assert questions.question("noise_scale").columns[0] == ("noise scale B_simple, examples", "noise_scale", ",.0f")
     assert questions.question("harness").table.row_key == "suite_over_handwritten"
-    assert set(questions.findings_rules()) == {
-        "lr_scaling",
-        "time_to_accuracy",
-        "noise_scale",
-        "harness",
-        "throughput",
-        "lr_tuning",
-        "batch_size_equal_convergence",
-    }
+    assert set(questions.findings_rules()) == {q.name for q in questions.all_questions()}
+    assert questions.question("throughput").metric == "examples_per_sec"
+    assert questions.question("time_to_accuracy").metric == "steps_to_target"
     assert questions.question("sync_bn").sizes("full").epochs == 20
     assert questions.profile_sizes("quick")["batch_size"].batch_sizes == (32, 128, 512)
 
@@ -83,9 +77,11 @@ def test_a_bad_name_is_one_line_naming_it_and_what_is_allowed():
         questions.register(questions.Question(name="precision", title="Again", order=1))
     with pytest.raises(ValueError, match=r"^toy: quick and full sizes are given together or not at all$"):
         questions.Question(name="toy", title="Toy", order=1, quick=object())
+    with pytest.raises(ValueError, match=r"^toy: metric='loss' is not allowed: use one of test_accuracy, "):
+        questions.Question(name="toy", title="Toy", order=1, metric="loss")
 
 
-def _toy_findings(results):
+def _toy_findings(results, metric):
     return [f"toy: {len(results)} configurations counted by the toy rule."]
 
 

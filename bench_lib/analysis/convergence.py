@@ -19,7 +19,7 @@ METRICS = (
 )
 
 
-def findings(results: list[Mapping[str, object]]) -> list[str]:
+def findings(results: list[Mapping[str, object]], metric: str) -> list[str]:
     """Test accuracy, generalization gap and sharpness along the batch size, each at the training-accuracy target."""
     reached = [r for r in results if r.get("steps_to_target") is not None]
     missed = sorted({_spec(r).get("global_batch_size") for r in results if r.get("steps_to_target") is None})

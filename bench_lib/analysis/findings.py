@@ -92,13 +92,19 @@ def _budget(spec: Mapping[str, object]) -> str:
     return f"at {amount}, {spec.get('optimizer')}"
 
 
-def _metric(question: str, results: list[Mapping[str, object]]) -> tuple[str, str, str]:
-    """(result key, words, format) of the metric a question is about."""
-    if question == "throughput" or all(_spec(r).get("dataset") == "synthetic" for r in results):
-        return "examples_per_sec", "examples/s", ",.0f"
-    if question == "time_to_accuracy":
-        return "steps_to_target", "steps to the target", ",.0f"
-    return "test_accuracy", "test accuracy", ".3f"
+# The words and format of each metric a question's sentence can follow (the Question's `metric`).
+SENTENCE_METRICS = {
+    "test_accuracy": ("test accuracy", ".3f"),
+    "examples_per_sec": ("examples/s", ",.0f"),
+    "steps_to_target": ("steps to the target", ",.0f"),
+}
+
+
+def _metric(metric: str, results: list[Mapping[str, object]]) -> tuple[str, str, str]:
+    """(result key, words, format) of the metric a sentence follows: throughput on synthetic data."""
+    if all(_spec(r).get("dataset") == "synthetic" for r in results):
+        metric = "examples_per_sec"
+    return metric, *SENTENCE_METRICS[metric]
 
 
 def _change(words: str, a: Figure, b: Figure) -> str:
@@ -149,13 +155,13 @@ def _groups(results: list[Mapping[str, object]], context: list[str]) -> dict[str
     return groups
 
 
-def generic(question: str, results: list[Mapping[str, object]]) -> str:
-    """One sentence: how the question's metric moves along its axis, per context."""
+def generic(question: str, results: list[Mapping[str, object]], metric: str = "test_accuracy") -> str:
+    """One sentence: how the question's metric (a key of SENTENCE_METRICS) moves along its axis, per context."""
     axes = _axes(results)
     if not axes:
         return f"{question}: one configuration only, so nothing to compare."
     axis, context = axes[0], axes[1:]
-    metric = _metric(question, results)
+    metric = _metric(metric, results)
     clauses = []
     for label, group in _groups(results, context).items():
         clause = _clause(group, axis, metric)
@@ -178,7 +184,7 @@ def _recovery(small: Figure, fixed: Figure, scaled: Figure) -> str:
     return f"recovering {100 * (scaled.mean - fixed.mean) / drop:.0f}% of the drop"
 
 
-def lr_scaling(results: list[Mapping[str, object]]) -> list[str]:
+def lr_scaling(results: list[Mapping[str, object]], metric: str) -> list[str]:
     """Fixed against scaled learning rate at the largest batch, and how much of the drop scaling recovers."""
     own = {"global_batch_size", "lr_scaling", "warmup_epochs", "base_batch_size"}
     measured = [r for r in results if figure(r, "test_accuracy") is not None]
@@ -209,7 +215,7 @@ def lr_scaling(results: list[Mapping[str, object]]) -> list[str]:
             )
         clauses.append((f"{label}: " if label else "") + "; ".join(parts))
     if not clauses:
-        return [generic("lr_scaling", results)]
+        return [generic("lr_scaling", results, metric)]
     sentences = [f"lr_scaling ({_budget(_spec(results[0]))}): " + "; ".join(clauses) + "."]
     fixed_lr = [r for r in results if _spec(r).get("lr_scaling") == "none"]
     return sentences + generalization(fixed_lr)
@@ -254,11 +260,11 @@ def _grid_step(p: tuple[int, Figure], q: tuple[int, Figure]) -> str:
     return f"batch {p[0]}→{q[0]}: steps ÷{p[1].mean / q[1].mean:.1f} (perfect ÷{q[0] / p[0]:.1f})"
 
 
-def time_to_accuracy(results: list[Mapping[str, object]]) -> list[str]:
+def time_to_accuracy(results: list[Mapping[str, object]], metric: str) -> list[str]:
     """Steps to the target along the batch size, against perfect scaling, and where it was not reached."""
     targeted = [r for r in results if _spec(r).get("target_accuracy") is not None]
     if not targeted:
-        return [generic("time_to_accuracy", results)]
+        return [generic("time_to_accuracy", results, metric)]
     clauses = []
     for label, reached in steps_to_target_series(targeted).items():
         missed = [b for b, f in reached if f is None]
@@ -285,7 +291,7 @@ def time_to_accuracy(results: list[Mapping[str, object]]) -> list[str]:
     return [f"{head}: " + ("; ".join(clauses) if clauses else "nothing to compare") + "."]
 
 
-def noise_scale(results: list[Mapping[str, object]]) -> list[str]:
+def noise_scale(results: list[Mapping[str, object]], metric: str) -> list[str]:
     """The measured simple noise scale B_simple, i.e. the critical batch size it predicts, per configuration."""
     parts = []
     for r in results:
@@ -333,9 +339,9 @@ def noise_scale_beside_knee(by_question: Mapping[str, list[Mapping[str, object]]
     ]
 
 
-def throughput(results: list[Mapping[str, object]]) -> list[str]:
+def throughput(results: list[Mapping[str, object]], metric: str) -> list[str]:
     """The generic sentence, then XLA's effect with and without Dropout where the grid measured it."""
-    return [generic("throughput", results), *xla_dropout(results)]
+    return [generic("throughput", results, metric), *xla_dropout(results)]
 
 
 def findings(results: Iterable[Mapping[str, object]], *, rules: Mapping[str, Callable[[list], list[str]]]) -> list[str]:

@@ -91,7 +91,7 @@ def _steps(f: Figure) -> str:
     return f"{f.mean:,.0f} steps (95% CI {f.ci95[0]:,.0f}–{f.ci95[1]:,.0f}, n={f.n})"
 
 
-def findings(results: list[Mapping[str, object]]) -> list[str]:
+def findings(results: list[Mapping[str, object]], metric: str) -> list[str]:
     """Steps to the target against batch size at each batch's tuned rate, per optimizer, with the
     regimes and the knee. (findings.noise_scale_beside_knee sets the knee beside B_simple.)"""
     tuned = [r for r in results if _spec(r).get("target_accuracy") is not None]

@@ -15,10 +15,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench_lib.analysis import findings
+
 # (header, result key, format): a format string for format(), or a function of the value.
 Column = tuple[str, str, str | Callable[[object], str]]
-# A question's own findings: its ok results in, its sentences out.
-FindingsRule = Callable[[list[Mapping[str, object]]], list[str]]
+# A question's own findings: its ok results and its metric in, its sentences out.
+FindingsRule = Callable[[list[Mapping[str, object]], str], list[str]]
 
 PROFILE_NAMES = ("quick", "full")
 
@@ -42,6 +44,7 @@ class Question:
     quick, full: the sizes only this question uses (a frozen dataclass of its module), per profile;
       None for a question whose grid needs nothing beyond the profile's shared sizes.
     columns: figures its results have beyond the common table's, shown where a result has them.
+    metric: the result key its findings follow, one of bench_lib.analysis.findings.SENTENCE_METRICS.
     findings: its own sentences for the report's findings; None gives the generic sentence.
     table: an extra table of its results, e.g. the harness ratios.
     """
@@ -52,6 +55,7 @@ class Question:
     quick: object = None
     full: object = None
     columns: tuple[Column, ...] = ()
+    metric: str = "test_accuracy"
     findings: FindingsRule | None = None
     table: ExtraTable | None = None
 
@@ -60,6 +64,9 @@ class Question:
             raise ValueError(f"name={self.name!r} is not allowed: lower-case letters, digits and _")
         if (self.quick is None) != (self.full is None):
             raise ValueError(f"{self.name}: quick and full sizes are given together or not at all")
+        if self.metric not in findings.SENTENCE_METRICS:
+            allowed = ", ".join(findings.SENTENCE_METRICS)
+            raise ValueError(f"{self.name}: metric={self.metric!r} is not allowed: use one of {allowed}")
 
     def sizes(self, profile: str) -> object:
         """Its sizes in the profile of that name.
@@ -132,6 +139,12 @@ def profile_sizes(profile: str) -> dict[str, object]:
     return {q.name: q.sizes(profile) for q in all_questions() if q.quick is not None}
 
 
-def findings_rules() -> dict[str, FindingsRule]:
-    """The questions' own findings rules, by question name."""
-    return {q.name: q.findings for q in all_questions() if q.findings is not None}
+def findings_rules() -> dict[str, Callable[[list[Mapping[str, object]]], list[str]]]:
+    """Every question's findings on its metric, by question name: its own rule, else the generic sentence."""
+    return {q.name: _rule(q) for q in all_questions()}
+
+
+def _rule(question: Question) -> Callable[[list[Mapping[str, object]]], list[str]]:
+    if question.findings is not None:
+        return functools.partial(question.findings, metric=question.metric)
+    return lambda results: [findings.generic(question.name, results, question.metric)]

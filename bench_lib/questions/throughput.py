@@ -22,6 +22,7 @@ QUESTION = Question(
     quick=Sizes(
         batch_sizes=(64, 256, 1024), models=("mlp", "cnn"), blocks=12, mfu_batch_sizes=(512, 2048), knob_batch_size=256
     ),
+    metric="examples_per_sec",
     findings=findings.throughput,
     full=Sizes(
         batch_sizes=(64, 128, 256, 512, 1024, 2048, 4096),

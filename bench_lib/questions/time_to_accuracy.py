@@ -29,5 +29,6 @@ QUESTION = Question(
         check_examples=1024,
         max_epochs=60,
     ),
+    metric="steps_to_target",
     findings=findings.time_to_accuracy,
 )
