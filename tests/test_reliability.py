@@ -285,3 +285,25 @@ def test_a_storage_folder_that_vanished_is_one_line_for_every_reading_command(tm
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and str(gone) in err[0], err
     assert not (tmp_path / "r").exists()
+
+
+def test_a_child_gets_every_tfbench_option_given_but_the_sessions_own(tmp_path):
+    from types import SimpleNamespace
+
+    from _pytest.config.argparsing import Parser
+
+    from bench_lib.suite import journal as suite_journal
+    from bench_lib.suite import options
+
+    parser = Parser(_ispytest=True)  # the options as pytest parses them, without a session
+    for plugin in (options, isolation, suite_journal):
+        plugin.pytest_addoption(parser)
+    given = ["--bench-verbose", "--bench-deterministic", "--bench-rounds=3", "--bench-isolate", "--bench-timeout=60"]
+    namespace = parser.parse([*given, "--bench-resume"])
+    config = SimpleNamespace(
+        _parser=parser, getoption=lambda dest: getattr(namespace, dest), invocation_params=SimpleNamespace(args=())
+    )
+    command = isolation.child_command(config, "benchmarks/test_x.py::test_x[a]", tmp_path / "child.jsonl")
+    assert {"--bench-profile=quick", "--bench-verbose", "--bench-deterministic", "--bench-rounds=3"} <= set(command)
+    assert not [a for a in command if a.startswith(("--bench-isolate", "--bench-timeout", "--bench-resume"))]
+    assert command[-1] == f"--bench-child-journal={tmp_path / 'child.jsonl'}"

@@ -28,7 +28,6 @@ from bench_lib.record import journal
 from bench_lib.record.result import RunResult, with_scaling_efficiency
 from bench_lib.suite import stash
 from bench_lib.suite.grid import is_configuration
-from bench_lib.suite.options import OPTIONS
 
 CHILD_JOURNAL = "--bench-child-journal"
 
@@ -119,12 +118,28 @@ def _status(returncode: int) -> str:
     return "killed" if -returncode == signal.SIGKILL else "crashed"
 
 
+# tfbench options that concern this session, not a configuration: a child never gets them.
+_SESSION_ONLY = ("--bench-isolate", "--bench-timeout", "--bench-resume")
+
+
+def _forwarded_options(config: pytest.Config) -> list[str]:
+    """Every given option of the tfbench group (flags included) but the session's own and the hidden ones."""
+    options = []
+    for argument in config._parser.getgroup("tfbench").options:  # pytest keeps the parser private
+        name = argument.names()[-1]
+        if name in _SESSION_ONLY or argument.attrs().get("help") == argparse.SUPPRESS:
+            continue
+        value = config.getoption(argument.dest)
+        if value is True:
+            options.append(name)
+        elif value is not None and value is not False:
+            options.append(f"{name}={value}")
+    return options
+
+
 def child_command(config: pytest.Config, nodeid: str, child_journal: Path) -> list[str]:
-    """pytest on one configuration with this session's profile options and -p plugins; it saves nothing."""
-    options = [f"--bench-profile={config.getoption('--bench-profile')}"]
-    options += [f"{o.name}={v}" for o in OPTIONS if (v := config.getoption(o.name)) is not None]
-    if config.getoption("--bench-deterministic"):
-        options.append("--bench-deterministic")
+    """pytest on one configuration with this session's tfbench options and -p plugins; it saves nothing."""
+    options = _forwarded_options(config)
     args = list(config.invocation_params.args)
     plugins = [a for i, a in enumerate(args) if i > 0 and args[i - 1] == "-p"]
     plugins += [a[2:] for a in args if a.startswith("-p") and len(a) > 2]
