@@ -138,7 +138,8 @@ def _killed_sweep(storage: Path) -> Sweep:
     running.wait(timeout=60)
     background.forget(running)
     files = sorted(p.relative_to(storage).as_posix() for p in storage.rglob("*") if p.is_file())
-    resumed = _sweep(storage, "--bench-resume", "--bench-isolate", "--bench-timeout", "600")
+    export = f"--benchmark-json={storage / 'run.json'}"
+    resumed = _sweep(storage, "--bench-resume", "--bench-isolate", "--bench-timeout", "600", export)
     resumed_output, _ = resumed.communicate(timeout=600)
     background.forget(resumed)
     return Sweep(storage, files, "".join(output), resumed.returncode, resumed_output)
@@ -171,6 +172,14 @@ def test_an_isolated_configuration_that_aborts_is_recorded_crashed_and_the_sweep
     data = json.loads(saved.read_text())
     assert [(f["id"], f["status"]) for f in data["tfbench_failures"]] == [("one_device-bs128-acc1-mlp-adam", "crashed")]
     assert "one_device-bs256-acc1-mlp-adam" in [b["extra_info"]["id"] for b in data["benchmarks"]]
+
+
+def test_a_resumed_run_that_ran_nothing_itself_still_writes_benchmark_json(killed_sweep):
+    [saved] = killed_sweep.storage.glob("*/0001_night.json")
+    written = json.loads((killed_sweep.storage / "run.json").read_text())
+    saved_ids = [b["extra_info"]["id"] for b in json.loads(saved.read_text())["benchmarks"]]
+    assert [b["extra_info"]["id"] for b in written["benchmarks"]] == saved_ids
+    assert written["commit_info"] and all(b["stats"]["data"] for b in written["benchmarks"])
 
 
 def test_progress_is_plain_lines_in_a_log_and_counts_journaled_configurations_after_resume(killed_sweep):

@@ -238,7 +238,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int):
     """
     sweep = session.config.stash.get(stash.JOURNAL, None)
     bs = session.config._benchmarksession
-    saves = bool(bs.save or bs.autosave) and bool(bs.benchmarks or _not_run_by_pytest_benchmark(session.config))
+    wanted = bool(bs.save or bs.autosave or bs.json)
+    saves = wanted and bool(bs.benchmarks or _not_run_by_pytest_benchmark(session.config))
     try:
         if saves and not bs.benchmarks:
             _save_journaled_only(session.config)
@@ -265,13 +266,22 @@ def _mark_saved(sweep: Journal) -> None:
 
 def _save_journaled_only(config: pytest.Config) -> None:
     """pytest-benchmark saves nothing when none of its benchmarks ran in the session (all journaled, or run
-    in child processes): they are saved here, and pytest-benchmark's own save is turned off."""
+    in child processes): they are saved here, as its handle_saving would (--benchmark-json with every
+    round's data, the run into the storage), and pytest-benchmark's own saving is turned off."""
     bs = config._benchmarksession
     machine_info = bs.get_machine_info()
     commit_info = config.hook.pytest_benchmark_generate_commit_info(config=config)
-    output_json = config.hook.pytest_benchmark_generate_json(
-        config=config, benchmarks=[], include_data=bs.save_data, machine_info=machine_info, commit_info=commit_info
-    )
-    config.hook.pytest_benchmark_update_json(config=config, benchmarks=[], output_json=output_json)
-    bs.storage.save(output_json, bs.save or bs.autosave)
-    bs.save = bs.autosave = None
+    config.hook.pytest_benchmark_update_commit_info(config=config, commit_info=commit_info)
+
+    def output_json(include_data: bool) -> dict:
+        out = config.hook.pytest_benchmark_generate_json(
+            config=config, benchmarks=[], include_data=include_data, machine_info=machine_info, commit_info=commit_info
+        )
+        config.hook.pytest_benchmark_update_json(config=config, benchmarks=[], output_json=out)
+        return out
+
+    if bs.json:
+        bs.save_json(output_json(include_data=True))
+    if save := bs.save or bs.autosave:
+        bs.storage.save(output_json(include_data=bs.save_data), save)
+    bs.save = bs.autosave = bs.json = None
