@@ -9,7 +9,6 @@ its input, then does the work and turns what can go wrong into one line and an e
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -61,14 +60,9 @@ def _fail(message: str) -> int:
 
 def _unwritable(path: Path) -> str | None:
     """Why a result could not be written to path, checked before any training; None if it can."""
-    folder = path.absolute().parent
-    while not folder.exists():
-        folder = folder.parent
-    if not folder.is_dir():
-        return f"{folder} is a file, not a folder"
-    if not os.access(folder, os.W_OK | os.X_OK):
-        return f"the folder {folder} is not writable"
-    return None
+    from bench_lib.record.files import unwritable
+
+    return unwritable(path.absolute().parent, not_writable="the folder {folder} is not writable")
 
 
 def run_command(args: argparse.Namespace) -> int:

@@ -91,6 +91,22 @@ def _make_folder(folder: Path) -> list[Path]:
     return missing
 
 
+def unwritable(folder: Path, *, not_writable: str = "{folder} is not writable") -> str | None:
+    """Why no file could be made in folder (made first if missing), checked before any work; None if one can.
+
+    The walk goes up to the nearest path that exists: a file there, or a folder this process may not
+    write, is the reason. not_writable words the second, with {folder} for that folder.
+    """
+    existing = Path(folder).absolute()
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        return f"{existing} is a file, not a folder"
+    if not os.access(existing, os.W_OK | os.X_OK):
+        return not_writable.format(folder=existing)
+    return None
+
+
 def cannot_write(error: OSError, path: Path | None = None) -> str:
     """One line naming the path and the cause of a failed write: 'cannot write r/a.png: No space left on device'."""
     where = path if path is not None else (error.filename or "a file")

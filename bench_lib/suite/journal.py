@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import datetime
 import functools
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from bench_lib.record import journal
-from bench_lib.record.files import cannot_write, write_atomic
+from bench_lib.record.files import cannot_write, unwritable, write_atomic
 from bench_lib.suite import stash
 
 
@@ -77,7 +76,7 @@ def check_before_work(config: pytest.Config) -> None:
         raise pytest.UsageError("--bench-resume is not allowed in a multi-worker cluster: every worker runs every step")
     if folder is None:
         return
-    if problem := _unwritable(folder):
+    if problem := unwritable(folder, not_writable="{folder} is not writable (read-only file system or permissions)"):
         pytest.exit(f"tfbench: --benchmark-storage: cannot save into {folder}: {problem}", returncode=2)
     if not name:  # --benchmark-autosave: a fresh name every time, nothing to resume
         return
@@ -92,17 +91,6 @@ def check_before_work(config: pytest.Config) -> None:
     if resume and not path.exists():
         raise pytest.UsageError(f"--bench-resume: there is no journal {path} to resume")
     config.stash[stash.JOURNAL] = Journal(path, name)
-
-
-def _unwritable(folder: Path) -> str | None:
-    existing = folder
-    while not existing.exists():
-        existing = existing.parent
-    if not existing.is_dir():
-        return f"{existing} is a file, not a folder"
-    if not os.access(existing, os.W_OK | os.X_OK):
-        return f"{existing} is not writable (read-only file system or permissions)"
-    return None
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
