@@ -103,9 +103,14 @@ def rounds_differ(base: Sequence[float], new: Sequence[float]) -> tuple[bool, st
     if smallest_p < ALPHA:
         p = float(mannwhitneyu(base, new, alternative="two-sided").pvalue)
         return p < ALPHA, f"Mann-Whitney U p={p:.2g}"
-    b1, b3 = stats.quantile(base, 0.25), stats.quantile(base, 0.75)
-    n1, n3 = stats.quantile(new, 0.25), stats.quantile(new, 0.75)
-    return (n1 > b3 or b1 > n3), f"IQRs compared ({len(base)} vs {len(new)} rounds cannot reach p<{ALPHA:g})"
+    separate = _iqrs_separate((stats.quantile(base, 0.25), stats.quantile(base, 0.75)),
+                              (stats.quantile(new, 0.25), stats.quantile(new, 0.75)))  # fmt: skip
+    return separate, f"IQRs compared ({len(base)} vs {len(new)} rounds cannot reach p<{ALPHA:g})"
+
+
+def _iqrs_separate(base: tuple[float, float], new: tuple[float, float]) -> bool:
+    """Whether two interquartile ranges, each (q1, q3), do not overlap."""
+    return new[0] > base[1] or base[0] > new[1]
 
 
 def quartiles_differ(base: dict, new: dict) -> bool | None:
@@ -113,5 +118,4 @@ def quartiles_differ(base: dict, new: dict) -> bool | None:
     quartiles = [t.get(q) for t in (base, new) for q in ("q1", "q3")]
     if None in quartiles:
         return None
-    b1, b3, n1, n3 = quartiles
-    return n1 > b3 or b1 > n3
+    return _iqrs_separate(tuple(quartiles[:2]), tuple(quartiles[2:]))
