@@ -52,17 +52,7 @@ def measure_run(benchmark, request: pytest.FixtureRequest):
         benchmark.group = request.node.originalname
         seeds_spec, spec = spec, spec.replace(seeds=1)
         _skip_unless_this_worker_takes_part(request.config, spec)
-        try:
-            prepared = preparation.prepare(spec)
-        except (FileNotFoundError, ValueError) as error:  # missing data file, or a batch the data cannot fill
-            pytest.skip(str(error))
-        except preparation.NotOnEveryWorkerError as error:  # every worker knows: they all go on together
-            record(runner.failed(spec, error).as_dict())
-            pytest.fail(str(error), pytrace=False)
-        except Exception as error:
-            record(runner.failed(spec, error).as_dict())
-            _stop_if_others_wait(spec, f"{spec.id}: could not start: {error}")
-            pytest.fail(f"{spec.id}: could not start: {error}", pytrace=False)
+        prepared = _prepare_or_record_failure(spec, record)
         try:
             if on_prepared is not None:
                 on_prepared(prepared)
@@ -91,6 +81,23 @@ def measure_run(benchmark, request: pytest.FixtureRequest):
         return result
 
     return measure
+
+
+def _prepare_or_record_failure(spec: RunSpec, record: Callable[[dict], None]):
+    """spec prepared; skips a configuration its data cannot serve, records and fails one that cannot start."""
+    from bench_lib.engine import preparation, runner
+
+    try:
+        return preparation.prepare(spec)
+    except (FileNotFoundError, ValueError) as error:  # missing data file, or a batch the data cannot fill
+        pytest.skip(str(error))
+    except preparation.NotOnEveryWorkerError as error:  # every worker knows: they all go on together
+        record(runner.failed(spec, error).as_dict())
+        pytest.fail(str(error), pytrace=False)
+    except Exception as error:
+        record(runner.failed(spec, error).as_dict())
+        _stop_if_others_wait(spec, f"{spec.id}: could not start: {error}")
+        pytest.fail(f"{spec.id}: could not start: {error}", pytrace=False)
 
 
 def _process_medians(config: pytest.Config, spec: RunSpec, result: dict) -> dict[str, list[float]]:
