@@ -81,7 +81,7 @@ class Option:
 # In --help order. --bench-profile comes first and --bench-deterministic (a flag) last.
 OPTIONS = (
     Option("--bench-strategies", "comma-separated, e.g. one_device,mirrored", ("strategies",), _names),
-    Option("--bench-replicas", "replicas for mirrored runs (default 2)", ("replicas",), _one_int),
+    Option("--bench-replicas", "replicas for mirrored runs", ("replicas",), _one_int),
     Option(
         "--bench-batch-sizes",
         "global batch sizes of the batch-size and batch-norm questions",
@@ -97,13 +97,13 @@ OPTIONS = (
     Option("--bench-epochs", "epochs of the accuracy questions", ("epochs", "sync_bn.epochs"), _one_int),
     Option(
         "--bench-seeds",
-        "seeds per configuration, every question (default 1; LR scaling and time to accuracy: 3)",
+        "seeds per configuration, every question",
         ("seeds",),
         _one_int,
     ),
     Option(
         "--bench-target-accuracy",
-        "test accuracy of the time-to-accuracy question (quick: 0.85)",
+        "test accuracy of the time-to-accuracy question",
         ("time_to_accuracy.target_accuracy",),
         _target_accuracy,
     ),
@@ -124,7 +124,7 @@ OPTIONS = (
     ),
     Option(
         "--bench-noise-scale-batches",
-        "small,big batch sizes of the gradient-noise-scale probe (default 16,512)",
+        "small,big batch sizes of the gradient-noise-scale probe",
         ("noise_scale.batch_sizes",),
         _int_list,
     ),
@@ -142,7 +142,7 @@ OPTIONS = (
     Option(
         "--bench-processes",
         "processes per configuration: the suite's own plus N - 1 fresh ones, each saving its median step time "
-        "(process_medians) for comparisons that judge between-process noise (default 1)",
+        "(process_medians) for comparisons that judge between-process noise",
         ("processes",),
         _one_int,
     ),
