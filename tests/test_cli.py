@@ -123,7 +123,7 @@ def test_multi_worker_replicas_come_from_the_cluster_shape(monkeypatch, capsys):
     assert "replicas_per_worker=2 is not allowed: only for strategy='multi_worker'" in capsys.readouterr().err
 
 
-def test_the_readmes_mfu_command_runs_the_wide_mlp(tmp_path, capsys):
+def test_the_performance_pages_mfu_command_runs_the_wide_mlp(tmp_path, capsys):
     out = tmp_path / "wide.json"
     argv = ["run", "--dataset", "synthetic", "--model", "mlp", "--hidden-units", "512,512", "--batch-size", "512"]
     assert main([*argv, "--steps", "4", "--steps-per-execution", "2", "-q", "--json", str(out)]) == 0
