@@ -148,19 +148,19 @@ OPTIONS = (
     ),
     Option(
         "--bench-collective",
-        "all-reduce of multi_worker runs: auto, ring or nccl (default auto)",
+        "all-reduce of multi_worker runs: auto, ring or nccl",
         ("collective",),
         _text,
     ),
     Option(
         "--bench-bytes-per-pack",
-        "multi_worker: all-reduce the gradients in packs of about this many bytes (default 0: one pack)",
+        "multi_worker: all-reduce the gradients in packs of about this many bytes (0: one pack)",
         ("bytes_per_pack",),
         _zero_or_more,
     ),
     Option(
         "--bench-collective-timeout",
-        "multi_worker: seconds after which an unfinished all-reduce fails (default: none)",
+        "multi_worker: seconds after which an unfinished all-reduce fails",
         ("collective_timeout_s",),
         _seconds,
     ),
