@@ -84,7 +84,7 @@ def compared(question: str, results: list[Mapping[str, object]]) -> Glance | Non
         return None
     axis = OWN_AXIS.get(question) if OWN_AXIS.get(question) in axes else axes[0]
     context = [a for a in axes if a != axis]
-    key, words, fmt = OWN_METRIC.get(question) or long_form._metric(question, results)
+    key, words, fmt = OWN_METRIC.get(question) or long_form._metric("test_accuracy", results)
     groups = long_form._groups(results, context)
     for group in groups.values():
         points = [(long_form._spec(r).get(axis), figure(r, key)) for r in group]
