@@ -17,7 +17,7 @@ def test_a_real_saved_run_reads_with_its_rounds_and_questions(saved_suite):
     assert len(bench.rounds_s) == bench.timing["rounds"] == bench.result["timed_steps"]
     # Keys the current suite does not write yet are filled for every reader.
     assert bench.result["workers"] == 1 and bench.result["replicas_per_worker"] == 1
-    assert bench.result["seeds"] == [0]
+    assert bench.result["seeds"] == [0, 1], "the tiny suite runs --bench-seeds 2"
 
 
 def test_the_schema_version_read_is_the_one_written():

@@ -104,7 +104,7 @@ def _two_worker_suite(out: Path):
     command = [
         sys.executable, "-m", "bench_lib", "launch", "--workers", "2", "--all-output", *NETNS, "--",
         sys.executable, "-m", "pytest", str(ROOT / "benchmarks/test_batch_size.py"), "-q", "-rs",
-        "-k", "not fixed_steps", "-p", "no:cacheprovider", f"--rootdir={ROOT}",
+        "-k", "not fixed_steps and not equal_convergence", "-p", "no:cacheprovider", f"--rootdir={ROOT}",
         "--bench-batch-sizes", "128", "--bench-epochs", "1",
         f"--benchmark-json={out / 'run.json'}", "--benchmark-save=two-workers", f"--benchmark-storage={out}",
     ]  # fmt: skip

@@ -115,7 +115,8 @@ class Sweep(NamedTuple):
 
 def _sweep(storage: Path, *options: str) -> subprocess.Popen:
     command = [
-        sys.executable, "-m", "pytest", "benchmarks/test_batch_size.py", "-k", "not fixed", "-p", "no:cacheprovider",
+        sys.executable, "-m", "pytest", "benchmarks/test_batch_size.py", "-k", "not fixed and not equal_convergence",
+        "-p", "no:cacheprovider",
         "-p", "planted_faults", "--bench-strategies", "one_device", "--bench-batch-sizes", "64,128,256",
         "--bench-rounds", "2", "--bench-warmup", "1", f"--benchmark-storage=file://{storage}",
         "--benchmark-save=night", "--benchmark-save-data", *options,
