@@ -29,3 +29,17 @@ def _check_int(field: str, value: object, minimum: int) -> None:
 def _check_bool(field: str, value: object) -> None:
     if not isinstance(value, bool):
         _fail(field, value, "True or False")
+
+
+def _check_batch_pair(field: str, sizes: object) -> None:
+    """A (small, big) pair of batch sizes with small < big and big a multiple of small."""
+    if (
+        not isinstance(sizes, tuple)
+        or len(sizes) != 2
+        or any(isinstance(b, bool) or not isinstance(b, int) or b < 1 for b in sizes)
+        or sizes[0] >= sizes[1]
+        or sizes[1] % sizes[0]
+    ):
+        _fail(
+            field, sizes, "two whole numbers (small, big) with small < big and big a multiple of small, e.g. (16, 256)"
+        )

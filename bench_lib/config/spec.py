@@ -7,7 +7,7 @@ import math
 from dataclasses import dataclass
 
 from bench_lib.config import collective, models
-from bench_lib.config.checks import _check_bool, _check_choice, _check_fraction, _check_int, _fail
+from bench_lib.config.checks import _check_batch_pair, _check_bool, _check_choice, _check_fraction, _check_int, _fail
 from bench_lib.config.models import BATCH_NORMS
 
 STRATEGIES = ("one_device", "mirrored", "multi_worker")
@@ -229,18 +229,7 @@ class RunSpec:
         if isinstance(sizes, list):  # a spec read back from JSON
             sizes = tuple(sizes)
             object.__setattr__(self, "noise_scale_batch_sizes", sizes)
-        if (
-            not isinstance(sizes, tuple)
-            or len(sizes) != 2
-            or any(isinstance(b, bool) or not isinstance(b, int) or b < 1 for b in sizes)
-            or sizes[0] >= sizes[1]
-            or sizes[1] % sizes[0]
-        ):
-            _fail(
-                "noise_scale_batch_sizes",
-                sizes,
-                "two whole numbers (small, big) with small < big and big a multiple of small, e.g. (16, 256)",
-            )
+        _check_batch_pair("noise_scale_batch_sizes", sizes)
         _check_int("noise_scale_interval", self.noise_scale_interval, 1)
 
     def _check_workers(self) -> None:
