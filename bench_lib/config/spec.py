@@ -175,6 +175,8 @@ class RunSpec:
     def _check_target(self) -> None:
         if self.target_accuracy is not None:
             _check_fraction("target_accuracy", self.target_accuracy, "a test accuracy in (0, 1], or None")
+            if self.dataset == "synthetic":  # random labels: accuracy is chance, and is not measured
+                _fail("target_accuracy", self.target_accuracy, "None on dataset='synthetic'")
         if self.target_check_steps is not None:
             _check_int("target_check_steps", self.target_check_steps, 1)
             if self.target_accuracy is None:

@@ -36,7 +36,7 @@ class TrainingLoop:
         self,
         *,
         trainer: Trainer,
-        test_data: tf.data.Dataset,
+        test_data: tf.data.Dataset | None,
         steps_per_epoch: int,
         total_steps: int,
         warmup_steps: int,
@@ -271,7 +271,9 @@ class TrainingLoop:
             self._end_epoch()
 
     def _end_epoch(self) -> None:
-        test = self._trainer.evaluate(self._test_data)
+        test = {"loss": None, "accuracy": None}
+        if self._test_data is not None:
+            test = self._trainer.evaluate(self._test_data)
         n = self._epoch_steps
         record = EpochRecord(
             epoch=len(self.history) + 1,

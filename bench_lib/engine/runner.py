@@ -83,10 +83,11 @@ def conclude(prepared: PreparedRun, *, trace_dir: Path | None = None, time_input
     diverged = loop.diverged_at_step is not None
     last = loop.history[-1] if loop.history and not diverged else None
     train = {"accuracy": None, "loss": None}
-    if not diverged:
+    if not diverged and prepared.spec.dataset != "synthetic":  # random labels: nothing to learn
         train = prepared.trainer.evaluate(
             data_lib.eval_dataset(prepared.train_data.x_train, prepared.train_data.y_train)
         )
+    evaluated = last is not None and last.test_accuracy is not None and train["accuracy"] is not None
     timed = loop.step_times_s
     spec = prepared.spec
     reached = loop.target_reached_at_step
@@ -111,8 +112,8 @@ def conclude(prepared: PreparedRun, *, trace_dir: Path | None = None, time_input
         wall_s=time.perf_counter() - prepared.started_at,
         history=history_dicts(loop.history),
         versions={"tensorflow": tf.__version__, "keras": keras.__version__},
-        generalization_gap_accuracy=train["accuracy"] - last.test_accuracy if last else None,
-        generalization_gap_loss=last.test_loss - train["loss"] if last else None,
+        generalization_gap_accuracy=train["accuracy"] - last.test_accuracy if evaluated else None,
+        generalization_gap_loss=last.test_loss - train["loss"] if evaluated else None,
         steps_to_target=reached,
         examples_to_target=reached * spec.global_batch_size if reached is not None else None,
         seconds_to_target=loop.target_reached_after_s,

@@ -94,9 +94,12 @@ class Trainer:
 
     def evaluate(self, dataset: tf.data.Dataset) -> dict[str, float]:
         """Mean loss and accuracy of the model in inference mode over the whole dataset."""
+        # Any batch size: one trace serves the full batches and the shorter last one, of every set.
+        any_batch = [tf.TensorSpec([None, *s.shape[1:]], s.dtype) for s in dataset.element_spec]
+        eval_fn = self._eval_fn.get_concrete_function(*any_batch)
         loss_sum, correct, count = 0.0, 0, 0
         for x, y in dataset:
-            batch_loss, batch_correct = self._eval_fn(x, y)
+            batch_loss, batch_correct = eval_fn(x, y)
             loss_sum += float(batch_loss)
             correct += int(batch_correct)
             count += int(x.shape[0])

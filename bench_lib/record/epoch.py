@@ -19,7 +19,7 @@ class EpochRecord:
     steps: int
     train_loss: float
     train_accuracy: float
-    test_loss: float
-    test_accuracy: float
+    test_loss: float | None  # None where nothing is evaluated (synthetic data: random labels)
+    test_accuracy: float | None
     examples_per_sec: float | None
     train_seconds: float = 0.0
