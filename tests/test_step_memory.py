@@ -55,6 +55,17 @@ def test_a_reshuffling_pipeline_is_measured_against_materialized_batches():
     assert result["input_bound"] == (result["input_cost"] > 0.05)
 
 
+def test_the_input_cost_is_measured_once_per_step_and_pipeline_and_names_where():
+    first = runner.run(RunSpec(global_batch_size=64, epochs=1, warmup_steps=1, seed=3)).as_dict()
+    # Another seed, budget and learning rate: the same step and pipeline, so the same figure.
+    same = RunSpec(global_batch_size=64, epochs=2, warmup_steps=1, seed=4, lr_scaling="linear", base_batch_size=32)
+    same = runner.run(same).as_dict()
+    other = runner.run(RunSpec(global_batch_size=32, epochs=1, warmup_steps=1, seed=3)).as_dict()
+    assert first.get("input_cost_of") is None
+    assert same["input_cost"] == first["input_cost"] and same["input_cost_of"] == first["id"]
+    assert other.get("input_cost_of") is None and other["input_cost"] is not None
+
+
 def test_start_up_is_reported_apart_from_the_steady_step(wide_mlp):
     assert wide_mlp["time_to_first_step_s"] >= wide_mlp["trace_s"] > 0
     assert wide_mlp["first_step_s"] >= wide_mlp["first_step_overhead_s"] >= 0

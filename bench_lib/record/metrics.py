@@ -132,7 +132,8 @@ METRICS: tuple[Metric, ...] = (
     Metric(key="input_cost", label="input cost", unit="", direction="lower", fmt=".2f",
            description="One minus the examples/s with the run's pipeline over those of the same step fed "
                        "materialized batches, measured interleaved after training; null for synthetic data, which "
-                       "is fed materialized."),
+                       "is fed materialized. Measured once per step and pipeline in a process: "
+                       "`input_cost_of` names the configuration it was measured on when that is another."),
     Metric(key="input_batch_ms", label="input pipeline per batch", unit="ms", direction=None, fmt=".3f",
            description="Runs saved by earlier versions: median time the input pipeline alone took per global "
                        "batch; null now."),

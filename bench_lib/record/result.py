@@ -56,7 +56,8 @@ class RunResult:
     input_cost is one minus the run's examples/s over those of the same step fed materialized
     batches, measured interleaved after training where the pipeline reshuffles (None for
     synthetic data, which is fed materialized); input_bound is True when it exceeds
-    bench_lib.engine.input_cost.INPUT_BOUND_COST. Runs saved earlier hold input_batch_ms, the
+    bench_lib.engine.input_cost.INPUT_BOUND_COST; input_cost_of names the configuration it was
+    measured on where that is another one of the same step and pipeline. Runs saved earlier hold input_batch_ms, the
     pipeline alone per batch, and an input_bound judged by it.
     step_peak_mib is the training step's own TensorFlow peak: variables and optimizer state plus
     what one step allocates above them (gradients, activations, temporaries); input_pipeline_mib
@@ -112,6 +113,7 @@ class RunResult:
     warnings: list[str] = field(default_factory=list)
     block_steps: int | None = None
     input_cost: float | None = None
+    input_cost_of: str | None = None  # the configuration input_cost was measured on, when another
     step_peak_mib: float | None = None
     input_pipeline_mib: float | None = None
     time_to_first_step_s: float | None = None
