@@ -17,6 +17,7 @@ builder's metadata, before any example is read.
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
@@ -102,11 +103,18 @@ def _prepared_builder(spec: RunSpec):
       FileNotFoundError: naming the data directory and the set, when it is not there.
     """
     tfds, name, folder = _tfds(), datasets.tfds_name(spec.dataset), data_dir(spec)
+    # TFDS logs a warning for each folder it finds no prepared set in; the error below says it in one line.
+    absl_logger = logging.getLogger("absl")
+    level = absl_logger.level
+    absl_logger.setLevel(logging.ERROR)
     try:
         builder = tfds.builder(name, data_dir=str(folder))
+        prepared = builder.is_prepared()
     except tfds.core.DatasetNotFoundError:
-        builder = None
-    if builder is None or not builder.is_prepared():
+        prepared = False
+    finally:
+        absl_logger.setLevel(level)
+    if not prepared:
         raise FileNotFoundError(
             f"dataset={spec.dataset!r}: TensorFlow Datasets has no prepared {name!r} in the data directory {folder}; "
             f"prepare it there on a machine with internet (tfds build {name} --data_dir {folder}) and copy it over, "
