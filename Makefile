@@ -20,7 +20,7 @@ $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit("tfbench needs Python 3.11, found " + sys.version.split()[0]) if sys.version_info[:2] != (3, 11) else None'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[$(TF),test,mnist5k]'
+	$(BIN)/python -m pip install --quiet -e '.[$(TF),test,mnist5k,tfds]'
 	rm -f $(VENV)/.installed-*
 	touch $@
 

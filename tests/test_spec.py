@@ -28,6 +28,13 @@ from bench_lib.config.spec import RunSpec
         ({"dropout": 1.0}, "dropout=1.0", "a rate in [0, 1)"),
         ({"dataset": "imagenet"}, "dataset='imagenet'", "mnist_5k, cifar10, cifar100, synthetic"),
         ({"data_path": "/x.npz"}, "data_path='/x.npz'", "only for dataset='mnist' or 'fashion_mnist' or 'cifar10'"),
+        ({"dataset": "tfds:CIFAR10"}, "dataset='tfds:CIFAR10'", "a TensorFlow Datasets name in lower case"),
+        ({"dataset": "tfds:"}, "dataset='tfds:'", "e.g. tfds:cifar10"),
+        (
+            {"dataset": "cifar10", "model": "transformer_small"},
+            "dataset='cifar10'",
+            "datasets of tokens: synthetic, tfds:NAME",
+        ),
         ({"precision": "float64"}, "precision='float64'", "float32"),
         ({"precision": "float16"}, "precision='float16'", "float32, mixed_bfloat16, mixed_float16"),
         ({"bn": "batch"}, "bn='batch'", "none, local, sync"),
@@ -186,3 +193,10 @@ def test_new_fields_survive_a_json_round_trip():
     again = RunSpec.from_dict(json.loads(json.dumps(spec.as_dict())))
     assert again == spec
     assert again.noise_scale_batch_sizes == (8, 64)
+
+
+def test_a_tfds_set_is_named_with_its_config_and_version_and_read_from_data_path():
+    spec = RunSpec(dataset="tfds:imdb_reviews/plain_text:1.0.0", model="transformer_small", data_path="/data/tfds")
+    assert RunSpec.from_dict(json.loads(json.dumps(spec.as_dict()))) == spec
+    # whether a tfds: set gives images or tokens is in its files, which the loader checks against the model
+    assert RunSpec(dataset="tfds:cifar10", model="resnet20").dataset == "tfds:cifar10"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from bench_lib.cli import bandwidth
 from bench_lib.config import cluster as cluster_lib
-from bench_lib.config import collective, models
+from bench_lib.config import collective, datasets, models
 from bench_lib.config import spec as spec_lib
 from bench_lib.config.spec import RunSpec
 
@@ -92,9 +92,17 @@ def _add_spec_options(run: argparse.ArgumentParser, d: RunSpec) -> None:
     run.add_argument("--model", default=d.model, help=f"one of {', '.join(models.names())} (default %(default)s)")
     run.add_argument("--dropout", type=float, default=d.dropout, help="dropout rate (default %(default)s)")
     run.add_argument(
-        "--dataset", default=d.dataset, help=f"one of {', '.join(spec_lib.DATASETS)} (default %(default)s)"
+        "--dataset",
+        default=d.dataset,
+        help=f"one of {', '.join(datasets.DATASETS)}, or {datasets.TFDS_ANY} for a set prepared by TensorFlow "
+        "Datasets (default %(default)s)",
     )
-    run.add_argument("--data-path", default=None, help="mnist/fashion_mnist .npz or folder (default: the Keras cache)")
+    run.add_argument(
+        "--data-path",
+        default=None,
+        help="mnist/fashion_mnist .npz or folder, or cifar10/cifar100 folder (default: the Keras cache); "
+        "for tfds:NAME the TFDS data directory (default: $TFDS_DATA_DIR or ~/tensorflow_datasets)",
+    )
     run.add_argument(
         "--precision", default=d.precision, help=f"one of {', '.join(spec_lib.PRECISIONS)} (default %(default)s)"
     )

