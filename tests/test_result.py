@@ -18,8 +18,8 @@ DOCUMENTED_KEYS = {
     "loss_scale_skipped_steps",
     "workers", "replicas_per_worker", "scaling_efficiency",
     "flops_per_step", "achieved_gflops", "peak_gflops", "mfu", "input_batch_ms", "input_bound", "step_time_cv",
-    "warnings", "block_steps", "input_cost", "input_cost_of", "step_peak_mib", "input_pipeline_mib", "time_to_first_step_s",
-    "trace_s", "first_step_s", "first_step_overhead_s",
+    "warnings", "block_steps", "input_cost", "input_cost_of", "step_peak_mib", "input_pipeline_mib",
+    "time_to_first_step_s", "trace_s", "first_step_s", "first_step_overhead_s",
 }  # fmt: skip
 
 
