@@ -15,7 +15,7 @@ def grid(profile):
     for model in sizes.models:
         family = sizes.family(model)
         run = {"dataset": "synthetic", "steps": family.steps + family.warmup_steps, "warmup_steps": family.warmup_steps}
-        for fields in profile.grid(model=model, global_batch_size=family.batch_sizes):
+        for fields in profile.grid(global_batch_size=family.batch_sizes, **sizes.model_fields(model)):
             if family.strategies is None or fields["strategy"] in family.strategies:
                 points.append({**fields, **run})
     return points

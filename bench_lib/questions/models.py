@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from bench_lib.config import models as model_registry
 from bench_lib.questions.registry import Question
 
 
@@ -20,9 +21,26 @@ class Family:
 class Sizes:
     models: tuple[str, ...]  # the families measured, in table order (--bench-models)
     families: tuple[Family, ...]  # how each is measured; a model without a row gets FALLBACK's sizes
+    # (layers, width, heads, sequence length) of a model that takes a size (`transformer`); None: its own.
+    transformer_size: tuple[int, ...] | None = None
 
     def family(self, model: str) -> Family:
         return next((f for f in self.families if f.model == model), Family(model=model, **FALLBACK))
+
+    def model_fields(self, model: str) -> dict[str, object]:
+        """The spec fields that choose the model: its name, and transformer_size where it takes a size.
+
+        Raises:
+          ValueError: transformer_size is not four numbers.
+        """
+        if self.transformer_size is None or not model_registry.declared(model).takes_size:
+            return {"model": model}
+        if len(self.transformer_size) != len(model_registry.SIZE_FIELDS):
+            raise ValueError(
+                f"transformer_size={self.transformer_size!r} is not allowed: four whole numbers, "
+                "layers, width, heads, sequence length"
+            )
+        return {"model": model, **dict(zip(model_registry.SIZE_FIELDS, self.transformer_size, strict=True))}
 
 
 FALLBACK = {"batch_sizes": (32,), "steps": 10, "warmup_steps": 2}
