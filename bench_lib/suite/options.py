@@ -180,8 +180,8 @@ OPTIONS = (
     Option(
         "--bench-memory-limit-mib",
         "stop a configuration with status oom once it allocates more than this through TensorFlow; "
-        "also the limit of the max_batch_size search",
-        ("memory_limit_mib", "max_batch_size.limit_mib"),
+        "also the limit of the max_batch_size search and of the models question's largest batch",
+        ("memory_limit_mib", "max_batch_size.limit_mib", "models.limit_mib"),
         _one_int,
     ),
 )
