@@ -75,7 +75,8 @@ def _step_median(step_time_ms: object) -> str:
 # A row per configuration; the largest batch is searched on one configuration per family ('-' elsewhere,
 # and everywhere in the quick profile, which does not search).
 HARDWARE_TABLE = ExtraTable(
-    title="hardware table (largest batch: searched once per family, full profile only; '-' not searched)",
+    title="hardware table (largest batch: searched once per family where the profile sets a memory limit, as the "
+    "full profile does; - not searched)",
     columns=(
         ("configuration", "id", "s"),
         metrics.column("examples_per_sec"),
