@@ -5,7 +5,9 @@ Synthetic data at each model's own shape (224x224x3 images for resnet50 and mobi
 machine's and the software's, not the input pipeline's or a dataset's. Each configuration
 reports examples/s, step time, MFU and TensorFlow's peak memory like every timed question.
 The families and their sizes are the question's (bench_lib/questions/models.py);
---bench-models picks the families.
+--bench-models picks the families. Where the profile gives a memory limit (the full profile,
+or --bench-memory-limit-mib), the largest global batch within it is searched once per family,
+after its largest batch size on one_device, one optimizer step per trial.
 """
 
 
@@ -15,13 +17,36 @@ def grid(profile):
     for model in sizes.models:
         family = sizes.family(model)
         run = {"dataset": "synthetic", "steps": family.steps + family.warmup_steps, "warmup_steps": family.warmup_steps}
-        for fields in profile.grid(model=model, global_batch_size=family.batch_sizes):
+        for fields in profile.grid(global_batch_size=family.batch_sizes, **sizes.model_fields(model)):
             if family.strategies is None or fields["strategy"] in family.strategies:
                 points.append({**fields, **run})
     return points
 
 
-def test_models(measure_run, spec):
-    result = measure_run(spec)
+def test_models(measure_run, spec, profile):
+    result = measure_run(spec, extra=_largest_batch(spec, profile.sizes("models")))
     assert result["examples_per_sec"] > 0 and result["mfu"] > 0
     assert result["train_traces"] == 1, "the step must be traced once, not per round"
+
+
+def _largest_batch(spec, sizes):
+    """The search of the largest batch within sizes.limit_mib, for the one configuration of a family that runs it."""
+    from bench_lib.engine import capacity
+    from bench_lib.questions.models import SEARCH_CEILING
+
+    family = sizes.family(spec.model)
+    if sizes.limit_mib is None or spec.strategy != "one_device" or spec.global_batch_size != max(family.batch_sizes):
+        return None
+
+    def search(result):
+        found = capacity.max_batch_size(
+            spec.replace(memory_limit_mib=None),
+            limit_mib=sizes.limit_mib,
+            start=min(family.batch_sizes),
+            resolution=min(family.batch_sizes),
+            ceiling=SEARCH_CEILING * spec.global_batch_size,
+        )
+        return {"largest_batch_size": found.max_batch_size, "largest_batch_limit_mib": found.limit_mib,
+                "largest_batch_trials": found.trials}  # fmt: skip
+
+    return search

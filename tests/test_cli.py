@@ -64,7 +64,8 @@ def test_help_documents_every_option():
                    "--stop-at-target", "--sharpness-samples", "--sharpness-epsilon", "--bn", "--noise-scale-batches",
                    "--noise-scale-interval", "--hidden-units",
                    "--steps-per-execution", "--jit-compile", "--input-cache", "--prefetch-batches",
-                   "--distribute-input"):  # fmt: skip
+                   "--distribute-input", "--transformer-layers", "--transformer-width", "--transformer-heads",
+                   "--sequence-length"):  # fmt: skip
         assert option in done.stdout
 
 
@@ -226,3 +227,19 @@ def test_trace_writes_a_profiler_trace_per_configuration(tmp_path, capsys):
     assert code == 0, capsys.readouterr()
     traces = list((tmp_path / "one_device-bs64-acc1-mlp-adam" / "plugins" / "profile").rglob("*.xplane.pb"))
     assert len(traces) == 1
+
+
+def test_the_transformer_size_options_reach_the_result_and_a_preset_refuses_them(tmp_path, capsys):
+    out = tmp_path / "out.json"
+    argv = ["run", "--model", "transformer", "--dataset", "synthetic", "--batch-size", "8", "--steps", "2", "-q"]
+    argv += ["--transformer-layers", "1", "--transformer-width", "32", "--transformer-heads", "2"]
+    assert main([*argv, "--sequence-length", "16", "--json", str(out)]) == 0
+    saved = json.loads(out.read_text())
+    assert saved["id"] == "one_device-bs8-acc1-transformer-adam-layers1-width32-seq16"  # heads: the default
+    assert [saved["spec"][f] for f in ("transformer_layers", "transformer_width", "sequence_length")] == [1, 32, 16]
+    done = run_cli("run", "--model", "bert_base", "--dataset", "synthetic", "--transformer-heads", "4")
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "python -m bench_lib: error: transformer_heads=4 is not allowed: model='bert_base' is fixed at 12 layers, "
+        "width 768, 12 heads, sequence 128; model='transformer' takes a size"
+    ]

@@ -108,3 +108,35 @@ def test_built_in_models_cannot_be_replaced_or_removed():
         models.register(ModelDeclaration(name="mlp", builder="m:f"))
     with pytest.raises(ValueError, match=r"^name='cnn' is not allowed: only a model added by register"):
         models.unregister("cnn")
+
+
+def test_the_transformer_takes_a_size_and_its_presets_keep_theirs():
+    default = RunSpec(model="transformer", dataset="synthetic")
+    assert models.transformer_size(default) == models.declared("transformer_small").transformer
+    assert (default.transformer_layers, default.transformer_width, default.sequence_length) == (2, 128, 64)
+    assert default.id == "one_device-bs128-acc1-transformer-adam"  # a size is in the id only where it differs
+    assert RunSpec(model="transformer", dataset="synthetic", transformer_layers=2) == default
+    sized = RunSpec(model="transformer", dataset="synthetic", transformer_layers=4, sequence_length=128)
+    assert sized.id == "one_device-bs128-acc1-transformer-adam-layers4-seq128"
+    assert models.example_shape(sized) == (128,)
+    assert RunSpec.from_dict(json.loads(json.dumps(sized.as_dict()))) == sized
+    assert RunSpec(model="bert_base", dataset="synthetic").id == "one_device-bs128-acc1-bert_base-adam"
+    assert models.transformer_size(RunSpec()) is None and models.example_shape(RunSpec()) is None
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"model": "bert_base", "transformer_layers": 4}, "transformer_layers=4 is not allowed: model='bert_base' "
+         "is fixed at 12 layers, width 768, 12 heads, sequence 128; model='transformer' takes a size"),
+        ({"model": "resnet20", "sequence_length": 32}, "sequence_length=32 is not allowed: model='resnet20' is not "
+         "a transformer"),
+        ({"transformer_width": 100, "transformer_heads": 3}, "transformer_width=100 is not allowed: a multiple of "
+         "transformer_heads=3"),
+        ({"transformer_layers": 0}, "transformer_layers=0 is not allowed: a whole number >= 1"),
+        ({"transformer_heads": True}, "transformer_heads=True is not allowed: a whole number >= 1"),
+    ],
+)  # fmt: skip
+def test_a_bad_transformer_size_is_one_line_naming_the_field(fields, message):
+    with pytest.raises(ValueError, match="^" + re.escape(message)):
+        RunSpec(**{"model": "transformer", "dataset": "synthetic", **fields})

@@ -26,3 +26,13 @@ def test_accumulation_is_x_when_the_batch_is_fixed_and_no_numeric_field_means_no
     only_models = [result(model=m) for m in ("mlp", "cnn")]
     assert plots.x_axis(only_models) is None
     assert plots.question_figure("q", "Q", only_models) is None
+
+
+def test_the_model_figure_draws_examples_per_second_and_mfu_for_two_models_or_more():
+    rows = [
+        {**result(model=model, global_batch_size=batch, strategy=strategy), "mfu": 0.3}
+        for model, batch in (("resnet20", 128), ("resnet50", 32), ("resnet50", 64))
+        for strategy in ("one_device", "mirrored")
+    ]
+    assert plots.model_figure("models", "Models", rows)[:8] == b"\x89PNG\r\n\x1a\n"
+    assert plots.model_figure("models", "Models", [r for r in rows if r["spec"]["model"] == "resnet50"]) is None

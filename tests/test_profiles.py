@@ -22,6 +22,8 @@ def test_changed_sets_shared_fields_and_one_field_of_a_questions_sizes():
     assert (changed.epochs, changed.sizes("sync_bn").epochs, changed.sizes("batch_size").batch_sizes) == (3, 3, (64,))
     assert changed.sizes("sync_bn").modes == QUICK.sizes("sync_bn").modes
     assert QUICK.sizes("batch_size").batch_sizes == (32, 128, 512), "the profile itself stays as it was"
+    both = QUICK.changed({"models.models": ("transformer",), "models.transformer_size": (4, 256, 4, 128)})
+    assert (both.sizes("models").models, both.sizes("models").transformer_size) == (("transformer",), (4, 256, 4, 128))
     with pytest.raises(ValueError, match=r"^question='nope' is not allowed"):
         QUICK.changed({"nope.batch_sizes": (1,)})
 

@@ -136,3 +136,18 @@ def test_several_seeds_show_mean_std_and_n_and_workers_show_in_the_strategy():
     assert "sharpness" not in table.header
     (table,) = strategy_tables([one_seed, {**one_seed, "sharpness": 12.5}])
     assert table.header[-2:] == ("sharpness, %", "status") and [row[-2] for row in table.rows] == ["-", "12.5"]
+
+
+def test_the_models_hardware_table_shows_the_largest_batch_where_it_was_searched_and_a_dash_elsewhere():
+    from bench_lib.render.tables import question_tables
+
+    measured = {"status": "ok", "spec": {"strategy": "one_device"}, "examples_per_sec": 412.5, "mfu": 0.31,
+                "step_time_ms": {"median": 310.25}, "tf_peak_mib": 1536.0, "time_to_first_step_s": 12.5}  # fmt: skip
+    searched = {**measured, "id": "one_device-bs64-acc1-resnet50-adam", "largest_batch_size": 128,
+                "largest_batch_limit_mib": 4096}  # fmt: skip
+    *_, hardware = question_tables([{**measured, "id": "one_device-bs32-acc1-resnet50-adam"}, searched], "models")
+    assert hardware.title.startswith("hardware table")
+    assert hardware.header[-2:] == ("largest batch within the limit", "its limit, MiB")
+    assert hardware.rows[0] == ("one_device-bs32-acc1-resnet50-adam", "412", "310.250", "0.31", "1,536.0", "12.50",
+                                "-", "-")  # fmt: skip
+    assert hardware.rows[1][-2:] == ("128", "4,096")

@@ -97,10 +97,13 @@ def test_the_suite_prints_no_tensorflow_start_up_notices(suite_run):
         ("--bench-seeds=0", "--bench-seeds='0' is not allowed: every number must be >= 1"),
         ("--bench-target-accuracy=1.2", "--bench-target-accuracy='1.2' is not allowed: a test accuracy in (0, 1]"),
         ("--bench-bytes-per-pack=4096", "bytes_per_pack=4096, collective_timeout_s=None is not allowed: only for mul"),
+        ("--bench-transformer-size=4,256,4,128", "transformer_size=(4, 256, 4, 128) is not allowed: only with a"),
+        ("--bench-models=transformer --bench-transformer-size=2,100,3,32", "transformer_width=100 is not allowed"),
+        ("--bench-models=transformer --bench-transformer-size=2,128", "transformer_size=(2, 128) is not allowed: four"),
     ],
 )
 def test_a_bad_suite_option_is_one_line_before_anything_runs(option, message):
-    command = [sys.executable, "-m", "pytest", "benchmarks/", "-p", "no:cacheprovider", option]
+    command = [sys.executable, "-m", "pytest", "benchmarks/", "-p", "no:cacheprovider", *option.split()]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 4  # pytest's usage error
     assert message in done.stderr

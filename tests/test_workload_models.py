@@ -46,6 +46,18 @@ def test_the_analytic_count_matches_tensorflows_cost_analysis_and_the_published_
     keras.backend.clear_session()
 
 
+def test_a_transformer_at_a_size_no_preset_has_is_counted_as_tensorflow_counts_it():
+    spec = RunSpec(model="transformer", dataset="synthetic", transformer_layers=3, transformer_width=96,
+                   transformer_heads=4, sequence_length=48)  # fmt: skip
+    built = build_model(spec, models.example_shape(spec), 10)
+    attention = [layer for layer in built.layers if layer.name.startswith("self_attention")]
+    assert len(attention) == 3 and all(layer.attention.num_heads == 4 for layer in attention)
+    assert built.input_shape == (None, 48) and built.layers[1].output_dim == 96
+    tensorflow_count = cost_analysis.step_flops(built, 2, input_dtype=tf.int32)
+    assert training_flops_per_example(built) * 2 == pytest.approx(tensorflow_count, rel=0.10)
+    keras.backend.clear_session()
+
+
 def test_synchronized_bn_and_mixed_precision_reach_keras_applications_layers():
     built = build_model(RunSpec(model="mobilenet_v2", bn="sync", precision="mixed_bfloat16"), (32, 32, 3), 10)
     norms = [layer for layer in built.layers if isinstance(layer, keras.layers.BatchNormalization)]

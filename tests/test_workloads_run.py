@@ -39,7 +39,8 @@ def test_every_family_trains_under_each_strategy(model, strategy, cifar_folder, 
     assert main(["run", "--model", model, *data, *STRATEGIES[strategy], *TINY, "--json", str(out)]) == 0
     saved = json.loads(out.read_text())
     assert saved["status"] == "ok" and saved["optimizer_steps"] == 2
-    assert saved["flops_per_step"] > 0 and np.isfinite(saved["train_loss"])
+    # The running training loss of the last epoch: synthetic labels are random, so no set is evaluated there.
+    assert saved["flops_per_step"] > 0 and np.isfinite(saved["history"][-1]["train_loss"])
 
 
 def _bad_mnist(tmp_path, **arrays):

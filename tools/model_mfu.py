@@ -96,8 +96,8 @@ def kernels(name: str, batch: int):
         yield "1x1 conv", kernel(keras.layers.Conv2D(c, 1), (batch, h, h, c), batch * h * h * c * c)
         depthwise = keras.layers.DepthwiseConv2D(3, padding="same")
         yield "depthwise3x3", kernel(depthwise, (batch, h, h, c), batch * h * h * c * 9)
-    if name in ("transformer_small", "bert_base"):
-        width, sequence = (128, 64) if name == "transformer_small" else (768, 128)
+    if (size := models.declared(name).transformer) is not None:
+        width, sequence = size.width, size.sequence_length
         dense = keras.layers.Dense(4 * width)
         yield "dense", kernel(dense, (batch, sequence, width), batch * sequence * width * 4 * width)
 

@@ -90,6 +90,15 @@ def _add_spec_options(run: argparse.ArgumentParser, d: RunSpec) -> None:
         "--seed", type=int, default=d.seed, help="seed for weights, shuffling and dropout (default %(default)s)"
     )
     run.add_argument("--model", default=d.model, help=f"one of {', '.join(models.names())} (default %(default)s)")
+    own = models.declared("transformer").transformer.as_fields()
+    for field, what in zip(models.SIZE_FIELDS, ("encoder blocks", "features per token", "attention heads",
+                                                "token ids per example"), strict=True):  # fmt: skip
+        run.add_argument(
+            "--" + field.replace("_", "-"),
+            type=int,
+            default=None,
+            help=f"--model transformer: {what} (default {own[field]})",
+        )
     run.add_argument("--dropout", type=float, default=d.dropout, help="dropout rate (default %(default)s)")
     run.add_argument(
         "--dataset",

@@ -69,7 +69,9 @@ def report_files(run: SavedRun) -> dict[str, str | bytes]:
     images: dict[str, list[tuple[str, bytes]]] = {}
     for question, results in by_question.items():
         title = report.question_title(question)
-        for suffix, draw in (("", plots.question_figure), ("-curves", plots.curves_figure)):
+        entry = questions.find(question)
+        summary = (("-by-model", plots.model_figure),) if entry and entry.model_summary else ()
+        for suffix, draw in (("", plots.question_figure), ("-curves", plots.curves_figure), *summary):
             png = draw(question, title, results)
             if png is not None:
                 images.setdefault(question, []).append((f"{question}{suffix}.png", png))

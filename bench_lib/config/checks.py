@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+from bench_lib.config import models
+
 
 def _fail(field: str, value: object, allowed: str) -> None:
     raise ValueError(f"{field}={value!r} is not allowed: {allowed}")
@@ -43,3 +45,24 @@ def _check_batch_pair(field: str, sizes: object) -> None:
         _fail(
             field, sizes, "two whole numbers (small, big) with small < big and big a multiple of small, e.g. (16, 256)"
         )
+
+
+def check_transformer_size(spec: object) -> None:
+    """Size fields only for a model that takes a size; a spec of one gets every size field set (unset: declared).
+
+    `spec` is a RunSpec; filling its fields makes the size part of the saved spec.
+    """
+    model = models.declared(spec.model)
+    given = [field for field in models.SIZE_FIELDS if getattr(spec, field) is not None]
+    if not model.takes_size:
+        if given:
+            sized = [name for name in models.names() if models.declared(name).takes_size]
+            what = f"is fixed at {model.transformer.describe()}" if model.transformer else "is not a transformer"
+            _fail(
+                given[0],
+                getattr(spec, given[0]),
+                f"model={spec.model!r} {what}; model={' or '.join(map(repr, sized))} takes a size",
+            )
+        return
+    for field, value in models.transformer_size(spec).as_fields().items():
+        object.__setattr__(spec, field, value)

@@ -28,10 +28,41 @@ BATCH_NORMS = ("none", "local", "sync")
 # Token ids are below this (BERT's WordPiece vocabulary size): every token dataset keeps to it
 # and every token model embeds this many ids.
 VOCABULARY_SIZE = 30522
+# The RunSpec fields that size a transformer; None leaves the model's declared size.
+SIZE_FIELDS = ("transformer_layers", "transformer_width", "transformer_heads", "sequence_length")
 # Optional RunSpec fields a model may read; a spec that sets one the model ignores is rejected.
-TUNABLE_FIELDS = ("hidden_units", "dropout")
+TUNABLE_FIELDS = ("hidden_units", "dropout", *SIZE_FIELDS)
 _BUILDER_PATH = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+@dataclass(frozen=True, kw_only=True)
+class TransformerSize:
+    """An encoder's size: blocks, features per token, attention heads, tokens per example.
+
+    Raises:
+      ValueError: naming the RunSpec field, its value and what is allowed, on construction.
+    """
+
+    layers: int
+    width: int
+    heads: int
+    sequence_length: int
+
+    def __post_init__(self) -> None:
+        for field, value in zip(SIZE_FIELDS, self.as_fields().values(), strict=True):
+            if not _positive(value):
+                _fail(field, value, "a whole number >= 1")
+        if self.width % self.heads:
+            _fail("transformer_width", self.width, f"a multiple of transformer_heads={self.heads}")
+
+    def as_fields(self) -> dict[str, int]:
+        """The size as RunSpec fields, e.g. {'transformer_layers': 2, ...}."""
+        return dict(zip(SIZE_FIELDS, (self.layers, self.width, self.heads, self.sequence_length), strict=True))
+
+    def describe(self) -> str:
+        """e.g. '2 layers, width 128, 2 heads, sequence 64'."""
+        return f"{self.layers} layers, width {self.width}, {self.heads} heads, sequence {self.sequence_length}"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -47,6 +78,8 @@ class ModelDeclaration:
     tunes: the optional spec fields the builder reads (of TUNABLE_FIELDS).
     input_shape: the shape of one example the model is made for (e.g. 224x224x3, or (128,) token
       ids); synthetic data is generated at this shape. None: the dataset's own (28x28x1 synthetic).
+    transformer: an encoder's declared size; its input_shape is (sequence_length,). A model that
+      tunes SIZE_FIELDS takes a spec's size instead, the unset fields from this one.
 
     Raises:
       ValueError: naming the field, its value and what is allowed, on construction.
@@ -58,8 +91,9 @@ class ModelDeclaration:
     batch_norm: str = "none"
     batch_norms: tuple[str, ...] = BATCH_NORMS
     batch_norm_advice: str = ""
-    tunes: tuple[str, ...] = TUNABLE_FIELDS
+    tunes: tuple[str, ...] = ("hidden_units", "dropout")
     input_shape: tuple[int, ...] | None = None
+    transformer: TransformerSize | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not _NAME.match(self.name):
@@ -74,9 +108,21 @@ class ModelDeclaration:
             _fail("batch_norm", self.batch_norm, "one of its batch_norms " + ", ".join(self.batch_norms))
         if not set(self.tunes) <= set(TUNABLE_FIELDS):
             _fail("tunes", self.tunes, "a tuple of " + ", ".join(TUNABLE_FIELDS))
+        if self.transformer is not None:
+            object.__setattr__(self, "input_shape", (self.transformer.sequence_length,))
+        tuned = set(SIZE_FIELDS) & set(self.tunes)
+        if tuned and (self.transformer is None or tuned != set(SIZE_FIELDS)):
+            _fail(
+                "tunes", self.tunes, "all of " + ", ".join(SIZE_FIELDS) + " or none, and only with a transformer size"
+            )
         shape = self.input_shape
         if shape is not None and (not isinstance(shape, tuple) or not shape or not all(_positive(d) for d in shape)):
             _fail("input_shape", shape, "None or a non-empty tuple of whole numbers >= 1")
+
+    @property
+    def takes_size(self) -> bool:
+        """Whether a spec chooses this transformer's size (SIZE_FIELDS) instead of its declared one."""
+        return set(SIZE_FIELDS) <= set(self.tunes)
 
     def batch_norm_error(self) -> str:
         """What a spec is told when it asks for a `bn` this model does not accept."""
@@ -127,25 +173,64 @@ BUILT_IN = (
         )
         for name in ("resnet50", "mobilenet_v2")
     ),
-    # BERT-style encoder classifiers over token ids; dropout at spec.dropout throughout.
-    ModelDeclaration(
-        name="transformer_small",
-        builder="bench_lib.engine.models.transformer:build_transformer_small",
-        input_kind="tokens",
-        batch_norms=("none",),
-        tunes=("dropout",),
-        input_shape=(64,),
-    ),
-    ModelDeclaration(
-        name="bert_base",
-        builder="bench_lib.engine.models.transformer:build_bert_base",
-        input_kind="tokens",
-        batch_norms=("none",),
-        tunes=("dropout",),
-        input_shape=(128,),
+    # BERT-style encoder classifiers over token ids; dropout at spec.dropout throughout. The two
+    # presets are fixed at their sizes; `transformer` takes any size, transformer_small's by default.
+    *(
+        ModelDeclaration(
+            name=name,
+            builder="bench_lib.engine.models.transformer:build",
+            input_kind="tokens",
+            batch_norms=("none",),
+            tunes=tunes,
+            transformer=size,
+        )
+        for name, size, tunes in (
+            ("transformer_small", TransformerSize(layers=2, width=128, heads=2, sequence_length=64), ("dropout",)),
+            ("bert_base", TransformerSize(layers=12, width=768, heads=12, sequence_length=128), ("dropout",)),
+            (
+                "transformer",
+                TransformerSize(layers=2, width=128, heads=2, sequence_length=64),
+                ("dropout", *SIZE_FIELDS),
+            ),
+        )
     ),
 )
 _REGISTRY = {model.name: model for model in BUILT_IN}
+
+
+def transformer_size(spec: object) -> TransformerSize | None:
+    """The encoder size a spec trains: its SIZE_FIELDS where its model tunes them, else the declared one.
+
+    None for a model that is not a transformer. `spec` is a RunSpec (not imported: it imports this).
+    """
+    model = declared(spec.model)
+    if not model.takes_size:
+        return model.transformer
+    given = {field: getattr(spec, field) for field in SIZE_FIELDS if getattr(spec, field) is not None}
+    return TransformerSize(**{**_size_arguments(model.transformer.as_fields()), **_size_arguments(given)})
+
+
+def _size_arguments(fields: dict[str, int]) -> dict[str, int]:
+    """SIZE_FIELDS values as TransformerSize's arguments: 'transformer_layers' -> 'layers'."""
+    return {field.removeprefix("transformer_"): value for field, value in fields.items()}
+
+
+def example_shape(spec: object) -> tuple[int, ...] | None:
+    """The shape of one example the spec's model takes (its sequence length for a transformer), or None."""
+    size = transformer_size(spec)
+    return (size.sequence_length,) if size is not None else declared(spec.model).input_shape
+
+
+_ID_PARTS = dict(zip(SIZE_FIELDS, ("layers", "width", "heads", "seq"), strict=True))
+
+
+def size_suffixes(spec: object) -> list[str]:
+    """What a spec id adds for a transformer size other than its model's declared one, e.g. ['layers4', 'seq128']."""
+    size = transformer_size(spec)
+    if size is None:
+        return []
+    own = declared(spec.model).transformer.as_fields()
+    return [f"{_ID_PARTS[field]}{value}" for field, value in size.as_fields().items() if value != own[field]]
 
 
 def names() -> tuple[str, ...]:

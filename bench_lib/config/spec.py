@@ -6,7 +6,7 @@ import dataclasses
 import math
 from dataclasses import dataclass
 
-from bench_lib.config import collective, datasets, models
+from bench_lib.config import checks, collective, datasets, models
 from bench_lib.config.checks import _check_batch_pair, _check_bool, _check_choice, _check_fraction, _check_int, _fail
 from bench_lib.config.models import BATCH_NORMS
 
@@ -59,6 +59,8 @@ class RunSpec:
     prefetch_batches is its prefetch depth (0: none) and distribute_input chooses
     experimental_distribute_dataset ('dataset') or distribute_datasets_from_function ('function').
     multi_worker's all-reduce: collective, bytes_per_pack, collective_timeout_s (config/collective.py).
+    transformer_layers, _width, _heads and sequence_length size model='transformer' (unset: its
+    declared size; they are then all set); other models leave them None (config/models.py).
 
     Raises:
       ValueError: naming the field, its value and what is allowed, on construction.
@@ -95,6 +97,10 @@ class RunSpec:
     noise_scale_batch_sizes: tuple[int, int] | None = None
     noise_scale_interval: int = 5
     hidden_units: tuple[int, ...] = DEFAULT_HIDDEN_UNITS
+    transformer_layers: int | None = None
+    transformer_width: int | None = None
+    transformer_heads: int | None = None
+    sequence_length: int | None = None
     steps_per_execution: int = 1
     jit_compile: bool = False
     input_cache: bool = False
@@ -140,6 +146,7 @@ class RunSpec:
         self._check_bn()
         self._check_noise_scale()
         self._check_performance_fields()
+        checks.check_transformer_size(self)
         self._check_model_inputs()
         _check_bool("deterministic", self.deterministic)
         if self.memory_limit_mib is not None:
@@ -315,8 +322,8 @@ class RunSpec:
         multi_worker ids always carry the cluster shape, workers x replicas_per_worker. A BN mode
         other than the model's own adds e.g. '-bnsync', a precision other than float32 e.g.
         '-mixed_bfloat16'; ids of specs without them read as they always did.
-        Performance fields add a suffix only when they differ from their defaults, so the ids of
-        runs saved before those fields existed stay the same: e.g. '...-mlp-adam-h512x512-spe8-xla'.
+        Performance fields and a transformer size add a suffix only when they differ from their defaults,
+        so older ids stay the same: e.g. '...-mlp-adam-h512x512-spe8-xla', '...-transformer-adam-layers4'.
         """
         if self.strategy == "multi_worker":
             strategy = f"{self.strategy}{self.workers}x{self.replicas_per_worker}"
@@ -338,7 +345,7 @@ class RunSpec:
             name += f"-to{self.target_on}"
         if self.validation_fraction:
             name += f"-val{self.validation_fraction:g}"
-        return "-".join([name, *self._performance_suffixes()])
+        return "-".join([name, *models.size_suffixes(self), *self._performance_suffixes()])
 
     def _performance_suffixes(self) -> list[str]:
         suffixes = []

@@ -62,8 +62,13 @@ def bracket(fits: Callable[[int], bool], *, start: int, ceiling: int, unit: int,
     return good, bad
 
 
-def max_batch_size(spec: RunSpec, *, limit_mib: int, start: int, resolution: int) -> BatchSearch:
-    """Searches global_batch_size for `spec` (its other fields kept) under limit_mib.
+def max_batch_size(
+    spec: RunSpec, *, limit_mib: int, start: int, resolution: int, ceiling: int | None = None
+) -> BatchSearch:
+    """Searches global_batch_size for `spec` (its other fields kept) under limit_mib, up to `ceiling`.
+
+    ceiling None: the training set's size at `start`. Synthetic data at a model's own shape grows
+    with the batch, so a search over it names its own ceiling, which also bounds what it costs.
 
     Raises:
       ValueError, FileNotFoundError: as runner.prepare, e.g. start exceeds the training set.
@@ -77,7 +82,8 @@ def max_batch_size(spec: RunSpec, *, limit_mib: int, start: int, resolution: int
         trials.append(trial)
         return trial["status"] == "ok"
 
-    ceiling = len(data_lib.load(spec.replace(global_batch_size=start)).x_train)
+    if ceiling is None:
+        ceiling = len(data_lib.load(spec.replace(global_batch_size=start)).x_train)
     good, bad = bracket(fits, start=start, ceiling=ceiling, unit=unit, resolution=resolution)
     return BatchSearch(
         spec_id=spec.id.replace(f"-bs{spec.global_batch_size}-", "-bs*-"),

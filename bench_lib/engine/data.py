@@ -153,11 +153,11 @@ def _mnist_5k() -> Dataset:
 
 
 def _synthetic(spec: RunSpec) -> Dataset:
-    """Random examples at the model's declared shape: uniform images in [0, 1) or token ids."""
-    model = models.declared(spec.model)
-    shape = model.input_shape or SYNTHETIC_SHAPE
+    """Random examples at the model's shape (a transformer's sequence length): images in [0, 1) or token ids."""
+    model, own_shape = models.declared(spec.model), models.example_shape(spec)
+    shape = own_shape or SYNTHETIC_SHAPE
     k, n = SYNTHETIC_TRAIN_EXAMPLES, SYNTHETIC_TRAIN_EXAMPLES + SYNTHETIC_TEST_EXAMPLES
-    if model.input_shape is not None:
+    if own_shape is not None:
         k = SYNTHETIC_MODEL_BATCHES * spec.global_batch_size
         n = k + SYNTHETIC_MODEL_TEST_EXAMPLES
     rng = np.random.default_rng(spec.seed)

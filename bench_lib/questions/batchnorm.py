@@ -1,4 +1,4 @@
-"""The batch-normalization question: the MLP with and without BatchNormalization across batch sizes."""
+"""The batch-normalization question: the MLP with and without BatchNormalization, and resnet20 with and without BN."""
 
 from dataclasses import dataclass
 
@@ -7,7 +7,12 @@ from bench_lib.questions.registry import Question
 
 @dataclass(frozen=True, kw_only=True)
 class Sizes:
-    batch_sizes: tuple[int, ...]  # global batch sizes, small ones included
+    batch_sizes: tuple[int, ...]  # global batch sizes of the MLPs, small ones included
+    # resnet20 (BN part of the network) with bn local and none at each of these global batches, and
+    # with bn local at the largest as resnet_accumulation micro-batches (ghost batches); () leaves it out.
+    resnet_batch_sizes: tuple[int, ...] = ()
+    resnet_accumulation: int = 4
+    resnet_epochs: int = 2  # on CIFAR-10 where the Keras cache has it, else synthetic data
 
 
 QUESTION = Question(
@@ -15,5 +20,5 @@ QUESTION = Question(
     title="Batch normalization",
     order=40,
     quick=Sizes(batch_sizes=(8, 64, 256)),
-    full=Sizes(batch_sizes=(4, 8, 16, 32, 64, 128, 256)),
+    full=Sizes(batch_sizes=(4, 8, 16, 32, 64, 128, 256), resnet_batch_sizes=(32, 128)),
 )

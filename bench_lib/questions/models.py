@@ -1,8 +1,11 @@
 """The models question: the hardware table of the standard model families on synthetic data at their own shapes."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from bench_lib.questions.registry import Question
+from bench_lib.config import models as model_registry
+from bench_lib.questions.registry import ExtraTable, Question
+from bench_lib.record import metrics
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -20,11 +23,32 @@ class Family:
 class Sizes:
     models: tuple[str, ...]  # the families measured, in table order (--bench-models)
     families: tuple[Family, ...]  # how each is measured; a model without a row gets FALLBACK's sizes
+    # (layers, width, heads, sequence length) of a model that takes a size (`transformer`); None: its own.
+    transformer_size: tuple[int, ...] | None = None
+    # The largest global batch within this many MiB of TensorFlow memory is searched once per family,
+    # on one_device, up to SEARCH_CEILING times its largest batch size; None: not searched.
+    limit_mib: int | None = None
 
     def family(self, model: str) -> Family:
         return next((f for f in self.families if f.model == model), Family(model=model, **FALLBACK))
 
+    def model_fields(self, model: str) -> dict[str, object]:
+        """The spec fields that choose the model: its name, and transformer_size where it takes a size.
 
+        Raises:
+          ValueError: transformer_size is not four numbers.
+        """
+        if self.transformer_size is None or not model_registry.declared(model).takes_size:
+            return {"model": model}
+        if len(self.transformer_size) != len(model_registry.SIZE_FIELDS):
+            raise ValueError(
+                f"transformer_size={self.transformer_size!r} is not allowed: four whole numbers, "
+                "layers, width, heads, sequence length"
+            )
+        return {"model": model, **dict(zip(model_registry.SIZE_FIELDS, self.transformer_size, strict=True))}
+
+
+SEARCH_CEILING = 8  # the search's last doubling: 8 x the family's largest batch size
 FALLBACK = {"batch_sizes": (32,), "steps": 10, "warmup_steps": 2}
 QUICK_FAMILIES = (
     Family(model="resnet20", batch_sizes=(64,), steps=8, warmup_steps=2),
@@ -41,10 +65,37 @@ FULL_FAMILIES = (
     Family(model="bert_base", batch_sizes=(8, 32), steps=10, warmup_steps=2),
 )
 
+
+def _step_median(step_time_ms: object) -> str:
+    return (
+        format(step_time_ms["median"], metrics.metric("step_time_ms").fmt) if isinstance(step_time_ms, Mapping) else "-"
+    )
+
+
+# A row per configuration; the largest batch is searched on one configuration per family ('-' elsewhere,
+# and everywhere in the quick profile, which does not search).
+HARDWARE_TABLE = ExtraTable(
+    title="hardware table (largest batch: searched once per family where the profile sets a memory limit, as the "
+    "full profile does; - not searched)",
+    columns=(
+        ("configuration", "id", "s"),
+        metrics.column("examples_per_sec"),
+        (metrics.heading("step_time_ms"), "step_time_ms", _step_median),
+        metrics.column("mfu"),
+        metrics.column("tf_peak_mib"),
+        metrics.column("time_to_first_step_s"),
+        ("largest batch within the limit", "largest_batch_size", ",d"),
+        ("its limit, MiB", "largest_batch_limit_mib", ",d"),
+    ),
+    row_key="mfu",
+)
+
 QUESTION = Question(
     name="models",
     title="Standard models: the hardware table",
     order=105,
     quick=Sizes(models=tuple(f.model for f in QUICK_FAMILIES), families=QUICK_FAMILIES),
-    full=Sizes(models=tuple(f.model for f in FULL_FAMILIES), families=FULL_FAMILIES),
+    full=Sizes(models=tuple(f.model for f in FULL_FAMILIES), families=FULL_FAMILIES, limit_mib=4096),
+    table=HARDWARE_TABLE,
+    model_summary=True,
 )

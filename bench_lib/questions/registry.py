@@ -47,6 +47,7 @@ class Question:
     metric: the result key its findings follow, one of bench_lib.analysis.findings.SENTENCE_METRICS.
     findings: its own sentences for the report's findings; None gives the generic sentence.
     table: an extra table of its results, e.g. the harness ratios.
+    model_summary: its report also draws examples/s and MFU by model (bench_lib.render.plots.model_figure).
     """
 
     name: str
@@ -58,6 +59,7 @@ class Question:
     metric: str = "test_accuracy"
     findings: FindingsRule | None = None
     table: ExtraTable | None = None
+    model_summary: bool = False
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"[a-z][a-z0-9_]*", self.name):

@@ -303,6 +303,10 @@ SUITE_KEYS: tuple[ResultKey, ...] = (
               "interleaved rounds, the steps of one block, and each variant's throughput per block."),
     ResultKey("lr_trials", "The lr_tuning question: each rate tried on the validation split, as `learning_rate`, "
               "`status`, `steps_to_target` and `validation_accuracy`; the result itself is the best rate's rerun."),
+    ResultKey("largest_batch_size, largest_batch_limit_mib, largest_batch_trials", "The models question, where "
+              "the profile gives a memory limit: the largest global batch whose step stayed within "
+              "`largest_batch_limit_mib` of TensorFlow memory (null: not even the family's smallest), and the "
+              "search's trials; on one configuration per family."),
     ResultKey("max_batch_size, min_failing_batch_size, limit_mib, resolution, trials", "The max-batch question's "
               "search: the biggest batch that fitted the memory limit, the smallest that did not, and its trials."),
 )  # fmt: skip

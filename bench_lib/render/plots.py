@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator, StrMethodFormatter
 
 from bench_lib.render.tables import SPEC_ORDER, strategy_label
@@ -137,6 +138,36 @@ def question_figure(question: str, title: str, results: Sequence[Result]) -> byt
 def _std(result: Result, key: str) -> float | None:
     spread = (result.get("seed_stats") or {}).get(key) or {}
     return spread.get("std") if (spread.get("n") or 1) > 1 else None
+
+
+MODEL_PANELS = (("examples_per_sec", "throughput (examples/s)"), ("mfu", "MFU (fraction of the matmul peak)"))
+
+
+def model_figure(question: str, title: str, results: Sequence[Result]) -> bytes | None:
+    """Examples/s and MFU by model: a bar per configuration, coloured by strategy; None for fewer than 2 models."""
+    ok = [r for r in results if r.get("status") == "ok" and r.get("examples_per_sec") is not None]
+    models = list(dict.fromkeys(r["spec"]["model"] for r in ok))
+    if len(models) < 2:
+        return None
+    strategies = list(dict.fromkeys(strategy_label(r) for r in ok))
+    rows = sorted(ok, key=lambda r: (models.index(r["spec"]["model"]), r["spec"]["global_batch_size"],
+                                     strategies.index(strategy_label(r))))  # fmt: skip
+    names = [f"{r['spec']['model']}, batch {r['spec']['global_batch_size']}" for r in rows]
+    colors = [f"C{strategies.index(strategy_label(r)) % 10}" for r in rows]
+    figure = Figure(figsize=(max(6.0, 0.45 * len(rows)) * len(MODEL_PANELS), 4.6), layout="constrained")
+    for index, (key, label) in enumerate(MODEL_PANELS):
+        axes = figure.add_subplot(1, len(MODEL_PANELS), index + 1)
+        axes.bar(range(len(rows)), [r.get(key) or 0 for r in rows], color=colors)
+        axes.set_xticks(range(len(rows)), names, rotation=60, ha="right", fontsize="x-small")
+        if key == "examples_per_sec":
+            axes.set_yscale("log")  # images of 224x224 and token ids of 64 differ by orders of magnitude
+            axes.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
+        axes.set_ylabel(label)
+        axes.grid(alpha=0.3, axis="y")
+    handles = [Patch(color=f"C{i % 10}", label=name) for i, name in enumerate(strategies)]
+    figure.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 4), fontsize="small")
+    figure.suptitle(f"{title}: examples/s and MFU by model")
+    return _png(figure)
 
 
 LINE_STYLES = ("-", "--", ":", "-.")

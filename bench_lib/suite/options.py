@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 import pytest
 
 from bench_lib.config import cluster as cluster_lib
-from bench_lib.config import collective
+from bench_lib.config import collective, models
 from bench_lib.config.spec import RunSpec
 from bench_lib.suite.profiles import PROFILES, Profile
 
@@ -170,12 +170,18 @@ OPTIONS = (
         ("models.models",),
         _names,
     ),
+    Option(
+        "--bench-transformer-size",
+        "layers,width,heads,sequence length of the models question's `transformer` family, e.g. 4,256,4,128",
+        ("models.transformer_size",),
+        _int_list,
+    ),
     Option("--bench-warmup", "warm-up optimizer steps of every configuration", ("warmup_steps",), _zero_or_more),
     Option(
         "--bench-memory-limit-mib",
         "stop a configuration with status oom once it allocates more than this through TensorFlow; "
-        "also the limit of the max_batch_size search",
-        ("memory_limit_mib", "max_batch_size.limit_mib"),
+        "also the limit of the max_batch_size search and of the models question's largest batch",
+        ("memory_limit_mib", "max_batch_size.limit_mib", "models.limit_mib"),
         _one_int,
     ),
 )
@@ -249,11 +255,22 @@ def _checked(profile: Profile) -> Profile:
             profile.spec(precision=precision)
         profile.spec(noise_scale_batch_sizes=profile.sizes("noise_scale").batch_sizes)
         _check_collective(profile)
-        for model in profile.sizes("models").models:
-            profile.spec(model=model, dataset="synthetic")
+        _check_models(profile)
     except ValueError as error:
         raise pytest.UsageError(f"tfbench options: {error}") from None
     return profile
+
+
+def _check_models(profile: Profile) -> None:
+    """Each family of the models question as a spec, and a transformer size only where a family takes one."""
+    sizes = profile.sizes("models")
+    for model in sizes.models:
+        profile.spec(**sizes.model_fields(model), dataset="synthetic")
+    if sizes.transformer_size is not None and not any(models.declared(m).takes_size for m in sizes.models):
+        raise ValueError(
+            f"transformer_size={sizes.transformer_size!r} is not allowed: only with a family that takes a size "
+            "in --bench-models, e.g. transformer"
+        )
 
 
 def _check_collective(profile: Profile) -> None:

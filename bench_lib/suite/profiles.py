@@ -75,7 +75,8 @@ class Profile:
         for name, value in changes.items():
             if "." in name:
                 question, field = name.split(".", 1)
-                sizes[question] = dataclasses.replace(self.sizes(question), **{field: value})
+                self.sizes(question)  # raises for an unknown question
+                sizes[question] = dataclasses.replace(sizes[question], **{field: value})
         return dataclasses.replace(self, **own, question_sizes=sizes)
 
     def spec(self, **fields: object) -> RunSpec:

@@ -1,8 +1,10 @@
-"""Builds transformer_small and bert_base: BERT-style encoder classifiers over token ids.
+"""Builds the transformers: BERT-style encoder classifiers over token ids, of the size a spec trains.
 
-Token and learned position embeddings, then `layers` post-norm encoder blocks (self-attention of
-`heads` heads with a residual and LayerNormalization; a GELU feed-forward network 4 x width wide
-with a residual and LayerNormalization), mean pooling over the sequence and a softmax Dense layer.
+transformer_small, bert_base and transformer are all build(), at the size bench_lib.config.models
+declares for each (for `transformer`, the spec's). Token and learned position embeddings, then
+`layers` post-norm encoder blocks (self-attention of `heads` heads with a residual and
+LayerNormalization; a GELU feed-forward network 4 x width wide with a residual and
+LayerNormalization), mean pooling over the sequence and a softmax Dense layer.
 Dropout at spec.dropout follows the embeddings and each block's sub-layers, as in BERT; the
 attention weights themselves are not dropped (BERT drops them too), which keeps the traced step
 free of a second attention product that TensorFlow's cost analysis would count. The sequence
@@ -23,28 +25,16 @@ from bench_lib.engine.models import blocks
 from bench_lib.probes import flops
 
 
-def build_transformer_small(spec: RunSpec, input_shape: tuple[int, ...], num_classes: int) -> keras.Model:
-    """2 layers, width 128, 2 heads."""
-    return build(spec, input_shape, num_classes, layers=2, width=128, heads=2)
-
-
-def build_bert_base(spec: RunSpec, input_shape: tuple[int, ...], num_classes: int) -> keras.Model:
-    """BERT-Base's encoder: 12 layers, width 768, 12 heads (about 110 million weights)."""
-    return build(spec, input_shape, num_classes, layers=12, width=768, heads=12)
-
-
-def build(
-    spec: RunSpec, input_shape: tuple[int, ...], num_classes: int, *, layers: int, width: int, heads: int
-) -> keras.Model:
-    """An encoder classifier of `layers` blocks, `width` features and `heads` attention heads.
+def build(spec: RunSpec, input_shape: tuple[int, ...], num_classes: int) -> keras.Model:
+    """An encoder classifier of the spec's size (models.transformer_size): layers, width and heads.
 
     Raises:
-      ValueError: input_shape is not (sequence_length,), or width is not a multiple of heads.
+      ValueError: input_shape is not (sequence_length,).
     """
+    size = models.transformer_size(spec)
+    layers, width, heads = size.layers, size.width, size.heads
     if len(input_shape) != 1:
         raise ValueError(f"input_shape={input_shape!r} is not allowed: token ids come as (sequence_length,)")
-    if width % heads:
-        raise ValueError(f"width={width!r} is not allowed: it must split evenly into heads={heads}")
     policy = blocks.policy(spec)
     tokens = keras.Input(shape=input_shape, dtype="int32")
     x = keras.layers.Embedding(models.VOCABULARY_SIZE, width, dtype=policy)(tokens)
