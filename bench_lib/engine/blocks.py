@@ -15,6 +15,10 @@ from collections.abc import Sequence
 
 # A block lasts at least this long when the warm-up calls are a fair guide.
 MIN_BLOCK_S = 0.05
+# ... and this long where the budget is a number of blocks (the questions that ask what a step
+# costs): in a quiet quick run, blocks of 30-60 ms varied by 5-15 % (coefficient of variation),
+# blocks of 130-500 ms by 2-3.5 %.
+TIMED_BLOCK_S = 0.2
 # With a fixed step budget (the accuracy questions), blocks are cut small enough to give this many:
 # compare's rank test on a run's rounds needs enough of them to see a real slowdown through a
 # loaded machine's spread.

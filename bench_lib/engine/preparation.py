@@ -279,7 +279,7 @@ def _training_loop(
         between_steps=_every(spec.noise_scale_interval, noise_probe.measure) if noise_probe else None,
         steps_per_execution=spec.steps_per_execution,
         check=check,
-        min_block_s=blocks.MIN_BLOCK_S,
+        min_block_s=blocks.MIN_BLOCK_S if spec.timed_blocks is None else blocks.TIMED_BLOCK_S,
         timed_blocks=spec.timed_blocks,
         agree=lambda calls: math.ceil(mean_across_workers(spec, calls)),
         target_data=data_lib.eval_dataset(dataset.x_train, dataset.y_train) if spec.target_on == "train" else None,
