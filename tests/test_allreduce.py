@@ -67,3 +67,42 @@ def test_the_command_prints_the_table_and_saves_the_rows(tmp_path):
     assert [r["size_bytes"] for r in saved["rows"]] == [1024, 4096] and saved["spec"]["replicas"] == 2
     again = subprocess.run([*command, "--json", str(out)], env=env, capture_output=True, text=True, timeout=60)
     assert again.returncode == 2 and "exists already" in again.stderr, "never overwritten"
+
+
+def test_the_time_at_a_size_between_two_measured_ones_follows_the_power_law_through_both():
+    rows = [allreduce.row(s, t, 2) for s, t in ((256 * 1024, 1e-4), (4 * 2**20, 16e-4))]
+    assert allreduce.seconds_at(rows, 2**20) == pytest.approx(4e-4)  # halfway in log size: the geometric mean
+    assert allreduce.seconds_at(rows, 4 * 2**20) == pytest.approx(16e-4)
+    assert allreduce.seconds_at(rows, 1024) == pytest.approx(1e-4), "below the sweep: its latency"
+    assert allreduce.seconds_at(rows, 8 * 2**20) == pytest.approx(32e-4), "above it: the largest size's algbw"
+    with pytest.raises(ValueError, match=r"^rows=\[\] is not allowed"):
+        allreduce.seconds_at([], 1024)
+
+
+def _training(parameters, step_ms, **fields):
+    spec = RunSpec(dataset="synthetic", **fields)
+    step = {"median": step_ms}
+    return {"id": spec.id, "spec": spec.as_dict(), "status": "ok", "parameters": parameters, "step_time_ms": step}
+
+
+def test_the_share_pairs_each_training_run_with_the_sweep_on_its_all_reduce():
+    sweep = allreduce.sweep(
+        "mirrored2-bs2-acc1-mlp-adam",
+        RunSpec(strategy="mirrored", replicas=2, global_batch_size=2).as_dict(),
+        [allreduce.row(s, t, 2) for s, t in ((256 * 1024, 1e-4), (4 * 2**20, 16e-4))],
+    )
+    results = [
+        _training(2**18, 4.0, strategy="mirrored", replicas=2, global_batch_size=256),  # 1 MiB of gradients
+        _training(2**18, 4.0, strategy="mirrored", replicas=2, global_batch_size=256),  # the same, asked again
+        _training(2**18, 4.0, global_batch_size=256),  # one replica: no all-reduce
+        _training(2**18, 4.0, strategy="mirrored", replicas=3, global_batch_size=255),  # no sweep on 3 replicas
+        _training(2**24, 40.0, strategy="mirrored", replicas=2, global_batch_size=64),  # 64 MiB: beyond the sweep
+    ]
+    rows = allreduce.communication_share_rows([sweep], results)
+    assert [(r["id"], r["within_sweep"]) for r in rows] == [
+        ("mirrored2-bs256-acc1-mlp-adam", True),
+        ("mirrored2-bs64-acc1-mlp-adam", False),
+    ]
+    assert rows[0]["gradient_mib"] == 1.0 and rows[0]["all_reduce_ms"] == pytest.approx(0.4)
+    assert rows[0]["share"] == pytest.approx(0.1)
+    assert rows[1]["all_reduce_ms"] == pytest.approx(1.6 * 16)
