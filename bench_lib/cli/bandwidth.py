@@ -2,7 +2,7 @@
 
 Under `launch` every worker measures (bench_lib.probes.allreduce, started by cli/main.py) and the
 chief prints and saves the table: one row per size with the time of one all-reduce, algbw and
-busbw (bench_lib.analysis.allreduce). Nothing here imports TensorFlow.
+busbw (bench_lib.analysis.allreduce), as the allreduce question saves them. Nothing here imports TensorFlow.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from bench_lib.analysis import allreduce
 from bench_lib.config import cluster as cluster_lib
 from bench_lib.config import collective
 from bench_lib.config.spec import RunSpec
+from bench_lib.render import cluster_tables
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -76,29 +77,9 @@ def spec_of(args: argparse.Namespace, cluster: cluster_lib.Cluster | None) -> Ru
 
 def table(spec: RunSpec, rows: list[dict[str, float]]) -> list[str]:
     """The lines the chief prints: a header, one line per size, and the latency."""
-    lines = [
-        f"{spec.id}: all-reduce of float32 buffers over {spec.replicas} replicas ({spec.workers} workers)",
-        f"{'size':>10} {'time us':>12} {'algbw GB/s':>11} {'busbw GB/s':>11}",
-    ]
-    for r in rows:
-        size = _size(r["size_bytes"])
-        lines.append(f"{size:>10} {r['time_us']:>12.1f} {r['algbw_gbps']:>11.3f} {r['busbw_gbps']:>11.3f}")
-    latency = allreduce.small_size_latency_us(rows)
-    if latency is not None:
-        lines.append(f"latency (median time up to 16 KiB): {latency:.1f} us")
-    return lines
+    return cluster_tables.sweep_lines(allreduce.sweep(spec.id, spec.as_dict(), rows))
 
 
 def document(spec: RunSpec, rows: list[dict[str, float]]) -> str:
-    """The JSON `--json` writes."""
-    return json.dumps(
-        {"id": spec.id, "spec": spec.as_dict(), "rows": rows, "latency_us": allreduce.small_size_latency_us(rows)},
-        indent=2,
-    )
-
-
-def _size(size: int) -> str:
-    for unit, factor in (("MiB", allreduce.MIB), ("KiB", allreduce.KIB)):
-        if size >= factor and size % factor == 0:
-            return f"{size // factor} {unit}"
-    return f"{size} B"
+    """The JSON `--json` writes: the sweep as the suite saves it."""
+    return json.dumps(allreduce.sweep(spec.id, spec.as_dict(), rows), indent=2)
