@@ -24,6 +24,7 @@ REPORT_ORDER = [
     "precision",
     "throughput",
     "harness",
+    "allreduce",
     "max_batch_size",
 ]
 

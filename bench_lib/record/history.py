@@ -50,6 +50,7 @@ class SavedRun:
     benchmarks: tuple[Benchmark, ...]
     skipped: tuple[str, ...]  # one line per benchmark of the file that could not be used
     searches: tuple[dict, ...] = ()  # max_batch_size search results (capacity.BatchSearch.as_dict), not runs
+    allreduce_sweeps: tuple[dict, ...] = ()  # the allreduce question's sweeps (analysis.allreduce.sweep), not runs
     incomplete: bool = False  # read from the journal of a sweep that never saved its run
 
     def by_key(self) -> dict[str, Benchmark]:
@@ -110,6 +111,13 @@ def _is_search(raw: object) -> bool:
     return isinstance(info, dict) and {"spec_id", "limit_mib", "max_batch_size", "trials"} <= info.keys()
 
 
+def _is_allreduce_sweep(raw: object) -> bool:
+    """The allreduce benchmark saves a strategy's all-reduce sweep (id, spec, a row per size), not a training result."""
+    info = raw.get("extra_info") if isinstance(raw, dict) else None
+    sweep_keys = {"id", "spec", "rows", "latency_us"}
+    return isinstance(info, dict) and "schema_version" not in info and sweep_keys <= info.keys()
+
+
 def _failure(raw: object, path: Path) -> Benchmark:
     """A configuration the suite saved under `tfbench_failures` (status oom, diverged or failed): no rounds."""
     if not isinstance(raw, dict) or any(k not in raw for k in ("question", "id", "spec", "status")):
@@ -156,10 +164,13 @@ def load_run(path: Path) -> SavedRun:
     if not isinstance(data, dict) or not isinstance(data.get("benchmarks"), list):
         raise HistoryError(f"{path}: not a pytest-benchmark file (no 'benchmarks' list); not read")
     benchmarks, skipped = [], []
-    searches = []
+    searches, sweeps = [], []
     for raw in data["benchmarks"]:
         if _is_search(raw):
             searches.append(raw["extra_info"])
+            continue
+        if _is_allreduce_sweep(raw):
+            sweeps.append(raw["extra_info"])
             continue
         try:
             benchmarks.append(_benchmark(raw, path))
@@ -170,7 +181,7 @@ def load_run(path: Path) -> SavedRun:
             benchmarks.append(_failure(raw, path))
         except HistoryError as error:
             skipped.append(str(error))
-    if not benchmarks:
+    if not (benchmarks or searches or sweeps):
         reason = skipped[0] if skipped else f"{path}: holds no benchmarks"
         raise HistoryError(f"{reason} (no usable tfbench result in the file)")
     return SavedRun(
@@ -182,6 +193,7 @@ def load_run(path: Path) -> SavedRun:
         benchmarks=tuple(benchmarks),
         skipped=tuple(skipped),
         searches=tuple(searches),
+        allreduce_sweeps=tuple(sweeps),
         incomplete=bool(data.get("tfbench_incomplete")),
     )
 
