@@ -16,12 +16,12 @@ from pathlib import Path
 
 from bench_lib import questions
 from bench_lib import reference as reference_points
-from bench_lib.analysis import findings, glance, reference, verdict
+from bench_lib.analysis import allreduce, findings, glance, reference, scaling, verdict
 from bench_lib.cli.arguments import program
 from bench_lib.record import fingerprint, history
 from bench_lib.record.files import write_all_atomic, write_atomic
 from bench_lib.record.history import SavedRun
-from bench_lib.render import export, page, plot_scaling, plots
+from bench_lib.render import cluster_tables, export, page, plot_scaling, plots
 from bench_lib.render import tables as report
 from bench_lib.render import verdict_tables as verdict_report
 
@@ -65,17 +65,22 @@ def _questions(run: SavedRun) -> dict[str, list[dict]]:
 def report_files(run: SavedRun) -> dict[str, str | bytes]:
     """Every file of one run's report, by name: report.md, index.html, results.csv, PNGs, exports."""
     by_question = _questions(run)
-    sections = [(q, report.question_tables(results, q)) for q, results in by_question.items()]
+    network = scaling.network(run.machine.get("tfbench_cluster"))
+    results = [{**b.result, "question": b.question} for b in run.benchmarks]
+    sections = [(q, report.question_tables(rs, q) + _scaling_tables(rs, network)) for q, rs in by_question.items()]
+    if run.allreduce_sweeps:
+        measured = ("allreduce", _allreduce_tables(run.allreduce_sweeps, results, network))
+        sections = _in_report_order([*sections, measured])
     images: dict[str, list[tuple[str, bytes]]] = {}
-    for question, results in by_question.items():
+    for question, asked in by_question.items():
         title = report.question_title(question)
         entry = questions.find(question)
         summary = (("-by-model", plots.model_figure),) if entry and entry.model_summary else ()
         for suffix, draw in (("", plots.question_figure), ("-curves", plots.curves_figure), *summary):
-            png = draw(question, title, results)
+            png = draw(question, title, asked)
             if png is not None:
                 images.setdefault(question, []).append((f"{question}{suffix}.png", png))
-        png = plot_scaling.steps_to_target_png(results)  # log-log: the perfect-scaling and plateau regimes
+        png = plot_scaling.steps_to_target_png(asked)  # log-log: the perfect-scaling and plateau regimes
         if png is not None:
             images.setdefault(question, []).append((f"{question}-steps-to-target.png", png))
     facts = [
@@ -86,12 +91,13 @@ def report_files(run: SavedRun) -> dict[str, str | bytes]:
     ]
     if run.incomplete:
         facts.insert(1, ("incomplete", INCOMPLETE))
+    if "tfbench_cluster" in run.machine:
+        facts.append(("workers' network", network))
     facts += [("largest batch", report.batch_search_line(search)) for search in run.searches]
     if run.skipped:
         facts.append(("entries not read", "; ".join(run.skipped)))
     names = {q: [name for name, _ in pngs] for q, pngs in images.items()}
     files: dict[str, str | bytes] = {name: png for pngs in images.values() for name, png in pngs}
-    results = [{**b.result, "question": b.question} for b in run.benchmarks]
     sentences = findings.findings(results, rules=questions.findings_rules())
     sentences += reference.sentences(reference.check(results, reference_points.points()))
     leading = report.glance_table(row.as_row() for row in glance.glance(results))
@@ -101,6 +107,24 @@ def report_files(run: SavedRun) -> dict[str, str | bytes]:
     files["github-action-benchmark-bigger.json"] = export.github_action_benchmark(run.benchmarks, True)
     files["github-action-benchmark-smaller.json"] = export.github_action_benchmark(run.benchmarks, False)
     return files
+
+
+def _scaling_tables(results: list[dict], network: str) -> list[report.Table]:
+    rows = scaling.scaling_rows(results)
+    return [cluster_tables.scaling_table(rows, network)] if rows else []
+
+
+def _allreduce_tables(sweeps: Sequence[dict], results: list[dict], network: str) -> list[report.Table]:
+    """Each sweep, then the estimated gradient all-reduce share of the run's training configurations it times."""
+    tables = [cluster_tables.sweep_table(sweep, network) for sweep in sweeps]
+    shares = allreduce.communication_share_rows(sweeps, results)
+    return tables + ([cluster_tables.share_table(shares)] if shares else [])
+
+
+def _in_report_order(sections: list[tuple[str, list]]) -> list[tuple[str, list]]:
+    """The registry's questions by their order, then any it does not know, as they came."""
+    known = {q.name: q.order for q in questions.all_questions()}
+    return sorted(sections, key=lambda section: (section[0] not in known, known.get(section[0], 0)))
 
 
 def report_command(
