@@ -64,7 +64,7 @@ def test_the_sweep_and_the_share_of_the_step_are_shown_in_the_all_reduce_section
     headings = [line for line in text.splitlines() if line.startswith("## ")]
     assert headings[-2:] == ["## Throughput (synthetic data)", "## All-reduce bandwidth"], "in registry order"
     section = text.split("## All-reduce bandwidth")[1]
-    title = "multi_worker2x1-bs2-acc1-mlp-adam: multi_worker, 2 replicas (2 workers), over netns veth; "
+    title = "multi_worker2x1-bs2-acc1-mlp-adam: multi_worker, 2 replicas on 2 workers, over netns veth; "
     assert f"**{title}latency (median time up to 16 KiB) 60.0 us**" in section
     assert "| 1 KiB | 50.0 | 0.020 | 0.020 |" in section and "| 4 MiB | 1600.0 | 2.621 | 2.621 |" in section
     # 1 MiB of gradients: 400 us between the 256 KiB and 4 MiB sizes, over a step of 256 / 1500 s

@@ -42,9 +42,9 @@ def sweep_table(sweep: Mapping[str, object], network: str) -> Table:
     """One sweep as a report table, titled with its strategy, latency and the network between its workers."""
     spec = sweep["spec"]
     latency = sweep.get("latency_us")
-    title = f"{sweep['id']}: {spec.get('strategy')}, {_shape(spec)}"
-    if (spec.get("workers") or 1) > 1:
-        title += f", over {network}"
+    title = f"{sweep['id']}: {spec.get('strategy')}, {spec.get('replicas')} replicas"
+    if (workers := spec.get("workers") or 1) > 1:
+        title += f" on {workers} workers, over {network}"
     if latency is not None:
         title += f"; latency (median time up to 16 KiB) {latency:.1f} us"
     rows = [
