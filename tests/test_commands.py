@@ -164,9 +164,9 @@ def test_index_html_loads_in_headless_chromium_with_every_image_and_table(report
     assert result == {
         "images": 5,
         "broken": [],
-        "tables": 6,
+        "tables": 7,
         "empty": 0,
-    }  # facts + at a glance + batch size x 2 strategies + 2
+    }  # facts + at a glance + batch size x 2 strategies + its scaling (mirrored3 against one_device) + 2
     shot = Path(os.environ.get("TFBENCH_SCREENSHOT", tmp_path / "index.png"))
     done = headless(browser, f"--screenshot={shot}", "--window-size=1400,2200", (report_dir / "index.html").as_uri())
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", done.stderr[-2000:]
