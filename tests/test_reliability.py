@@ -1,6 +1,7 @@
 """What survives what: the journal, --bench-resume, --bench-isolate, progress, and a full, read-only
 or non-creatable destination for every command that writes."""
 
+import contextlib
 import json
 import os
 import signal
@@ -14,7 +15,7 @@ import pytest
 from bench_lib.cli.main import main
 from bench_lib.record import history, journal
 from bench_lib.record.files import write_atomic
-from bench_lib.suite import isolation, progress
+from bench_lib.suite import isolation, progress, startup
 
 import background
 
@@ -317,3 +318,12 @@ def test_a_child_gets_every_tfbench_option_given_but_the_sessions_own(tmp_path):
     assert {"--bench-profile=quick", "--bench-verbose", "--bench-deterministic", "--bench-rounds=3"} <= set(command)
     assert not [a for a in command if a.startswith(("--bench-isolate", "--bench-timeout", "--bench-resume"))]
     assert command[-1] == f"--bench-child-journal={tmp_path / 'child.jsonl'}"
+
+
+def test_an_interrupt_swallowed_by_a_finalizer_is_raised_again_at_the_next_step(monkeypatch):
+    monkeypatch.setattr(startup, "_interrupted_by", [])
+    startup.raise_if_interrupted()  # nothing arrived: goes on
+    with contextlib.suppress(KeyboardInterrupt):
+        startup._interrupt(signal.SIGINT, None)  # as if raised inside a weakref callback, and lost
+    with pytest.raises(KeyboardInterrupt, match="signal SIGINT"):
+        startup.raise_if_interrupted()

@@ -5,7 +5,7 @@ import itertools
 import pytest
 
 from bench_lib.config.spec import RunSpec
-from bench_lib.engine import runner
+from bench_lib.engine import input_cost, runner
 
 MIB = 1024 * 1024
 # The measured step peak must lie within this factor of the estimate, either way: the estimate
@@ -55,7 +55,8 @@ def test_a_reshuffling_pipeline_is_measured_against_materialized_batches():
     assert result["input_bound"] == (result["input_cost"] > 0.05)
 
 
-def test_the_input_cost_is_measured_once_per_step_and_pipeline_and_names_where():
+def test_the_input_cost_is_measured_once_per_step_and_pipeline_and_names_where(monkeypatch):
+    monkeypatch.setattr(input_cost, "_MEASURED", {})  # what other tests of this process measured
     first = runner.run(RunSpec(global_batch_size=64, epochs=1, warmup_steps=1, seed=3)).as_dict()
     # Another seed, budget and learning rate: the same step and pipeline, so the same figure.
     same = RunSpec(global_batch_size=64, epochs=2, warmup_steps=1, seed=4, lr_scaling="linear", base_batch_size=32)

@@ -281,6 +281,8 @@ DETAILS: tuple[ResultKey, ...] = (
               "`{}` for one seed."),
     ResultKey("noise_scale_detail", "`small_batch_size`, `big_batch_size`, `measurements`, `trace_sigma`, "
               "`grad_norm_sq`, `first_half_noise_scale` and `second_half_noise_scale`."),
+    ResultKey("input_cost_of", "The configuration `input_cost` was measured on, where that is another one of the "
+              "same step and pipeline (it differs in seed, budget, learning rate or probes only); absent otherwise."),
     ResultKey("warnings", "Pyperf-style warnings on the timings: `unstable` (CV over 10%), `too few rounds` "
               "(fewer than 10 timed blocks), `no process medians` (a further process of --bench-processes "
               "failed)."),

@@ -13,7 +13,7 @@ from collections.abc import Callable
 import pytest
 
 from bench_lib.config.spec import RunSpec
-from bench_lib.suite import stash
+from bench_lib.suite import startup, stash
 from bench_lib.suite.record import recorder
 
 
@@ -53,6 +53,7 @@ def measure_run(benchmark, request: pytest.FixtureRequest):
         seeds_spec, spec = spec, spec.replace(seeds=1)
         _skip_unless_this_worker_takes_part(request.config, spec)
         prepared = _prepare_or_record_failure(spec, record)
+        prepared.loop.add_between_steps(startup.raise_if_interrupted)  # untimed, like every between-steps action
         try:
             if on_prepared is not None:
                 on_prepared(prepared)

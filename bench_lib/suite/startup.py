@@ -52,10 +52,34 @@ def pytest_configure(config: pytest.Config) -> None:
     # Not in a cluster's worker: the launcher's SIGTERM must stop it even inside a collective op.
     if cluster is None:
         signal.signal(signal.SIGTERM, _interrupt)
+        if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not where Ctrl-C is ignored
+            signal.signal(signal.SIGINT, _interrupt)
+
+
+# A signal's KeyboardInterrupt is raised in whatever Python code runs at that moment; inside a
+# finalizer (a weakref callback or __del__, which TensorFlow's garbage runs often) Python prints it
+# as unraisable and goes on, and the session would not stop. So the signal is also remembered, and
+# raise_if_interrupted() raises it again at the next step and the next configuration.
+_interrupted_by: list[str] = []
 
 
 def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt(f"signal {signal.Signals(signum).name}")
+    _interrupted_by.append(signal.Signals(signum).name)
+    raise KeyboardInterrupt(f"signal {_interrupted_by[-1]}")
+
+
+def raise_if_interrupted(*_: object) -> None:
+    """Raises KeyboardInterrupt if SIGINT or SIGTERM arrived, whether or not its first raise was swallowed."""
+    if _interrupted_by:
+        raise KeyboardInterrupt(f"signal {_interrupted_by[-1]}")
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    raise_if_interrupted()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    _interrupted_by.clear()  # the session it stopped is over (a session run inside another process goes on)
 
 
 def _write_nothing(config: pytest.Config) -> None:
