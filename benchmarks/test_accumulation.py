@@ -3,7 +3,7 @@
 
 def grid(profile):
     sizes = profile.sizes("accumulation")
-    return profile.grid(
+    return profile.accuracy_grid(
         model=sizes.models,
         global_batch_size=sizes.global_batch_size,
         accumulation_steps=sizes.accumulation_steps,

@@ -7,7 +7,7 @@ import pytest
 
 def grid(profile):
     batch_sizes = profile.sizes("batch_size").batch_sizes
-    return profile.grid(global_batch_size=batch_sizes, optimizer="adam", seeds=profile.seeds_of_question())
+    return profile.accuracy_grid(global_batch_size=batch_sizes, optimizer="adam", seeds=profile.seeds_of_question())
 
 
 def test_batch_size(measure_run, spec):

@@ -10,7 +10,7 @@ the throughput means anything.
 
 def grid(profile):
     sizes = profile.sizes("batchnorm")
-    points = profile.grid(
+    points = profile.accuracy_grid(
         model=("mlp", "mlp_bn"), global_batch_size=sizes.batch_sizes, seeds=profile.seeds_of_question()
     )
     if sizes.resnet_batch_sizes:

@@ -78,8 +78,8 @@ QUESTION = Question(
     name="harness",
     title="Harness",
     order=110,
-    # 20 interleaved rounds: 10 left the batch-64 IQR wider than the target margin
-    quick=Sizes(batch_sizes=(64, 512), blocks=20),
+    # 10 interleaved rounds of 200 ms blocks (20 of 50 ms blocks before: 10 of those left the batch-64 IQR too wide)
+    quick=Sizes(batch_sizes=(64, 512), blocks=10),
     full=Sizes(batch_sizes=(64, 256, 1024, 4096), blocks=40),
     findings=harness_findings,
     table=RATIOS,

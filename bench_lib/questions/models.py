@@ -51,7 +51,7 @@ class Sizes:
 SEARCH_CEILING = 8  # the search's last doubling: 8 x the family's largest batch size
 FALLBACK = {"batch_sizes": (32,), "steps": 10, "warmup_steps": 2}
 QUICK_FAMILIES = (
-    Family(model="resnet20", batch_sizes=(64,), steps=8, warmup_steps=2),
+    Family(model="resnet20", batch_sizes=(64,), steps=8, warmup_steps=2, strategies=("one_device",)),
     Family(model="transformer_small", batch_sizes=(32,), steps=8, warmup_steps=2, strategies=("one_device",)),
     Family(model="resnet50", batch_sizes=(8,), steps=3, warmup_steps=1, strategies=("one_device",)),
 )

@@ -80,7 +80,12 @@ class Option:
 
 # In --help order. --bench-profile comes first and --bench-deterministic (a flag) last.
 OPTIONS = (
-    Option("--bench-strategies", "comma-separated, e.g. one_device,mirrored", ("strategies",), _names),
+    Option(
+        "--bench-strategies",
+        "comma-separated, e.g. one_device,mirrored (the accuracy questions' too)",
+        ("strategies", "accuracy_strategies"),
+        _names,
+    ),
     Option("--bench-replicas", "replicas for mirrored runs", ("replicas",), _one_int),
     Option(
         "--bench-batch-sizes",
@@ -222,6 +227,7 @@ def _cluster_changes(config: pytest.Config, cluster: cluster_lib.Cluster | None)
             raise pytest.UsageError(f"tfbench options: {error}") from None
     if cluster is not None and config.getoption("--bench-strategies") is None:
         changes["strategies"] = ("one_device", "multi_worker")
+        changes["accuracy_strategies"] = None  # what a cluster is for: the accuracy questions run on it too
     return changes
 
 

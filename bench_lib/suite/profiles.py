@@ -27,6 +27,11 @@ class Profile:
     epochs: int
     dataset: str
     strategies: tuple[str, ...]
+    # The strategies of the seeded accuracy questions (batch size, accumulation, batch norm); None:
+    # `strategies`. Their figures are the global batch's, which a mirrored step computes as one
+    # device does (to 2e-7, tests/test_train.py), so the quick profile trains them on one device
+    # only and leaves what the strategy costs to the throughput, models and sync_bn questions.
+    accuracy_strategies: tuple[str, ...] | None
     replicas: int
     warmup_steps: int
     seeds: int | None  # --bench-seeds: every question; None: each question's own default
@@ -117,10 +122,17 @@ class Profile:
         An axis is a tuple of values or a single value, e.g.
         grid(global_batch_size=(32, 128), model="cnn").
         """
+        return self._grid(self.strategies, axes)
+
+    def accuracy_grid(self, **axes: object) -> list[dict[str, object]]:
+        """As grid(), over the accuracy questions' strategies (accuracy_strategies, else every strategy)."""
+        return self._grid(self.accuracy_strategies or self.strategies, axes)
+
+    def _grid(self, strategies: tuple[str, ...], axes: dict[str, object]) -> list[dict[str, object]]:
         values = [v if isinstance(v, tuple) else (v,) for v in axes.values()]
         return [
             {**self.shape(strategy), **dict(zip(axes, point, strict=True))}
-            for strategy in self.strategies
+            for strategy in strategies
             for point in itertools.product(*values)
         ]
 
@@ -130,6 +142,7 @@ QUICK = Profile(
     epochs=5,
     dataset="digits",
     strategies=("one_device", "mirrored"),
+    accuracy_strategies=("one_device",),
     replicas=2,
     warmup_steps=3,
     seeds=None,
@@ -140,6 +153,7 @@ QUICK = Profile(
 FULL = dataclasses.replace(
     QUICK,
     name="full",
+    accuracy_strategies=None,
     epochs=20,
     dataset="mnist_5k",
     warmup_steps=5,
