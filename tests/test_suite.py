@@ -187,7 +187,7 @@ def _night(storage: Path) -> Night:
     interrupted_code = running.wait(timeout=120)
     files = sorted(p.relative_to(storage).as_posix() for p in storage.rglob("*") if p.is_file())
     rerun = suite(
-        storage, "benchmarks/test_throughput.py", "-k", "one_device-bs256-acc1-mlp-adam-spe8",
+        storage, "benchmarks/test_throughput.py", "-k", "one_device-bs512-acc1-mlp-adam-spe8",
         "--bench-rounds", "4", "--bench-warmup", "1",
     )  # fmt: skip
     rerun_output, _ = rerun.communicate(timeout=300)
@@ -226,4 +226,4 @@ def test_rounds_and_warmup_options_and_what_a_round_is_with_several_steps_per_ca
     assert bench["stats"]["rounds"] == 4 and info["block_steps"] % 8 == 0
     assert info["optimizer_steps"] == 8 + 4 * info["block_steps"] and info["timed_steps"] == 4 * info["block_steps"]
     assert info["train_traces"] == 1
-    assert "WARNING: one_device-bs256-acc1-mlp-adam-spe8: too few rounds: 4 timed" in night.rerun_output
+    assert "WARNING: one_device-bs512-acc1-mlp-adam-spe8: too few rounds: 4 timed" in night.rerun_output

@@ -16,9 +16,11 @@ from collections.abc import Sequence
 # A block lasts at least this long when the warm-up calls are a fair guide.
 MIN_BLOCK_S = 0.05
 # ... and this long where the budget is a number of blocks (the questions that ask what a step
-# costs): in a quiet quick run, blocks of 30-60 ms varied by 5-15 % (coefficient of variation),
-# blocks of 130-500 ms by 2-3.5 %.
-TIMED_BLOCK_S = 0.2
+# costs). In quiet quick runs the throughput question's median coefficient of variation over its
+# blocks was 6.1 % with 50 ms blocks and 4.4 % with 200 ms ones: the CNN's blocks of one to six
+# steps varied by 1-3 %, the MLP's of 15-75 steps by 3-10 %, so what spreads the small steps does
+# not average out within a block. 100 ms is the compromise with the suite's time.
+TIMED_BLOCK_S = 0.1
 # With a fixed step budget (the accuracy questions), blocks are cut small enough to give this many:
 # compare's rank test on a run's rounds needs enough of them to see a real slowdown through a
 # loaded machine's spread.

@@ -53,7 +53,7 @@ FALLBACK = {"batch_sizes": (32,), "steps": 10, "warmup_steps": 2}
 QUICK_FAMILIES = (
     Family(model="resnet20", batch_sizes=(64,), steps=8, warmup_steps=2, strategies=("one_device",)),
     Family(model="transformer_small", batch_sizes=(32,), steps=8, warmup_steps=2, strategies=("one_device",)),
-    Family(model="resnet50", batch_sizes=(8,), steps=3, warmup_steps=1, strategies=("one_device",)),
+    Family(model="resnet50", batch_sizes=(8,), steps=2, warmup_steps=1, strategies=("one_device",)),
 )
 # Batch sizes near those the models' papers and tf_cnn_benchmarks used, within a 2-core CPU's reach.
 FULL_FAMILIES = (
