@@ -1,6 +1,7 @@
 # Two commands on a fresh machine with Python 3.11:
 #   make bench   sets up .venv and runs the benchmark suite (quick profile, embedded digits data)
 #   make test    sets up .venv and runs lint, the layer contract, the manual's build and the library tests
+#   make test-slow  the tests marked slow (model families, clusters, Slurm, suite processes); CI runs both
 #   make docs    builds the manual (docs/, MkDocs) into build/site with --strict
 # Knobs: NAME=<run name> ARGS="<extra pytest options>" TF=cpu|gpu PYTHON=<python3.11>
 
@@ -12,7 +13,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(TF)
 
-.PHONY: bench test lint docs install clean
+.PHONY: bench test test-slow lint docs install clean
 
 install: $(STAMP)
 
@@ -36,8 +37,13 @@ lint: $(STAMP)
 docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir build/site
 
+# The tests marked slow (real model families, clusters, Slurm, whole suite processes) run in
+# `make test-slow`; CI runs both.
 test: lint docs
-	$(BIN)/python -m pytest tests/ --durations=15 $(ARGS)
+	$(BIN)/python -m pytest tests/ -m "not slow" --durations=15 $(ARGS)
+
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest tests/ -m slow --durations=15 $(ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -55,6 +55,10 @@ QUICK_FAMILIES = (
     Family(model="transformer_small", batch_sizes=(32,), steps=8, warmup_steps=2, strategies=("one_device",)),
     Family(model="resnet50", batch_sizes=(8,), steps=2, warmup_steps=1, strategies=("one_device",)),
 )
+# ResNet-50 is measured in the quick profile only when asked (--bench-models resnet20,transformer_small,resnet50):
+# on the 2-core AVX2 test machine one step at batch 8 takes 3.8 s and tracing with the first step
+# 26 s, 43 s in all, which the 5-minute budget cannot hold beside the other questions.
+QUICK_MODELS = ("resnet20", "transformer_small")
 # Batch sizes near those the models' papers and tf_cnn_benchmarks used, within a 2-core CPU's reach.
 FULL_FAMILIES = (
     Family(model="resnet20", batch_sizes=(128, 512), steps=30, warmup_steps=3),
@@ -94,7 +98,7 @@ QUESTION = Question(
     name="models",
     title="Standard models: the hardware table",
     order=105,
-    quick=Sizes(models=tuple(f.model for f in QUICK_FAMILIES), families=QUICK_FAMILIES),
+    quick=Sizes(models=QUICK_MODELS, families=QUICK_FAMILIES),
     full=Sizes(models=tuple(f.model for f in FULL_FAMILIES), families=FULL_FAMILIES, limit_mib=4096),
     table=HARDWARE_TABLE,
     model_summary=True,
