@@ -61,7 +61,36 @@ def _tiny_suite_run(folder: Path) -> SuiteRun:
     return SuiteRun(saved, done.stdout, done.stderr)
 
 
+# The slow tier (`make test-slow`; CI runs both): what starts further TensorFlow processes (each
+# pays a 2-5 s import) or trains real model families, 2-30 s a test on 2 cores. `make test` leaves
+# it out to stay under 3 minutes; the tiny suite run (suite_run) stays, beside the in-process tests.
+SLOW_JOBS = {"two_workers", "two_namespaces", "two_worker_suite", "killed_sweep", "slurm_run", "night", "seeded_run"}
+SLOW_MODULES = {
+    "test_cli.py", "test_processes.py", "test_launch.py", "test_netns.py", "test_multi_worker.py",
+    "test_schedulers.py", "test_workloads_run.py", "test_cluster_report.py",
+}  # fmt: skip
+SLOW_TESTS = {
+    "test_allreduce.py::test_the_command_prints_the_table_and_saves_the_rows",
+    "test_collective.py::test_nccl_on_a_machine_without_gpus_is_one_line_before_tensorflow",
+    "test_commands.py::test_index_html_loads_in_headless_chromium_with_every_image_and_table",
+    "test_questions.py::test_a_question_registered_at_test_time_reaches_the_report",
+    "test_reliability.py::test_a_full_disk_is_one_line_and_leaves_the_earlier_report_whole",
+    "test_reliability.py::test_a_suite_whose_storage_is_read_only_stops_with_one_line_before_tensorflow",
+    "test_suite.py::test_a_bad_suite_option_is_one_line_before_anything_runs",
+    "test_spec_properties.py::test_every_valid_spec_trains_one_step",
+    "test_tfds_data.py::test_a_tiny_configuration_trains_on_each_kind_of_set",
+    "test_workload_models.py::test_the_analytic_count_matches_tensorflows_cost_analysis_and_the_published_figure",
+}
+
+
+# tryfirst: the markers must be on the items before pytest deselects by -m.
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        name = f"{item.path.name}::{getattr(item, 'originalname', item.name)}"
+        jobs = SLOW_JOBS & set(getattr(item, "fixturenames", ()))
+        if jobs or item.path.name in SLOW_MODULES or name in SLOW_TESTS:
+            item.add_marker(pytest.mark.slow)
     background.waiting_last(items)
 
 

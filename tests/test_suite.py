@@ -134,7 +134,8 @@ def test_a_configuration_over_the_memory_limit_is_recorded_as_oom(measure_run, b
     assert [r["status"] for r in saved["tfbench_failures"] if r["name"] == request.node.name] == ["oom"]
 
 
-def test_sigterm_ends_a_session_like_ctrl_c(request):
+def test_sigterm_ends_a_session_like_ctrl_c(monkeypatch):
+    monkeypatch.setattr(startup, "_interrupted_by", [])  # so that this session goes on afterwards
     interrupt = startup._interrupt
     assert signal.getsignal(signal.SIGTERM) is interrupt
     with pytest.raises(KeyboardInterrupt, match="SIGTERM"):
