@@ -8,7 +8,7 @@ import dataclasses
 import sys
 from pathlib import Path
 
-from bench_lib.cli import bandwidth
+from bench_lib.cli import bandwidth, launch_arguments
 from bench_lib.config import cluster as cluster_lib
 from bench_lib.config import collective, datasets, models
 from bench_lib.config import spec as spec_lib
@@ -37,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_performance_options(run, d)
     _add_collective_options(run, d)
     _add_output_options(run)
-    _add_launch(commands)
+    launch_arguments.add_parser(commands)
     bandwidth.add_parser(commands)
     _add_saved_run_commands(commands)
     return parser
@@ -90,15 +90,7 @@ def _add_spec_options(run: argparse.ArgumentParser, d: RunSpec) -> None:
         "--seed", type=int, default=d.seed, help="seed for weights, shuffling and dropout (default %(default)s)"
     )
     run.add_argument("--model", default=d.model, help=f"one of {', '.join(models.names())} (default %(default)s)")
-    own = models.declared("transformer").transformer.as_fields()
-    for field, what in zip(models.SIZE_FIELDS, ("encoder blocks", "features per token", "attention heads",
-                                                "token ids per example"), strict=True):  # fmt: skip
-        run.add_argument(
-            "--" + field.replace("_", "-"),
-            type=int,
-            default=None,
-            help=f"--model transformer: {what} (default {own[field]})",
-        )
+    _add_transformer_options(run)
     run.add_argument("--dropout", type=float, default=d.dropout, help="dropout rate (default %(default)s)")
     run.add_argument(
         "--dataset",
@@ -115,6 +107,19 @@ def _add_spec_options(run: argparse.ArgumentParser, d: RunSpec) -> None:
     run.add_argument(
         "--precision", default=d.precision, help=f"one of {', '.join(spec_lib.PRECISIONS)} (default %(default)s)"
     )
+
+
+def _add_transformer_options(run: argparse.ArgumentParser) -> None:
+    """--transformer-layers and the other size fields of model 'transformer'."""
+    own = models.declared("transformer").transformer.as_fields()
+    for field, what in zip(models.SIZE_FIELDS, ("encoder blocks", "features per token", "attention heads",
+                                                "token ids per example"), strict=True):  # fmt: skip
+        run.add_argument(
+            "--" + field.replace("_", "-"),
+            type=int,
+            default=None,
+            help=f"--model transformer: {what} (default {own[field]})",
+        )
 
 
 def _add_question_options(run: argparse.ArgumentParser, d: RunSpec) -> None:
@@ -261,53 +266,6 @@ def _add_collective_options(run: argparse.ArgumentParser, d: RunSpec) -> None:
         type=float,
         default=d.collective_timeout_s,
         help="multi_worker: seconds after which an unfinished all-reduce fails instead of waiting (default: none)",
-    )
-
-
-def _add_launch(commands: argparse._SubParsersAction) -> None:
-    launch_parser = commands.add_parser(
-        "launch",
-        help="run a command as N local workers of one multi_worker cluster",
-        usage="%(prog)s --workers N [--replicas-per-worker R] [--stop-timeout S] [--heartbeat-timeout S] "
-        "[--netns [--netem ARGS]] -- COMMAND ...",
-        description="Starts N copies of COMMAND on this machine, each with its own TF_CONFIG (free loopback ports, "
-        "or with --netns its own network namespace) and TFBENCH_REPLICAS_PER_WORKER=R; streams worker 0's (the "
-        "chief's) output and exits with its status. A worker that cannot start, exits non-zero, dies or stops "
-        "sending heartbeats stops every other worker, and the launcher exits non-zero naming it and its last output.",
-    )
-    launch_parser.add_argument("--workers", type=int, required=True, help="worker processes to start")
-    launch_parser.add_argument(
-        "--replicas-per-worker", type=int, default=1, help="replicas in each worker (default %(default)s)"
-    )
-    launch_parser.add_argument(
-        "--stop-timeout",
-        type=float,
-        default=30.0,
-        help="seconds a worker gets to end after the chief exited or after SIGTERM, before it is killed "
-        "(default %(default)s)",
-    )
-    launch_parser.add_argument(
-        "--all-output", action="store_true", help="stream every worker's output, not only the chief's"
-    )
-    launch_parser.add_argument(
-        "--heartbeat-timeout",
-        type=float,
-        default=30.0,
-        help="seconds a worker's heartbeat may be silent (a worker alive but stopped or wedged) before the "
-        "launch ends naming it (default %(default)s)",
-    )
-    launch_parser.add_argument(
-        "--netns",
-        action="store_true",
-        help="root only: run each worker in its own network namespace, joined to the others by a veth pair "
-        "and a bridge on 198.18.0.0/24, so traffic crosses real interfaces; the namespaces are removed at the end",
-    )
-    launch_parser.add_argument(
-        "--netem",
-        default=None,
-        metavar="ARGS",
-        help="with --netns: shape every worker's link with `tc qdisc add dev eth0 root netem ARGS`, e.g. \"delay 2ms "
-        'rate 1gbit"',
     )
 
 
