@@ -278,6 +278,11 @@ def train_dataset(
     return strategy.experimental_distribute_dataset(global_batches(data, spec, materialized=materialized))
 
 
+def evaluates(spec: RunSpec) -> bool:
+    """Whether a run measures accuracy on its data: not on synthetic data, whose random labels make it chance."""
+    return spec.dataset != "synthetic"
+
+
 def reshuffles(spec: RunSpec) -> bool:
     """Whether the spec's pipeline reshuffles every epoch: real data does, random data needs not.
 

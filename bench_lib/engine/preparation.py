@@ -265,9 +265,9 @@ def _training_loop(
         trainer=trainer,
         # Evaluating in micro-batches keeps evaluation from raising the measured peak memory
         # above what training itself needs.
-        test_data=None
-        if spec.dataset == "synthetic"
-        else data_lib.eval_dataset(dataset.x_test, dataset.y_test, spec.micro_batch_size),
+        test_data=data_lib.eval_dataset(dataset.x_test, dataset.y_test, spec.micro_batch_size)
+        if data_lib.evaluates(spec)
+        else None,
         steps_per_epoch=steps_per_epoch,
         total_steps=total_steps(spec, steps_per_epoch),
         warmup_steps=spec.warmup_steps,

@@ -83,7 +83,7 @@ def conclude(prepared: PreparedRun, *, trace_dir: Path | None = None, time_input
     diverged = loop.diverged_at_step is not None
     last = loop.history[-1] if loop.history and not diverged else None
     train = {"accuracy": None, "loss": None}
-    if not diverged and prepared.spec.dataset != "synthetic":  # random labels: nothing to learn
+    if not diverged and data_lib.evaluates(prepared.spec):
         train = prepared.trainer.evaluate(
             data_lib.eval_dataset(prepared.train_data.x_train, prepared.train_data.y_train)
         )
