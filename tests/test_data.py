@@ -133,3 +133,17 @@ def test_a_batch_larger_than_the_training_set_is_refused():
 def test_steps_per_epoch_drops_the_remainder():
     digits = data.load(RunSpec())
     assert data.steps_per_epoch(digits, RunSpec(global_batch_size=100)) == 14
+
+
+@pytest.mark.parametrize("dataset", ["digits", "synthetic"])
+def test_tfbench_pipelines_run_without_tf_data_autotuning(dataset):
+    spec = RunSpec(dataset=dataset, global_batch_size=32)
+    loaded = data.load(spec)
+    pipelines = {
+        "train": data.global_batches(loaded, spec),
+        "materialized": data.global_batches(loaded, spec, materialized=True),
+        "eval": data.eval_dataset(loaded.x_test, loaded.y_test),
+    }
+    assert {name: ds.options().autotune.enabled for name, ds in pipelines.items()} == dict.fromkeys(pipelines, False)
+    x, y = next(iter(pipelines["train"]))
+    assert x.shape[0] == 32 and y.shape == (32,), "the pipeline still gives full global batches"

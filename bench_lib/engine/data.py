@@ -308,7 +308,21 @@ def global_batches(
     if per_replica_batch_size is not None:
         ds = ds.rebatch(per_replica_batch_size)
     # A fixed prefetch depth keeps the pipeline's memory the same from run to run.
-    return ds.prefetch(spec.prefetch_batches) if spec.prefetch_batches else ds
+    return without_autotune(ds.prefetch(spec.prefetch_batches) if spec.prefetch_batches else ds)
+
+
+def without_autotune(ds: tf.data.Dataset) -> tf.data.Dataset:
+    """The dataset without tf.data's autotuning, whose thread can hold up the iterator's destruction for seconds.
+
+    Every buffer and parallelism of tfbench's pipelines is fixed, so autotuning has nothing to
+    tune; but with it on, each iterator runs an optimization thread that sleeps in a timed wait
+    of up to a minute, and destroying the iterator waits for it to wake: keras.backend.clear_session()
+    between configurations took 1.5-4.9 s now and then (8 configurations of the batch-norm and
+    harness questions: 12 s in all), and fit() makes a new iterator every call.
+    """
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return ds.with_options(options)
 
 
 def materialized_batches(data: Dataset, spec: RunSpec) -> tf.data.Dataset:
@@ -336,4 +350,4 @@ def _shuffled_batches(data: Dataset, spec: RunSpec) -> tf.data.Dataset:
 
 def eval_dataset(x: np.ndarray, y: np.ndarray, batch_size: int = EVAL_BATCH_SIZE) -> tf.data.Dataset:
     """The whole of x, y in order, in batches of batch_size (the last may be smaller)."""
-    return tf.data.Dataset.from_tensor_slices((x, y)).batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    return without_autotune(tf.data.Dataset.from_tensor_slices((x, y)).batch(batch_size).prefetch(2))

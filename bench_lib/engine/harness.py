@@ -92,7 +92,9 @@ def minimal(spec: RunSpec, data: data_lib.Dataset) -> Handwritten:
     n, size = len(data.x_train) // spec.global_batch_size, spec.global_batch_size
     x = data.x_train[: n * size].reshape(n, size, *data.image_shape)
     y = data.y_train[: n * size].reshape(n, size)
-    return Handwritten(spec, data, tf.data.Dataset.from_tensor_slices((x, y)).cache().repeat())
+    return Handwritten(
+        spec, data, data_lib.without_autotune(tf.data.Dataset.from_tensor_slices((x, y)).cache().repeat())
+    )
 
 
 class _BatchStarts(keras.callbacks.Callback):
