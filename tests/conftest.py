@@ -25,7 +25,7 @@ os.environ.setdefault("TFBENCH_PEAK_GFLOPS", "150")
 TINY_GRID = (
     "(test_batch_size and not fixed_steps and not equal_convergence) or (test_accumulation and mlp and (acc1 or acc4))"
     " or (test_throughput and one_device and mlp and (bs64 or bs512)"
-    " and not (spe8 or xla or cache or pf0 or sgd or h512x512))"
+    " and not (spe8 or xla or sgd or h512x512))"
 )
 TINY_OPTIONS = (
     "--bench-strategies",  # every question on both, as the full profile runs them
