@@ -4,6 +4,8 @@ Synthetic data at each model's own shape (224x224x3 images for resnet50 and mobi
 32x32x3 for the CIFAR ResNets, token ids for the transformers), so the figures are the
 machine's and the software's, not the input pipeline's or a dataset's. Each configuration
 reports examples/s, step time, MFU and TensorFlow's peak memory like every timed question.
+Every family trains with SGD and momentum 0.9 (the question's `optimizer`), as the standard
+ResNet-50 benchmarks do.
 The families and their sizes are the question's (bench_lib/questions/models.py);
 --bench-models picks the families. Where the profile gives a memory limit (the full profile,
 or --bench-memory-limit-mib), the largest global batch within it is searched once per family,
@@ -16,7 +18,12 @@ def grid(profile):
     points = []
     for model in sizes.models:
         family = sizes.family(model)
-        run = {"dataset": "synthetic", "steps": family.steps + family.warmup_steps, "warmup_steps": family.warmup_steps}
+        run = {
+            "dataset": "synthetic",
+            "optimizer": sizes.optimizer,
+            "steps": family.steps + family.warmup_steps,
+            "warmup_steps": family.warmup_steps,
+        }
         for fields in profile.grid(global_batch_size=family.batch_sizes, **sizes.model_fields(model)):
             if family.strategies is None or fields["strategy"] in family.strategies:
                 points.append({**fields, **run})

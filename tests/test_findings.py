@@ -174,3 +174,19 @@ def test_a_context_names_only_the_fields_that_differ_from_the_usual_configuratio
     assert sentence.startswith("throughput (at 15 steps, adam): examples/s rises from 9,000 (n=1) at batch 64")
     assert "; hidden_units=[512, 512]: examples/s rises from 17,900" in sentence
     assert "jit_compile" not in sentence and "steps=15" not in sentence
+
+
+def test_models_lists_every_family_by_mfu_and_compares_batch_sizes_within_one():
+    def measured(model, batch, per_sec, mfu):
+        return {**result("models", batch, None, model=model, optimizer="momentum"), "examples_per_sec": per_sec,
+                "mfu": mfu}  # fmt: skip
+
+    one_each = [measured("resnet20", 64, 178.0, 0.58), measured("resnet50", 4, 2.0, 0.62)]
+    [sentence] = findings(one_each)
+    assert sentence == (
+        "models (steady steps, synthetic data), by MFU: resnet50 at batch 4 on one_device: 2.0 examples/s, MFU 0.62; "
+        "resnet20 at batch 64 on one_device: 178.0 examples/s, MFU 0.58."
+    )
+    table, pairs = findings([*one_each, measured("resnet20", 512, 260.0, 0.61)])
+    assert table.count("resnet20 at batch") == 2
+    assert pairs.startswith("models (") and "resnet20: examples/s rises from 178 (n=1) at batch 64 to 260" in pairs

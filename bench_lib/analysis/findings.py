@@ -344,6 +344,20 @@ def throughput(results: list[Mapping[str, object]], metric: str) -> list[str]:
     return [generic("throughput", results, metric), *xla_dropout(results)]
 
 
+def models(results: list[Mapping[str, object]], metric: str) -> list[str]:
+    """Every configuration's examples/s and MFU, highest MFU first; then the generic sentence where a family has two."""
+    measured = [r for r in results if r.get("mfu") is not None and r.get("examples_per_sec") is not None]
+    rows = [
+        f"{s['model']} at batch {s['global_batch_size']} on {s['strategy']}: {r['examples_per_sec']:,.1f} examples/s, "
+        f"MFU {r['mfu']:.2f}"
+        for r in sorted(measured, key=lambda r: -float(r["mfu"]))
+        for s in [_spec(r)]
+    ]
+    sentences = [f"models (steady steps, synthetic data), by MFU: {'; '.join(rows)}."] if rows else []
+    pairs = generic("models", results, metric)
+    return sentences + ([] if "no two configurations" in pairs or "one configuration only" in pairs else [pairs])
+
+
 def findings(results: Iterable[Mapping[str, object]], *, rules: Mapping[str, Callable[[list], list[str]]]) -> list[str]:
     """One sentence per question (lr_scaling adds one on generalization), in the order questions first appear.
 
