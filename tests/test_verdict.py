@@ -144,3 +144,22 @@ def test_a_short_history_keeps_the_default_noise_floor_for_timing():
     assert verdict.change_point(TIME, tight[:3], 14.0, 10.0, 3.0).verdict == "worse"
     assert verdict.change_point(TIME, tight, 12.0, 10.0, 3.0).verdict == "worse"  # 5 runs: their spread decides
     assert verdict.change_point(ACCURACY, [0.9, 0.91, 0.9], 0.85, 1.0, 3.0).verdict == "worse"  # not timing
+
+
+def test_compare_leaves_out_a_metric_neither_run_measured_and_keeps_one_that_vanished():
+    from pathlib import Path
+
+    from bench_lib.record.history import SavedRun
+
+    def saved(name, accuracy):
+        benchmark = bench(STEADY, test_accuracy=accuracy, examples_per_sec=100.0)
+        return SavedRun(path=Path(name), name=name, datetime="", machine={}, commit={}, benchmarks=(benchmark,),
+                        skipped=())  # fmt: skip
+
+    def accuracy_rows(base, new):
+        rows = verdict.compare_runs(saved("a", base), saved("b", new), DEFAULTS).rows
+        return [r.verdict.verdict for r in rows if r.metric.key == "test_accuracy"]
+
+    assert accuracy_rows(None, None) == [], "synthetic data: evaluated in neither run, so no row"
+    assert accuracy_rows(0.9, None) == ["unknown"]
+    assert accuracy_rows(0.9, 0.9) == ["same"]

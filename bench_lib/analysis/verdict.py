@@ -199,13 +199,19 @@ ORDER = {WORSE: 0, UNKNOWN: 1, BETTER: 2, SAME: 3}
 
 
 def compare_runs(base: SavedRun, new: SavedRun, thresholds: dict[str, float]) -> Comparison:
-    """Every metric of every benchmark the two runs share, worst first; the benchmarks only one run has."""
+    """Every metric of every benchmark the two runs share, worst first; the benchmarks only one run has.
+
+    A metric that neither run has for a benchmark (test accuracy on synthetic data, which is not
+    evaluated) gets no row; one that only one run has is unknown, "not recorded".
+    """
     base_keys, new_keys = base.by_key(), new.by_key()
     rows = [
         Row(key, metric, compare_metric(metric, base_keys[key], new_keys[key], thresholds))
         for key in base_keys
         if key in new_keys
         for metric in compared()
+        if metric.compare == "status"
+        or {metric_value(metric, base_keys[key]), metric_value(metric, new_keys[key])} != {None}
     ]
     rows.sort(key=lambda r: (ORDER[r.verdict.verdict], -r.verdict.severity, r.key))
     return Comparison(
