@@ -1,5 +1,7 @@
 """How the training loop's timed blocks are sized and what a block records, with literal inputs."""
 
+import pytest
+
 from bench_lib.engine import blocks
 from bench_lib.engine.loop import TrainingLoop
 
@@ -58,3 +60,24 @@ def test_timed_blocks_set_the_budget_and_each_block_is_its_time_per_step(monkeyp
     assert loop.steps_done == 2 + 3 * 5, "epoch ends (every 4 steps) do not cut a block"
     assert [round(t, 6) for t in loop.step_times_s] == [0.010, 0.020, 0.010]
     assert len(loop.history) == 5  # the epoch ends were evaluated between the calls, untimed
+
+
+@pytest.mark.parametrize(
+    ("warmup", "per_call", "timed_blocks", "expected"),
+    [
+        (3, 8, 10, 16),  # one call would be the tracing one alone: two calls
+        (3, 1, 10, 3),
+        (1, 1, 10, 2),
+        (20, 8, 10, 24),  # whole calls
+        (0, 8, 10, 0),  # no warm-up asked, none given
+        (3, 8, None, 3),  # a fixed budget times every call after the warm-up steps
+    ],
+)
+def test_timed_blocks_warm_up_for_two_whole_calls_at_least(warmup, per_call, timed_blocks, expected):
+    from bench_lib.config.spec import RunSpec
+    from bench_lib.engine.preparation import total_steps, warmup_steps
+
+    spec = RunSpec(warmup_steps=warmup, steps_per_execution=per_call, timed_blocks=timed_blocks, steps=40)
+    assert warmup_steps(spec) == expected
+    if timed_blocks is not None:
+        assert total_steps(spec, steps_per_epoch=11) == expected + timed_blocks * per_call

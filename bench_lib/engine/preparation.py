@@ -71,14 +71,23 @@ class PreparedRun:
     on_epoch: Callable[[EpochRecord], None] | None = None
 
 
-def total_steps(spec: RunSpec, steps_per_epoch: int) -> int:
-    """The step budget; with timed_blocks, blocks of one call until the loop sizes them after warm-up.
+def warmup_steps(spec: RunSpec) -> int:
+    """The warm-up; under timed_blocks whole calls, and two at least where there is any.
 
-    Warm-up takes whole calls, so under timed_blocks it is rounded up to a multiple of steps_per_execution.
+    The loop sizes the timed blocks from the warm-up calls after the first, which traces the step:
+    with a single warm-up call (spec.warmup_steps <= steps_per_execution) the block would be sized
+    from the tracing call, overestimated, and come out one call long.
     """
+    if spec.timed_blocks is None or spec.warmup_steps == 0:
+        return spec.warmup_steps
+    per_call = spec.steps_per_execution
+    return max(2, -(-spec.warmup_steps // per_call)) * per_call
+
+
+def total_steps(spec: RunSpec, steps_per_epoch: int) -> int:
+    """The step budget; with timed_blocks, warm-up and blocks of one call until the loop sizes them after warm-up."""
     if spec.timed_blocks is not None:
-        per_call = spec.steps_per_execution
-        return (-(-spec.warmup_steps // per_call) + spec.timed_blocks) * per_call
+        return warmup_steps(spec) + spec.timed_blocks * spec.steps_per_execution
     return spec.steps if spec.steps is not None else spec.epochs * steps_per_epoch
 
 
@@ -270,7 +279,7 @@ def _training_loop(
         else None,
         steps_per_epoch=steps_per_epoch,
         total_steps=total_steps(spec, steps_per_epoch),
-        warmup_steps=spec.warmup_steps,
+        warmup_steps=warmup_steps(spec),
         global_batch_size=spec.global_batch_size,
         on_epoch=on_epoch,
         target_accuracy=spec.target_accuracy,
