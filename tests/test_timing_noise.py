@@ -45,6 +45,18 @@ def test_more_processes_narrow_the_floor_and_one_process_has_none():
     assert timing_noise.compare_floor({}, {"process_medians": [1.0]}) == timing_noise.DEFAULT_FLOOR
 
 
+def test_a_run_trained_for_accuracy_gets_the_wider_floor_of_its_kind():
+    accuracy_run, timed_run, older_run = ({"spec": {"timed_blocks": None}}, {"spec": {"timed_blocks": 10}},
+                                          {"spec": {"epochs": 5}})  # fmt: skip
+    assert timing_noise.compare_floor(accuracy_run, accuracy_run) == timing_noise.ACCURACY_RUN_FLOOR
+    assert timing_noise.compare_floor(timed_run, timed_run) == timing_noise.DEFAULT_FLOOR
+    assert timing_noise.compare_floor(older_run, older_run) == timing_noise.DEFAULT_FLOOR, "saved before blocks"
+    floor = timing_noise.ACCURACY_RUN_FLOOR
+    assert floor.exceeded_by(1.85) and not floor.exceeded_by(1.66), "the 1.66x spread of quiet reruns is noise"
+    processes = {"spec": {"timed_blocks": None}, "process_medians": [10.0, 10.2, 9.9]}
+    assert timing_noise.compare_floor(processes, processes).source == "3 vs 3 processes"
+
+
 def test_malformed_process_medians_are_ignored():
     for bad in ([1.0, -1.0], [1.0, "x"], "1,2", [1.0, math.inf], None):
         assert timing_noise.process_medians({"process_medians": bad}) == ()

@@ -33,6 +33,12 @@ PROCESS_ALPHA = 0.002
 # three runs; a single run's figure must move by more than that, with a margin, to count, and a
 # real 1.5x slowdown must still count.
 DEFAULT_NOISE_FACTOR = 1.35
+# The floor of a configuration whose timing is a by-product of training for accuracy (a step or
+# epoch budget, timed in blocks cut to give 20 rounds: often 5-35 steps of 1-3 ms). Between three
+# quiet quick runs on 30 November 2026 such configurations' medians spread by up to 1.66x (step-cost
+# configurations, timed in blocks of at least 100 ms: up to 1.24x), so one process a run cannot
+# call a 1.5x change of them; --bench-processes or a history can.
+ACCURACY_RUN_NOISE_FACTOR = 1.8
 # Fewer earlier runs than this estimate the spread too poorly: the default floor still applies.
 MIN_NOISE_HISTORY = 5
 PROCESS_MEDIANS = "process_medians"  # extra_info key: the median timed round of each process of a run
@@ -51,6 +57,7 @@ class NoiseFloor:
 
 
 DEFAULT_FLOOR = NoiseFloor(DEFAULT_NOISE_FACTOR, "default, one process a run")
+ACCURACY_RUN_FLOOR = NoiseFloor(ACCURACY_RUN_NOISE_FACTOR, "default for a run trained for accuracy, one process a run")
 
 
 def process_medians(result: dict) -> tuple[float, ...]:
@@ -80,8 +87,21 @@ def process_floor(base: Sequence[float], new: Sequence[float]) -> NoiseFloor | N
 
 
 def compare_floor(base_result: dict, new_result: dict) -> NoiseFloor:
-    """The floor for comparing two runs: from their processes when saved, else the default."""
-    return process_floor(process_medians(base_result), process_medians(new_result)) or DEFAULT_FLOOR
+    """The floor for comparing two runs: from their processes when saved, else the default of their kind.
+
+    A configuration trained for accuracy (its spec records timed_blocks as None: a step or epoch
+    budget) gets ACCURACY_RUN_FLOOR; one timed in blocks, and runs saved before timed_blocks existed,
+    DEFAULT_FLOOR.
+    """
+    measured = process_floor(process_medians(base_result), process_medians(new_result))
+    if measured is not None:
+        return measured
+    return ACCURACY_RUN_FLOOR if any(_trained_for_accuracy(r) for r in (base_result, new_result)) else DEFAULT_FLOOR
+
+
+def _trained_for_accuracy(result: dict) -> bool:
+    spec = result.get("spec")
+    return isinstance(spec, dict) and "timed_blocks" in spec and spec["timed_blocks"] is None
 
 
 def history_floor(history_size: int) -> NoiseFloor | None:

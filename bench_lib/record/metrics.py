@@ -112,7 +112,8 @@ METRICS: tuple[Metric, ...] = (
     Metric(key="tf_peak_mib", label="TF peak memory", unit="MiB", direction="lower", fmt=",.1f", seeded=True,
            compare="memory", exported=True, column="TF peak MiB",
            description="TensorFlow's allocator peak above what it held at the start; null where TensorFlow cannot "
-                       "tell."),
+                       "tell, and in the harness question, whose alternatives allocate in the same window (its "
+                       "step's own peak is `step_peak_mib`)."),
     Metric(key="peak_rss_mib", label="peak host memory", unit="MiB", direction="lower", fmt=",.1f", seeded=True,
            compare="memory", exported=True, column="peak RSS MiB",
            description="The process's peak resident memory while the configuration ran."),
