@@ -63,3 +63,24 @@ def test_batchnorm_is_read_across_the_models_at_the_first_batch():
     rows = [result("batchnorm", b, a, [a - 0.005, a + 0.005], model=m) for b, m, a in points]
     [row] = glance(rows)
     assert row.answer == "Test accuracy rises from mlp to mlp_bn (batch 8)." and row.verdict == "real"
+
+
+def test_a_context_is_named_by_what_differs_from_most_configurations():
+    knobs = ({}, {"jit_compile": True}, {"steps_per_execution": 8})
+    usual = {"model": "mlp", "dataset": "synthetic", "jit_compile": False, "steps_per_execution": 1}
+    rows = [result("throughput", b, None, n=1, **(usual | knob)) | {"examples_per_sec": float(b * (2 if knob else 1))}
+            for b in (64, 512) for knob in knobs]  # fmt: skip
+    rows += [
+        result("throughput", b, None, n=1, **(usual | {"model": "cnn"})) | {"examples_per_sec": 1.0} for b in (64, 512)
+    ]
+    row = next(r for r in glance(rows) if r.question == "throughput")
+    # Not "(mlp, jit_compile=False, steps_per_execution=1)": the defaults of the knob rows go unsaid.
+    assert row.answer == "Examples/s rises from batch 64 to batch 512 (mlp), from one seed."
+
+
+def test_the_hardware_table_row_gives_the_span_of_mfu_and_the_family_with_most():
+    families = (("resnet20", 64, 0.60), ("resnet50", 4, 0.58), ("transformer_small", 32, 0.48))
+    rows = [result("models", b, None, n=1, model=m) | {"mfu": mfu, "examples_per_sec": 1.0} for m, b, mfu in families]
+    [row] = glance(rows)
+    assert row.answer == "MFU from 0.48 to 0.60 over 3 configurations; every family's examples/s in its findings."
+    assert row.evidence == "highest: resnet20 at batch 64, MFU 0.60" and row.verdict == "see below"

@@ -86,7 +86,7 @@ def compared(question: str, results: list[Mapping[str, object]]) -> Glance | Non
     context = [a for a in axes if a != axis]
     key, words, fmt = OWN_METRIC.get(question) or long_form._metric("test_accuracy", results)
     groups = long_form._groups(results, context)
-    for group in groups.values():
+    for label, group in groups.items():
         points = [(long_form._spec(r).get(axis), figure(r, key)) for r in group]
         points = sorted(((v, f) for v, f in points if f is not None), key=lambda p: long_form._order(p[0]))
         if len(points) < 2:
@@ -96,8 +96,10 @@ def compared(question: str, results: list[Mapping[str, object]]) -> Glance | Non
         ends = (long_form._label(axis, v1), long_form._label(axis, v2))
         more = f"; {len(groups) - 1} more context{'s' if len(groups) > 2 else ''} below" if len(groups) > 1 else ""
         evidence = f"{_interval(a, fmt)} → {_interval(b, fmt)}, Δ {format(b.mean - a.mean, '+' + fmt)}{more}"
+        # The group's label names the model, the strategy and what differs from most configurations;
+        # a group of nothing but usual values is named by all its context fields.
         spec = long_form._spec(group[0])
-        where = ", ".join(long_form._label(k, spec.get(k)) for k in context if k != "replicas")
+        where = label or ", ".join(long_form._label(k, spec.get(k)) for k in context if k != "replicas")
         return Glance(question, _answer(words, a, b, ends, where, word), evidence, word)
     return None
 
@@ -113,6 +115,22 @@ def estimated(question: str, results: list[Mapping[str, object]], key: str, word
     return None
 
 
+def hardware(question: str, results: list[Mapping[str, object]]) -> Glance | None:
+    """The row of the hardware table (the models question): the span of MFU and the family that reached most."""
+    measured = [r for r in results if r.get("mfu") is not None]
+    if not measured:
+        return None
+    best = max(measured, key=lambda r: float(r["mfu"]))
+    spec = long_form._spec(best)
+    lowest = min(float(r["mfu"]) for r in measured)
+    answer = (
+        f"MFU from {lowest:.2f} to {float(best['mfu']):.2f} over {len(measured)} configurations; "
+        "every family's examples/s in its findings."
+    )
+    evidence = f"highest: {spec.get('model')} at batch {spec.get('global_batch_size')}, MFU {float(best['mfu']):.2f}"
+    return Glance(question, answer, evidence, "see below")
+
+
 def glance(results: Iterable[Mapping[str, object]]) -> list[Glance]:
     """One row per question with an ok result, in the order questions first appear."""
     by_question: dict[str, list[Mapping[str, object]]] = {}
@@ -123,6 +141,8 @@ def glance(results: Iterable[Mapping[str, object]]) -> list[Glance]:
     for question, ok in by_question.items():
         if question == "noise_scale":
             row = estimated(question, ok, "noise_scale", "The critical batch size B_simple predicts")
+        elif question == "models":
+            row = hardware(question, ok)
         elif question == "harness":
             row = Glance(question, "The suite's loop against the alternatives: see its findings.", "", "see below")
         else:
