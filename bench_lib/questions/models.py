@@ -56,7 +56,7 @@ class Sizes:
 SEARCH_CEILING = 8  # the search's last doubling: 8 x the family's largest batch size
 FALLBACK = {"batch_sizes": (32,), "steps": 10, "warmup_steps": 2}
 QUICK_FAMILIES = (
-    Family(model="resnet20", batch_sizes=(64,), steps=8, warmup_steps=2, strategies=("one_device",)),
+    Family(model="resnet20", batch_sizes=(64,), steps=6, warmup_steps=2, strategies=("one_device",)),
     Family(model="transformer_small", batch_sizes=(32,), steps=8, warmup_steps=2, strategies=("one_device",)),
     # One small batch for a few steps: on the 2-core AVX2 machine a step at batch 4 takes 2 s, and
     # tracing with the first step 13 s (22 s in all; at batch 8 with Adam it was 39 s).

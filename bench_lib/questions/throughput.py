@@ -20,7 +20,7 @@ QUESTION = Question(
     title="Throughput (synthetic data)",
     order=100,
     quick=Sizes(
-        batch_sizes=(64, 512), models=("mlp", "cnn"), blocks=10, mfu_batch_sizes=(512, 2048), knob_batch_size=512
+        batch_sizes=(64, 512), models=("mlp", "cnn"), blocks=8, mfu_batch_sizes=(512, 2048), knob_batch_size=512
     ),
     metric="examples_per_sec",
     findings=findings.throughput,
