@@ -223,8 +223,9 @@ def test_rounds_and_warmup_options_and_what_a_round_is_with_several_steps_per_ca
     assert night.rerun_code == 0, night.rerun_output
     [bench] = json.loads(next(night.storage.rglob("0002_night.json")).read_text())["benchmarks"]
     info = bench["extra_info"]
-    # One round is one block of whole calls of 8 optimizer steps; the warm-up call takes the first 8 steps.
+    # One round is one block of whole calls of 8 optimizer steps. The 1 warm-up step asked for takes two
+    # whole calls, 16 steps, so that a call after the tracing one sizes the block.
     assert bench["stats"]["rounds"] == 4 and info["block_steps"] % 8 == 0
-    assert info["optimizer_steps"] == 8 + 4 * info["block_steps"] and info["timed_steps"] == 4 * info["block_steps"]
+    assert info["optimizer_steps"] == 16 + 4 * info["block_steps"] and info["timed_steps"] == 4 * info["block_steps"]
     assert info["train_traces"] == 1
     assert "WARNING: one_device-bs512-acc1-mlp-adam-spe8: too few rounds: 4 timed" in night.rerun_output
