@@ -344,15 +344,19 @@ def throughput(results: list[Mapping[str, object]], metric: str) -> list[str]:
     return [generic("throughput", results, metric), *xla_dropout(results)]
 
 
+def _hardware_row(result: Mapping[str, object]) -> str:
+    """e.g. 'resnet50 at batch 4 on one_device: 2.0 examples/s, MFU 0.62'."""
+    spec = _spec(result)
+    return (
+        f"{spec['model']} at batch {spec['global_batch_size']} on {spec['strategy']}: "
+        f"{result['examples_per_sec']:,.1f} examples/s, MFU {result['mfu']:.2f}"
+    )
+
+
 def models(results: list[Mapping[str, object]], metric: str) -> list[str]:
     """Every configuration's examples/s and MFU, highest MFU first; then the generic sentence where a family has two."""
     measured = [r for r in results if r.get("mfu") is not None and r.get("examples_per_sec") is not None]
-    rows = [
-        f"{s['model']} at batch {s['global_batch_size']} on {s['strategy']}: {r['examples_per_sec']:,.1f} examples/s, "
-        f"MFU {r['mfu']:.2f}"
-        for r in sorted(measured, key=lambda r: -float(r["mfu"]))
-        for s in [_spec(r)]
-    ]
+    rows = [_hardware_row(r) for r in sorted(measured, key=lambda r: -float(r["mfu"]))]
     sentences = [f"models (steady steps, synthetic data), by MFU: {'; '.join(rows)}."] if rows else []
     pairs = generic("models", results, metric)
     return sentences + ([] if "no two configurations" in pairs or "one configuration only" in pairs else [pairs])
