@@ -104,7 +104,7 @@ def test_a_bad_declaration_is_one_line_naming_the_field(fields, message):
 
 
 def test_built_in_models_cannot_be_replaced_or_removed():
-    with pytest.raises(ValueError, match=r"^name='mlp' is not allowed: a model of that name is already registered"):
+    with pytest.raises(ValueError, match=r"^name='mlp' is not allowed: a model of that name is registered already"):
         models.register(ModelDeclaration(name="mlp", builder="m:f"))
     with pytest.raises(ValueError, match=r"^name='cnn' is not allowed: only a model added by register"):
         models.unregister("cnn")

@@ -12,15 +12,17 @@ A model's FLOPs are counted layer by layer from the rules in bench_lib.probes.fl
 a model built from layers that have a rule needs nothing more, and a model with a layer of its
 own adds that layer's rule beside the layer, in its builder module.
 
-The registry is a module-level table because it is one: every consumer reads the same entries.
-register() and unregister() exist for models that live outside this package (a test's toy model,
-a user's experiment); built-in models are listed in BUILT_IN.
+MODELS is a bench_lib.config.registry.Registry, as questions and metrics are: built-in models are
+listed in BUILT_IN and cannot be removed; register() adds a model that lives outside this package
+(a user's experiment), and `MODELS.added(...)` one for the length of a test.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+
+from bench_lib.config.registry import Registry
 
 # What a model takes: images (float32, NHWC) or token ids (int32, one sequence per example).
 INPUT_KINDS = ("images", "tokens")
@@ -195,7 +197,7 @@ BUILT_IN = (
         )
     ),
 )
-_REGISTRY = {model.name: model for model in BUILT_IN}
+MODELS: Registry[ModelDeclaration] = Registry("model", built_in=BUILT_IN)
 
 
 def transformer_size(spec: object) -> TransformerSize | None:
@@ -235,7 +237,7 @@ def size_suffixes(spec: object) -> list[str]:
 
 def names() -> tuple[str, ...]:
     """Every registered model name, built-in ones first, in the order they were declared."""
-    return tuple(_REGISTRY)
+    return MODELS.keys()
 
 
 def declared(name: str) -> ModelDeclaration:
@@ -244,9 +246,7 @@ def declared(name: str) -> ModelDeclaration:
     Raises:
       ValueError: naming the model and the registered ones, when there is none of that name.
     """
-    if name not in _REGISTRY:
-        _fail("model", name, "choose one of " + ", ".join(_REGISTRY))
-    return _REGISTRY[name]
+    return MODELS.get(name)
 
 
 def register(model: ModelDeclaration) -> ModelDeclaration:
@@ -255,10 +255,7 @@ def register(model: ModelDeclaration) -> ModelDeclaration:
     Raises:
       ValueError: a model of that name is already registered.
     """
-    if model.name in _REGISTRY:
-        _fail("name", model.name, "a model of that name is already registered")
-    _REGISTRY[model.name] = model
-    return model
+    return MODELS.register(model)
 
 
 def unregister(name: str) -> None:
@@ -267,6 +264,4 @@ def unregister(name: str) -> None:
     Raises:
       ValueError: the name is a built-in model or not registered.
     """
-    if name in {model.name for model in BUILT_IN} or name not in _REGISTRY:
-        _fail("name", name, "only a model added by register() can be removed")
-    del _REGISTRY[name]
+    MODELS.unregister(name)
