@@ -2,7 +2,7 @@
 
 One configuration per strategy of the profile (mirrored on one machine's logical devices,
 multi_worker across the workers of a launched cluster), with the same sizes and collective
-settings as `python -m bench_lib allreduce`, and the same probe (bench_lib/probes/allreduce.py).
+settings as `python -m bench_lib allreduce`, and the same probe (bench_lib/probes/allreduce_timing.py).
 The whole sweep is one pytest-benchmark round; its rows (time, algbw, busbw per size) and the
 latency are saved in extra_info, where the report reads them beside the training runs' step times.
 """
@@ -18,7 +18,7 @@ def grid(profile):
 def test_allreduce(benchmark, request, profile, spec, summary_lines):
     from bench_lib.analysis import allreduce
     from bench_lib.engine import strategy
-    from bench_lib.probes import allreduce as probe
+    from bench_lib.probes import allreduce_timing as probe
     from bench_lib.render import cluster_tables
     from bench_lib.suite import stash
 

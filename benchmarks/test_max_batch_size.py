@@ -3,7 +3,7 @@
 
 def test_max_batch_size(benchmark, profile, summary_lines):
     from bench_lib.engine import capacity
-    from bench_lib.render import tables as report
+    from bench_lib.questions.max_batch_size import search_line
 
     sizes = profile.sizes("max_batch_size")
     spec = profile.spec(model=sizes.model, dataset="synthetic", memory_limit_mib=None)
@@ -19,5 +19,5 @@ def test_max_batch_size(benchmark, profile, summary_lines):
         rounds=1,
     )
     benchmark.extra_info.update(found.as_dict())
-    summary_lines.append(report.batch_search_line(found.as_dict()))
+    summary_lines.append(search_line(found.as_dict()))
     assert found.max_batch_size is not None, f"not even batch {sizes.start} fits: {found.trials}"

@@ -3,7 +3,7 @@
 MkDocs calls on_files (mkdocs.yml `hooks:`); it adds, as pages that exist only in the built site:
 - reference/suite-options.md from the suite's pytest_addoption and the profiles' values;
 - reference/cli.md from the command line's argparse parser;
-- reference/result-keys.md from the metric registry (bench_lib.render.reference);
+- reference/result-keys.md from the metric registry (bench_lib.render.result_keys);
 and the example run's plots (reports/example/*.png) as images the question pages show.
 Nothing here imports TensorFlow.
 """
@@ -137,8 +137,8 @@ def _subparser_action(parser: argparse.ArgumentParser) -> argparse._SubParsersAc
 
 
 def result_keys_page() -> str:
-    """The page bench_lib.render.reference renders from the metric registry, with the generated-page note."""
-    from bench_lib.render.reference import result_keys_markdown
+    """The page bench_lib.render.result_keys renders from the metric registry, with the generated-page note."""
+    from bench_lib.render.result_keys import result_keys_markdown
 
     title, _, body = result_keys_markdown().partition("\n\n")
     return f"{title}\n\n{GENERATED_NOTE}\n{body}"

@@ -2,8 +2,8 @@
 
 import pytest
 
-from bench_lib.analysis import allreduce
 from bench_lib.config.spec import RunSpec
+from bench_lib.maths import allreduce_figures as allreduce
 
 
 def test_busbw_is_algbw_times_two_n_minus_one_over_n():
@@ -38,7 +38,7 @@ def test_a_bad_size_is_one_line(text):
 
 def test_the_probe_times_every_size_on_two_mirrored_replicas():
     from bench_lib.engine import strategy
-    from bench_lib.probes import allreduce as probe
+    from bench_lib.probes import allreduce_timing as probe
 
     strategy.configure_devices(2)
     rows = probe.measure(strategy.build_strategy(RunSpec(strategy="mirrored", replicas=2)), (1024, 4096))

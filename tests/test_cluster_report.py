@@ -5,9 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from bench_lib.analysis import allreduce, scaling
+from bench_lib.analysis import scaling
 from bench_lib.cli import commands
 from bench_lib.config.spec import RunSpec
+from bench_lib.maths import allreduce_figures as allreduce
 from bench_lib.record import history
 
 TWO_WORKERS = {"strategy": "multi_worker", "workers": 2, "replicas": 2}
@@ -54,7 +55,7 @@ def report(tmp_path):
         ],
     )
     assert [b.id for b in run.benchmarks][:1] == ["multi_worker2x1-bs256-acc1-mlp-adam"] and len(
-        run.allreduce_sweeps
+        run.extras["allreduce"]
     ) == 1
     return commands.report_files(run)
 
@@ -90,7 +91,7 @@ def test_the_html_page_shows_the_same_tables(report):
 
 def test_a_run_of_the_sweep_alone_reads_and_reports(tmp_path):
     run = _saved_run(tmp_path, [_bench("test_allreduce", _sweep())])
-    assert run.benchmarks == () and run.allreduce_sweeps[0]["latency_us"] == pytest.approx(60)
+    assert run.benchmarks == () and run.extras["allreduce"][0]["latency_us"] == pytest.approx(60)
     assert "## All-reduce bandwidth" in commands.report_files(run)["report.md"]
 
 
@@ -127,7 +128,7 @@ def test_the_question_saves_its_sweep_and_the_report_reads_it(tmp_path):
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     (path,) = tmp_path.glob("*/0001_ar.json")
     run = history.load_run(path)
-    (sweep,) = run.allreduce_sweeps
+    (sweep,) = run.extras["allreduce"]
     assert sweep["id"] == "mirrored2-bs2-acc1-mlp-adam" and sweep["spec"]["replicas"] == 2
     assert [r["size_bytes"] for r in sweep["rows"]] == [1024, 16 * 1024, 256 * 1024, 4 * 2**20, 64 * 2**20]
     assert sweep["latency_us"] > 0 and "| 64 MiB |" in commands.report_files(run)["report.md"]

@@ -145,7 +145,7 @@ def test_a_max_batch_size_search_reads_as_a_search_and_reaches_the_report(saved_
     path = tmp_path / "0003_search.json"
     path.write_text(json.dumps(data))
     run = history.load_run(path)
-    assert run.searches == (search,) and not run.skipped
+    assert run.extras == {"max_batch_size": (search,)} and not run.skipped
     assert main(["report", str(path), "--out", str(tmp_path / "out")]) == 0
     text = (tmp_path / "out" / "report.md").read_text()
     assert (

@@ -16,7 +16,7 @@ from bench_lib.config.spec import RunSpec
 from bench_lib.record import history, metrics
 from bench_lib.record.metrics import COMPARE_RULES, Metric, metric
 from bench_lib.record.result import STATUSES, RunResult
-from bench_lib.render import export, reference, tables, verdict_tables
+from bench_lib.render import export, result_keys, tables, verdict_tables
 
 TOP5 = Metric(
     key="top5_accuracy", label="top-5 accuracy", unit="", direction="higher", fmt=".3f",
@@ -81,20 +81,22 @@ def test_a_compared_metric_needs_a_direction():
 
 def test_an_unknown_key_names_the_known_ones():
     assert metric("tf_peak_mib").unit == "MiB"
-    with pytest.raises(ValueError, match=r"metric='speed' is not allowed: metrics are status, test_accuracy"):
+    with pytest.raises(ValueError, match=r"metric='speed' is not allowed: choose one of status, test_accuracy"):
         metric("speed")
 
 
-def test_registered_adds_for_the_block_only_and_refuses_a_key_twice():
-    before = metrics.METRICS
-    with metrics.registered(TOP5):
+def test_added_adds_for_the_block_only_and_refuses_a_key_twice():
+    before = metrics.METRICS.all()
+    with metrics.METRICS.added(TOP5):
         assert metric("top5_accuracy") is TOP5
         with (
-            pytest.raises(ValueError, match=r"\['top5_accuracy'\] are not allowed: each key once"),
-            metrics.registered(TOP5),
+            pytest.raises(ValueError, match=r"^key='top5_accuracy' is not allowed: a metric of that key is registered"),
+            metrics.METRICS.added(TOP5),
         ):
             pass
-    assert metrics.METRICS is before
+    assert metrics.METRICS.all() == before
+    with pytest.raises(ValueError, match=r"^key='status' is not allowed: only a metric added by register"):
+        metrics.METRICS.unregister("status")
 
 
 def _saved_run(folder: Path, name: str, top5: float | None, minutes: int) -> Path:
@@ -110,7 +112,7 @@ def _saved_run(folder: Path, name: str, top5: float | None, minutes: int) -> Pat
 
 
 def test_a_metric_added_at_test_time_shows_in_the_table_csv_export_compare_trend_and_reference(tmp_path):
-    with metrics.registered(TOP5):
+    with metrics.METRICS.added(TOP5):
         saved = [("0001_old", None), ("0002_base", 0.95), ("0003_new", 0.80)]
         runs = [history.load_run(_saved_run(tmp_path, name, top5, i)) for i, (name, top5) in enumerate(saved)]
         results = [r.benchmarks[0].result for r in runs]
@@ -139,15 +141,16 @@ def test_a_metric_added_at_test_time_shows_in_the_table_csv_export_compare_trend
         (top5,) = [s for s in series if s.metric.key == "top5_accuracy"]
         assert top5.points == [("0002_base", 0.95), ("0003_new", 0.80)]
 
-        page = reference.result_keys_markdown()
+        page = result_keys.result_keys_markdown()
         assert "| `top5_accuracy` | - | higher | - | accuracy | yes | Share of test examples" in page
     assert "top5_accuracy" not in tables.markdown_table(results)
 
 
 def test_the_reference_lists_every_result_key_once():
-    page = reference.result_keys_markdown()
+    page = result_keys.result_keys_markdown()
     for key in [m.key for m in metrics.METRICS] + [d.key for d in metrics.DETAILS]:
         assert page.count(f"| `{key}` |") == 1, key
+    assert "| `lr_trials` |" in page, "a key one question saves is declared by that question"
     assert "tr(Σ)/\\|G\\|²" in page  # a bar inside a cell is escaped
 
 

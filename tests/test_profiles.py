@@ -41,10 +41,7 @@ def test_a_question_registered_later_gets_its_sizes_into_a_profile_built_then():
         points: int
 
     toy = questions.Question(name="toy_sized", title="Toy", order=999, quick=Sizes(points=1), full=Sizes(points=4))
-    questions.register(toy)
-    try:
+    with questions.QUESTIONS.added(toy):
         full = dataclasses.replace(FULL, question_sizes=questions.profile_sizes("full"))
         assert full.sizes("toy_sized").points == 4
         assert full.changed({"toy_sized.points": 2}).sizes("toy_sized").points == 2
-    finally:
-        questions.unregister("toy_sized")

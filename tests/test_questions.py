@@ -78,8 +78,8 @@ def test_a_bad_name_is_one_line_naming_it_and_what_is_allowed():
         questions.register(questions.Question(name="precision", title="Again", order=1))
     with pytest.raises(ValueError, match=r"^toy: quick and full sizes are given together or not at all$"):
         questions.Question(name="toy", title="Toy", order=1, quick=object())
-    with pytest.raises(ValueError, match=r"^toy: metric='loss' is not allowed: use one of test_accuracy, "):
-        questions.Question(name="toy", title="Toy", order=1, metric="loss")
+    with pytest.raises(ValueError, match=r"^toy: metric='test_loss' is not allowed: use one of test_accuracy, "):
+        questions.Question(name="toy", title="Toy", order=1, metric="test_loss")
 
 
 def _toy_findings(results, metric):
@@ -102,9 +102,8 @@ TOY = questions.Question(
 
 @pytest.fixture
 def toy():
-    questions.register(TOY)
-    yield TOY
-    questions.unregister(TOY.name)
+    with questions.QUESTIONS.added(TOY):
+        yield TOY
     assert questions.find(TOY.name) is None
 
 

@@ -10,19 +10,20 @@ rule in one word:
 - "within noise": the intervals overlap;
 - "one seed": an end has no interval, so nothing can be called.
 
-A question that measures one figure rather than a comparison (the noise scale) gets "estimate"
-("one seed" without an interval); one whose long form judges against targets (the harness)
-points to it.
+Which row a question gets is its own declaration (bench_lib.questions, `glance`): `compared`
+by default, with its own metric, axis or ignored field where it says so; `estimated` for a
+question that measures one figure rather than a comparison ("estimate", or "one seed" without an
+interval); `pointer` for one whose long form judges against targets. Nothing here names a question.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from bench_lib.analysis import findings as long_form
 from bench_lib.analysis.findings import Figure, figure, question_of
-from bench_lib.record import stats
+from bench_lib.record import metrics, stats
 
 VERDICTS = ("real", "within noise", "one seed", "estimate", "see below")
 
@@ -65,26 +66,35 @@ def _answer(words: str, a: Figure, b: Figure, ends: tuple[str, str], context: st
     return f"{words.capitalize()} {direction} from {ends[0]} to {ends[1]}{where}{hedge}."
 
 
-# Questions whose row reads another metric than findings' generic one, and a spec field that
-# differs between their configurations without being a context (lr_tuning tunes the rate per batch).
-STEPS = ("steps_to_target", "the number of steps to the target", ",.0f")
-OWN_METRIC = {"lr_tuning": STEPS, "time_to_accuracy": STEPS}
-NOT_CONTEXT = {"lr_tuning": "learning_rate"}
-# Questions whose axis is not the first varying field findings would take (batch-norm compares models).
-OWN_AXIS = {"batchnorm": "model"}
+def _sentence_metric(key: str) -> tuple[str, str, str]:
+    """(key, words, format) of a metric a row follows, from its registry entry."""
+    entry = metrics.metric(key)
+    return key, entry.words or entry.label, entry.fmt
 
 
-def compared(question: str, results: list[Mapping[str, object]]) -> Glance | None:
-    """The row of a question that compares configurations along an axis; None with fewer than two ends."""
-    if question in NOT_CONTEXT:
-        drop = NOT_CONTEXT[question]
-        results = [{**r, "spec": {k: v for k, v in long_form._spec(r).items() if k != drop}} for r in results]
+def compared(
+    question: str,
+    results: list[Mapping[str, object]],
+    *,
+    metric: str | None = None,
+    axis: str | None = None,
+    ignore: tuple[str, ...] = (),
+) -> Glance | None:
+    """The row of a question that compares configurations along an axis; None with fewer than two ends.
+
+    metric: the result key the row follows (default: findings' generic one, test accuracy or, on
+      synthetic data, examples/s). axis: the spec field along which it compares, where it varies
+      (default: the first varying field). ignore: spec fields that vary without being a context
+      (e.g. a learning rate tuned per batch).
+    """
+    if ignore:
+        results = [{**r, "spec": {k: v for k, v in long_form._spec(r).items() if k not in ignore}} for r in results]
     axes = long_form._axes(results)
     if not axes:
         return None
-    axis = OWN_AXIS.get(question) if OWN_AXIS.get(question) in axes else axes[0]
+    axis = axis if axis in axes else axes[0]
     context = [a for a in axes if a != axis]
-    key, words, fmt = OWN_METRIC.get(question) or long_form._metric("test_accuracy", results)
+    key, words, fmt = _sentence_metric(metric) if metric else long_form._metric("test_accuracy", results)
     groups = long_form._groups(results, context)
     for label, group in groups.items():
         points = [(long_form._spec(r).get(axis), figure(r, key)) for r in group]
@@ -104,7 +114,7 @@ def compared(question: str, results: list[Mapping[str, object]]) -> Glance | Non
     return None
 
 
-def estimated(question: str, results: list[Mapping[str, object]], key: str, words: str) -> Glance | None:
+def estimated(question: str, results: list[Mapping[str, object]], *, key: str, words: str) -> Glance | None:
     """The row of a question that estimates one figure: its first configuration's value."""
     for r in results:
         f = figure(r, key)
@@ -115,8 +125,8 @@ def estimated(question: str, results: list[Mapping[str, object]], key: str, word
     return None
 
 
-def hardware(question: str, results: list[Mapping[str, object]]) -> Glance | None:
-    """The row of the hardware table (the models question): the span of MFU and the family that reached most."""
+def mfu_span(question: str, results: list[Mapping[str, object]]) -> Glance | None:
+    """The row of a hardware table: the span of MFU and the configuration that reached most."""
     measured = [r for r in results if r.get("mfu") is not None]
     if not measured:
         return None
@@ -131,22 +141,27 @@ def hardware(question: str, results: list[Mapping[str, object]]) -> Glance | Non
     return Glance(question, answer, evidence, "see below")
 
 
-def glance(results: Iterable[Mapping[str, object]]) -> list[Glance]:
-    """One row per question with an ok result, in the order questions first appear."""
+def pointer(question: str, results: list[Mapping[str, object]], *, answer: str) -> Glance:
+    """The row of a question whose long form judges against targets: a pointer to it."""
+    return Glance(question, answer, "", "see below")
+
+
+Rule = Callable[[str, list[Mapping[str, object]]], Glance | None]
+
+
+def glance(results: Iterable[Mapping[str, object]], *, rules: Mapping[str, Rule]) -> list[Glance]:
+    """One row per question with an ok result, in the order questions first appear.
+
+    rules: each question's row rule by question name (bench_lib.questions.glance_rules()); a
+    question without one (from a run this version does not know) gets `compared`.
+    """
     by_question: dict[str, list[Mapping[str, object]]] = {}
     for r in results:
         if r.get("status") == "ok":
             by_question.setdefault(question_of(r), []).append(r)
     rows = []
     for question, ok in by_question.items():
-        if question == "noise_scale":
-            row = estimated(question, ok, "noise_scale", "The critical batch size B_simple predicts")
-        elif question == "models":
-            row = hardware(question, ok)
-        elif question == "harness":
-            row = Glance(question, "The suite's loop against the alternatives: see its findings.", "", "see below")
-        else:
-            row = compared(question, ok)
+        row = rules.get(question, compared)(question, ok)
         if row is not None:
             rows.append(row)
     return rows

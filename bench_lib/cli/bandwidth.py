@@ -1,8 +1,8 @@
 """The `allreduce` command's options, the strategy they describe and the table it prints.
 
-Under `launch` every worker measures (bench_lib.probes.allreduce, started by cli/main.py) and the
+Under `launch` every worker measures (bench_lib.probes.allreduce_timing, started by cli/main.py) and the
 chief prints and saves the table: one row per size with the time of one all-reduce, algbw and
-busbw (bench_lib.analysis.allreduce), as the allreduce question saves them. Nothing here imports TensorFlow.
+busbw (bench_lib.maths.allreduce_figures), as the allreduce question saves them. Nothing here imports TensorFlow.
 """
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ from __future__ import annotations
 import argparse
 import json
 
-from bench_lib.analysis import allreduce
 from bench_lib.config import cluster as cluster_lib
 from bench_lib.config import collective
 from bench_lib.config.spec import RunSpec
+from bench_lib.maths import allreduce_figures as allreduce
 from bench_lib.render import cluster_tables
 
 

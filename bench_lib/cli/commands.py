@@ -16,7 +16,7 @@ from pathlib import Path
 
 from bench_lib import questions
 from bench_lib import reference as reference_points
-from bench_lib.analysis import allreduce, findings, glance, reference, scaling, verdict
+from bench_lib.analysis import findings, glance, reference, scaling, verdict
 from bench_lib.cli.arguments import program
 from bench_lib.record import fingerprint, history
 from bench_lib.record.files import write_all_atomic, write_atomic
@@ -62,15 +62,39 @@ def _questions(run: SavedRun) -> dict[str, list[dict]]:
     return {q: by_question[q] for q in known + [q for q in by_question if q not in known]}
 
 
+def _saved_sections(run: SavedRun, results: list[dict], network: str) -> dict[str, list[report.Table]]:
+    """The tables each question makes from the entries it saved in place of results, by question."""
+    sections = {}
+    for question in questions.all_questions():
+        entries = question.saved(run.extras)
+        if entries and question.saved_tables is not None:
+            sections[question.name] = [report.rows_table(t) for t in question.saved_tables(entries, results, network)]
+    return sections
+
+
+def _saved_facts(run: SavedRun) -> list[tuple[str, str]]:
+    """The facts lines questions state from what they saved, and a line per saved entry no question reads."""
+    facts, claimed = [], 0
+    for question in questions.all_questions():
+        entries = question.saved(run.extras)
+        claimed += len(entries)
+        if question.saved_facts is not None:
+            facts += [question.saved_facts(entry) for entry in entries]
+    unread = sum(len(entries) for entries in run.extras.values()) - claimed
+    if unread:
+        facts.append(("entries not read", f"{unread} saved entries that are neither a result nor a question's own"))
+    return facts
+
+
 def report_files(run: SavedRun) -> dict[str, str | bytes]:
     """Every file of one run's report, by name: report.md, index.html, results.csv, PNGs, exports."""
     by_question = _questions(run)
     network = scaling.network(run.machine.get("tfbench_cluster"))
     results = [{**b.result, "question": b.question} for b in run.benchmarks]
     sections = [(q, report.question_tables(rs, q) + _scaling_tables(rs, network)) for q, rs in by_question.items()]
-    if run.allreduce_sweeps:
-        measured = ("allreduce", _allreduce_tables(run.allreduce_sweeps, results, network))
-        sections = _in_report_order([*sections, measured])
+    saved = _saved_sections(run, results, network)
+    sections = [(q, tables + saved.pop(q, [])) for q, tables in sections]
+    sections = _in_report_order([*sections, *saved.items()])
     images: dict[str, list[tuple[str, bytes]]] = {}
     for question, asked in by_question.items():
         title = report.question_title(question)
@@ -93,14 +117,14 @@ def report_files(run: SavedRun) -> dict[str, str | bytes]:
         facts.insert(1, ("incomplete", INCOMPLETE))
     if "tfbench_cluster" in run.machine:
         facts.append(("workers' network", network))
-    facts += [("largest batch", report.batch_search_line(search)) for search in run.searches]
+    facts += _saved_facts(run)
     if run.skipped:
         facts.append(("entries not read", "; ".join(run.skipped)))
     names = {q: [name for name, _ in pngs] for q, pngs in images.items()}
     files: dict[str, str | bytes] = {name: png for pngs in images.values() for name, png in pngs}
     sentences = findings.findings(results, rules=questions.findings_rules())
     sentences += reference.sentences(reference.check(results, reference_points.points()))
-    leading = report.glance_table(row.as_row() for row in glance.glance(results))
+    leading = report.glance_table(row.as_row() for row in glance.glance(results, rules=questions.glance_rules()))
     files["report.md"] = report.report_markdown(run.name, facts, sections, names, sentences, leading)
     files["index.html"] = page.report_page(run.name, facts, sections, images, sentences, leading)
     files["results.csv"] = export.results_csv(run.benchmarks)
@@ -112,13 +136,6 @@ def report_files(run: SavedRun) -> dict[str, str | bytes]:
 def _scaling_tables(results: list[dict], network: str) -> list[report.Table]:
     rows = scaling.scaling_rows(results)
     return [cluster_tables.scaling_table(rows, network)] if rows else []
-
-
-def _allreduce_tables(sweeps: Sequence[dict], results: list[dict], network: str) -> list[report.Table]:
-    """Each sweep, then the estimated gradient all-reduce share of the run's training configurations it times."""
-    tables = [cluster_tables.sweep_table(sweep, network) for sweep in sweeps]
-    shares = allreduce.communication_share_rows(sweeps, results)
-    return tables + ([cluster_tables.share_table(shares)] if shares else [])
 
 
 def _in_report_order(sections: list[tuple[str, list]]) -> list[tuple[str, list]]:

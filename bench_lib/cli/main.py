@@ -153,7 +153,7 @@ def allreduce_command(args: argparse.Namespace) -> int:
         return _fail(f"--json {args.json} exists already; choose another path (results are never overwritten)")
     heartbeat.start()
     from bench_lib.engine import strategy as strategy_lib
-    from bench_lib.probes import allreduce
+    from bench_lib.probes import allreduce_timing as allreduce
     from bench_lib.record.files import write_atomic
 
     try:

@@ -71,6 +71,14 @@ def parse_size(text: str) -> int:
     return value
 
 
+def size_text(size_bytes: int) -> str:
+    """The inverse of parse_size: e.g. '256 MiB', '4 KiB', '100 B'."""
+    for unit, factor in (("MiB", MIB), ("KiB", KIB)):
+        if size_bytes >= factor and size_bytes % factor == 0:
+            return f"{size_bytes // factor} {unit}"
+    return f"{size_bytes} B"
+
+
 def sweep(run_id: str, spec: Mapping[str, object], rows: list[dict[str, float]]) -> dict[str, object]:
     """One strategy's sweep as saved (the suite's extra_info, the command's --json): id, spec, rows, latency_us."""
     return {"id": run_id, "spec": dict(spec), "rows": rows, "latency_us": small_size_latency_us(rows)}

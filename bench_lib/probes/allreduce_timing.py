@@ -4,7 +4,7 @@ Each replica holds a float32 buffer of the size; one all-reduce sums them across
 the strategy (under multi_worker: across the workers, over the network, with the run's collective
 settings). After two untimed warm-up calls, a fixed number of all-reduces per size is timed
 (the same on every worker, or the collectives would wait on each other); the figures are in
-bench_lib.analysis.allreduce.
+bench_lib.maths.allreduce_figures.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import time
 
 import tensorflow as tf
 
-from bench_lib.analysis import allreduce
+from bench_lib.maths import allreduce_figures as allreduce
 
 _WARMUP_CALLS = 2
 

@@ -1,32 +1,50 @@
-"""The suite's questions, one module each: name, title, order, per-profile sizes, columns, findings rule.
+"""The suite's questions, one module each: everything a question is, shows and says, beside its registry entry.
 
 `bench_lib.questions.registry` finds them; this package re-exports its API.
 """
 
 from bench_lib.questions.registry import (
+    QUESTIONS,
     Column,
+    CrossFindingsRule,
     ExtraTable,
     FindingsRule,
+    GlanceRule,
+    Page,
     Question,
+    RowsTable,
+    SizeOption,
     all_questions,
+    cross_findings,
     find,
     findings_rules,
+    glance_rules,
     profile_sizes,
     question,
     register,
-    unregister,
+    result_keys,
+    size_options,
 )
 
 __all__ = [
+    "QUESTIONS",
     "Column",
+    "CrossFindingsRule",
     "ExtraTable",
     "FindingsRule",
+    "GlanceRule",
+    "Page",
     "Question",
+    "RowsTable",
+    "SizeOption",
     "all_questions",
+    "cross_findings",
     "find",
     "findings_rules",
+    "glance_rules",
     "profile_sizes",
     "question",
     "register",
-    "unregister",
+    "result_keys",
+    "size_options",
 ]

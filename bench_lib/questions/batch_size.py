@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from bench_lib.questions.registry import Question
+from bench_lib.questions.registry import Page, Question
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -16,4 +16,11 @@ QUESTION = Question(
     order=10,
     quick=Sizes(batch_sizes=(32, 128, 512)),
     full=Sizes(batch_sizes=(16, 32, 64, 128, 256, 512, 1024)),
+    page=Page(
+        path="batch-size.md",
+        nav="Batch size",
+        asks="What does the global batch size do to accuracy, throughput and memory?",
+        quick_grid="`mlp`, Adam, batch 32, 128, 512; 5 epochs, 220 steps, and to training accuracy 0.95 "
+        "([equal convergence](batch-size.md#at-equal-convergence)); 3 seeds",
+    ),
 )

@@ -1,8 +1,10 @@
 """The batch-normalization question: the MLP with and without BatchNormalization, and resnet20 with and without BN."""
 
+import functools
 from dataclasses import dataclass
 
-from bench_lib.questions.registry import Question
+from bench_lib.analysis import glance
+from bench_lib.questions.registry import Page, Question
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -21,4 +23,11 @@ QUESTION = Question(
     order=40,
     quick=Sizes(batch_sizes=(8, 64, 256)),
     full=Sizes(batch_sizes=(4, 8, 16, 32, 64, 128, 256), resnet_batch_sizes=(32, 128)),
+    glance=functools.partial(glance.compared, axis="model"),  # with and without BN, not the batch
+    page=Page(
+        path="batchnorm.md",
+        nav="Batch normalization",
+        asks="What does batch normalization do, small batches included?",
+        quick_grid="`mlp` and `mlp_bn`, batch 8, 64, 256, 3 seeds",
+    ),
 )

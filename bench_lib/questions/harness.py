@@ -1,10 +1,12 @@
 """The harness question: the suite's training step against a hand-written tf.function loop and keras.Model.fit."""
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from bench_lib.analysis import findings
-from bench_lib.questions.registry import ExtraTable, Question
+from bench_lib.analysis import findings, glance
+from bench_lib.questions.registry import ExtraTable, Page, Question
+from bench_lib.record.metrics import ResultKey
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -78,12 +80,35 @@ QUESTION = Question(
     name="harness",
     title="Harness",
     order=110,
-    # 10 interleaved rounds of 100 ms blocks (20 of 50 ms blocks before: 10 of those left the batch-64 IQR too wide);
-    # with the SGD configuration at batch 512 that the grid always adds.
     # Quick: only the configuration held to >= 0.97 of the minimal loop (SGD without Dropout at 512,
-    # which the grid always adds), so that ResNet-50 fits in the 5 minutes; full: the batch sweep too.
+    # which the grid always adds), in interleaved rounds of 100 ms blocks; full: the batch sweep too.
     quick=Sizes(batch_sizes=(), blocks=10),
     full=Sizes(batch_sizes=(64, 256, 1024, 4096), blocks=40),
     findings=harness_findings,
     table=RATIOS,
+    glance=functools.partial(glance.pointer, answer="The suite's loop against the alternatives: see its findings."),
+    result_keys=(
+        ResultKey(
+            "handwritten_examples_per_sec, fit_examples_per_sec, minimal_examples_per_sec",
+            "The harness question: the hand-written loop's, `Model.fit`'s and the minimal loop's throughput on the "
+            "same configuration.",
+        ),
+        ResultKey(
+            "suite_over_handwritten, suite_over_fit, suite_over_minimal",
+            "The harness question: the suite's throughput over each, medians over the interleaved rounds; their "
+            "`…_spread` holds `median`, `q1`, `q3`, `min`, `max`, `n`.",
+        ),
+        ResultKey(
+            "harness_rounds, harness_block_steps, harness_block_examples_per_sec",
+            "The harness question: its interleaved rounds, the steps of one block, and each variant's throughput "
+            "per block.",
+        ),
+    ),
+    page=Page(
+        path="harness.md",
+        nav="Harness overhead",
+        asks="Does the suite's own machinery slow the step down?",
+        quick_grid="MLP 784-512-512-10, SGD without Dropout at batch 512, against a textbook loop, `fit` and a "
+        "minimal loop",
+    ),
 )

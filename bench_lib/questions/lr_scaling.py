@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 
 from bench_lib.analysis import findings
-from bench_lib.questions.registry import Question
+from bench_lib.questions.registry import Page, Question
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -23,4 +23,10 @@ QUESTION = Question(
         batch_sizes=(32, 128, 512, 1024), optimizers=("adam", "momentum"), warmup_epochs=2.0, sharpness_samples=10
     ),
     findings=findings.lr_scaling,
+    page=Page(
+        path="lr-scaling.md",
+        nav="Learning-rate scaling",
+        asks='How much of "large batches hurt" is the learning rate?',
+        quick_grid="`mlp`, batch 32 and 512, fixed / linear / sqrt rate, 3 seeds",
+    ),
 )

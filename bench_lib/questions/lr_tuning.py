@@ -1,9 +1,11 @@
 """The lr_tuning question: steps to a target across batch sizes at a learning rate tuned for each batch."""
 
+import functools
 from dataclasses import dataclass
 
-from bench_lib.analysis import tuning
-from bench_lib.questions.registry import Question
+from bench_lib.analysis import glance, tuning
+from bench_lib.questions.registry import Page, Question
+from bench_lib.record.metrics import ResultKey
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -43,4 +45,19 @@ QUESTION = Question(
         max_epochs=60,
     ),
     findings=tuning.findings,
+    # The rate differs between configurations without being a context: it is tuned per batch.
+    glance=functools.partial(glance.compared, metric="steps_to_target", ignore=("learning_rate",)),
+    result_keys=(
+        ResultKey(
+            "lr_trials",
+            "The lr_tuning question: each rate tried on the validation split, as `learning_rate`, `status`, "
+            "`steps_to_target` and `validation_accuracy`; the result itself is the best rate's rerun.",
+        ),
+    ),
+    page=Page(
+        path="lr-tuning.md",
+        nav="Learning rate tuned per batch",
+        asks="How many steps to a target at a rate tuned for each batch?",
+        quick_grid="`mlp`, Adam, batch 32 and 256, 3 rates tuned on a validation split, 3 seeds",
+    ),
 )

@@ -3,10 +3,11 @@
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from bench_lib.analysis import findings
+from bench_lib.analysis import findings, glance
 from bench_lib.config import models as model_registry
-from bench_lib.questions.registry import ExtraTable, Question
+from bench_lib.questions.registry import ExtraTable, Page, Question
 from bench_lib.record import metrics
+from bench_lib.record.metrics import ResultKey
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -30,8 +31,7 @@ class Sizes:
     # on one_device, up to SEARCH_CEILING times its largest batch size; None: not searched.
     limit_mib: int | None = None
     # The update of every family: SGD with momentum 0.9, the optimizer of tf_cnn_benchmarks' and
-    # MLPerf's ResNet-50 runs. Keras' Adam also traces slower: on the 2-core AVX2 machine ResNet-50 at
-    # batch 4 took 29.4 s with Adam against 21.6 s with momentum (tracing 11.5 s against 7.2 s).
+    # MLPerf's ResNet-50 runs, which Keras also traces faster than Adam (docs/questions/models.md).
     optimizer: str = "momentum"
 
     def family(self, model: str) -> Family:
@@ -58,8 +58,7 @@ FALLBACK = {"batch_sizes": (32,), "steps": 10, "warmup_steps": 2}
 QUICK_FAMILIES = (
     Family(model="resnet20", batch_sizes=(64,), steps=6, warmup_steps=2, strategies=("one_device",)),
     Family(model="transformer_small", batch_sizes=(32,), steps=8, warmup_steps=2, strategies=("one_device",)),
-    # One small batch for a few steps: on the 2-core AVX2 machine a step at batch 4 takes 2 s, and
-    # tracing with the first step 13 s (22 s in all; at batch 8 with Adam it was 39 s).
+    # One small batch for a few steps, so that the quick profile stays within its time on 2 cores.
     Family(model="resnet50", batch_sizes=(4,), steps=2, warmup_steps=1, strategies=("one_device",)),
 )
 QUICK_MODELS = ("resnet20", "transformer_small", "resnet50")
@@ -108,4 +107,19 @@ QUESTION = Question(
     model_summary=True,
     metric="examples_per_sec",
     findings=findings.models,
+    glance=glance.mfu_span,
+    result_keys=(
+        ResultKey(
+            "largest_batch_size, largest_batch_limit_mib, largest_batch_trials",
+            "The models question, where the profile gives a memory limit: the largest global batch whose step "
+            "stayed within `largest_batch_limit_mib` of TensorFlow memory (null: not even the family's smallest), "
+            "and the search's trials; on one configuration per family.",
+        ),
+    ),
+    page=Page(
+        path="models.md",
+        nav="Standard models",
+        asks="How fast do standard model families train on this hardware?",
+        quick_grid="`resnet20` at 64, `transformer_small` at 32, `resnet50` at 4 on synthetic data, SGD with momentum",
+    ),
 )

@@ -1,9 +1,10 @@
 """The gradient-noise-scale question: B_simple measured while training, as a critical batch size."""
 
+import functools
 from dataclasses import dataclass
 
-from bench_lib.analysis import findings
-from bench_lib.questions.registry import Question
+from bench_lib.analysis import findings, glance
+from bench_lib.questions.registry import Page, Question
 from bench_lib.record import metrics
 
 
@@ -21,4 +22,12 @@ QUESTION = Question(
     full=Sizes(batch_sizes=(16, 512), models=("mlp", "mlp_bn", "cnn")),
     columns=(metrics.column("noise_scale"), metrics.column("critical_batch_size_estimate")),
     findings=findings.noise_scale,
+    # One figure, not a comparison: its row states the estimate.
+    glance=functools.partial(glance.estimated, key="noise_scale", words="The critical batch size B_simple predicts"),
+    page=Page(
+        path="noise-scale.md",
+        nav="Gradient noise scale",
+        asks="What batch size does the gradient noise predict as critical?",
+        quick_grid="`mlp`, batch 128, noise batches 16 and 512",
+    ),
 )

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from bench_lib.questions.registry import Question
+from bench_lib.questions.registry import Page, Question
 from bench_lib.record import metrics
 
 
@@ -19,4 +19,10 @@ QUESTION = Question(
     quick=Sizes(precisions=("float32", "mixed_bfloat16", "mixed_float16"), models=("mlp",)),
     full=Sizes(precisions=("float32", "mixed_bfloat16", "mixed_float16"), models=("mlp", "cnn")),
     columns=(metrics.column("loss_scale_skipped_steps"),),
+    page=Page(
+        path="precision.md",
+        nav="Mixed precision",
+        asks="What do bfloat16 and float16 do?",
+        quick_grid="`mlp` in float32, `mixed_bfloat16`, `mixed_float16`",
+    ),
 )

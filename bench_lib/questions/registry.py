@@ -1,8 +1,10 @@
-"""The question registry: what each question of the suite is called, shows and says, found by listing this package.
+"""The question registry: everything one question of the suite is, shows and says, found by listing this package.
 
 Every other module of this package declares one question as its QUESTION; nothing lists them by
-hand. The suite's profiles take their sizes from here, the report its titles, order, columns and
-extra tables, and the findings each question's own sentences.
+hand, and no code outside this package (and the question's benchmark module) names a question.
+The suite's profiles take their sizes and options from here, the report its titles, order,
+columns, extra tables, saved entries and findings, the findings at a glance their rows, the
+result-keys reference the keys a question saves, and the manual its question pages.
 """
 
 from __future__ import annotations
@@ -11,16 +13,23 @@ import functools
 import importlib
 import pkgutil
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, fields, is_dataclass
 from pathlib import Path
 
-from bench_lib.analysis import findings
+from bench_lib.analysis import findings, glance
+from bench_lib.config.registry import Registry
+from bench_lib.record import metrics
+from bench_lib.record.metrics import ResultKey
 
 # (header, result key, format): a format string for format(), or a function of the value.
 Column = tuple[str, str, str | Callable[[object], str]]
 # A question's own findings: its ok results and its metric in, its sentences out.
 FindingsRule = Callable[[list[Mapping[str, object]], str], list[str]]
+# Sentences across questions: the ok results of every question, by question name, in; sentences out.
+CrossFindingsRule = Callable[[Mapping[str, list[Mapping[str, object]]]], list[str]]
+# A question's row of the findings at a glance: its name and ok results in, a row (or None) out.
+GlanceRule = Callable[[str, list[Mapping[str, object]]], "glance.Glance | None"]
 
 PROFILE_NAMES = ("quick", "full")
 
@@ -36,18 +45,75 @@ class ExtraTable:
 
 
 @dataclass(frozen=True, kw_only=True)
+class RowsTable:
+    """A table of plain rows (dicts) a question makes from what it saved: title, columns, rows."""
+
+    title: str
+    columns: tuple[Column, ...]
+    rows: list[Mapping[str, object]]
+
+
+# A question's tables from the entries it saved beside its results: (entries, every result of
+# the run, the network between the run's workers) in, tables out.
+SavedTables = Callable[[Sequence[Mapping[str, object]], list[Mapping[str, object]], str], list[RowsTable]]
+
+
+@dataclass(frozen=True, kw_only=True)
+class SizeOption:
+    """A --bench-* option that sets one field of the question's sizes in the chosen profile.
+
+    parse: the option's text in, the field's value out; raises ValueError saying what is allowed.
+    """
+
+    name: str
+    help: str
+    field: str
+    parse: Callable[[str], object]
+
+    def __post_init__(self) -> None:
+        if not re.fullmatch(r"--bench-[a-z0-9-]+", self.name):
+            raise ValueError(f"option name={self.name!r} is not allowed: --bench- then lower-case words and -")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Page:
+    """The question's page of the manual (docs/questions/<path>) and its row in the question tables.
+
+    nav: its title in the manual's navigation. asks: the question in one sentence.
+    quick_grid: what the quick profile runs, in words.
+    """
+
+    path: str
+    nav: str
+    asks: str
+    quick_grid: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class Question:
-    """One question of the suite.
+    """One question of the suite; everything but name, title and order has a default that does nothing.
 
     name: the benchmark function's name without `test_`; saved results carry it.
     title: the heading of its report section. order: sections and summaries sort by it.
     quick, full: the sizes only this question uses (a frozen dataclass of its module), per profile;
       None for a question whose grid needs nothing beyond the profile's shared sizes.
+    options: --bench-* options that set one of its sizes.
     columns: figures its results have beyond the common table's, shown where a result has them.
-    metric: the result key its findings follow, one of bench_lib.analysis.findings.SENTENCE_METRICS.
+    metric: the result key its findings follow: a metric with words (bench_lib.record.metrics).
     findings: its own sentences for the report's findings; None gives the generic sentence.
+    cross_findings: sentences that set its results beside other questions' (it owns them).
+    glance: its row of the findings at a glance; None: the generic row along its first axis.
     table: an extra table of its results, e.g. the harness ratios.
     model_summary: its report also draws examples/s and MFU by model (bench_lib.render.plots.model_figure).
+    saved_keys: the keys of an entry it saves in place of a training result (a search, a sweep);
+      the reader of saved runs keeps such entries apart (bench_lib.record.history.SavedRun.extras).
+    saved_tables: the tables of its report section made from those entries.
+    saved_facts: a (label, text) line of the report's facts per saved entry.
+    result_keys: the keys its results (or saved entries) have that no metric declares, for the reference.
+    page: its page of the manual; None for a question a sibling's page covers.
+
+    Raises:
+      ValueError: a field is not allowed, naming it.
     """
 
     name: str
@@ -55,20 +121,35 @@ class Question:
     order: int
     quick: object = None
     full: object = None
+    options: tuple[SizeOption, ...] = ()
     columns: tuple[Column, ...] = ()
     metric: str = "test_accuracy"
     findings: FindingsRule | None = None
+    cross_findings: CrossFindingsRule | None = None
+    glance: GlanceRule | None = None
     table: ExtraTable | None = None
     model_summary: bool = False
+    saved_keys: frozenset[str] = frozenset()
+    saved_tables: SavedTables | None = None
+    saved_facts: Callable[[Mapping[str, object]], tuple[str, str]] | None = None
+    result_keys: tuple[ResultKey, ...] = ()
+    page: Page | None = None
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"[a-z][a-z0-9_]*", self.name):
             raise ValueError(f"name={self.name!r} is not allowed: lower-case letters, digits and _")
         if (self.quick is None) != (self.full is None):
             raise ValueError(f"{self.name}: quick and full sizes are given together or not at all")
-        if self.metric not in findings.SENTENCE_METRICS:
-            allowed = ", ".join(findings.SENTENCE_METRICS)
+        if self.metric not in metrics.sentence_metrics():
+            allowed = ", ".join(metrics.sentence_metrics())
             raise ValueError(f"{self.name}: metric={self.metric!r} is not allowed: use one of {allowed}")
+        sized = {f.name for f in fields(self.quick)} if is_dataclass(self.quick) else set()
+        for option in self.options:
+            if option.field not in sized:
+                raise ValueError(
+                    f"{self.name}: option {option.name} field={option.field!r} is not allowed: "
+                    f"a field of its sizes ({', '.join(sorted(sized)) or 'it has none'})"
+                )
 
     def sizes(self, profile: str) -> object:
         """Its sizes in the profile of that name.
@@ -80,41 +161,35 @@ class Question:
             raise ValueError(f"profile={profile!r} is not allowed: choose one of {', '.join(PROFILE_NAMES)}")
         return self.quick if profile == "quick" else self.full
 
+    def saved(self, extras: Mapping[str, Sequence[Mapping[str, object]]]) -> list[Mapping[str, object]]:
+        """Its entries among a saved run's extras (SavedRun.extras): those that have all its saved_keys."""
+        if not self.saved_keys:
+            return []
+        return [entry for entry in extras.get(self.name, ()) if self.saved_keys <= entry.keys()]
 
-@functools.cache
-def _registry() -> dict[str, Question]:
-    """The QUESTION of every other module of this package, by name; read once, on first use."""
-    found: dict[str, Question] = {}
+
+def _built_in() -> Iterator[Question]:
+    """The QUESTION of every other module of this package (modules starting with _ are helpers)."""
     for module in pkgutil.iter_modules([str(Path(__file__).parent)]):
-        if module.name != "registry":
-            _add(found, importlib.import_module(f"{__package__}.{module.name}").QUESTION)
-    return found
+        if module.name != "registry" and not module.name.startswith("_"):
+            yield importlib.import_module(f"{__package__}.{module.name}").QUESTION
 
 
-def _add(questions: dict[str, Question], question: Question) -> None:
-    if question.name in questions:
-        raise ValueError(f"name={question.name!r} is not allowed: a question of that name is registered already")
-    questions[question.name] = question
+QUESTIONS: Registry[Question] = Registry("question", built_in=_built_in)
 
 
 def register(question: Question) -> Question:
-    """Adds a question; the package's own modules need not, they are found by listing it. For tests.
+    """Adds a question for good; the package's own modules need not, they are found by listing it.
 
     Raises:
       ValueError: a question of that name is registered already.
     """
-    _add(_registry(), question)
-    return question
-
-
-def unregister(name: str) -> None:
-    """Removes a question a test registered."""
-    _registry().pop(name, None)
+    return QUESTIONS.register(question)
 
 
 def all_questions() -> list[Question]:
     """Every question, in report order."""
-    return sorted(_registry().values(), key=lambda q: (q.order, q.name))
+    return sorted(QUESTIONS, key=lambda q: (q.order, q.name))
 
 
 def question(name: str) -> Question:
@@ -123,22 +198,26 @@ def question(name: str) -> Question:
     Raises:
       ValueError: no question has that name (the message lists those that do).
     """
-    questions = _registry()
-    if name not in questions:
+    if name not in QUESTIONS:
         raise ValueError(
             f"question={name!r} is not allowed: choose one of {', '.join(q.name for q in all_questions())}"
         )
-    return questions[name]
+    return QUESTIONS.get(name)
 
 
 def find(name: str) -> Question | None:
     """The question of that name, or None: saved runs may hold questions this version does not have."""
-    return _registry().get(name)
+    return QUESTIONS.find(name)
 
 
 def profile_sizes(profile: str) -> dict[str, object]:
     """Every question's sizes in that profile, by question name (questions without sizes left out)."""
     return {q.name: q.sizes(profile) for q in all_questions() if q.quick is not None}
+
+
+def size_options() -> list[tuple[str, SizeOption]]:
+    """Every question's --bench-* options, with the question's name, in report order."""
+    return [(q.name, option) for q in all_questions() for option in q.options]
 
 
 def findings_rules() -> dict[str, Callable[[list[Mapping[str, object]]], list[str]]]:
@@ -150,3 +229,22 @@ def _rule(question: Question) -> Callable[[list[Mapping[str, object]]], list[str
     if question.findings is not None:
         return functools.partial(question.findings, metric=question.metric)
     return lambda results: [findings.generic(question.name, results, question.metric)]
+
+
+def cross_findings(results: Sequence[Mapping[str, object]]) -> list[str]:
+    """The sentences questions declare across questions, over the ok results, in report order."""
+    by_question: dict[str, list[Mapping[str, object]]] = {}
+    for r in results:
+        if r.get("status") == "ok":
+            by_question.setdefault(findings.question_of(r), []).append(r)
+    return [s for q in all_questions() if q.cross_findings is not None for s in q.cross_findings(by_question)]
+
+
+def glance_rules() -> dict[str, GlanceRule]:
+    """Every question's row rule of the findings at a glance, by question name (the generic one where it has none)."""
+    return {q.name: q.glance or glance.compared for q in all_questions()}
+
+
+def result_keys() -> list[tuple[str, ResultKey]]:
+    """The result keys questions declare, with the question's name, in report order."""
+    return [(q.name, key) for q in all_questions() for key in q.result_keys]

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from bench_lib.questions.registry import Question
+from bench_lib.questions.registry import Page, Question
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -18,4 +18,10 @@ QUESTION = Question(
     order=50,
     quick=Sizes(modes=("local", "sync"), batch_sizes=(16,), epochs=2),
     full=Sizes(modes=("none", "local", "sync"), batch_sizes=(8, 16, 32, 64, 128), epochs=20),
+    page=Page(
+        path="sync-bn.md",
+        nav="Sync BN",
+        asks="Does synchronizing batch norm across replicas help?",
+        quick_grid="`mirrored`, batch 16, local and sync BN",
+    ),
 )

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 
 from bench_lib.analysis import findings
-from bench_lib.questions.registry import Question
+from bench_lib.questions.registry import Page, Question
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -30,5 +30,11 @@ QUESTION = Question(
         blocks=30,
         mfu_batch_sizes=(512, 1024, 2048, 4096),
         knob_batch_size=256,
+    ),
+    page=Page(
+        path="throughput.md",
+        nav="Throughput",
+        asks="How fast is a step, and which knobs change it?",
+        quick_grid="`mlp` and `cnn` on synthetic data, batch 64 and 512, and each knob alone",
     ),
 )

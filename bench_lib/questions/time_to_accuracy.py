@@ -1,9 +1,10 @@
 """The time-to-accuracy question: steps, examples and seconds to a target test accuracy across batch sizes."""
 
+import functools
 from dataclasses import dataclass
 
-from bench_lib.analysis import findings
-from bench_lib.questions.registry import Question
+from bench_lib.analysis import findings, glance
+from bench_lib.questions.registry import Page, Question
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -31,4 +32,11 @@ QUESTION = Question(
     ),
     metric="steps_to_target",
     findings=findings.time_to_accuracy,
+    glance=functools.partial(glance.compared, metric="steps_to_target"),
+    page=Page(
+        path="time-to-accuracy.md",
+        nav="Time to accuracy",
+        asks="How many steps, examples and seconds to a target accuracy?",
+        quick_grid="`mlp`, batch 16, 128, 1024, target 0.85, 3 seeds",
+    ),
 )

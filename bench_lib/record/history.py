@@ -1,7 +1,9 @@
 """Finds and reads saved pytest-benchmark runs (`.benchmarks/`), naming the file whenever one cannot be used.
 
 A saved run is one pytest-benchmark JSON file; each of its benchmarks carries a tfbench result
-dict in `extra_info`. Nothing here imports TensorFlow and nothing here writes a file.
+dict in `extra_info`, or, for a question that saves something else in its place (a search, a
+sweep), that entry: kept apart in `SavedRun.extras` by question, for the question to read
+(bench_lib.questions, `saved_keys`). Nothing here imports TensorFlow and nothing here writes a file.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import glob
 import json
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench_lib.record import journal, metrics
@@ -49,8 +51,8 @@ class SavedRun:
     commit: dict
     benchmarks: tuple[Benchmark, ...]
     skipped: tuple[str, ...]  # one line per benchmark of the file that could not be used
-    searches: tuple[dict, ...] = ()  # max_batch_size search results (capacity.BatchSearch.as_dict), not runs
-    allreduce_sweeps: tuple[dict, ...] = ()  # the allreduce question's sweeps (analysis.allreduce.sweep), not runs
+    # What questions saved in place of a training result (extra_info without a schema_version), by question.
+    extras: dict[str, tuple[dict, ...]] = field(default_factory=dict)
     incomplete: bool = False  # read from the journal of a sweep that never saved its run
 
     def by_key(self) -> dict[str, Benchmark]:
@@ -105,17 +107,16 @@ def _benchmark(raw: object, path: Path) -> Benchmark:
     )
 
 
-def _is_search(raw: object) -> bool:
-    """The max_batch_size benchmark saves its search (limit, trials, boundary), not a training result."""
-    info = raw.get("extra_info") if isinstance(raw, dict) else None
-    return isinstance(info, dict) and {"spec_id", "limit_mib", "max_batch_size", "trials"} <= info.keys()
+def _extra(raw: object) -> tuple[str, dict] | None:
+    """(question, entry) of a benchmark that saved something other than a training result; None otherwise.
 
-
-def _is_allreduce_sweep(raw: object) -> bool:
-    """The allreduce benchmark saves a strategy's all-reduce sweep (id, spec, a row per size), not a training result."""
+    Such an entry has no schema_version and is not empty (a benchmark without tfbench data is foreign).
+    """
     info = raw.get("extra_info") if isinstance(raw, dict) else None
-    sweep_keys = {"id", "spec", "rows", "latency_us"}
-    return isinstance(info, dict) and "schema_version" not in info and sweep_keys <= info.keys()
+    if not isinstance(info, dict) or not info or "schema_version" in info:
+        return None
+    group = raw.get("group") or str(raw.get("name", "?")).split("[", 1)[0]
+    return group.removeprefix("test_"), info
 
 
 def _failure(raw: object, path: Path) -> Benchmark:
@@ -164,13 +165,10 @@ def load_run(path: Path) -> SavedRun:
     if not isinstance(data, dict) or not isinstance(data.get("benchmarks"), list):
         raise HistoryError(f"{path}: not a pytest-benchmark file (no 'benchmarks' list); not read")
     benchmarks, skipped = [], []
-    searches, sweeps = [], []
+    extras: dict[str, list[dict]] = {}
     for raw in data["benchmarks"]:
-        if _is_search(raw):
-            searches.append(raw["extra_info"])
-            continue
-        if _is_allreduce_sweep(raw):
-            sweeps.append(raw["extra_info"])
+        if (extra := _extra(raw)) is not None:
+            extras.setdefault(extra[0], []).append(extra[1])
             continue
         try:
             benchmarks.append(_benchmark(raw, path))
@@ -181,7 +179,7 @@ def load_run(path: Path) -> SavedRun:
             benchmarks.append(_failure(raw, path))
         except HistoryError as error:
             skipped.append(str(error))
-    if not (benchmarks or searches or sweeps):
+    if not (benchmarks or extras):
         reason = skipped[0] if skipped else f"{path}: holds no benchmarks"
         raise HistoryError(f"{reason} (no usable tfbench result in the file)")
     return SavedRun(
@@ -192,8 +190,7 @@ def load_run(path: Path) -> SavedRun:
         commit=data.get("commit_info") if isinstance(data.get("commit_info"), dict) else {},
         benchmarks=tuple(benchmarks),
         skipped=tuple(skipped),
-        searches=tuple(searches),
-        allreduce_sweeps=tuple(sweeps),
+        extras={question: tuple(entries) for question, entries in extras.items()},
         incomplete=bool(data.get("tfbench_incomplete")),
     )
 

@@ -3,16 +3,17 @@
 Seeds (which figures get a mean and an interval), compare and trend (which figures they judge,
 by which rule, in which direction), the suite's summary table, the github-action-benchmark
 export, the reader of old saved runs (a figure saved before it existed reads as null) and the
-result-keys reference all read METRICS; a new metric is an entry here plus the RunResult field
-that holds it. DETAILS and SUITE_KEYS describe the result's other keys for the reference.
+result-keys reference all read METRICS, a bench_lib.config.registry.Registry like the models and
+the questions; a new metric is an entry here plus the RunResult field that holds it. DETAILS and
+SUITE_KEYS describe the result's other keys for the reference; a key only one question saves is
+declared by that question (bench_lib.questions, `result_keys`).
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from dataclasses import dataclass
 
+from bench_lib.config.registry import Registry
 from bench_lib.record.result import STATUSES
 
 DIRECTIONS = ("higher", "lower", None)
@@ -39,6 +40,8 @@ class Metric:
     column: its title in the suite's summary table; "" leaves it out.
     summary: for a figure that is a dict, the entry that stands for it (step_time_ms's "median").
     export_label: github-action-benchmark's series name when it is not label (published series keep theirs).
+    words: how a sentence of the findings names it, e.g. "steps to the target"; "" for a figure no
+      sentence follows (a question's `metric` must have words).
 
     Raises:
       ValueError: a field outside what is allowed, naming it.
@@ -56,6 +59,7 @@ class Metric:
     column: str = ""
     summary: str = ""
     export_label: str = ""
+    words: str = ""
 
     def __post_init__(self) -> None:
         if self.direction not in DIRECTIONS:
@@ -75,11 +79,11 @@ def _status_description() -> str:
 
 # Registry order is the order of the summary table's columns, of the export's entries and of compare's
 # rows within one rule. Units in labels and descriptions follow the key's suffix (_ms, _mib, _s).
-METRICS: tuple[Metric, ...] = (
+METRICS: Registry[Metric] = Registry("metric", key="key", built_in=(
     Metric(key="status", label="status", unit="", direction=None, fmt="s", compare="status",
            description=_status_description()),
     Metric(key="test_accuracy", label="test accuracy", unit="", direction="higher", fmt=".4f", seeded=True,
-           compare="accuracy", exported=True, column="test acc",
+           compare="accuracy", exported=True, column="test acc", words="test accuracy",
            description="Accuracy of the final model on the test split, inference mode."),
     Metric(key="test_loss", label="test loss", unit="", direction="lower", fmt=".4f", seeded=True,
            description="Loss of the final model on the test split, inference mode."),
@@ -96,7 +100,7 @@ METRICS: tuple[Metric, ...] = (
            description="Test minus train loss of the final model: positive when it fits its training data better "
                        "than unseen data."),
     Metric(key="examples_per_sec", label="throughput", unit="examples/s", direction="higher", fmt=",.0f",
-           seeded=True, compare="throughput", exported=True, column="ex/s",
+           seeded=True, compare="throughput", exported=True, column="ex/s", words="examples/s",
            description="Global examples (all replicas of all workers) per second over the timed steps."),
     Metric(key="step_time_ms", label="step time (median)", unit="ms", direction="lower", fmt=".3f",
            compare="time", exported=True, summary="median", export_label="step time median",
@@ -160,7 +164,7 @@ METRICS: tuple[Metric, ...] = (
     Metric(key="peak_gflops", label="peak GFLOP/s", unit="GFLOP/s", direction=None, fmt=",.0f",
            description="The devices' calibrated (or declared) matmul peak."),
     Metric(key="steps_to_target", label="steps to target", unit="steps", direction="lower", fmt=",.0f",
-           seeded=True,
+           seeded=True, words="the number of steps to the target",
            description="Optimizer steps until the test accuracy first reached `target_accuracy`; null when not "
                        "reached or no target was set."),
     Metric(key="examples_to_target", label="examples to target", unit="examples", direction="lower", fmt=",.0f",
@@ -195,7 +199,7 @@ METRICS: tuple[Metric, ...] = (
            description="Trainable parameters of the model."),
     Metric(key="wall_s", label="wall time", unit="s", direction="lower", fmt=".1f", seeded=True,
            description="Wall time of the configuration, set-up to final evaluation."),
-)  # fmt: skip
+))  # fmt: skip
 
 
 def metric(key: str) -> Metric:
@@ -204,10 +208,7 @@ def metric(key: str) -> Metric:
     Raises:
       ValueError: no metric has that key.
     """
-    for entry in METRICS:
-        if entry.key == key:
-            return entry
-    raise ValueError(f"metric={key!r} is not allowed: metrics are {', '.join(m.key for m in METRICS)}")
+    return METRICS.get(key)
 
 
 def heading(key: str) -> str:
@@ -231,24 +232,9 @@ def column(key: str) -> tuple[str, str, str]:
     return heading(key), key, metric(key).fmt
 
 
-@contextlib.contextmanager
-def registered(*extra: Metric) -> Iterator[tuple[Metric, ...]]:
-    """For tests: METRICS with `extra` appended while the block runs, restored after it.
-
-    Raises:
-      ValueError: a key is registered already or twice.
-    """
-    global METRICS  # the registry itself; its readers look it up at call time
-    keys = [m.key for m in (*METRICS, *extra)]
-    repeated = sorted({k for k in keys if keys.count(k) > 1})
-    if repeated:
-        raise ValueError(f"metric keys {repeated} are not allowed: each key once")
-    saved = METRICS
-    METRICS = (*METRICS, *extra)
-    try:
-        yield METRICS
-    finally:
-        METRICS = saved
+def sentence_metrics() -> tuple[str, ...]:
+    """The keys of the metrics a sentence of the findings can follow (those with words)."""
+    return tuple(m.key for m in METRICS if m.words)
 
 
 @dataclass(frozen=True)
@@ -295,21 +281,4 @@ SUITE_KEYS: tuple[ResultKey, ...] = (
     ResultKey("train_traces", "How often the training step was traced: 1."),
     ResultKey("process_medians", "With `--bench-processes N`: the median step time of each of the N processes "
               "that ran the configuration, the suite's own first, in ms per optimizer step."),
-    ResultKey("handwritten_examples_per_sec, fit_examples_per_sec, minimal_examples_per_sec", "The harness "
-              "question: the hand-written loop's, `Model.fit`'s and the minimal loop's throughput on the same "
-              "configuration."),
-    ResultKey("suite_over_handwritten, suite_over_fit, suite_over_minimal", "The harness question: the suite's "
-              "throughput over each, "
-              "medians over the interleaved rounds; their `…_spread` holds `median`, `q1`, `q3`, `min`, `max`, "
-              "`n`."),
-    ResultKey("harness_rounds, harness_block_steps, harness_block_examples_per_sec", "The harness question: its "
-              "interleaved rounds, the steps of one block, and each variant's throughput per block."),
-    ResultKey("lr_trials", "The lr_tuning question: each rate tried on the validation split, as `learning_rate`, "
-              "`status`, `steps_to_target` and `validation_accuracy`; the result itself is the best rate's rerun."),
-    ResultKey("largest_batch_size, largest_batch_limit_mib, largest_batch_trials", "The models question, where "
-              "the profile gives a memory limit: the largest global batch whose step stayed within "
-              "`largest_batch_limit_mib` of TensorFlow memory (null: not even the family's smallest), and the "
-              "search's trials; on one configuration per family."),
-    ResultKey("max_batch_size, min_failing_batch_size, limit_mib, resolution, trials", "The max-batch question's "
-              "search: the biggest batch that fitted the memory limit, the smallest that did not, and its trials."),
 )  # fmt: skip

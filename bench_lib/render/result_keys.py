@@ -1,7 +1,8 @@
-"""Renders the result-keys reference as Markdown from the metric registry, so the manual cannot drift from it."""
+"""Renders the result-keys reference as Markdown from the metric and question registries, so the manual cannot drift."""
 
 from __future__ import annotations
 
+from bench_lib import questions
 from bench_lib.record import metrics
 from bench_lib.record.metrics import Metric, ResultKey
 
@@ -64,5 +65,11 @@ def result_keys_markdown() -> str:
         "## Beside the result in a saved suite run",
         "",
         *_key_rows(metrics.SUITE_KEYS),
+        "",
+        "## Saved by one question",
+        "",
+        "Each question declares the keys only it saves (`result_keys` of its entry in `bench_lib/questions/`).",
+        "",
+        *_key_rows(tuple(key for _, key in questions.result_keys())),
     ]
     return "\n".join(lines) + "\n"

@@ -265,6 +265,14 @@ def strategy_tables(results: Iterable[Mapping[str, object]]) -> list[Table]:
     return tables
 
 
+def rows_table(table: questions.RowsTable) -> Table:
+    """A question's table of plain rows (e.g. from what it saved beside its results) as a report table."""
+    header = tuple(title for title, _, _ in table.columns)
+    return Table(
+        table.title, header, [tuple(_cell(r.get(key), fmt) for _, key, fmt in table.columns) for r in table.rows]
+    )
+
+
 def question_tables(results: Iterable[Mapping[str, object]], question: str) -> list[Table]:
     """strategy_tables(), then the question's extra table over the results that have its figure."""
     results = list(results)
@@ -335,14 +343,3 @@ def glance_table(rows: Iterable[Sequence[str]]) -> Table:
 
 
 GLANCE_HEADER = ("question", "answer", "evidence (mean [95% CI] (n) at each end)", "verdict")
-
-
-def batch_search_line(search: Mapping[str, object]) -> str:
-    """e.g. 'one_device-bs*-acc1-cnn-adam: largest global batch within 128 MiB: 128 (160 does not fit; 6 trials)'."""
-    trials = len(search["trials"])
-    over = search["min_failing_batch_size"]
-    beyond = f"{over} does not fit" if over is not None else "the whole training set fits"
-    return (
-        f"{search['spec_id']}: largest global batch within {search['limit_mib']} MiB: "
-        f"{_num(search['max_batch_size'], 'd')} ({beyond}; {trials} trials)"
-    )

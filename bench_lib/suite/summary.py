@@ -47,7 +47,7 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
     from bench_lib.analysis.glance import glance
 
     terminalreporter.section("tfbench findings")
-    rows = [row.as_row() for row in glance(results)]
+    rows = [row.as_row() for row in glance(results, rules=questions.glance_rules())]
     if rows:
         terminalreporter.write_line(report.to_markdown(report.glance_table(rows)) + "\n")
     for sentence in findings(results, rules=questions.findings_rules()):
