@@ -21,6 +21,6 @@ QUESTION = Question(
         nav="Batch size",
         asks="What does the global batch size do to accuracy, throughput and memory?",
         quick_grid="`mlp`, Adam, batch 32, 128, 512; 5 epochs, 220 steps, and to training accuracy 0.95 "
-        "([equal convergence](batch-size.md#at-equal-convergence)); 3 seeds",
+        "(equal convergence); 3 seeds",
     ),
 )

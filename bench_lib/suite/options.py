@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 
 import pytest
 
+from bench_lib import questions
 from bench_lib.config import cluster as cluster_lib
 from bench_lib.config import collective, models
 from bench_lib.config.spec import RunSpec
@@ -197,6 +198,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--bench-profile", default="quick", help="quick (default, under 5 min on 2 cores) or full")
     for option in OPTIONS:
         group.addoption(option.name, default=None, help=option.help)
+    for _, option in questions.size_options():  # the options a question declares on its entry
+        group.addoption(option.name, default=None, help=option.help)
     group.addoption(
         "--bench-cluster",
         default="auto",
@@ -245,6 +248,12 @@ def profile_from_options(config: pytest.Config, cluster: cluster_lib.Cluster | N
         if option.parse is not None and (text := config.getoption(option.name)) is not None:
             value = option.parse(option.name, text)
             changes.update(dict.fromkeys(option.fields, value))
+    for question, option in questions.size_options():
+        if (text := config.getoption(option.name)) is not None:
+            try:
+                changes[f"{question}.{option.field}"] = option.parse(text)
+            except ValueError as error:
+                raise pytest.UsageError(f"{option.name}={text!r} is not allowed: {error}") from None
     changes["deterministic"] = bool(config.getoption("--bench-deterministic"))
     if name == "full" and "dataset" not in changes:
         changes["dataset"] = _full_dataset()

@@ -1,7 +1,7 @@
 """The machine's own floor under the suite's block CV: a bare tf.function matmul loop timed in blocks.
 
-    PYTHONPATH=. python tools/block_cv_floor.py [N] [BLOCK_S ...]     # default: 512, 0.1 0.5 1.0
-    TF_NUM_INTRAOP_THREADS=1 PYTHONPATH=. python tools/block_cv_floor.py 512
+    PYTHONPATH=. python tools/dev/block_cv_floor.py [N] [BLOCK_S ...]     # default: 512, 0.1 0.5 1.0
+    TF_NUM_INTRAOP_THREADS=1 PYTHONPATH=. python tools/dev/block_cv_floor.py 512
 
 No model, no optimizer, no input pipeline and no suite: one N x N float32 matmul per call, read
 back, called in blocks that last about BLOCK_S seconds (the number of calls fixed from a short

@@ -1,6 +1,6 @@
 """Adds the steps-to-target distributions of saved suite runs to the reference convergence points.
 
-    python tools/reference_points.py RUN.json [RUN.json ...]
+    python tools/dev/reference_points.py RUN.json [RUN.json ...]
 
 Every ok configuration with a target (time_to_accuracy, lr_tuning, the equal-convergence batch
 sizes) becomes a point of bench_lib/reference/convergence.json, replacing one of the same key;
@@ -17,7 +17,7 @@ from bench_lib.analysis import reference
 from bench_lib.record import history
 from bench_lib.record.files import write_atomic
 
-TARGET = Path(__file__).resolve().parents[1] / "bench_lib" / "reference" / "convergence.json"
+TARGET = Path(__file__).resolve().parents[2] / "bench_lib" / "reference" / "convergence.json"
 
 
 def main(paths: list[str]) -> int:
@@ -34,7 +34,7 @@ def main(paths: list[str]) -> int:
                 new.append(found | {"run": run.name, "cpu": run.machine.get("cpu", {}).get("brand_raw")})
     old = json.loads(TARGET.read_text())["points"] if TARGET.is_file() else []
     points = reference.merge(old, new)
-    about = "Steps to target per configuration, measured here; written by tools/reference_points.py."
+    about = "Steps to target per configuration, measured here; written by tools/dev/reference_points.py."
     write_atomic(TARGET, json.dumps({"about": about, "points": points}, indent=1) + "\n", overwrite=True)
     print(f"{TARGET}: {len(new)} points from {len(paths)} runs, {len(points)} in all")
     return 0

@@ -1,6 +1,6 @@
 """Host and TensorFlow memory of one process after 5 and after N configurations (default 50).
 
-    PYTHONPATH=. python tools/memory_soak.py [N]
+    PYTHONPATH=. python tools/dev/memory_soak.py [N]
 
 Cycles through the quick profile's kinds of configuration on digits (mlp / mlp_bn / cnn, one_device
 and mirrored with 2 replicas, Adam and momentum, accumulation 1 and 4), 3 optimizer steps each, and

@@ -1,7 +1,7 @@
 """The MFU ceiling of the MLP 784-512-512-10 step: its matrix products alone, against the calibrated peak.
 
-    PYTHONPATH=. python tools/mfu_ceiling.py [BATCH ...]        # default: 512 2048
-    TF_ENABLE_ONEDNN_OPTS=0 PYTHONPATH=. python tools/mfu_ceiling.py   # with Eigen's kernels
+    PYTHONPATH=. python tools/dev/mfu_ceiling.py [BATCH ...]        # default: 512 2048
+    TF_ENABLE_ONEDNN_OPTS=0 PYTHONPATH=. python tools/dev/mfu_ceiling.py   # with Eigen's kernels
 
 For each batch it times, best of many calls, each of the step's eight matmuls alone at its real
 shape (per layer one forward and one weight-gradient product, and an input-gradient product for

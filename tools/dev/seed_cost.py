@@ -1,6 +1,6 @@
 """Measures what one further seed of a configuration costs, prepared afresh against restarted, in one process.
 
-    TF_CPP_MIN_LOG_LEVEL=2 python tools/seed_cost.py [REPEATS]
+    TF_CPP_MIN_LOG_LEVEL=2 python tools/dev/seed_cost.py [REPEATS]
 
 For each configuration the first seed is prepared and trained; then, REPEATS times, a further
 seed is run both ways, interleaved so that the machine's load hits both alike: runner.run_one

@@ -1,6 +1,6 @@
 """Measures MFU of the standard model families, and the ceiling their own kernels set, in one process.
 
-    PYTHONPATH=. python tools/model_mfu.py [MODEL:BATCH ...]   # default: the full profile's first sizes
+    PYTHONPATH=. python tools/dev/model_mfu.py [MODEL:BATCH ...]   # default: the full profile's first sizes
 
 For each model and batch: one SGD training step on random data at the model's declared shape,
 timed in ROUNDS rounds interleaved with the float32 2048^3 matmul that calibrates the peak

@@ -1,6 +1,6 @@
 """Reproduces the wait between mirrored configurations: a tf.data iterator's autotune thread.
 
-    PYTHONPATH=. python tools/iterator_stall.py [PAIRS]      # default: 6 pairs
+    PYTHONPATH=. python tools/dev/iterator_stall.py [PAIRS]      # default: 6 pairs
 
 Runs `mirrored` on 2 CPU devices, batch 8 then batch 64, 5 epochs on digits, PAIRS times in one
 process, and prints each run's seconds: normally ~3-4 s and ~1.5 s on the 2-core test machine.
