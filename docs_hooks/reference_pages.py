@@ -68,7 +68,7 @@ class _OptionRecorder:
 
 def _profile_defaults(name: str) -> dict[str, str]:
     """Each profile's value of the fields an option sets ({} for options that set none)."""
-    row = next((o for o in suite_options.OPTIONS if o.name == name), None)
+    row = next((o for o in suite_options.all_options() if o.name == name), None)
     if row is None or not row.fields:
         return {}
     return {profile: _value(p.value(row.fields[0])) for profile, p in PROFILES.items()}

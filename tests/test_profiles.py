@@ -5,7 +5,7 @@ import dataclasses
 import pytest
 
 from bench_lib import questions
-from bench_lib.suite.options import OPTIONS
+from bench_lib.suite.options import all_options
 from bench_lib.suite.profiles import FULL, QUICK
 
 
@@ -29,7 +29,7 @@ def test_changed_sets_shared_fields_and_one_field_of_a_questions_sizes():
 
 
 def test_every_option_field_is_a_field_of_the_profile_or_of_a_questions_sizes():
-    for option in OPTIONS:
+    for option in all_options():
         for name in option.fields:
             assert QUICK.changed({name: QUICK.value(name)}) == QUICK, (option.name, name)
     assert QUICK.value("sync_bn.epochs") == 2 and FULL.value("epochs") == 20

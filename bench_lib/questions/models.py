@@ -1,11 +1,12 @@
 """The models question: the hardware table of the standard model families on synthetic data at their own shapes."""
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from bench_lib.analysis import findings, glance
 from bench_lib.config import models as model_registry
-from bench_lib.questions.registry import ExtraTable, Page, Question
+from bench_lib.config import option_text
+from bench_lib.questions.registry import ExtraTable, Page, Question, SizeOption
 from bench_lib.record import metrics
 from bench_lib.record.metrics import ResultKey
 
@@ -51,6 +52,21 @@ class Sizes:
                 "layers, width, heads, sequence length"
             )
         return {"model": model, **dict(zip(model_registry.SIZE_FIELDS, self.transformer_size, strict=True))}
+
+
+def check(sizes: Sizes, spec: Callable[..., object]) -> None:
+    """Each family as a spec, and a transformer size only where a family takes one.
+
+    Raises:
+      ValueError: a family or the size is not allowed.
+    """
+    for model in sizes.models:
+        spec(**sizes.model_fields(model), dataset="synthetic")
+    if sizes.transformer_size is not None and not any(model_registry.declared(m).takes_size for m in sizes.models):
+        raise ValueError(
+            f"transformer_size={sizes.transformer_size!r} is not allowed: only with a family that takes a size "
+            "in --bench-models, e.g. transformer"
+        )
 
 
 SEARCH_CEILING = 8  # the search's last doubling: 8 x the family's largest batch size
@@ -103,6 +119,21 @@ QUESTION = Question(
     order=105,
     quick=Sizes(models=QUICK_MODELS, families=QUICK_FAMILIES),
     full=Sizes(models=tuple(f.model for f in FULL_FAMILIES), families=FULL_FAMILIES, limit_mib=4096),
+    options=(
+        SizeOption(
+            name="--bench-models",
+            help="model families of the models question (the hardware table), e.g. resnet20,resnet50,bert_base",
+            field="models",
+            parse=option_text.names,
+        ),
+        SizeOption(
+            name="--bench-transformer-size",
+            help="layers,width,heads,sequence length of the models question's `transformer` family, e.g. 4,256,4,128",
+            field="transformer_size",
+            parse=option_text.whole_numbers,
+        ),
+    ),
+    check=check,
     table=HARDWARE_TABLE,
     model_summary=True,
     metric="examples_per_sec",

@@ -1,10 +1,12 @@
 """The gradient-noise-scale question: B_simple measured while training, as a critical batch size."""
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from bench_lib.analysis import findings, glance
-from bench_lib.questions.registry import Page, Question
+from bench_lib.config import option_text
+from bench_lib.questions.registry import Page, Question, SizeOption
 from bench_lib.record import metrics
 
 
@@ -14,12 +16,26 @@ class Sizes:
     models: tuple[str, ...]
 
 
+def check(sizes: Sizes, spec: Callable[..., object]) -> None:
+    """Raises: ValueError from RunSpec for probe batch sizes it does not allow."""
+    spec(noise_scale_batch_sizes=sizes.batch_sizes)
+
+
 QUESTION = Question(
     name="noise_scale",
     title="Gradient noise scale (critical batch size)",
     order=80,
     quick=Sizes(batch_sizes=(16, 512), models=("mlp",)),
     full=Sizes(batch_sizes=(16, 512), models=("mlp", "mlp_bn", "cnn")),
+    options=(
+        SizeOption(
+            name="--bench-noise-scale-batches",
+            help="small,big batch sizes of the gradient-noise-scale probe",
+            field="batch_sizes",
+            parse=option_text.whole_numbers,
+        ),
+    ),
+    check=check,
     columns=(metrics.column("noise_scale"), metrics.column("critical_batch_size_estimate")),
     findings=findings.noise_scale,
     # One figure, not a comparison: its row states the estimate.

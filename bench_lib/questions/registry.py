@@ -98,6 +98,8 @@ class Question:
     quick, full: the sizes only this question uses (a frozen dataclass of its module), per profile;
       None for a question whose grid needs nothing beyond the profile's shared sizes.
     options: --bench-* options that set one of its sizes.
+    check: checks its sizes in the chosen profile before TensorFlow starts: called with its sizes and
+      the profile's spec(**fields), it raises ValueError naming what is not allowed.
     columns: figures its results have beyond the common table's, shown where a result has them.
     metric: the result key its findings follow: a metric with words (bench_lib.record.metrics).
     findings: its own sentences for the report's findings; None gives the generic sentence.
@@ -122,6 +124,7 @@ class Question:
     quick: object = None
     full: object = None
     options: tuple[SizeOption, ...] = ()
+    check: Callable[[object, Callable[..., object]], None] | None = None
     columns: tuple[Column, ...] = ()
     metric: str = "test_accuracy"
     findings: FindingsRule | None = None
@@ -218,6 +221,17 @@ def profile_sizes(profile: str) -> dict[str, object]:
 def size_options() -> list[tuple[str, SizeOption]]:
     """Every question's --bench-* options, with the question's name, in report order."""
     return [(q.name, option) for q in all_questions() for option in q.options]
+
+
+def check_sizes(sizes_of: Callable[[str], object], spec: Callable[..., object]) -> None:
+    """Runs every question's check on its sizes in a profile (sizes_of(name)) with the profile's spec maker.
+
+    Raises:
+      ValueError: a question's sizes are not allowed (from its check).
+    """
+    for q in all_questions():
+        if q.check is not None:
+            q.check(sizes_of(q.name), spec)
 
 
 def findings_rules() -> dict[str, Callable[[list[Mapping[str, object]]], list[str]]]:

@@ -4,7 +4,8 @@ import functools
 from dataclasses import dataclass
 
 from bench_lib.analysis import findings, glance
-from bench_lib.questions.registry import Page, Question
+from bench_lib.config import option_text
+from bench_lib.questions.registry import Page, Question, SizeOption
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -29,6 +30,14 @@ QUESTION = Question(
         lr_scalings=("none", "sqrt", "linear"),
         check_examples=1024,
         max_epochs=60,
+    ),
+    options=(
+        SizeOption(
+            name="--bench-target-accuracy",
+            help="test accuracy of the time-to-accuracy question",
+            field="target_accuracy",
+            parse=option_text.accuracy,
+        ),
     ),
     metric="steps_to_target",
     findings=findings.time_to_accuracy,

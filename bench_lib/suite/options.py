@@ -13,7 +13,7 @@ import pytest
 
 from bench_lib import questions
 from bench_lib.config import cluster as cluster_lib
-from bench_lib.config import collective, models
+from bench_lib.config import collective
 from bench_lib.config.spec import RunSpec
 from bench_lib.suite.profiles import PROFILES, Profile
 
@@ -28,16 +28,6 @@ def _int_list(option: str, text: str, minimum: int = 1) -> tuple[int, ...]:
     if any(v < minimum for v in values):
         raise pytest.UsageError(f"{option}={text!r} is not allowed: every number must be >= {minimum}")
     return values
-
-
-def _target_accuracy(option: str, text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = None
-    if value is None or not 0 < value <= 1:
-        raise pytest.UsageError(f"{option}={text!r} is not allowed: a test accuracy in (0, 1]")
-    return value
 
 
 def _one_int(option: str, text: str, minimum: int = 1) -> int:
@@ -107,12 +97,6 @@ OPTIONS = (
         ("seeds",),
         _one_int,
     ),
-    Option(
-        "--bench-target-accuracy",
-        "test accuracy of the time-to-accuracy question",
-        ("time_to_accuracy.target_accuracy",),
-        _target_accuracy,
-    ),
     Option("--bench-plot-dir", "write the steps-to-target plot into this folder"),  # read by the summary
     # Read by measure_run: where each configuration's profiler trace and TensorBoard scalars go.
     Option(
@@ -121,18 +105,6 @@ OPTIONS = (
     Option(
         "--bench-tensorboard",
         "write each configuration's learning curves and step times as TensorBoard scalars into DIR/<id>",
-    ),
-    Option(
-        "--bench-precisions",
-        "precisions of the precision question, e.g. float32,mixed_bfloat16",
-        ("precision.precisions",),
-        _names,
-    ),
-    Option(
-        "--bench-noise-scale-batches",
-        "small,big batch sizes of the gradient-noise-scale probe",
-        ("noise_scale.batch_sizes",),
-        _int_list,
     ),
     Option(  # read with the cluster's shape, in _cluster_changes
         "--bench-replicas-per-worker",
@@ -170,18 +142,6 @@ OPTIONS = (
         ("collective_timeout_s",),
         _seconds,
     ),
-    Option(
-        "--bench-models",
-        "model families of the models question (the hardware table), e.g. resnet20,resnet50,bert_base",
-        ("models.models",),
-        _names,
-    ),
-    Option(
-        "--bench-transformer-size",
-        "layers,width,heads,sequence length of the models question's `transformer` family, e.g. 4,256,4,128",
-        ("models.transformer_size",),
-        _int_list,
-    ),
     Option("--bench-warmup", "warm-up optimizer steps of every configuration", ("warmup_steps",), _zero_or_more),
     Option(
         "--bench-memory-limit-mib",
@@ -193,12 +153,27 @@ OPTIONS = (
 )
 
 
+def _question_option(question: str, option: questions.SizeOption) -> Option:
+    """A question's --bench-* option (declared on its entry) as a row of the suite's options."""
+
+    def parse(name: str, text: str) -> object:
+        try:
+            return option.parse(text)
+        except ValueError as error:
+            raise pytest.UsageError(f"{name}={text!r} is not allowed: {error}") from None
+
+    return Option(option.name, option.help, (f"{question}.{option.field}",), parse)
+
+
+def all_options() -> tuple[Option, ...]:
+    """OPTIONS, then the options the questions declare, in report order."""
+    return OPTIONS + tuple(_question_option(q, option) for q, option in questions.size_options())
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("tfbench")
     group.addoption("--bench-profile", default="quick", help="quick (default, under 5 min on 2 cores) or full")
-    for option in OPTIONS:
-        group.addoption(option.name, default=None, help=option.help)
-    for _, option in questions.size_options():  # the options a question declares on its entry
+    for option in all_options():
         group.addoption(option.name, default=None, help=option.help)
     group.addoption(
         "--bench-cluster",
@@ -244,16 +219,10 @@ def profile_from_options(config: pytest.Config, cluster: cluster_lib.Cluster | N
     if name not in PROFILES:
         raise pytest.UsageError(f"--bench-profile={name!r} is not allowed: choose one of {', '.join(PROFILES)}")
     changes: dict[str, object] = _cluster_changes(config, cluster)
-    for option in OPTIONS:
+    for option in all_options():
         if option.parse is not None and (text := config.getoption(option.name)) is not None:
             value = option.parse(option.name, text)
             changes.update(dict.fromkeys(option.fields, value))
-    for question, option in questions.size_options():
-        if (text := config.getoption(option.name)) is not None:
-            try:
-                changes[f"{question}.{option.field}"] = option.parse(text)
-            except ValueError as error:
-                raise pytest.UsageError(f"{option.name}={text!r} is not allowed: {error}") from None
     changes["deterministic"] = bool(config.getoption("--bench-deterministic"))
     if name == "full" and "dataset" not in changes:
         changes["dataset"] = _full_dataset()
@@ -266,26 +235,11 @@ def _checked(profile: Profile) -> Profile:
     try:
         for strategy in profile.strategies:
             profile.spec(**profile.shape(strategy), global_batch_size=profile.replicas_for(strategy))
-        for precision in profile.sizes("precision").precisions:
-            profile.spec(precision=precision)
-        profile.spec(noise_scale_batch_sizes=profile.sizes("noise_scale").batch_sizes)
+        questions.check_sizes(profile.sizes, profile.spec)
         _check_collective(profile)
-        _check_models(profile)
     except ValueError as error:
         raise pytest.UsageError(f"tfbench options: {error}") from None
     return profile
-
-
-def _check_models(profile: Profile) -> None:
-    """Each family of the models question as a spec, and a transformer size only where a family takes one."""
-    sizes = profile.sizes("models")
-    for model in sizes.models:
-        profile.spec(**sizes.model_fields(model), dataset="synthetic")
-    if sizes.transformer_size is not None and not any(models.declared(m).takes_size for m in sizes.models):
-        raise ValueError(
-            f"transformer_size={sizes.transformer_size!r} is not allowed: only with a family that takes a size "
-            "in --bench-models, e.g. transformer"
-        )
 
 
 def _check_collective(profile: Profile) -> None:

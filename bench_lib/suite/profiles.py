@@ -3,7 +3,7 @@
 A profile holds the sizes every question shares (epochs, dataset, strategies, seeds, ...) and,
 from the question registry (bench_lib.questions), each question's own; benchmark modules pick
 from both in their grid(profile). A figure only one question uses belongs in its registry entry;
-an option that changes a figure is one row of options.OPTIONS.
+an option that changes a figure is one row of options.OPTIONS, or of the question's `options`.
 """
 
 from __future__ import annotations
