@@ -1,4 +1,4 @@
-"""Seed Example 2 done right: one effective batch reached by several micro-batch x accumulation pairs."""
+"""Gradient accumulation: one effective batch reached by several micro-batch x accumulation pairs."""
 
 
 def grid(profile):

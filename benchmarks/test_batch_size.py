@@ -1,4 +1,4 @@
-"""Seed Example 1: what global batch size does to test accuracy, throughput and memory (Adam), at a fixed
+"""Batch size: what the global batch size does to test accuracy, throughput and memory (Adam), at a fixed
 number of epochs (data efficiency), at a fixed number of optimizer steps (step efficiency), and at
 equal convergence (every batch trained to the same training accuracy)."""
 

@@ -1,4 +1,4 @@
-"""Seed Example 3: the MLP with and without BatchNormalization across batch sizes, small ones included.
+"""Batch normalization: the MLP with and without BatchNormalization across batch sizes, small ones included.
 
 In the full profile also resnet20, where BN is part of the network: with bn local and none at each
 of its batch sizes, and with bn local at the largest one split into accumulated micro-batches,

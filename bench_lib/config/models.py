@@ -140,9 +140,9 @@ def _fail(field: str, value: object, allowed: str) -> None:
 
 
 BUILT_IN = (
-    # The seed article's Example 1: Flatten, Dense(hidden_units), Dropout, softmax.
+    # Flatten, Dense(hidden_units), Dropout, softmax.
     ModelDeclaration(name="mlp", builder="bench_lib.engine.models.mlp:build"),
-    # Its Example 3: the same network with BatchNormalization before and after each hidden Dense.
+    # The same network with BatchNormalization before and after each hidden Dense.
     ModelDeclaration(
         name="mlp_bn",
         builder="bench_lib.engine.models.mlp:build",

@@ -1,4 +1,4 @@
-"""Builds mlp and mlp_bn: the seed article's Examples 1 and 3 (Flatten, hidden Dense layers, softmax)."""
+"""Builds mlp and mlp_bn: Flatten, hidden Dense layers (with BatchNormalization for mlp_bn), softmax."""
 
 from __future__ import annotations
 
