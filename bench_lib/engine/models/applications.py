@@ -11,7 +11,7 @@ from __future__ import annotations
 import keras
 
 from bench_lib.config.spec import RunSpec
-from bench_lib.engine.models import blocks
+from bench_lib.engine.models import layer_groups
 
 
 def build_resnet50(spec: RunSpec, input_shape: tuple[int, ...], num_classes: int) -> keras.Model:
@@ -29,7 +29,7 @@ def build_mobilenet_v2(spec: RunSpec, input_shape: tuple[int, ...], num_classes:
 def _as_spec_asks(spec: RunSpec, model: keras.Model) -> keras.Model:
     if spec.precision == "float32" and spec.batch_norm == "local":
         return model
-    policy = blocks.policy(spec)
+    policy = layer_groups.policy(spec)
     output_layer = model.layers[-1]
 
     def clone(layer: keras.layers.Layer) -> keras.layers.Layer:

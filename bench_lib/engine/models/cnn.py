@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 
 from bench_lib.config.spec import RunSpec
-from bench_lib.engine.models import blocks
+from bench_lib.engine.models import layer_groups
 
 
 def build(spec: RunSpec, input_shape: tuple[int, ...], num_classes: int) -> keras.Model:
@@ -13,16 +13,16 @@ def build(spec: RunSpec, input_shape: tuple[int, ...], num_classes: int) -> kera
 
     With spec.batch_norm other than none, BN follows each convolution and each hidden Dense layer.
     """
-    policy = blocks.policy(spec)
+    policy = layer_groups.policy(spec)
     layers = [
         keras.layers.Conv2D(32, 3, padding="same", activation="relu", dtype=policy),
-        *blocks.batch_norm(spec),
+        *layer_groups.batch_norm(spec),
         keras.layers.MaxPooling2D(2, dtype=policy),
         keras.layers.Conv2D(64, 3, padding="same", activation="relu", dtype=policy),
-        *blocks.batch_norm(spec),
+        *layer_groups.batch_norm(spec),
         keras.layers.MaxPooling2D(2, dtype=policy),
         keras.layers.Flatten(dtype=policy),
-        *blocks.dense_stack(spec),
-        *blocks.classifier_head(spec, num_classes),
+        *layer_groups.dense_stack(spec),
+        *layer_groups.classifier_head(spec, num_classes),
     ]
     return keras.Sequential([keras.Input(shape=input_shape), *layers], name=spec.model)

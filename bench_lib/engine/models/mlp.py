@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 
 from bench_lib.config.spec import RunSpec
-from bench_lib.engine.models import blocks
+from bench_lib.engine.models import layer_groups
 
 
 def build(spec: RunSpec, input_shape: tuple[int, ...], num_classes: int) -> keras.Model:
@@ -14,9 +14,9 @@ def build(spec: RunSpec, input_shape: tuple[int, ...], num_classes: int) -> kera
     mlp_bn is mlp with bn='local': the two names build the same network.
     """
     layers = [
-        keras.layers.Flatten(dtype=blocks.policy(spec)),
-        *blocks.batch_norm(spec),
-        *blocks.dense_stack(spec),
-        *blocks.classifier_head(spec, num_classes),
+        keras.layers.Flatten(dtype=layer_groups.policy(spec)),
+        *layer_groups.batch_norm(spec),
+        *layer_groups.dense_stack(spec),
+        *layer_groups.classifier_head(spec, num_classes),
     ]
     return keras.Sequential([keras.Input(shape=input_shape), *layers], name=spec.model)

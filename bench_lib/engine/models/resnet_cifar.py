@@ -14,7 +14,7 @@ from __future__ import annotations
 import keras
 
 from bench_lib.config.spec import RunSpec
-from bench_lib.engine.models import blocks
+from bench_lib.engine.models import layer_groups
 
 STAGE_FILTERS = (16, 32, 64)
 
@@ -40,17 +40,17 @@ def build(spec: RunSpec, input_shape: tuple[int, ...], num_classes: int, *, dept
     for stage, filters in enumerate(STAGE_FILTERS):
         for block in range((depth - 2) // 6):
             x = _residual_block(spec, x, filters, strides=2 if stage and not block else 1)
-    x = keras.layers.GlobalAveragePooling2D(dtype=blocks.policy(spec))(x)
+    x = keras.layers.GlobalAveragePooling2D(dtype=layer_groups.policy(spec))(x)
     outputs = keras.layers.Dense(num_classes, activation="softmax", dtype="float32")(x)
     return keras.Model(inputs, outputs, name=spec.model)
 
 
 def _conv_bn(spec: RunSpec, x: keras.KerasTensor, filters: int, *, strides: int, relu: bool, kernel: int = 3):
-    policy = blocks.policy(spec)
+    policy = layer_groups.policy(spec)
     x = keras.layers.Conv2D(
         filters, kernel, strides=strides, padding="same", use_bias=False, kernel_initializer="he_normal", dtype=policy
     )(x)
-    for layer in blocks.batch_norm(spec):
+    for layer in layer_groups.batch_norm(spec):
         x = layer(x)
     return keras.layers.ReLU(dtype=policy)(x) if relu else x
 
@@ -61,5 +61,5 @@ def _residual_block(spec: RunSpec, x: keras.KerasTensor, filters: int, *, stride
         shortcut = _conv_bn(spec, x, filters, strides=strides, relu=False, kernel=1)
     y = _conv_bn(spec, x, filters, strides=strides, relu=True)
     y = _conv_bn(spec, y, filters, strides=1, relu=False)
-    policy = blocks.policy(spec)
+    policy = layer_groups.policy(spec)
     return keras.layers.ReLU(dtype=policy)(keras.layers.Add(dtype=policy)([shortcut, y]))

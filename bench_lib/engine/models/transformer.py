@@ -21,7 +21,7 @@ import keras
 
 from bench_lib.config import models
 from bench_lib.config.spec import RunSpec
-from bench_lib.engine.models import blocks
+from bench_lib.engine.models import layer_groups
 from bench_lib.probes import flops
 
 
@@ -35,7 +35,7 @@ def build(spec: RunSpec, input_shape: tuple[int, ...], num_classes: int) -> kera
     layers, width, heads = size.layers, size.width, size.heads
     if len(input_shape) != 1:
         raise ValueError(f"input_shape={input_shape!r} is not allowed: token ids come as (sequence_length,)")
-    policy = blocks.policy(spec)
+    policy = layer_groups.policy(spec)
     tokens = keras.Input(shape=input_shape, dtype="int32")
     x = keras.layers.Embedding(models.VOCABULARY_SIZE, width, dtype=policy)(tokens)
     x = PositionEmbedding(dtype=policy)(x)
@@ -48,7 +48,7 @@ def build(spec: RunSpec, input_shape: tuple[int, ...], num_classes: int) -> kera
 
 
 def _encoder_block(spec: RunSpec, x: keras.KerasTensor, *, width: int, heads: int) -> keras.KerasTensor:
-    policy = blocks.policy(spec)
+    policy = layer_groups.policy(spec)
     attended = SelfAttention(heads=heads, dtype=policy)(x)
     attended = keras.layers.Dropout(spec.dropout, dtype=policy)(attended)
     x = keras.layers.LayerNormalization(dtype=policy)(keras.layers.Add(dtype=policy)([x, attended]))
