@@ -45,3 +45,40 @@ def test_a_question_registered_later_gets_its_sizes_into_a_profile_built_then():
         full = dataclasses.replace(FULL, question_sizes=questions.profile_sizes("full"))
         assert full.sizes("toy_sized").points == 4
         assert full.changed({"toy_sized.points": 2}).sizes("toy_sized").points == 2
+
+
+class _Given:
+    """Stands in for pytest's config: the options given on the command line."""
+
+    def __init__(self, **given):
+        self.given = {"--bench-profile": "quick", **given}
+
+    def getoption(self, name):
+        return self.given.get(name)
+
+
+def test_a_shared_option_sets_the_sizes_of_the_questions_that_follow_it():
+    from bench_lib.suite.options import profile_from_options
+
+    given = _Given(**{"--bench-epochs": "3", "--bench-memory-limit-mib": "512", "--bench-precisions": "float32"})
+    profile = profile_from_options(given, None)
+    assert profile.epochs == 3 and profile.sizes("sync_bn").epochs == 3
+    assert profile.memory_limit_mib == profile.sizes("models").limit_mib == profile.sizes("max_batch_size").limit_mib
+    assert profile.sizes("precision").precisions == ("float32",), "an option the question declares itself"
+    with pytest.raises(pytest.UsageError, match=r"^--bench-noise-scale-batches='16,x' is not allowed: comma-sep"):
+        profile_from_options(_Given(**{"--bench-noise-scale-batches": "16,x"}), None)
+
+
+def test_a_question_that_follows_an_option_the_suite_lacks_is_refused_naming_both():
+    @dataclasses.dataclass(frozen=True, kw_only=True)
+    class Sizes:
+        points: int
+
+    toy = questions.Question(
+        name="toy_follower", title="Toy", order=998, quick=Sizes(points=1), full=Sizes(points=2),
+        follows=(("--bench-points", "points"),),
+    )  # fmt: skip
+    with questions.QUESTIONS.added(toy), pytest.raises(ValueError, match=r"toy_follower: --bench-points"):
+        all_options()
+    with pytest.raises(ValueError, match=r"^toy_follower: option --bench-points field='dots' is not allowed"):
+        dataclasses.replace(toy, follows=(("--bench-points", "dots"),))

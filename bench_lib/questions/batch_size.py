@@ -16,6 +16,7 @@ QUESTION = Question(
     order=10,
     quick=Sizes(batch_sizes=(32, 128, 512)),
     full=Sizes(batch_sizes=(16, 32, 64, 128, 256, 512, 1024)),
+    follows=(("--bench-batch-sizes", "batch_sizes"),),
     page=Page(
         path="batch-size.md",
         nav="Batch size",

@@ -23,6 +23,7 @@ QUESTION = Question(
     order=40,
     quick=Sizes(batch_sizes=(8, 64, 256)),
     full=Sizes(batch_sizes=(4, 8, 16, 32, 64, 128, 256), resnet_batch_sizes=(32, 128)),
+    follows=(("--bench-batch-sizes", "batch_sizes"),),
     glance=functools.partial(glance.compared, axis="model"),  # with and without BN, not the batch
     page=Page(
         path="batchnorm.md",

@@ -35,6 +35,7 @@ QUESTION = Question(
     order=120,
     quick=Sizes(model="cnn", limit_mib=128, start=64, resolution=32),
     full=Sizes(model="cnn", limit_mib=1024, start=64, resolution=1),
+    follows=(("--bench-memory-limit-mib", "limit_mib"),),
     saved_keys=frozenset({"spec_id", "limit_mib", "max_batch_size", "trials"}),
     saved_facts=lambda search: ("largest batch", search_line(search)),
     result_keys=(

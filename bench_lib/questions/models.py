@@ -119,6 +119,7 @@ QUESTION = Question(
     order=105,
     quick=Sizes(models=QUICK_MODELS, families=QUICK_FAMILIES),
     full=Sizes(models=tuple(f.model for f in FULL_FAMILIES), families=FULL_FAMILIES, limit_mib=4096),
+    follows=(("--bench-memory-limit-mib", "limit_mib"),),
     options=(
         SizeOption(
             name="--bench-models",

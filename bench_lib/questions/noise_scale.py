@@ -38,6 +38,7 @@ QUESTION = Question(
     check=check,
     columns=(metrics.column("noise_scale"), metrics.column("critical_batch_size_estimate")),
     findings=findings.noise_scale,
+    cross_findings=findings.noise_scale_beside_knee,
     # One figure, not a comparison: its row states the estimate.
     glance=functools.partial(glance.estimated, key="noise_scale", words="The critical batch size B_simple predicts"),
     page=Page(

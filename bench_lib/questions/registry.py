@@ -98,6 +98,8 @@ class Question:
     quick, full: the sizes only this question uses (a frozen dataclass of its module), per profile;
       None for a question whose grid needs nothing beyond the profile's shared sizes.
     options: --bench-* options that set one of its sizes.
+    follows: (option, size field) pairs: a shared option of the suite (e.g. --bench-epochs) that also
+      sets one of its sizes.
     check: checks its sizes in the chosen profile before TensorFlow starts: called with its sizes and
       the profile's spec(**fields), it raises ValueError naming what is not allowed.
     columns: figures its results have beyond the common table's, shown where a result has them.
@@ -124,6 +126,7 @@ class Question:
     quick: object = None
     full: object = None
     options: tuple[SizeOption, ...] = ()
+    follows: tuple[tuple[str, str], ...] = ()
     check: Callable[[object, Callable[..., object]], None] | None = None
     columns: tuple[Column, ...] = ()
     metric: str = "test_accuracy"
@@ -147,10 +150,10 @@ class Question:
             allowed = ", ".join(metrics.sentence_metrics())
             raise ValueError(f"{self.name}: metric={self.metric!r} is not allowed: use one of {allowed}")
         sized = {f.name for f in fields(self.quick)} if is_dataclass(self.quick) else set()
-        for option in self.options:
-            if option.field not in sized:
+        for name, field in [(o.name, o.field) for o in self.options] + list(self.follows):
+            if field not in sized:
                 raise ValueError(
-                    f"{self.name}: option {option.name} field={option.field!r} is not allowed: "
+                    f"{self.name}: option {name} field={field!r} is not allowed: "
                     f"a field of its sizes ({', '.join(sorted(sized)) or 'it has none'})"
                 )
 
@@ -221,6 +224,11 @@ def profile_sizes(profile: str) -> dict[str, object]:
 def size_options() -> list[tuple[str, SizeOption]]:
     """Every question's --bench-* options, with the question's name, in report order."""
     return [(q.name, option) for q in all_questions() for option in q.options]
+
+
+def followers() -> list[tuple[str, str, str]]:
+    """(question, shared option, its size field) for every shared option a question follows, in report order."""
+    return [(q.name, name, field) for q in all_questions() for name, field in q.follows]
 
 
 def check_sizes(sizes_of: Callable[[str], object], spec: Callable[..., object]) -> None:

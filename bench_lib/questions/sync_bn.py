@@ -18,6 +18,7 @@ QUESTION = Question(
     order=50,
     quick=Sizes(modes=("local", "sync"), batch_sizes=(16,), epochs=2),
     full=Sizes(modes=("none", "local", "sync"), batch_sizes=(8, 16, 32, 64, 128), epochs=20),
+    follows=(("--bench-epochs", "epochs"),),
     page=Page(
         path="sync-bn.md",
         nav="Sync BN",

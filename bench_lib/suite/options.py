@@ -6,6 +6,7 @@ the profile fields it sets. A bad value is one pytest usage error naming the opt
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
@@ -81,7 +82,7 @@ OPTIONS = (
     Option(
         "--bench-batch-sizes",
         "global batch sizes of the batch-size and batch-norm questions",
-        ("batch_size.batch_sizes", "batchnorm.batch_sizes"),
+        (),  # the questions that follow it say so (their entry's `follows`)
         _int_list,
     ),
     Option(
@@ -90,7 +91,7 @@ OPTIONS = (
         ("dataset",),
         _text,
     ),
-    Option("--bench-epochs", "epochs of the accuracy questions", ("epochs", "sync_bn.epochs"), _one_int),
+    Option("--bench-epochs", "epochs of the accuracy questions", ("epochs",), _one_int),
     Option(
         "--bench-seeds",
         "seeds per configuration, every question",
@@ -147,7 +148,7 @@ OPTIONS = (
         "--bench-memory-limit-mib",
         "stop a configuration with status oom once it allocates more than this through TensorFlow; "
         "also the limit of the max_batch_size search and of the models question's largest batch",
-        ("memory_limit_mib", "max_batch_size.limit_mib", "models.limit_mib"),
+        ("memory_limit_mib",),
         _one_int,
     ),
 )
@@ -165,9 +166,24 @@ def _question_option(question: str, option: questions.SizeOption) -> Option:
     return Option(option.name, option.help, (f"{question}.{option.field}",), parse)
 
 
+def _with_followers(option: Option) -> Option:
+    """The option with the size fields of every question that follows it (its entry's `follows`) after its own."""
+    followers = tuple(f"{q}.{field}" for q, name, field in questions.followers() if name == option.name)
+    return dataclasses.replace(option, fields=option.fields + followers) if followers else option
+
+
 def all_options() -> tuple[Option, ...]:
-    """OPTIONS, then the options the questions declare, in report order."""
-    return OPTIONS + tuple(_question_option(q, option) for q, option in questions.size_options())
+    """OPTIONS (with the questions that follow each), then the options the questions declare, in report order.
+
+    Raises:
+      ValueError: a question follows an option the suite does not have.
+    """
+    names = {option.name for option in OPTIONS}
+    unknown = [f"{q}: {name}" for q, name, _ in questions.followers() if name not in names]
+    if unknown:
+        raise ValueError(f"follows={unknown!r} is not allowed: a question follows one of {', '.join(sorted(names))}")
+    shared = tuple(_with_followers(option) for option in OPTIONS)
+    return shared + tuple(_question_option(q, option) for q, option in questions.size_options())
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
