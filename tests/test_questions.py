@@ -168,3 +168,15 @@ def _summary(results) -> list[str]:
     terminal = _Terminal()
     summary.pytest_terminal_summary(terminal, _Config(results))
     return terminal.lines
+
+
+def test_a_cross_question_sentence_is_declared_by_the_question_that_owns_it():
+    def beside(by_question):
+        return [f"toy beside {', '.join(sorted(by_question))}"]
+
+    owner = questions.Question(name="toy_owner", title="Toy owner", order=997, cross_findings=beside)
+    results = [{"question": "toy_owner", "status": "ok"}, {"question": "batch_size", "status": "ok"},
+               {"question": "precision", "status": "failed"}]  # fmt: skip
+    with questions.QUESTIONS.added(owner):
+        assert "toy beside batch_size, toy_owner" in questions.cross_findings(results), "over ok results only"
+    assert questions.question("noise_scale").cross_findings is not None, "noise scale beside the knee is its own"
