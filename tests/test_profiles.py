@@ -42,6 +42,8 @@ def test_a_question_registered_later_gets_its_sizes_into_a_profile_built_then():
 
     toy = questions.Question(name="toy_sized", title="Toy", order=999, quick=Sizes(points=1), full=Sizes(points=4))
     with questions.QUESTIONS.added(toy):
+        assert QUICK.sizes("toy_sized").points == 1, "a profile built before reads it from the registry"
+        assert QUICK.changed({"toy_sized.points": 3}).sizes("toy_sized").points == 3
         full = dataclasses.replace(FULL, question_sizes=questions.profile_sizes("full"))
         assert full.sizes("toy_sized").points == 4
         assert full.changed({"toy_sized.points": 2}).sizes("toy_sized").points == 2

@@ -59,9 +59,12 @@ class Profile:
         Raises:
           ValueError: no question of that name has sizes.
         """
-        if question not in self.question_sizes:
+        if question in self.question_sizes:
+            return self.question_sizes[question]
+        entry = questions.find(question)  # registered after this profile was built
+        if entry is None or entry.quick is None or self.name not in questions.registry.PROFILE_NAMES:
             raise ValueError(f"question={question!r} is not allowed: choose one of {', '.join(self.question_sizes)}")
-        return self.question_sizes[question]
+        return entry.sizes(self.name)
 
     def value(self, name: str) -> object:
         """The value of a field, named as in changed(): 'epochs', or 'question.field' for a question's size."""
@@ -80,8 +83,8 @@ class Profile:
         for name, value in changes.items():
             if "." in name:
                 question, field = name.split(".", 1)
-                self.sizes(question)  # raises for an unknown question
-                sizes[question] = dataclasses.replace(sizes[question], **{field: value})
+                own_sizes = sizes[question] if question in sizes else self.sizes(question)
+                sizes[question] = dataclasses.replace(own_sizes, **{field: value})
         return dataclasses.replace(self, **own, question_sizes=sizes)
 
     def spec(self, **fields: object) -> RunSpec:
