@@ -298,26 +298,22 @@ def test_a_storage_folder_that_vanished_is_one_line_for_every_reading_command(tm
     assert not (tmp_path / "r").exists()
 
 
-def test_a_child_gets_every_tfbench_option_given_but_the_sessions_own(tmp_path):
+def test_a_child_gets_every_tfbench_option_given_but_the_sessions_own(tmp_path, pytestconfig):
+    import argparse
     from types import SimpleNamespace
 
-    from _pytest.config.argparsing import Parser
-
-    from bench_lib.suite import journal as suite_journal
-    from bench_lib.suite import options
-
-    parser = Parser(_ispytest=True)  # the options as pytest parses them, without a session
-    for plugin in (options, isolation, suite_journal):
-        plugin.pytest_addoption(parser)
-    given = ["--bench-verbose", "--bench-deterministic", "--bench-rounds=3", "--bench-isolate", "--bench-timeout=60"]
-    namespace = parser.parse([*given, "--bench-resume"])
+    # This session's options (the suite's plugin is loaded here), with some given on top.
+    given = {"bench_verbose": True, "bench_deterministic": True, "bench_rounds": "3", "bench_isolate": True,
+             "bench_timeout": "60", "bench_resume": True, "benchmark_save": "night"}  # fmt: skip
     config = SimpleNamespace(
-        _parser=parser, getoption=lambda dest: getattr(namespace, dest), invocation_params=SimpleNamespace(args=())
+        option=argparse.Namespace(**{**vars(pytestconfig.option), **given}), invocation_params=SimpleNamespace(args=())
     )
     command = isolation.child_command(config, "benchmarks/test_x.py::test_x[a]", tmp_path / "child.jsonl")
     assert {"--bench-profile=quick", "--bench-verbose", "--bench-deterministic", "--bench-rounds=3"} <= set(command)
     assert not [a for a in command if a.startswith(("--bench-isolate", "--bench-timeout", "--bench-resume"))]
+    assert not [a for a in command if a.startswith("--benchmark")], "a child saves nothing"
     assert command[-1] == f"--bench-child-journal={tmp_path / 'child.jsonl'}"
+    assert command.count(command[-1].split("=")[0] + "=" + str(tmp_path / "child.jsonl")) == 1
 
 
 def test_an_interrupt_swallowed_by_a_finalizer_is_raised_again_at_the_next_step(monkeypatch):

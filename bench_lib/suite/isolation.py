@@ -123,13 +123,12 @@ _SESSION_ONLY = ("--bench-isolate", "--bench-timeout", "--bench-resume")
 
 
 def _forwarded_options(config: pytest.Config) -> list[str]:
-    """Every given option of the tfbench group (flags included) but the session's own and the hidden ones."""
+    """Every tfbench option (a --bench-* one) given, flags included, but the session's own and the hidden one."""
     options = []
-    for argument in config._parser.getgroup("tfbench").options:  # pytest keeps the parser private
-        name = argument.names()[-1]
-        if name in _SESSION_ONLY or argument.attrs().get("help") == argparse.SUPPRESS:
+    for dest, value in sorted(vars(config.option).items()):
+        name = "--" + dest.replace("_", "-")
+        if not dest.startswith("bench_") or name in (*_SESSION_ONLY, CHILD_JOURNAL):
             continue
-        value = config.getoption(argument.dest)
         if value is True:
             options.append(name)
         elif value is not None and value is not False:
