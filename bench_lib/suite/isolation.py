@@ -191,7 +191,5 @@ def _conclude(item: pytest.Item, child: Child) -> None:
         if bench is not None and result.get("status") == "ok":
             bench["extra_info"] = {**bench["extra_info"], "scaling_efficiency": result.get("scaling_efficiency")}
     item.stash[stash.CALL_OUTCOME] = (entry["outcome"], bench)
-    if bench is not None:
-        item.config.stash.setdefault(stash.FROM_CHILDREN, []).append(bench)
     if entry["outcome"] == "failed":
         pytest.fail(f"{item.name}: failed in its child process:\n{child.output[-3000:]}", pytrace=False)
