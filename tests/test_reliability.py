@@ -289,6 +289,61 @@ def _machine_id() -> str:
     return get_machine_id()
 
 
+_REPORT_AS_NOBODY = """
+import os, sys
+from bench_lib.cli.main import main
+from bench_lib.record import files  # imported before the user changes: it cannot read the interpreter's folder
+os.setegid(65534)
+os.seteuid(65534)
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.fixture
+def open_folder():
+    """A folder every user may open, as the folders above it (pytest's own tmp_path is private to its user)."""
+    import shutil
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="tfbench-test-", dir="/tmp"))
+    folder.chmod(0o755)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_an_out_folder_whose_parent_cannot_be_opened_is_one_line_naming_it(open_folder):
+    """As a user who may not open the folder (root opens any: the command then runs as nobody)."""
+    locked = open_folder / "locked"
+    (locked / "inner").mkdir(parents=True)
+    locked.chmod(0o700 if os.geteuid() == 0 else 0o000)
+    arguments = ["report", "--storage", str(open_folder / "storage"), "--out", str(locked / "inner" / "r")]
+    try:
+        if os.geteuid() == 0:
+            done = subprocess.run([sys.executable, "-c", _REPORT_AS_NOBODY, *arguments], capture_output=True,
+                                  text=True, cwd=ROOT, timeout=120)  # fmt: skip
+            code, err = done.returncode, done.stderr
+        else:
+            code, err = _main_and_stderr(arguments)
+    finally:
+        locked.chmod(0o755)
+    assert code == 2, err
+    [line] = err.strip().splitlines()
+    assert line.endswith(
+        f": error: --out={str(locked / 'inner' / 'r')!r} is not allowed: "
+        f"the folder {locked} cannot be opened (permissions)"
+    )
+
+
+def _main_and_stderr(arguments: list[str]) -> tuple[int, str]:
+    import io
+    from contextlib import redirect_stderr
+
+    err = io.StringIO()
+    with redirect_stderr(err):
+        code = main(arguments)
+    return code, err.getvalue()
+
+
 def test_a_storage_folder_that_vanished_is_one_line_for_every_reading_command(tmp_path, capsys):
     gone = tmp_path / "gone"
     for command in (["report"], ["trend"], ["compare", "1", "2"]):
