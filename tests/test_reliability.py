@@ -193,6 +193,23 @@ def test_progress_is_plain_lines_in_a_log_and_counts_journaled_configurations_af
     assert "left" in lines[0] and "not known yet" not in lines[0], "the journal's times price the rest"
 
 
+def test_a_crash_after_the_run_was_saved_leaves_no_journal_behind(tmp_path):
+    storage = tmp_path / "storage"
+    command = [
+        sys.executable, "-m", "pytest", "benchmarks/test_batch_size.py", "-k", "bs64 and not fixed and not equal",
+        "-p", "no:cacheprovider", "-p", "planted_faults", "--bench-strategies", "one_device", "--bench-batch-sizes",
+        "64", "--bench-rounds", "2", "--bench-warmup", "1", f"--benchmark-storage=file://{storage}",
+        "--benchmark-save=crash",
+    ]  # fmt: skip
+    env = {**os.environ, "TFBENCH_PLANTED_SUMMARY_CRASH": "1",
+           "PYTHONPATH": os.pathsep.join([str(ROOT / "tests"), os.environ.get("PYTHONPATH", "")])}  # fmt: skip
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600, env=env)
+    assert done.returncode != 0 and "planted: a crash after the run was saved" in done.stdout + done.stderr
+    assert [p.name for p in storage.glob("*/*")] == ["0001_crash.json"], done.stdout[-3000:]
+    assert main(["report", "--storage", str(storage), "--out", str(tmp_path / "r")]) == 0
+    assert len(history.resolve("crash", storage)) == 1, "one run, no journal read as a second one"
+
+
 # --- environment faults: a full disk, a read-only or non-creatable folder -----------------------
 
 

@@ -1,4 +1,4 @@
-"""Checks the arrays read from a data file before any training: shape, dtype, finite values, label range and class count.
+"""Checks the arrays read from a data file before any training: shape, dtype, finite values, labels and classes.
 
 Every problem is one ValueError line that names the file and what is wrong with it, so a bad
 file stops a run before TensorFlow does any work instead of training on nonsense or failing

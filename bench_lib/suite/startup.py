@@ -8,7 +8,7 @@ import pytest
 
 from bench_lib.config import collective, heartbeat
 from bench_lib.probes import load
-from bench_lib.suite import journal, stash
+from bench_lib.suite import journal, refused, stash
 from bench_lib.suite.options import profile_from_options
 
 
@@ -16,6 +16,7 @@ from bench_lib.suite.options import profile_from_options
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     config.stash[stash.LOAD_AT_START] = load.snapshot()
+    refused.check(config)  # pytest-benchmark's options that would change nothing, or need a missing package
     from bench_lib.engine import slurm  # imports TensorFlow only for a Slurm cluster
 
     try:
