@@ -156,7 +156,7 @@ def test_sigkill_mid_sweep_keeps_the_journal_and_resume_saves_every_configuratio
     assert [f.rsplit("/", 1)[-1] for f in killed_sweep.killed_files] == ["night.journal.jsonl"], (
         killed_sweep.killed_output
     )
-    assert "tfbench: resuming night: 1 configurations from" in killed_sweep.resumed_output
+    assert "tfbench: resuming night: 1 configuration from" in killed_sweep.resumed_output
     [saved] = killed_sweep.storage.glob("*/0001_night.json")
     data = json.loads(saved.read_text())
     ok = [b["extra_info"]["id"] for b in data["benchmarks"]]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from bench_lib.analysis import allreduce
+from bench_lib.config.plural import count
 from bench_lib.render.tables import Table
 
 
@@ -21,7 +22,7 @@ def size_text(size_bytes: int) -> str:
 
 
 def _shape(spec: Mapping[str, object]) -> str:
-    return f"{spec.get('replicas')} replicas ({spec.get('workers', 1)} workers)"
+    return f"{count(spec.get('replicas'), 'replica')} ({count(spec.get('workers', 1), 'worker')})"
 
 
 def sweep_lines(sweep: Mapping[str, object]) -> list[str]:

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 
+from bench_lib.config.plural import count
 from bench_lib.record import journal
 from bench_lib.record.files import cannot_write, unwritable
 from bench_lib.suite import pytest_adapter, saving, stash
@@ -111,7 +112,7 @@ def pytest_report_collectionfinish(config: pytest.Config) -> list[str]:
     sweep = config.stash.get(stash.JOURNAL, None)
     if sweep is None or not sweep.resumed:
         return []
-    return [f"tfbench: resuming {sweep.save_name}: {len(sweep.resumed)} configurations from {sweep.path}"]
+    return [f"tfbench: resuming {sweep.save_name}: {count(len(sweep.resumed), 'configuration')} from {sweep.path}"]
 
 
 @pytest.hookimpl(wrapper=True)

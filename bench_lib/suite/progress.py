@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from bench_lib.config.plural import count
 from bench_lib.suite import pytest_adapter, stash
 from bench_lib.suite.grid import is_configuration
 
@@ -79,7 +80,7 @@ def duration(seconds: float) -> str:
 
 def progress_line(done: int, total: int, elapsed_s: float, left_s: float | None) -> str:
     left = "time left not known yet" if left_s is None else f"about {duration(left_s)} left"
-    return f"tfbench progress: {done}/{total} configurations done, {duration(elapsed_s)} elapsed, {left}"
+    return f"tfbench progress: {done}/{count(total, 'configuration')} done, {duration(elapsed_s)} elapsed, {left}"
 
 
 @dataclass
