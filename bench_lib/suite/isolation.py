@@ -33,15 +33,8 @@ CHILD_JOURNAL = "--bench-child-journal"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("tfbench")
-    group.addoption(
-        "--bench-isolate",
-        action="store_true",
-        help="run each configuration in a child process: a crash, OOM-kill or hang is recorded as its status "
-        "(crashed, killed, timeout) and the sweep goes on",
-    )
-    group.addoption("--bench-timeout", default=None, help="with --bench-isolate: seconds a configuration may take")
-    group.addoption(CHILD_JOURNAL, default=None, help=argparse.SUPPRESS)  # where a child journals its one result
+    # --bench-isolate and --bench-timeout are declared with every other option, in bench_lib.suite.options.
+    parser.getgroup("tfbench").addoption(CHILD_JOURNAL, default=None, help=argparse.SUPPRESS)  # a child's journal
 
 
 def timeout_s(config: pytest.Config) -> float | None:

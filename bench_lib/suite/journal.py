@@ -44,15 +44,6 @@ class Journal:
         return {e["nodeid"] for e in self.resumed}
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.getgroup("tfbench").addoption(
-        "--bench-resume",
-        action="store_true",
-        help="with --benchmark-save=NAME: skip the configurations NAME's journal holds (a session that died) "
-        "and save one complete run",
-    )
-
-
 def check_before_work(config: pytest.Config) -> None:
     """Checks --bench-resume and the storage folder before TensorFlow starts; sets the session's journal.
 

@@ -1,4 +1,4 @@
-"""The suite's --bench-* options and the profile they choose, checked before TensorFlow starts.
+"""The suite's --bench-* options (every one is declared here) and the profile they choose, checked early.
 
 Each option that changes the profile is one row of OPTIONS: its help, how its text is read and
 the profile fields it sets. A bad value is one pytest usage error naming the option and the value.
@@ -212,6 +212,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--bench-verbose",
         action="store_true",
         help="also show TensorFlow's start-up notices (for all of its C++ log lines set TF_CPP_MIN_LOG_LEVEL=0)",
+    )
+    # How the session runs, not what it measures: read by bench_lib.suite.isolation and .journal.
+    group.addoption(
+        "--bench-isolate",
+        action="store_true",
+        help="run each configuration in a child process: a crash, OOM-kill or hang is recorded as its status "
+        "(crashed, killed, timeout) and the sweep goes on",
+    )
+    group.addoption("--bench-timeout", default=None, help="with --bench-isolate: seconds a configuration may take")
+    group.addoption(
+        "--bench-resume",
+        action="store_true",
+        help="with --benchmark-save=NAME: skip the configurations NAME's journal holds (a session that died) "
+        "and save one complete run",
     )
 
 
