@@ -36,13 +36,13 @@ def test_an_unused_benchmark_fixture_has_no_entry(benchmark):
     assert pytest_adapter.benchmark_entry(benchmark) is None
 
 
-def test_the_terminal_writers_current_line_can_be_read_and_put_back(pytestconfig):
+def test_the_line_the_terminal_writer_is_on_can_be_read_and_put_back(pytestconfig):
     terminal = pytestconfig.pluginmanager.get_plugin("terminalreporter")
-    line = pytest_adapter.current_line(terminal)
+    line = pytest_adapter.written_line(terminal)
     assert isinstance(line, str)
-    pytest_adapter.set_current_line(terminal, line)
-    assert pytest_adapter.current_line(terminal) == line
-    assert pytest_adapter.width_of_current_line(terminal) == len(line.encode("ascii", "replace"))
+    pytest_adapter.restore_written_line(terminal, line)
+    assert pytest_adapter.written_line(terminal) == line
+    assert pytest_adapter.written_width(terminal) == len(line.encode("ascii", "replace"))
     assert pytest_adapter.terminal_width(terminal) > 0
 
 

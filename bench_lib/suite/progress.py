@@ -169,16 +169,16 @@ class Screen:
         tr = self.terminal
         if not tr.isatty or tr.config.get_verbosity() > 0:
             tr.ensure_newline()
-            if pytest_adapter.width_of_current_line(tr):  # -q writes its dots without a file name
+            if pytest_adapter.written_width(tr):  # -q writes its dots without a file name
                 tr.write("\n")
             tr.write_line(line)
             return
         self.hide()
         width = pytest_adapter.terminal_width(tr)
-        if pytest_adapter.width_of_current_line(tr) >= width:
+        if pytest_adapter.written_width(tr) >= width:
             tr.write_line(line)  # the terminal wrapped pytest's line: going back up would miss it
             return
-        self.shown = (tr.currentfspath, pytest_adapter.current_line(tr))
+        self.shown = (tr.currentfspath, pytest_adapter.written_line(tr))
         tr.ensure_newline()
         tr.write(line[: width - 1], flush=True)
 
@@ -189,7 +189,7 @@ class Screen:
         tr, (fspath, current) = self.terminal, self.shown
         tr.write_raw(f"\r\x1b[K\x1b[1A\x1b[{len(current)}C" if current else "\r\x1b[K\x1b[1A", flush=True)
         tr.currentfspath = fspath
-        pytest_adapter.set_current_line(tr, current)
+        pytest_adapter.restore_written_line(tr, current)
         self.shown = None
 
 

@@ -52,12 +52,12 @@ def dumps(value: object, *, indent: int | None = None) -> str:
     return safe_dumps(value, ensure_ascii=True, indent=indent)
 
 
-def current_line(terminal: object) -> str:
+def written_line(terminal: object) -> str:
     """What pytest's terminal writer has written on its current line (its file name and result letters)."""
     return terminal._tw._current_line
 
 
-def set_current_line(terminal: object, line: str) -> None:
+def restore_written_line(terminal: object, line: str) -> None:
     """Tells pytest's terminal writer it is back at the end of `line` (after the cursor was moved there)."""
     terminal._tw._current_line = line
 
@@ -67,5 +67,6 @@ def terminal_width(terminal: object) -> int:
     return terminal._tw.fullwidth
 
 
-def width_of_current_line(terminal: object) -> int:
+def written_width(terminal: object) -> int:
+    """How many columns the current line takes (0 right after a newline)."""
     return terminal._tw.width_of_current_line
