@@ -10,6 +10,8 @@ config.option and the terminal reporter's write methods; pytest-benchmark's fixt
 - the line pytest's terminal writer is on, which the progress line must restore after erasing
   itself below it.
 
+It also holds the two pytest-benchmark helpers the saved file must agree with (the machine
+folder's name and the JSON writer), so that every tie to pytest-benchmark's insides sits here.
 CHECKED_AGAINST names the versions these were read in; tests/test_pytest_adapter.py fails
 loudly when an installed version no longer offers them.
 """

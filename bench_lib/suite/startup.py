@@ -49,7 +49,7 @@ def pytest_configure(config: pytest.Config) -> None:
             strategy.configure_multi_worker(profile.replicas_per_worker, cluster, settings=settings)
         except RuntimeError as error:
             raise pytest.UsageError(f"tfbench: {error}") from None
-    # SIGTERM ends the session like Ctrl-C: pytest finishes it, pytest-benchmark saves what ran.
+    # SIGTERM ends the session like Ctrl-C: pytest finishes it, and what ran is saved (bench_lib.suite.saving).
     # Not in a cluster's worker: the launcher's SIGTERM must stop it even inside a collective op.
     if cluster is None:
         signal.signal(signal.SIGTERM, _interrupt)
