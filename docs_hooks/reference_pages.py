@@ -85,9 +85,10 @@ def suite_options_page() -> str:
         "The `--bench-*` options of `pytest benchmarks/`. An option left out takes the value of the "
         "profile `--bench-profile` chooses (the columns on the right); `—` means the option has no "
         "profile value (see its meaning). A bad value ends the session with one line naming the option "
-        "and the value, before TensorFlow starts. pytest-benchmark's own options (`--benchmark-save`, "
-        "`--benchmark-json`, …) work as usual. Under `full`, the dataset is `mnist` instead when Keras's "
-        "`mnist.npz` is in its cache.",
+        "and the value, before TensorFlow starts. pytest-benchmark's saving options (`--benchmark-save`, "
+        "`--benchmark-json`, …) work as usual; those that size its rounds or compare runs are refused, naming "
+        "the option that does their job ([the suite page](../running/suite.md)). Under `full`, the dataset is "
+        "`mnist` instead when Keras's `mnist.npz` is in its cache.",
         "",
         "| option | meaning | " + " | ".join(f"`{n}` profile" for n in names) + " |",
         "|---|---|" + "---|" * len(names),

@@ -80,6 +80,8 @@ SLOW_TESTS = {
     "test_reliability.py::test_a_full_disk_is_one_line_and_leaves_the_earlier_report_whole",
     "test_reliability.py::test_a_suite_whose_storage_is_read_only_stops_with_one_line_before_tensorflow",
     "test_suite.py::test_a_bad_suite_option_is_one_line_before_anything_runs",
+    "test_suite.py::test_a_missing_dataset_is_one_line_naming_the_suite_option_before_anything_trains",
+    "test_reliability.py::test_a_crash_after_the_run_was_saved_leaves_no_journal_behind",
     "test_spec_properties.py::test_every_valid_spec_trains_one_step",
     "test_tfds_data.py::test_a_tiny_configuration_trains_on_each_kind_of_set",
     "test_workload_models.py::test_the_analytic_count_matches_tensorflows_cost_analysis_and_the_published_figure",

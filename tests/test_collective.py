@@ -72,6 +72,6 @@ def test_nccl_on_a_machine_without_gpus_is_one_line_before_tensorflow():
     error = [line for line in done.stderr.splitlines() if not line.startswith("import time:")]
     assert error == [
         "python -m bench_lib: error: collective='nccl' is not allowed: NCCL all-reduces between GPUs and this "
-        "worker sees 0 for 1 replicas (/dev/nvidia*, CUDA_VISIBLE_DEVICES); use auto or ring"
+        "worker sees 0 for 1 replica (/dev/nvidia*, CUDA_VISIBLE_DEVICES); use auto or ring"
     ]
     assert "tensorflow" not in done.stderr, "TensorFlow was never imported"

@@ -111,6 +111,13 @@ def test_the_unpickler_hands_out_only_numpy_array_reconstruction():
             cifar.ArraysOnlyUnpickler(io.BytesIO(pickle.dumps(refused, protocol=2))).load()
 
 
+def _with(array: np.ndarray, index: tuple[int, ...], value: float) -> np.ndarray:
+    """array with value at index and, later in it, the same value again (the first one is named)."""
+    array[index] = value
+    array[-1, -1, -1] = value
+    return array
+
+
 @pytest.mark.parametrize(
     ("arrays", "problem"),
     [
@@ -118,6 +125,14 @@ def test_the_unpickler_hands_out_only_numpy_array_reconstruction():
         ({"y_test": np.full(5, 42)}, r"y_test has labels from 42 to 42; this dataset has 10 classes, labels 0 to 9"),
         ({"y_train": np.zeros(11, np.uint8)}, r"y_train has shape \(11,\); it needs \(12,\)"),
         ({"y_train": np.full(12, 0.5)}, r"y_train holds float64 values; it needs whole-number class indices"),
+        (
+            {"x_train": _with(np.zeros((12, 28, 28), np.float32), (3, 4, 5), np.nan)},
+            r"x_train holds nan at index \(3, 4, 5\); every value must be a finite number",
+        ),
+        (
+            {"x_test": _with(np.ones((5, 28, 28)), (1, 0, 2), -np.inf)},
+            r"x_test holds -inf at index \(1, 0, 2\); every value must be a finite number",
+        ),
     ],
 )
 def test_a_bad_mnist_npz_is_named_with_its_problem(tmp_path, arrays, problem):

@@ -156,7 +156,7 @@ def test_sigkill_mid_sweep_keeps_the_journal_and_resume_saves_every_configuratio
     assert [f.rsplit("/", 1)[-1] for f in killed_sweep.killed_files] == ["night.journal.jsonl"], (
         killed_sweep.killed_output
     )
-    assert "tfbench: resuming night: 1 configurations from" in killed_sweep.resumed_output
+    assert "tfbench: resuming night: 1 configuration from" in killed_sweep.resumed_output
     [saved] = killed_sweep.storage.glob("*/0001_night.json")
     data = json.loads(saved.read_text())
     ok = [b["extra_info"]["id"] for b in data["benchmarks"]]
@@ -191,6 +191,23 @@ def test_progress_is_plain_lines_in_a_log_and_counts_journaled_configurations_af
         "tfbench progress: 3/3 configurations done",
     ]
     assert "left" in lines[0] and "not known yet" not in lines[0], "the journal's times price the rest"
+
+
+def test_a_crash_after_the_run_was_saved_leaves_no_journal_behind(tmp_path):
+    storage = tmp_path / "storage"
+    command = [
+        sys.executable, "-m", "pytest", "benchmarks/test_batch_size.py", "-k", "bs64 and not fixed and not equal",
+        "-p", "no:cacheprovider", "-p", "planted_faults", "--bench-strategies", "one_device", "--bench-batch-sizes",
+        "64", "--bench-rounds", "2", "--bench-warmup", "1", f"--benchmark-storage=file://{storage}",
+        "--benchmark-save=crash",
+    ]  # fmt: skip
+    env = {**os.environ, "TFBENCH_PLANTED_SUMMARY_CRASH": "1",
+           "PYTHONPATH": os.pathsep.join([str(ROOT / "tests"), os.environ.get("PYTHONPATH", "")])}  # fmt: skip
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600, env=env)
+    assert done.returncode != 0 and "planted: a crash after the run was saved" in done.stdout + done.stderr
+    assert [p.name for p in storage.glob("*/*")] == ["0001_crash.json"], done.stdout[-3000:]
+    assert main(["report", "--storage", str(storage), "--out", str(tmp_path / "r")]) == 0
+    assert len(history.resolve("crash", storage)) == 1, "one run, no journal read as a second one"
 
 
 # --- environment faults: a full disk, a read-only or non-creatable folder -----------------------
@@ -289,6 +306,61 @@ def _machine_id() -> str:
     return get_machine_id()
 
 
+_REPORT_AS_NOBODY = """
+import os, sys
+from bench_lib.cli.main import main
+from bench_lib.record import files  # imported before the user changes: it cannot read the interpreter's folder
+os.setegid(65534)
+os.seteuid(65534)
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.fixture
+def open_folder():
+    """A folder every user may open, as the folders above it (pytest's own tmp_path is private to its user)."""
+    import shutil
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="tfbench-test-", dir="/tmp"))
+    folder.chmod(0o755)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_an_out_folder_whose_parent_cannot_be_opened_is_one_line_naming_it(open_folder):
+    """As a user who may not open the folder (root opens any: the command then runs as nobody)."""
+    locked = open_folder / "locked"
+    (locked / "inner").mkdir(parents=True)
+    locked.chmod(0o700 if os.geteuid() == 0 else 0o000)
+    arguments = ["report", "--storage", str(open_folder / "storage"), "--out", str(locked / "inner" / "r")]
+    try:
+        if os.geteuid() == 0:
+            done = subprocess.run([sys.executable, "-c", _REPORT_AS_NOBODY, *arguments], capture_output=True,
+                                  text=True, cwd=ROOT, timeout=120)  # fmt: skip
+            code, err = done.returncode, done.stderr
+        else:
+            code, err = _main_and_stderr(arguments)
+    finally:
+        locked.chmod(0o755)
+    assert code == 2, err
+    [line] = err.strip().splitlines()
+    assert line.endswith(
+        f": error: --out={str(locked / 'inner' / 'r')!r} is not allowed: "
+        f"the folder {locked} cannot be opened (permissions)"
+    )
+
+
+def _main_and_stderr(arguments: list[str]) -> tuple[int, str]:
+    import io
+    from contextlib import redirect_stderr
+
+    err = io.StringIO()
+    with redirect_stderr(err):
+        code = main(arguments)
+    return code, err.getvalue()
+
+
 def test_a_storage_folder_that_vanished_is_one_line_for_every_reading_command(tmp_path, capsys):
     gone = tmp_path / "gone"
     for command in (["report"], ["trend"], ["compare", "1", "2"]):
@@ -298,26 +370,22 @@ def test_a_storage_folder_that_vanished_is_one_line_for_every_reading_command(tm
     assert not (tmp_path / "r").exists()
 
 
-def test_a_child_gets_every_tfbench_option_given_but_the_sessions_own(tmp_path):
+def test_a_child_gets_every_tfbench_option_given_but_the_sessions_own(tmp_path, pytestconfig):
+    import argparse
     from types import SimpleNamespace
 
-    from _pytest.config.argparsing import Parser
-
-    from bench_lib.suite import journal as suite_journal
-    from bench_lib.suite import options
-
-    parser = Parser(_ispytest=True)  # the options as pytest parses them, without a session
-    for plugin in (options, isolation, suite_journal):
-        plugin.pytest_addoption(parser)
-    given = ["--bench-verbose", "--bench-deterministic", "--bench-rounds=3", "--bench-isolate", "--bench-timeout=60"]
-    namespace = parser.parse([*given, "--bench-resume"])
+    # This session's options (the suite's plugin is loaded here), with some given on top.
+    given = {"bench_verbose": True, "bench_deterministic": True, "bench_rounds": "3", "bench_isolate": True,
+             "bench_timeout": "60", "bench_resume": True, "benchmark_save": "night"}  # fmt: skip
     config = SimpleNamespace(
-        _parser=parser, getoption=lambda dest: getattr(namespace, dest), invocation_params=SimpleNamespace(args=())
+        option=argparse.Namespace(**{**vars(pytestconfig.option), **given}), invocation_params=SimpleNamespace(args=())
     )
     command = isolation.child_command(config, "benchmarks/test_x.py::test_x[a]", tmp_path / "child.jsonl")
     assert {"--bench-profile=quick", "--bench-verbose", "--bench-deterministic", "--bench-rounds=3"} <= set(command)
     assert not [a for a in command if a.startswith(("--bench-isolate", "--bench-timeout", "--bench-resume"))]
+    assert not [a for a in command if a.startswith("--benchmark")], "a child saves nothing"
     assert command[-1] == f"--bench-child-journal={tmp_path / 'child.jsonl'}"
+    assert command.count(command[-1].split("=")[0] + "=" + str(tmp_path / "child.jsonl")) == 1
 
 
 def test_an_interrupt_swallowed_by_a_finalizer_is_raised_again_at_the_next_step(monkeypatch):

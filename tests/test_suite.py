@@ -11,7 +11,7 @@ from typing import NamedTuple
 import pytest
 
 from bench_lib.config.spec import RunSpec
-from bench_lib.suite import record, startup
+from bench_lib.suite import record, startup, stash
 
 import background
 
@@ -100,6 +100,7 @@ def test_the_suite_prints_no_tensorflow_start_up_notices(suite_run):
         ("--bench-transformer-size=4,256,4,128", "transformer_size=(4, 256, 4, 128) is not allowed: only with a"),
         ("--bench-models=transformer --bench-transformer-size=2,100,3,32", "transformer_width=100 is not allowed"),
         ("--bench-models=transformer --bench-transformer-size=2,128", "transformer_size=(2, 128) is not allowed: four"),
+        ("--benchmark-min-rounds=20", "--benchmark-min-rounds is not allowed in the tfbench suite: the suite times"),
     ],
 )
 def test_a_bad_suite_option_is_one_line_before_anything_runs(option, message):
@@ -110,12 +111,28 @@ def test_a_bad_suite_option_is_one_line_before_anything_runs(option, message):
     assert "Traceback" not in done.stderr
 
 
+def test_a_missing_dataset_is_one_line_naming_the_suite_option_before_anything_trains(tmp_path):
+    command = [
+        sys.executable, "-m", "pytest", "benchmarks/test_batch_size.py", "-p", "no:cacheprovider", "--bench-dataset",
+        "mnist", "--benchmark-save=x", f"--benchmark-storage=file://{tmp_path / 'storage'}",
+    ]  # fmt: skip
+    environ = {**os.environ, "KERAS_HOME": str(tmp_path / "keras")}  # no mnist.npz there
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300, env=environ)
+    assert done.returncode == 4, done.stdout[-2000:]  # pytest's usage error
+    assert done.stderr.strip() == (
+        f"ERROR: --bench-dataset=mnist: no file at {tmp_path / 'keras' / 'datasets' / 'mnist.npz'}; put the data "
+        "there, or choose a dataset the suite always has: --bench-dataset=digits"
+    )
+    assert "--data-path" not in done.stderr and "passed" not in done.stdout
+    assert not list((tmp_path / "storage").rglob("*.json*")), "nothing trained, nothing saved"
+
+
 def test_a_diverging_configuration_stops_its_rounds_and_is_recorded(measure_run, benchmark, request):
     spec = RunSpec(optimizer="sgd", learning_rate=1e20, global_batch_size=64, epochs=3, warmup_steps=0)
     result = measure_run(spec)  # 66 rounds planned
     assert result["status"] == "diverged"
     assert result["optimizer_steps"] == result["diverged_at_step"] < 10, "the remaining rounds were not run"
-    assert benchmark.has_error, "pytest-benchmark leaves it out of `benchmarks`"
+    assert request.node.stash[stash.NOT_SAVED], "left out of the saved run's `benchmarks`"
     saved = {}
     record.pytest_benchmark_update_json(request.config, [], saved)
     mine = [r for r in saved["tfbench_failures"] if r["name"] == request.node.name]

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from bench_lib.analysis import findings as long_form
 from bench_lib.analysis.findings import Figure, figure, question_of
+from bench_lib.config.plural import count
 from bench_lib.record import metrics, stats
 
 VERDICTS = ("real", "within noise", "one seed", "estimate", "see below")
@@ -134,7 +135,7 @@ def mfu_span(question: str, results: list[Mapping[str, object]]) -> Glance | Non
     spec = long_form._spec(best)
     lowest = min(float(r["mfu"]) for r in measured)
     answer = (
-        f"MFU from {lowest:.2f} to {float(best['mfu']):.2f} over {len(measured)} configurations; "
+        f"MFU from {lowest:.2f} to {float(best['mfu']):.2f} over {count(len(measured), 'configuration')}; "
         "every family's examples/s in its findings."
     )
     evidence = f"highest: {spec.get('model')} at batch {spec.get('global_batch_size')}, MFU {float(best['mfu']):.2f}"

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import scipy.stats
 
+from bench_lib.config.plural import count
 from bench_lib.record import stats
 
 ALPHA = 0.05
@@ -139,6 +140,7 @@ def sentences(deviations: list[Deviation]) -> list[str]:
         return []
     flagged = [d for d in deviations if d.verdict != "as the reference"]
     if not flagged:
-        return [f"reference convergence: all {len(deviations)} configurations with a reference point take as many "
+        every = count(len(deviations), "configuration")
+        return [f"reference convergence: all {every} with a reference point take as many "
                 "steps to their target as it does (one-sided t-tests, α = 0.05)."]  # fmt: skip
     return [f"reference convergence: {d.line()}." for d in flagged]

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from bench_lib.analysis import timing_noise
 from bench_lib.analysis.timing_noise import NoiseFloor
+from bench_lib.config.plural import count
 from bench_lib.record import metrics, stats
 from bench_lib.record.history import Benchmark, SavedRun
 from bench_lib.record.metrics import COMPARE_RULES, Metric
@@ -234,7 +235,7 @@ def change_point(metric: Metric, history: Sequence[float], newest: float, thresh
         change = (newest / center - 1) * 100
     else:
         return Verdict(UNKNOWN, center, newest, method="history median is zero")
-    method = f"median ± {k:g}·MAD = {_short(center)} ± {_short(band)} over {len(history)} runs"
+    method = f"median ± {k:g}·MAD = {_short(center)} ± {_short(band)} over {count(len(history), 'run')}"
     floor = timing_noise.history_floor(len(history)) if metric.compare in TIMING_RULES else None
     if floor is not None:
         method += f"; {floor.describe()}"

@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
+from bench_lib.config.plural import count
+
 COLLECTIVES = ("auto", "ring", "nccl")
 DEFAULTS = {"collective": "auto", "bytes_per_pack": 0, "collective_timeout_s": None}
 _MAX_TIMEOUT_S = 86400
@@ -103,6 +105,6 @@ def check_machine(spec: _Spec, gpus: int) -> None:
         _fail(
             "collective",
             spec.collective,
-            f"NCCL all-reduces between GPUs and this worker sees {gpus} for {spec.replicas_per_worker} "
-            "replicas (/dev/nvidia*, CUDA_VISIBLE_DEVICES); use auto or ring",
+            f"NCCL all-reduces between GPUs and this worker sees {gpus} for "
+            f"{count(spec.replicas_per_worker, 'replica')} (/dev/nvidia*, CUDA_VISIBLE_DEVICES); use auto or ring",
         )

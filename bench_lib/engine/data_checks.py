@@ -1,4 +1,4 @@
-"""Checks the arrays read from a data file before any training: shape, dtype, label range and class count.
+"""Checks the arrays read from a data file before any training: shape, dtype, finite values, labels and classes.
 
 Every problem is one ValueError line that names the file and what is wrong with it, so a bad
 file stops a run before TensorFlow does any work instead of training on nonsense or failing
@@ -16,7 +16,7 @@ def check(source: str, arrays: dict[str, np.ndarray], *, example_shape: tuple[in
     """x_train, y_train, x_test, y_test hold examples of example_shape and labels in [0, num_classes).
 
     source names the file (or folder) the arrays came from. Images may be any real or integer
-    dtype; labels must be whole numbers.
+    dtype, with no NaN or infinite value; labels must be whole numbers.
 
     Raises:
       ValueError: naming source, the array and the problem.
@@ -28,6 +28,9 @@ def check(source: str, arrays: dict[str, np.ndarray], *, example_shape: tuple[in
             _fail(source, f"x_{split} holds {x.dtype} values; it needs numbers")
         if tuple(x.shape[1:]) != tuple(example_shape) or not len(x):
             _fail(source, f"x_{split} has shape {x.shape}; it needs {expected} with N >= 1")
+        if x.dtype.kind == "f" and not np.isfinite(x).all():
+            index = tuple(int(i) for i in np.argwhere(~np.isfinite(x))[0])
+            _fail(source, f"x_{split} holds {x[index]} at index {index}; every value must be a finite number")
         if y.dtype.kind not in "iu" and not (y.dtype.kind == "f" and np.array_equal(y, np.round(y))):
             _fail(source, f"y_{split} holds {y.dtype} values; it needs whole-number class indices")
         if y.shape != (len(x),):

@@ -20,6 +20,7 @@ from tensorflow.python.distribute import distribute_lib as _distribute_lib
 
 from bench_lib.config.cluster import TF_CONFIG_ENV, Cluster
 from bench_lib.config.collective import Settings
+from bench_lib.config.plural import count
 from bench_lib.config.spec import RunSpec
 
 # TensorFlow reads this when it first initializes the CPU device; with the default CPU
@@ -295,8 +296,9 @@ def _multi_worker_strategy(spec: RunSpec) -> tf.distribute.Strategy:
     workers, per_worker = strategy.extended._num_workers, strategy.extended._num_devices_per_worker
     if (spec.workers, spec.replicas_per_worker) != (workers, per_worker):
         raise RuntimeError(
-            f"{spec.id} needs {spec.workers} workers x {spec.replicas_per_worker} replicas, but this process is one "
-            f"of {workers} workers x {per_worker} replicas (TF_CONFIG and --replicas-per-worker)"
+            f"{spec.id} needs {spec.workers} workers x {count(spec.replicas_per_worker, 'replica')}, but this "
+            f"process is one of {workers} workers x {count(per_worker, 'replica')} "
+            "(TF_CONFIG and --replicas-per-worker)"
         )
     if Settings.of(spec) != strategy.settings:
         raise RuntimeError(

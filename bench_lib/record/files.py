@@ -94,14 +94,21 @@ def _make_folder(folder: Path) -> list[Path]:
 def unwritable(folder: Path, *, not_writable: str = "{folder} is not writable") -> str | None:
     """Why no file could be made in folder (made first if missing), checked before any work; None if one can.
 
-    The walk goes up to the nearest path that exists: a file there, or a folder this process may not
-    write, is the reason. not_writable words the second, with {folder} for that folder.
+    The walk goes down from the root to the deepest path that exists: a folder on the way this
+    process may not open, a file there, or a last folder it may not write, is the reason.
+    not_writable words the last, with {folder} for that folder.
     """
-    existing = Path(folder).absolute()
-    while not existing.exists():
-        existing = existing.parent
-    if not existing.is_dir():
-        return f"{existing} is a file, not a folder"
+    path = Path(folder).absolute()
+    existing = Path(path.anchor)
+    for step in [*reversed(path.parents), path][1:]:
+        try:
+            if not step.exists():
+                break
+        except PermissionError:
+            return f"the folder {existing} cannot be opened (permissions)"
+        if not step.is_dir():
+            return f"{step} is a file, not a folder"
+        existing = step
     if not os.access(existing, os.W_OK | os.X_OK):
         return not_writable.format(folder=existing)
     return None

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from bench_lib.config.plural import count
 from bench_lib.maths.allreduce_figures import size_text
 from bench_lib.render.tables import Table
 
 
 def _shape(spec: Mapping[str, object]) -> str:
-    return f"{spec.get('replicas')} replicas ({spec.get('workers', 1)} workers)"
+    return f"{count(spec.get('replicas'), 'replica')} ({count(spec.get('workers', 1), 'worker')})"
 
 
 def sweep_lines(sweep: Mapping[str, object]) -> list[str]:

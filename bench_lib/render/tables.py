@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from bench_lib import questions
+from bench_lib.config.plural import count
 from bench_lib.record import metrics
 
 
@@ -15,7 +16,7 @@ def _num(value: object, fmt: str) -> str:
 
 def spec_line(spec: Mapping[str, object]) -> str:
     """e.g. 'mirrored2-bs256-acc2-mlp-adam: digits, global batch 256 = 2 replicas x 2 accumulation x micro-batch 64'."""
-    replicas = f"{spec['replicas']} replicas"
+    replicas = count(spec["replicas"], "replica")
     if spec.get("workers", 1) > 1:
         replicas += f" ({spec['workers']} workers x {spec['replicas'] // spec['workers']})"
     return (
@@ -55,7 +56,7 @@ def target_text(result: Mapping[str, object]) -> str:
     )
     entry = (result.get("seed_stats") or {}).get("steps_to_target")
     if entry and entry["n"] < len(entry["values"]):
-        text += f" by {entry['n']} of {len(entry['values'])} seeds"
+        text += f" by {entry['n']} of {count(len(entry['values']), 'seed')}"
     return text
 
 

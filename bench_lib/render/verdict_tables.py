@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from bench_lib.analysis import timing_noise
+from bench_lib.config.plural import count
 from bench_lib.record.metrics import Metric
 from bench_lib.render.tables import Table, to_markdown
 
@@ -87,10 +88,10 @@ def trend_markdown(
 ) -> str:
     """The trend report: the runs in time order, then each benchmark metric's verdict, worst first."""
     lines = [
-        f"# tfbench trend: {len(runs)} runs of one machine",
+        f"# tfbench trend: {count(len(runs), 'run')} of one machine",
         "",
         f"Rule: the newest run is worse when its value lies outside the median ± {k:g}·1.4826·MAD of the "
-        f"previous {window} runs and differs from that median by more than the metric's threshold "
+        f"previous {count(window, 'run')} and differs from that median by more than the metric's threshold "
         f"(time and throughput, while fewer than {timing_noise.MIN_NOISE_HISTORY} earlier runs give their "
         f"spread, also by more than the default noise factor ×{timing_noise.DEFAULT_NOISE_FACTOR:g}).",
         "",

@@ -19,6 +19,7 @@ pytest_plugins = [
     "bench_lib.suite.record",  # what the saved run holds beyond pytest-benchmark's own
     "bench_lib.suite.summary",  # the end-of-session summary and findings
     "bench_lib.suite.journal",  # each finished configuration appended durably; --bench-resume
+    "bench_lib.suite.saving",  # the saved run, written by tfbench in pytest-benchmark's format
     "bench_lib.suite.isolation",  # --bench-isolate: each configuration in a child process
     "bench_lib.suite.progress",  # configurations done / total, elapsed and time left
 ]

@@ -33,15 +33,8 @@ CHILD_JOURNAL = "--bench-child-journal"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("tfbench")
-    group.addoption(
-        "--bench-isolate",
-        action="store_true",
-        help="run each configuration in a child process: a crash, OOM-kill or hang is recorded as its status "
-        "(crashed, killed, timeout) and the sweep goes on",
-    )
-    group.addoption("--bench-timeout", default=None, help="with --bench-isolate: seconds a configuration may take")
-    group.addoption(CHILD_JOURNAL, default=None, help=argparse.SUPPRESS)  # where a child journals its one result
+    # --bench-isolate and --bench-timeout are declared with every other option, in bench_lib.suite.options.
+    parser.getgroup("tfbench").addoption(CHILD_JOURNAL, default=None, help=argparse.SUPPRESS)  # a child's journal
 
 
 def timeout_s(config: pytest.Config) -> float | None:
@@ -123,13 +116,12 @@ _SESSION_ONLY = ("--bench-isolate", "--bench-timeout", "--bench-resume")
 
 
 def _forwarded_options(config: pytest.Config) -> list[str]:
-    """Every given option of the tfbench group (flags included) but the session's own and the hidden ones."""
+    """Every tfbench option (a --bench-* one) given, flags included, but the session's own and the hidden one."""
     options = []
-    for argument in config._parser.getgroup("tfbench").options:  # pytest keeps the parser private
-        name = argument.names()[-1]
-        if name in _SESSION_ONLY or argument.attrs().get("help") == argparse.SUPPRESS:
+    for dest, value in sorted(vars(config.option).items()):
+        name = "--" + dest.replace("_", "-")
+        if not dest.startswith("bench_") or name in (*_SESSION_ONLY, CHILD_JOURNAL):
             continue
-        value = config.getoption(argument.dest)
         if value is True:
             options.append(name)
         elif value is not None and value is not False:
@@ -192,7 +184,5 @@ def _conclude(item: pytest.Item, child: Child) -> None:
         if bench is not None and result.get("status") == "ok":
             bench["extra_info"] = {**bench["extra_info"], "scaling_efficiency": result.get("scaling_efficiency")}
     item.stash[stash.CALL_OUTCOME] = (entry["outcome"], bench)
-    if bench is not None:
-        item.config.stash.setdefault(stash.FROM_CHILDREN, []).append(bench)
     if entry["outcome"] == "failed":
         pytest.fail(f"{item.name}: failed in its child process:\n{child.output[-3000:]}", pytrace=False)

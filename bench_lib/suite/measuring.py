@@ -35,7 +35,7 @@ def measure_run(benchmark, request: pytest.FixtureRequest):
     traced once: `train_traces` stays 1 however many seeds run.
     A configuration that diverges or runs out of memory stops at once (its remaining rounds are not
     run) and passes with that status; any other error fails its test. Every configuration that is
-    not 'ok' is left out of pytest-benchmark's `benchmarks` (it did not finish its rounds) and saved,
+    not 'ok' is left out of the saved run's `benchmarks` (it did not finish its rounds) and saved,
     with its status, under `tfbench_failures` in the same file.
     """
     from bench_lib.engine import preparation, runner
@@ -58,6 +58,7 @@ def measure_run(benchmark, request: pytest.FixtureRequest):
             if on_prepared is not None:
                 on_prepared(prepared)
             first = _timed_result(benchmark, prepared, _output_dir(request.config, "--bench-trace"))
+            request.node.stash[stash.STEP_TIMES_S] = list(prepared.loop.step_times_s)
             if first.status in ("oom", "failed"):  # diverged is the same step on every worker
                 _stop_if_others_wait(spec, f"{spec.id}: {first.status}: {first.error}")
             result = runner.complete_seeds(seeds_spec, first, prepared=prepared).as_dict()
@@ -76,7 +77,7 @@ def measure_run(benchmark, request: pytest.FixtureRequest):
         if result["status"] == "ok":
             benchmark.extra_info.update(result, question=question)
         else:
-            benchmark.has_error = True  # pytest-benchmark then leaves it out of `benchmarks`
+            request.node.stash[stash.NOT_SAVED] = True  # saved under tfbench_failures, not `benchmarks`
         if result["status"] == "failed":
             pytest.fail(f"{spec.id}: failed: {result['error']}", pytrace=False)
         return result
@@ -150,28 +151,10 @@ def _timed_result(benchmark, prepared, trace_dir=None):
             loop.run()  # the rest of the budget when pytest-benchmark is disabled
         except Diverged:
             pass  # conclude() records the step
-        result = runner.conclude(prepared, trace_dir=trace_dir)
-        _rounds_per_step(benchmark, loop.step_times_s)
-        return result
+        return runner.conclude(prepared, trace_dir=trace_dir)
     except Exception as error:
         wall_s = time.perf_counter() - prepared.started_at
         return runner.failed(prepared.spec, error, wall_s, loop.steps_done)
-
-
-def _rounds_per_step(benchmark, step_times_s: list[float]) -> None:
-    """pytest-benchmark's rounds become the loop's own block times per optimizer step.
-
-    pytest-benchmark times a round whole, so its times would include the bookkeeping run between
-    a block's calls (an epoch-end evaluation, a probe) and be per block, whose size differs
-    between configurations and machines; the loop's own times are neither.
-    """
-    metadata = getattr(benchmark, "stats", None)
-    if metadata is None or len(metadata.stats.data) != len(step_times_s):
-        return
-    per_step = type(metadata.stats)()
-    for seconds in step_times_s:
-        per_step.update(seconds)
-    metadata.stats = per_step
 
 
 @pytest.fixture

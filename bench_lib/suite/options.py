@@ -1,4 +1,4 @@
-"""The suite's --bench-* options and the profile they choose, checked before TensorFlow starts.
+"""The suite's --bench-* options (every one is declared here) and the profile they choose, checked early.
 
 Each option that changes the profile is one row of OPTIONS: its help, how its text is read and
 the profile fields it sets. A bad value is one pytest usage error naming the option and the value.
@@ -207,6 +207,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         help="also show TensorFlow's start-up notices (for all of its C++ log lines set TF_CPP_MIN_LOG_LEVEL=0)",
     )
+    # How the session runs, not what it measures: read by bench_lib.suite.isolation and .journal.
+    group.addoption(
+        "--bench-isolate",
+        action="store_true",
+        help="run each configuration in a child process: a crash, OOM-kill or hang is recorded as its status "
+        "(crashed, killed, timeout) and the sweep goes on",
+    )
+    group.addoption("--bench-timeout", default=None, help="with --bench-isolate: seconds a configuration may take")
+    group.addoption(
+        "--bench-resume",
+        action="store_true",
+        help="with --benchmark-save=NAME: skip the configurations NAME's journal holds (a session that died) "
+        "and save one complete run",
+    )
 
 
 def _cluster_changes(config: pytest.Config, cluster: cluster_lib.Cluster | None) -> dict[str, object]:
@@ -242,7 +256,9 @@ def profile_from_options(config: pytest.Config, cluster: cluster_lib.Cluster | N
     changes["deterministic"] = bool(config.getoption("--bench-deterministic"))
     if name == "full" and "dataset" not in changes:
         changes["dataset"] = _full_dataset()
-    return _checked(PROFILES[name].changed(changes))
+    profile = _checked(PROFILES[name].changed(changes))
+    _check_data_present(profile)
+    return profile
 
 
 def _checked(profile: Profile) -> Profile:
@@ -266,6 +282,34 @@ def _check_collective(profile: Profile) -> None:
         collective.check_machine(profile, collective.visible_gpus())
     elif settings != collective.Settings():
         raise ValueError(f"{settings.describe()} is not allowed: only for multi_worker runs (--bench-strategies)")
+
+
+# Datasets the suite always has: generated, or shipped with scikit-learn.
+_ALWAYS_PRESENT = ("digits", "synthetic")
+
+
+def _check_data_present(profile: Profile) -> None:
+    """The accuracy questions' dataset is read once before anything trains (TensorFlow has started).
+
+    Raises:
+      pytest.UsageError: its files are missing (one line: where they were looked for, and
+        --bench-dataset, which picks a dataset the suite always has).
+    """
+    if profile.dataset in _ALWAYS_PRESENT:
+        return
+    from bench_lib.engine import data
+
+    try:
+        data.load(profile.spec(global_batch_size=1))
+    except FileNotFoundError as error:
+        where = str(error).split("; ")[0] if profile.dataset != "mnist_5k" else str(error)
+        where = where.removeprefix(f"dataset={profile.dataset!r}: ")
+        raise pytest.UsageError(
+            f"--bench-dataset={profile.dataset}: {where}; put the data there, "
+            f"or choose a dataset the suite always has: --bench-dataset={_ALWAYS_PRESENT[0]}"
+        ) from None
+    except ValueError:
+        return  # a problem of one configuration (a text set for an image model, ...): that configuration says it
 
 
 def _full_dataset() -> str:

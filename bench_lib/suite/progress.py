@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from bench_lib.suite import stash
+from bench_lib.config.plural import count
+from bench_lib.suite import pytest_adapter, stash
 from bench_lib.suite.grid import is_configuration
 
 
@@ -79,7 +80,7 @@ def duration(seconds: float) -> str:
 
 def progress_line(done: int, total: int, elapsed_s: float, left_s: float | None) -> str:
     left = "time left not known yet" if left_s is None else f"about {duration(left_s)} left"
-    return f"tfbench progress: {done}/{total} configurations done, {duration(elapsed_s)} elapsed, {left}"
+    return f"tfbench progress: {done}/{count(total, 'configuration')} done, {duration(elapsed_s)} elapsed, {left}"
 
 
 @dataclass
@@ -168,18 +169,18 @@ class Screen:
         tr = self.terminal
         if not tr.isatty or tr.config.get_verbosity() > 0:
             tr.ensure_newline()
-            if tr._tw.width_of_current_line:  # -q writes its dots without a file name: ensure_newline misses them
+            if pytest_adapter.written_width(tr):  # -q writes its dots without a file name
                 tr.write("\n")
             tr.write_line(line)
             return
         self.hide()
-        writer = tr._tw  # pytest 9's TerminalWriter: its current line is restored in hide()
-        if writer.width_of_current_line >= writer.fullwidth:
+        width = pytest_adapter.terminal_width(tr)
+        if pytest_adapter.written_width(tr) >= width:
             tr.write_line(line)  # the terminal wrapped pytest's line: going back up would miss it
             return
-        self.shown = (tr.currentfspath, writer._current_line)
+        self.shown = (tr.currentfspath, pytest_adapter.written_line(tr))
         tr.ensure_newline()
-        tr.write(line[: writer.fullwidth - 1], flush=True)
+        tr.write(line[: width - 1], flush=True)
 
     def hide(self) -> None:
         """Erases our line and puts the cursor back at the end of pytest's line above it."""
@@ -187,7 +188,8 @@ class Screen:
             return
         tr, (fspath, current) = self.terminal, self.shown
         tr.write_raw(f"\r\x1b[K\x1b[1A\x1b[{len(current)}C" if current else "\r\x1b[K\x1b[1A", flush=True)
-        tr.currentfspath, tr._tw._current_line = fspath, current
+        tr.currentfspath = fspath
+        pytest_adapter.restore_written_line(tr, current)
         self.shown = None
 
 

@@ -51,10 +51,3 @@ def pytest_benchmark_update_json(config: pytest.Config, benchmarks, output_json:
     results = config.stash.get(stash.RESULTS, [])
     output_json["tfbench_failures"] = [r for r in results if r["status"] != "ok"]
     output_json["tfbench_interrupted"] = config.stash.get(stash.INTERRUPTED, False)
-
-
-@pytest.hookimpl(hookwrapper=True, tryfirst=True)
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int):
-    # Outside pytest-benchmark's own sessionfinish wrapper, which saves the run.
-    session.config.stash[stash.INTERRUPTED] = exitstatus == pytest.ExitCode.INTERRUPTED
-    yield

@@ -8,7 +8,7 @@ import pytest
 
 from bench_lib.config import collective, heartbeat
 from bench_lib.probes import load
-from bench_lib.suite import journal, stash
+from bench_lib.suite import journal, refused, stash
 from bench_lib.suite.options import profile_from_options
 
 
@@ -16,6 +16,7 @@ from bench_lib.suite.options import profile_from_options
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     config.stash[stash.LOAD_AT_START] = load.snapshot()
+    refused.check(config)  # pytest-benchmark's options that would change nothing, or need a missing package
     from bench_lib.engine import slurm  # imports TensorFlow only for a Slurm cluster
 
     try:
@@ -48,7 +49,7 @@ def pytest_configure(config: pytest.Config) -> None:
             strategy.configure_multi_worker(profile.replicas_per_worker, cluster, settings=settings)
         except RuntimeError as error:
             raise pytest.UsageError(f"tfbench: {error}") from None
-    # SIGTERM ends the session like Ctrl-C: pytest finishes it, pytest-benchmark saves what ran.
+    # SIGTERM ends the session like Ctrl-C: pytest finishes it, and what ran is saved (bench_lib.suite.saving).
     # Not in a cluster's worker: the launcher's SIGTERM must stop it even inside a collective op.
     if cluster is None:
         signal.signal(signal.SIGTERM, _interrupt)
