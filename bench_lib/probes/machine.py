@@ -24,6 +24,9 @@ TF_ENV_KNOBS = (
     "OMP_NUM_THREADS",
     "KMP_AFFINITY",
     "TFBENCH_PEAK_GFLOPS",  # a declared MFU denominator instead of the calibrated one
+    "TFBENCH_PEAK_GFLOPS_BFLOAT16",  # ... of one precision (bench_lib/probes/speed.py)
+    "TFBENCH_PEAK_GFLOPS_FLOAT16",
+    "TFBENCH_PEAK_GFLOPS_TENSORFLOAT32",
 )
 
 
@@ -38,8 +41,9 @@ def cpu_model() -> str:
 
 
 # CPU features that change which kernels run: vector width (avx2, avx512f) and whether reduced
-# precision runs natively (avx512_bf16, amx_bf16) or is emulated by converting to float32.
-PRECISION_CPU_FLAGS = ("avx2", "fma", "f16c", "avx512f", "avx512_bf16", "avx512_fp16", "amx_bf16", "amx_tile")
+# precision runs natively (avx512_bf16, amx_bf16; avx512_fp16, amx_fp16) or is emulated by converting to float32.
+PRECISION_CPU_FLAGS = ("avx2", "fma", "f16c", "avx512f", "avx512_bf16", "avx512_fp16", "amx_bf16", "amx_tile",
+                       "amx_fp16")  # fmt: skip
 
 
 def cpu_precision_flags() -> list[str]:
