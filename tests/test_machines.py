@@ -158,3 +158,62 @@ def test_compare_across_machines_puts_the_summary_before_the_rows(saved_suite, t
 def test_compare_on_the_same_hardware_has_no_machine_summary(saved_suite, tmp_path, capsys):
     main(["compare", str(saved_suite), str(saved_suite), "--reports", str(tmp_path)])
     assert "# Machines:" not in capsys.readouterr().out
+
+
+def _runs_for_profile():
+    a = [bench("resnet50", (), examples_per_sec=100.0), bench("bert_base", (), examples_per_sec=10.0)]
+    b = [bench("resnet50", (), examples_per_sec=50.0), bench("bert_base", (), examples_per_sec=20.0)]
+    c = [
+        bench("resnet50", (), examples_per_sec=25.0),
+        bench("bert_base", (), examples_per_sec=5.0),
+        bench("mobilenet_v2", (), examples_per_sec=7.0),
+    ]  # fmt: skip (c only: left out)
+    return [("a", a), ("b", b), ("c", c)]
+
+
+def test_the_performance_profile_sets_each_machine_against_the_fastest_per_problem():
+    profile = machines.performance_profile(_runs_for_profile(), questions=("models",))
+    assert profile.problems == (("bert_base", "float32"), ("resnet50", "float32"))
+    assert [list(row) for row in profile.ratios] == [pytest.approx(r) for r in ([2, 1], [1, 2], [4, 4])]
+    assert profile.left_out == 1
+    assert [list(step) for step in profile.curve(0)] == [[1.0, 0.5], pytest.approx([2.0, 1.0])]
+    # Never the fastest, within 4x everywhere.
+    assert [list(step) for step in profile.curve(2)] == [[1.0, 0.0], pytest.approx([4.0, 1.0])]
+
+
+def test_a_profile_needs_two_runs_with_a_configuration_in_common():
+    with pytest.raises(ValueError, match="is not allowed: two or more"):
+        machines.performance_profile(_runs_for_profile()[:1], questions=("models",))
+    with pytest.raises(ValueError, match="share no configuration"):
+        machines.performance_profile(_runs_for_profile(), questions=("throughput",))
+
+
+def test_the_profile_renders_as_a_png_and_a_table():
+    from bench_lib.render import plot_machines
+
+    profile = machines.performance_profile(_runs_for_profile(), questions=("models",))
+    assert plot_machines.performance_profile_png(profile).startswith(b"\x89PNG")
+    table = machine_tables.profile_table(profile)
+    assert table.header == ("family", "precision", "a", "b", "c")
+    assert table.rows[0] == ("bert_base", "float32", "2.00", "1.00", "4.00")
+
+
+def test_the_machines_command_writes_the_profile_and_each_hardware_table(saved_suite, tmp_path, capsys):
+    data = json.loads(saved_suite.read_text())
+    paths = []
+    for i, factor in enumerate((1.0, 2.0, 0.5)):
+        other = copy.deepcopy(data)
+        other["machine_info"]["cpu_model"] = f"CPU {i}"
+        for b in other["benchmarks"]:
+            if b["extra_info"].get("examples_per_sec"):
+                b["extra_info"]["examples_per_sec"] *= factor
+        paths.append(tmp_path / f"000{i + 1}_m{i}.json")
+        paths[-1].write_text(json.dumps(other))
+    assert main(["machines", *map(str, paths), "--reports", str(tmp_path / "reports")]) == 0
+    folder = tmp_path / "reports" / "machines-0001_m0-0002_m1-0003_m2"
+    assert sorted(p.name for p in folder.iterdir()) == ["index.html", "machines.md", "performance-profile.png"]
+    text = (folder / "machines.md").read_text()
+    assert "| CPU 1," in text and "| CPU 2," in text  # each machine's facts beside the profile
+    assert "data:image/png;base64," in (folder / "index.html").read_text()
+    assert main(["machines", str(paths[0]), "--reports", str(tmp_path / "reports")]) == 2
+    assert "two or more" in capsys.readouterr().err

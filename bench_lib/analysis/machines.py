@@ -286,3 +286,63 @@ def precision_speedups(run: Iterable[Saved], *, questions: Sequence[str]) -> lis
         if ratio is not None:
             found.append(PrecisionSpeedup(bench_id, precision, ratio, bench.result.get("loss_scale_skipped_steps")))
     return found
+
+
+@dataclass(frozen=True)
+class PerformanceProfile:
+    """Dolan and Moré's performance profile of several machines over the same problems (family, precision).
+
+    ratios[m][p] is the best machine's throughput on problem p over machine m's (1 for the best);
+    curve(m) gives, for each τ where the profile steps, the fraction of problems machine m runs
+    within a factor τ of the best. A machine whose curve lies above another's is as fast or
+    faster on more of the problems at every tolerance.
+    """
+
+    machines: tuple[str, ...]
+    problems: tuple[tuple[str, str], ...]
+    ratios: tuple[tuple[float, ...], ...]
+    left_out: int  # configurations that did not run ok on every machine
+
+    def curve(self, machine: int) -> list[tuple[float, float]]:
+        """(τ, fraction of problems within τ of the best) at each step of machine's profile, from τ = 1."""
+        ratios = sorted(self.ratios[machine])
+        steps = [(1.0, sum(math.isclose(r, 1.0, rel_tol=1e-9) or r < 1 for r in ratios) / len(ratios))]
+        for i, r in enumerate(ratios):  # ratios equal but for rounding make one step
+            if (
+                not math.isclose(r, 1.0, rel_tol=1e-9)
+                and r > 1.0
+                and (i + 1 == len(ratios) or not math.isclose(ratios[i + 1], r, rel_tol=1e-9))
+            ):
+                steps.append((r, (i + 1) / len(ratios)))
+        return steps
+
+
+def performance_profile(runs: Sequence[tuple[str, Iterable[Saved]]], *, questions: Sequence[str]) -> PerformanceProfile:
+    """The profile of named runs over the configurations of `questions` that ran ok on every one of them.
+
+    A problem's throughput on a machine is the geometric mean of its configurations' examples/s.
+
+    Raises:
+      ValueError: fewer than two runs, or no configuration that ran ok on every one.
+    """
+    if len(runs) < 2:
+        raise ValueError(f"runs={[name for name, _ in runs]!r} is not allowed: two or more")
+    ok_by_run = []
+    for _, run in runs:
+        chosen = (b for b in run if b.question in questions and b.result.get("status", "ok") == "ok")
+        ok_by_run.append({f"{b.question}/{b.id}": b for b in chosen if b.result.get("examples_per_sec")})
+    common = [k for k in ok_by_run[0] if all(k in ok for ok in ok_by_run[1:])]
+    if not common:
+        raise ValueError("runs share no configuration that ran ok on every one: nothing to profile")
+    problems = sorted({_family(ok_by_run[0][k]) for k in common}, key=lambda p: (p[1], p[0]))
+    throughput = [
+        [
+            math.exp(sum(math.log(float(ok[k].result["examples_per_sec"])) for k in keys) / len(keys))
+            for keys in ([k for k in common if _family(ok[k]) == p] for p in problems)
+        ]
+        for ok in ok_by_run
+    ]
+    best = [max(column) for column in zip(*throughput, strict=True)]
+    ratios = tuple(tuple(b / t for b, t in zip(best, row, strict=True)) for row in throughput)
+    left_out = len(set().union(*ok_by_run)) - len(common)
+    return PerformanceProfile(tuple(name for name, _ in runs), tuple(problems), ratios, left_out)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bench_lib.analysis.machines import FindingPair, LogRatio, MachineSummary, PrecisionSpeedup
+from bench_lib.analysis.machines import FindingPair, LogRatio, MachineSummary, PerformanceProfile, PrecisionSpeedup
 from bench_lib.render.tables import Table, to_markdown
 
 
@@ -60,3 +60,13 @@ def summary_markdown(
 
 def _skipped(steps: int | None) -> str:
     return "-" if steps is None else str(steps)
+
+
+def profile_table(profile: PerformanceProfile) -> Table:
+    """Each problem's throughput ratio (fastest over this machine's) per machine: 1.00 marks the fastest."""
+    rows = [
+        (family, precision, *(f"{profile.ratios[m][p]:.2f}" for m in range(len(profile.machines))))
+        for p, (family, precision) in enumerate(profile.problems)
+    ]
+    return Table("slowdown against the fastest machine (1.00: fastest)", ("family", "precision", *profile.machines),
+                 rows)  # fmt: skip
