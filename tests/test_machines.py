@@ -217,3 +217,42 @@ def test_the_machines_command_writes_the_profile_and_each_hardware_table(saved_s
     assert "data:image/png;base64," in (folder / "index.html").read_text()
     assert main(["machines", str(paths[0]), "--reports", str(tmp_path / "reports")]) == 2
     assert "two or more" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("machine", "name"),
+    [
+        ({"cpu_model": "AMD EPYC", "cpu_precision_flags": ["avx2", "fma", "f16c"]}, "amd-epyc-avx2"),
+        ({"cpu_model": "AMD EPYC", "cpu_precision_flags": ["avx2", "avx512f", "avx512_bf16"]}, "amd-epyc-avx512-bf16"),
+        ({"cpu_model": "Intel(R) Xeon(R) Platinum 8480+ CPU @ 2.0GHz", "cpu_precision_flags": ["avx512f", "amx_bf16"]},
+         "intel-xeon-platinum-8480-amx"),
+        ({"cpu_model": "AMD EPYC", "gpu_names": ["NVIDIA A100-SXM4-40GB"]}, "nvidia-a100-sxm4-40gb"),
+        ({}, "cpu"),
+    ],
+)  # fmt: skip
+def test_a_machine_class_is_its_brand_and_widest_precision_feature(machine, name):
+    assert machines.machine_class(machine) == name
+
+
+def test_a_reference_run_is_kept_by_class_and_a_loaded_one_only_labelled_provisional(saved_suite, tmp_path, capsys):
+    data = json.loads(saved_suite.read_text())
+    data["machine_info"].update(cpu_model="AMD EPYC", cpu_precision_flags=["avx2"], cpu_cores_logical=2,
+                                others_cpu_cores=0.1)  # fmt: skip
+    quiet = tmp_path / "0001_quiet.json"
+    quiet.write_text(json.dumps(data))
+    reports = tmp_path / "reports"
+    assert main(["reference-run", str(quiet), "--reports", str(reports)]) == 0
+    folder = reports / "reference" / "amd-epyc-avx2"
+    assert json.loads((folder / "run.json").read_text()) == data
+    text = (folder / "README.md").read_text()
+    assert "Provisional" not in text and f"tfbench compare {folder.as_posix()} NEW" in text
+    data["machine_info"]["others_cpu_cores"] = 1.7
+    loaded = tmp_path / "0002_loaded.json"
+    loaded.write_text(json.dumps(data))
+    assert main(["reference-run", str(loaded), "--reports", str(reports)]) == 2
+    assert "measured under load" in capsys.readouterr().err
+    assert "Provisional" not in (folder / "README.md").read_text()  # nothing replaced
+    assert main(["reference-run", str(loaded), "--reports", str(reports), "--provisional"]) == 0
+    assert (folder / "README.md").read_text().splitlines()[2].startswith("**Provisional: measured under load.")
+    # The folder is a RUN that compare reads.
+    assert main(["compare", str(folder), str(quiet), "--reports", str(tmp_path)]) in (0, 1)

@@ -25,6 +25,7 @@ its ratios carry no interval.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -346,3 +347,23 @@ def performance_profile(runs: Sequence[tuple[str, Iterable[Saved]]], *, question
     ratios = tuple(tuple(b / t for b, t in zip(best, row, strict=True)) for row in throughput)
     left_out = len(set().union(*ok_by_run)) - len(common)
     return PerformanceProfile(tuple(name for name, _ in runs), tuple(problems), ratios, left_out)
+
+
+# The widest precision feature names a CPU's class: the first of these its flags list.
+CLASS_FEATURES = (("amx_bf16", "amx"), ("avx512_bf16", "avx512-bf16"), ("avx512f", "avx512"), ("avx2", "avx2"))
+
+
+def machine_class(machine: Mapping[str, object]) -> str:
+    """A folder name for a saved run's machine class: its GPU's or CPU's brand and, for a CPU, its widest
+    precision feature, e.g. 'amd-epyc-avx512-bf16', 'intel-xeon-platinum-8480-amx', 'nvidia-a100-sxm4-40gb'."""
+    gpus = machine.get("gpu_names") or []
+    if gpus:
+        return _slug(str(gpus[0]))
+    brand = re.sub(r"\((R|TM|tm|r)\)|\bCPU\b|@.*$|\b\d+-Core Processor\b", " ", str(machine.get("cpu_model") or "cpu"))
+    flags = machine.get("cpu_precision_flags") or []
+    feature = next((name for flag, name in CLASS_FEATURES if flag in flags), None)
+    return "-".join(part for part in (_slug(brand), feature) if part)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "unknown"

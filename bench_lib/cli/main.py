@@ -186,6 +186,12 @@ def main(argv: list[str] | None = None) -> int:
         from bench_lib.cli import machines
 
         return machines.machines_command(args.runs, storage=args.storage, reports=args.reports)
+    if args.command == "reference-run":
+        from bench_lib.cli import reference_run
+
+        return reference_run.reference_run_command(
+            args.run, provisional=args.provisional, storage=args.storage, reports=args.reports
+        )
     if args.command != "run":
         return saved_run_command(args)
     try:
