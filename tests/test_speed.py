@@ -96,17 +96,19 @@ def test_a_bad_precision_variable_is_named_even_when_no_precision_is_asked_for()
 
 
 @pytest.mark.parametrize(
-    ("precision", "devices", "tf32", "products"),
+    ("precision", "devices", "tf32", "capabilities", "products"),
     [
-        ("float32", ["/device:CPU:0"], True, "float32"),
-        ("float32", ["/device:GPU:0"], True, "tensorfloat32"),
-        ("float32", ["/device:GPU:0"], False, "float32"),
-        ("mixed_bfloat16", ["/device:CPU:0"], True, "bfloat16"),
-        ("mixed_float16", ["/device:GPU:0", "/device:GPU:1"], True, "float16"),
+        ("float32", ["/device:CPU:0"], True, [], "float32"),
+        ("float32", ["/device:GPU:0"], True, ["8.0"], "tensorfloat32"),
+        ("float32", ["/device:GPU:0"], False, ["8.6"], "float32"),
+        ("float32", ["/device:GPU:0"], True, ["7.0"], "float32"),  # Volta: no TF32 tensor cores
+        ("mixed_bfloat16", ["/device:CPU:0"], True, [], "bfloat16"),
+        ("mixed_float16", ["/device:GPU:0", "/device:GPU:1"], True, ["8.0", "8.0"], "float16"),
     ],
 )
-def test_the_peak_is_taken_in_the_precision_the_steps_products_run_in(precision, devices, tf32, products):
-    assert speed.matmul_precision(precision, devices, tf32_enabled=tf32) == products
+def test_the_peak_is_taken_in_the_precision_the_steps_products_run_in(precision, devices, tf32, capabilities, products):
+    found = speed.matmul_precision(precision, devices, tf32_enabled=tf32, gpu_capabilities=capabilities)
+    assert found == products
 
 
 def test_a_step_in_mixed_precision_is_judged_against_that_precisions_peak(monkeypatch):

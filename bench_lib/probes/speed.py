@@ -50,27 +50,42 @@ PEAK_VARIABLE = "TFBENCH_PEAK_GFLOPS"
 # The precision a step's matrix products run in, for each RunSpec precision (a Keras policy's compute dtype).
 SPEC_MATMUL_PRECISION = {"float32": "float32", "mixed_bfloat16": "bfloat16", "mixed_float16": "float16"}
 # Each precision a peak is calibrated in, and the dtype its product is computed in.
+TF32_CAPABILITY = (8, 0)  # Ampere: the first GPUs with TF32 tensor cores
 CALIBRATION_DTYPES = {"float32": tf.float32, "bfloat16": tf.bfloat16, "float16": tf.float16,
                       "tensorfloat32": tf.float32}  # fmt: skip
 
 
-def matmul_precision(precision: str, devices: list[str], *, tf32_enabled: bool | None = None) -> str:
+def matmul_precision(
+    precision: str,
+    devices: list[str],
+    *,
+    tf32_enabled: bool | None = None,
+    gpu_capabilities: list[str | None] | None = None,
+) -> str:
     """The precision the matrix products of a step in `precision` (a RunSpec precision) run in on `devices`.
 
-    A float32 step on a GPU runs its products in TensorFloat-32 where TensorFlow enables it (its
-    default; tf.config.experimental.enable_tensor_float_32_execution turns it off).
+    A float32 step on GPUs runs its products in TensorFloat-32 where TensorFlow enables it (its
+    default; tf.config.experimental.enable_tensor_float_32_execution turns it off) and every GPU
+    has TF32 tensor cores (compute capability 8.0, Ampere, or later). tf32_enabled and
+    gpu_capabilities default to this process's.
 
     Raises:
       ValueError: an unknown precision.
     """
     if precision not in SPEC_MATMUL_PRECISION:
         raise ValueError(f"precision={precision!r} is not allowed: use one of {', '.join(SPEC_MATMUL_PRECISION)}")
+    if precision != "float32" or not any("GPU" in d.upper() for d in devices):
+        return SPEC_MATMUL_PRECISION[precision]
     if tf32_enabled is None:
         tf32_enabled = tf.config.experimental.tensor_float_32_execution_enabled()
-    on_gpu = any("GPU" in d.upper() for d in devices)
-    if precision == "float32" and on_gpu and tf32_enabled:
-        return "tensorfloat32"
-    return SPEC_MATMUL_PRECISION[precision]
+    if gpu_capabilities is None:
+        from bench_lib.probes import machine
+
+        gpu_capabilities = machine.gpu_facts()["gpu_compute_capabilities"]
+    ampere = bool(gpu_capabilities) and all(
+        c is not None and tuple(int(x) for x in c.split(".")) >= TF32_CAPABILITY for c in gpu_capabilities
+    )
+    return "tensorfloat32" if tf32_enabled and ampere else "float32"
 
 
 def peak_gflops(devices: list[str], precision: str = "float32") -> float:
