@@ -30,3 +30,16 @@ def test_the_full_profile_adds_both_mixed_precisions_per_family_on_one_device_on
         # The float32 row's id with the precision appended: the float32 ids stay what they were.
         assert all(s.id.endswith(f"-{precision}") for s in mixed)
     assert not any("float" in s.id for s in float32)
+
+
+def test_the_models_findings_name_a_mixed_precision_and_the_peak_its_mfu_is_against():
+    from bench_lib.analysis.findings import _hardware_row
+
+    spec = {"model": "resnet50", "global_batch_size": 32, "strategy": "one_device"}
+    row = {"examples_per_sec": 6.5, "mfu": 0.13, "peak_precision": "bfloat16"}
+    mixed = _hardware_row({**row, "spec": {**spec, "precision": "mixed_bfloat16"}})
+    assert (
+        mixed == "resnet50 at batch 32 on one_device in mixed_bfloat16: 6.5 examples/s, MFU 0.13 of the bfloat16 peak"
+    )
+    # float32 rows read as before, and so do runs saved without a precision.
+    assert _hardware_row({**row, "spec": spec}) == "resnet50 at batch 32 on one_device: 6.5 examples/s, MFU 0.13"
