@@ -243,7 +243,7 @@ def test_a_reference_run_is_kept_by_class_and_a_loaded_one_only_labelled_provisi
     reports = tmp_path / "reports"
     assert main(["reference-run", str(quiet), "--reports", str(reports)]) == 0
     folder = reports / "reference" / "amd-epyc-avx2"
-    assert json.loads((folder / "run.json").read_text()) == data
+    assert json.loads((folder / "amd-epyc-avx2.json").read_text()) == data
     text = (folder / "README.md").read_text()
     assert "Provisional" not in text and f"tfbench compare {folder.as_posix()} NEW" in text
     data["machine_info"]["others_cpu_cores"] = 1.7

@@ -1,12 +1,13 @@
 """The `reference-run` command: keeps a saved run as its machine class's reference under reports/reference/.
 
-`tfbench reference-run RUN` copies one saved run to reports/reference/<machine class>/run.json
+`tfbench reference-run RUN` copies one saved run to reports/reference/<class>/<class>.json
 (the class from its machine info: bench_lib.analysis.machines.machine_class, e.g.
 `amd-epyc-avx512-bf16`) beside a README.md naming the machine, the profile, the command that
 compares with it, and whether the run was measured under load (bench_lib.record.fingerprint's
 rule). A run measured under load is kept only with --provisional, and its README says in its
 first line that its timings are no reference. A class's folder holds one run: a new one replaces
-it. Nothing here imports TensorFlow.
+it. The file is named after the class, so compare and machines call the run by it.
+Nothing here imports TensorFlow.
 """
 
 from __future__ import annotations
@@ -43,8 +44,8 @@ def readme(run: SavedRun, folder: Path, load: str | None) -> str:
     if load:
         lines += [PROVISIONAL, "", f"- {load}", ""]
     lines += [
-        f"A saved run (`run.json`, originally `{run.name}`, saved {run.datetime[:16].replace('T', ' ')} UTC) kept as "
-        "the reference of its machine class, so that a run of another machine can be compared with it:",
+        f"A saved run (`{folder.name}.json`, originally `{run.name}`, saved {run.datetime[:16].replace('T', ' ')} UTC) "
+        "kept as the reference of its machine class, so that a run of another machine can be compared with it:",
         "",
         "```sh",
         f"tfbench compare {folder.as_posix()} NEW      # the summary per family and precision, then every row",
@@ -81,6 +82,10 @@ def reference_run_command(
               file=sys.stderr)  # fmt: skip
         return 2
     folder = reports / "reference" / machines.machine_class(run.machine)
-    write_all_atomic({folder / "run.json": paths[0].read_bytes(), folder / "README.md": readme(run, folder, load)})
-    say(f"kept {run.name} as {folder}/run.json" + (" (provisional: measured under load)" if load else ""))
+    kept = folder / f"{folder.name}.json"
+    stale = [p for p in folder.glob("*.json") if p != kept]  # one run a class
+    write_all_atomic({kept: paths[0].read_bytes(), folder / "README.md": readme(run, folder, load)})
+    for path in stale:
+        path.unlink()
+    say(f"kept {run.name} as {kept}" + (" (provisional: measured under load)" if load else ""))
     return 0
