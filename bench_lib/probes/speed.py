@@ -49,8 +49,8 @@ PEAK_VARIABLE = "TFBENCH_PEAK_GFLOPS"
 
 # The precision a step's matrix products run in, for each RunSpec precision (a Keras policy's compute dtype).
 SPEC_MATMUL_PRECISION = {"float32": "float32", "mixed_bfloat16": "bfloat16", "mixed_float16": "float16"}
-# Each precision a peak is calibrated in, and the dtype its product is computed in.
 TF32_CAPABILITY = (8, 0)  # Ampere: the first GPUs with TF32 tensor cores
+# Each precision a peak is calibrated in, and the dtype its product is computed in.
 CALIBRATION_DTYPES = {"float32": tf.float32, "bfloat16": tf.bfloat16, "float16": tf.float16,
                       "tensorfloat32": tf.float32}  # fmt: skip
 
