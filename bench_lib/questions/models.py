@@ -99,9 +99,9 @@ HARDWARE_TABLE = ExtraTable(
         ("MFU against the peak of", "peak_precision", "s"),
         metrics.column("tf_peak_mib"),
         metrics.column("time_to_first_step_s"),
+        metrics.column("loss_scale_skipped_steps"),
         ("largest batch within the limit", "largest_batch_size", ",d"),
         ("its limit, MiB", "largest_batch_limit_mib", ",d"),
-        metrics.column("loss_scale_skipped_steps"),
     ),
     row_key="mfu",
 )
