@@ -256,3 +256,24 @@ def test_a_reference_run_is_kept_by_class_and_a_loaded_one_only_labelled_provisi
     assert (folder / "README.md").read_text().splitlines()[2].startswith("**Provisional: measured under load.")
     # The folder is a RUN that compare reads.
     assert main(["compare", str(folder), str(quiet), "--reports", str(tmp_path)]) in (0, 1)
+
+
+def test_the_speed_up_table_shows_the_interval_and_the_skipped_steps():
+    run = [bench("mlp", SLOW), bench("mlp", FAST, precision="mixed_float16", loss_scale_skipped_steps=3)]
+    table = machine_tables.speedup_table(machines.precision_speedups(run, questions=("models",)))
+    [row] = table.rows
+    assert row[:2] == ("one_device-bs32-mlp-mixed_float16", "mixed_float16")
+    assert row[2].startswith("2.00× [") and row[3] == "3"
+
+
+def test_a_report_sets_each_mixed_precision_configuration_against_its_float32_twin(tmp_path):
+    from bench_lib.cli import commands
+    from bench_lib.record.history import SavedRun
+
+    run = SavedRun(path=tmp_path / "r.json", name="r", datetime="2030-01-01T00:00:00", machine={}, commit={},
+                   benchmarks=(bench("mlp", SLOW, question="precision"),
+                               bench("mlp", FAST, question="precision", precision="mixed_bfloat16")),
+                   skipped=())  # fmt: skip
+    [table] = commands._precision_tables(run, "precision")
+    assert table.rows[0][0] == "one_device-bs32-mlp-mixed_bfloat16"
+    assert commands._precision_tables(run, "models") == []

@@ -67,7 +67,10 @@ def report_files(run: SavedRun) -> dict[str, str | bytes]:
     by_question = _questions(run)
     network = scaling.network(run.machine.get("tfbench_cluster"))
     results = [{**b.result, "question": b.question} for b in run.benchmarks]
-    sections = [(q, report.question_tables(rs, q) + _scaling_tables(rs, network)) for q, rs in by_question.items()]
+    sections = [
+        (q, report.question_tables(rs, q) + _scaling_tables(rs, network) + _precision_tables(run, q))
+        for q, rs in by_question.items()
+    ]
     if run.allreduce_sweeps:
         measured = ("allreduce", _allreduce_tables(run.allreduce_sweeps, results, network))
         sections = _in_report_order([*sections, measured])
@@ -107,6 +110,12 @@ def report_files(run: SavedRun) -> dict[str, str | bytes]:
     files["github-action-benchmark-bigger.json"] = export.github_action_benchmark(run.benchmarks, True)
     files["github-action-benchmark-smaller.json"] = export.github_action_benchmark(run.benchmarks, False)
     return files
+
+
+def _precision_tables(run: SavedRun, question: str) -> list[report.Table]:
+    """Each mixed-precision configuration of the question against its float32 twin, where it has one."""
+    found = machines.precision_speedups(run.benchmarks, questions=(question,))
+    return [machine_tables.speedup_table(found)] if found else []
 
 
 def _scaling_tables(results: list[dict], network: str) -> list[report.Table]:

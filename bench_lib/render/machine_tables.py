@@ -49,13 +49,18 @@ def summary_markdown(
             lines += [f"{summary.unmatched} configurations ran in one run only and are left out.", ""]
     for name, found in speedups:
         if found:
-            rows = [(s.id, s.precision, ratio_cell(s.speedup), _skipped(s.loss_scale_skipped_steps)) for s in found]
-            header = ("configuration", "precision", "speed-up over float32 [95% CI]", "loss-scale skipped steps")
-            lines += [to_markdown(Table(f"{name}: mixed precision over float32", header, rows)), ""]
+            lines += [to_markdown(speedup_table(found, f"{name}: mixed precision over float32")), ""]
     if findings:
         rows = [(p.question, p.base, p.new, p.call) for p in findings]
         lines += [to_markdown(Table("The findings on both machines", ("question", "base", "new", "call"), rows)), ""]
     return "\n".join(lines) + "\n"
+
+
+def speedup_table(found: Sequence[PrecisionSpeedup], title: str = "mixed precision over float32") -> Table:
+    """Each mixed-precision configuration's throughput over its float32 twin's, and its skipped steps."""
+    rows = [(s.id, s.precision, ratio_cell(s.speedup), _skipped(s.loss_scale_skipped_steps)) for s in found]
+    header = ("configuration", "precision", "speed-up over float32 [95% CI]", "loss-scale skipped steps")
+    return Table(title, header, rows)
 
 
 def _skipped(steps: int | None) -> str:
