@@ -1,5 +1,7 @@
 """The machine probe: CPU identity and driver parsed from literal /proc text, and the facts a run records."""
 
+import pytest
+
 from bench_lib.probes import machine
 
 CPUINFO = """processor\t: 0
@@ -35,3 +37,24 @@ def test_a_run_records_the_cpu_identity_gpus_and_tf32():
         assert key in info  # this machine has /proc/cpuinfo
     assert info["gpu_count"] == len(info["gpu_names"]) == len(info["gpu_compute_capabilities"])
     assert isinstance(info["tf32_enabled"], bool)
+
+
+@pytest.mark.parametrize(
+    ("precision", "flags", "gpus", "fast"),
+    [
+        ("mixed_bfloat16", ["avx2", "fma"], [], False),  # AVX2: bfloat16 converted to float32
+        ("mixed_bfloat16", ["avx2", "avx512f", "avx512_bf16"], [], True),
+        ("mixed_bfloat16", ["avx512f", "amx_bf16", "amx_tile"], [], True),
+        ("mixed_float16", ["avx512f", "avx512_bf16", "amx_bf16"], [], False),
+        ("mixed_float16", ["amx_fp16"], [], True),
+        ("mixed_float16", ["avx2"], ["7.0"], True),  # a GPU decides, not the host CPU
+        ("mixed_bfloat16", ["amx_bf16"], ["7.5"], False),  # Turing has no bfloat16 tensor cores
+        ("mixed_bfloat16", [], ["8.0", "8.6"], True),
+        ("mixed_float16", [], ["8.0", None], False),  # an unknown GPU is not assumed fast
+    ],
+)
+def test_a_mixed_precision_has_a_fast_path_where_the_flags_or_gpus_say(precision, flags, gpus, fast):
+    reason = machine.no_fast_path(precision, cpu_flags=flags, gpu_capabilities=gpus)
+    assert (reason is None) == fast
+    if not fast:
+        assert precision in reason and "\n" not in reason

@@ -71,7 +71,10 @@ def test_spec_line_shows_the_cluster_shape():
 
 def test_performance_figures_and_input_bound_are_shown():
     result = RESULT | {"achieved_gflops": 63.14, "mfu": 0.4712, "peak_gflops": 134.2, "step_time_cv": 0.043}
-    assert summary_line(result).endswith("63.1 GFLOP/s = MFU 0.47 of 134 GFLOP/s  CV 4%")
+    # A run saved before the peak's precision was recorded has a float32 peak.
+    assert summary_line(result).endswith("63.1 GFLOP/s = MFU 0.47 of 134 GFLOP/s float32  CV 4%")
+    bfloat16 = summary_line(result | {"peak_precision": "bfloat16"})
+    assert bfloat16.endswith("of 134 GFLOP/s bfloat16  CV 4%")
     assert summary_line(result | {"input_bound": True}).endswith("CV 4%  input-bound")
     row = markdown_table([result | {"input_bound": True}]).splitlines()[2]
     assert row.endswith("| 63.1 | 0.47 | 4% | yes |")
@@ -148,6 +151,7 @@ def test_the_models_hardware_table_shows_the_largest_batch_where_it_was_searched
     *_, hardware = question_tables([{**measured, "id": "one_device-bs32-acc1-resnet50-adam"}, searched], "models")
     assert hardware.title.startswith("hardware table")
     assert hardware.header[-2:] == ("largest batch within the limit", "its limit, MiB")
-    assert hardware.rows[0] == ("one_device-bs32-acc1-resnet50-adam", "412", "310.250", "0.31", "1,536.0", "12.50",
-                                "-", "-")  # fmt: skip
+    # A run saved before peak_precision and without mixed_float16 shows '-' for them.
+    assert hardware.rows[0] == ("one_device-bs32-acc1-resnet50-adam", "412", "310.250", "0.31", "-", "1,536.0",
+                                "12.50", "-", "-", "-")  # fmt: skip
     assert hardware.rows[1][-2:] == ("128", "4,096")

@@ -17,8 +17,8 @@ DOCUMENTED_KEYS = {
     "noise_scale", "critical_batch_size_estimate", "noise_scale_detail", "loss_scale_final",
     "loss_scale_skipped_steps",
     "workers", "replicas_per_worker", "scaling_efficiency",
-    "flops_per_step", "achieved_gflops", "peak_gflops", "mfu", "input_batch_ms", "input_bound", "step_time_cv",
-    "warnings", "block_steps", "input_cost", "input_cost_of", "step_peak_mib", "input_pipeline_mib",
+    "flops_per_step", "achieved_gflops", "peak_gflops", "peak_precision", "mfu", "input_batch_ms", "input_bound",
+    "step_time_cv", "warnings", "block_steps", "input_cost", "input_cost_of", "step_peak_mib", "input_pipeline_mib",
     "time_to_first_step_s", "trace_s", "first_step_s", "first_step_overhead_s",
 }  # fmt: skip
 

@@ -15,9 +15,11 @@ def test_the_peak_is_positive_and_measured_once_per_device():
 
 def test_a_cpu_peak_is_the_better_of_tensorflows_kernel_and_the_host_blas(monkeypatch):
     # Without oneDNN, TensorFlow's CPU matmul (Eigen) reaches ~70 % of what the cores do.
-    monkeypatch.setattr(speed, "_tensorflow_matmul_gflops", lambda device, size, repeats: 80.0)
+    monkeypatch.setattr(speed, "_tensorflow_matmul_gflops", lambda device, size, repeats, dtype: 80.0)
     monkeypatch.setattr(speed, "_host_blas_matmul_gflops", lambda size, repeats: 120.0)
     assert speed.device_peak_gflops("/device:CPU:0", size=3, repeats=1) == 120.0
+    # numpy has no bfloat16 or float16 BLAS: a reduced precision's peak is TensorFlow's kernel's.
+    assert speed.device_peak_gflops("/device:CPU:0", "bfloat16", size=3, repeats=1) == 80.0
     # A GPU is judged by its own kernel only: the host's BLAS runs on another device.
     assert speed.device_peak_gflops("/device:GPU:0", size=3, repeats=1) == 80.0
 
@@ -52,13 +54,13 @@ def test_the_host_blas_rate_is_measured():
 def test_logical_cpus_share_one_peak_and_gpus_add_up(monkeypatch):
     monkeypatch.delenv(speed.PEAK_VARIABLE, raising=False)
     peaks = {"CPU": 150.0, "GPU": 1000.0}
-    monkeypatch.setattr(speed, "device_peak_gflops", lambda device: peaks[device.split(":")[-2]])
+    monkeypatch.setattr(speed, "device_peak_gflops", lambda device, precision: peaks[device.split(":")[-2]])
     assert speed.peak_gflops(["/device:CPU:0", "/device:CPU:1"]) == 150.0
     assert speed.peak_gflops(["/device:GPU:0", "/device:GPU:1"]) == 2000.0
 
 
 def test_a_declared_peak_replaces_calibration(monkeypatch):
-    def calibrate(device):
+    def calibrate(device, precision):
         raise AssertionError("calibrated although a peak was declared")
 
     monkeypatch.setattr(speed, "device_peak_gflops", calibrate)
@@ -78,3 +80,75 @@ def test_a_bad_declared_peak_is_one_line_naming_the_variable_and_value(text):
 def test_an_unset_or_empty_variable_declares_nothing():
     assert speed.declared_peak_gflops({}) is None
     assert speed.declared_peak_gflops({speed.PEAK_VARIABLE: " "}) is None
+
+
+def test_each_precision_declares_its_own_peak_and_falls_back_on_the_common_one(monkeypatch):
+    monkeypatch.setattr(speed, "device_peak_gflops", lambda device, precision: pytest.fail("calibrated"))
+    monkeypatch.setenv(speed.PEAK_VARIABLE, "19500")
+    monkeypatch.setenv("TFBENCH_PEAK_GFLOPS_BFLOAT16", "312000")
+    assert speed.peak_gflops(["/device:GPU:0"], "mixed_bfloat16") == 312000.0
+    assert speed.peak_gflops(["/device:GPU:0"], "mixed_float16") == 19500.0
+
+
+def test_a_bad_precision_variable_is_named_even_when_no_precision_is_asked_for():
+    with pytest.raises(ValueError, match="TFBENCH_PEAK_GFLOPS_FLOAT16='x' is not allowed"):
+        speed.declared_peak_gflops({"TFBENCH_PEAK_GFLOPS_FLOAT16": "x"})
+
+
+@pytest.mark.parametrize(
+    ("precision", "devices", "tf32", "capabilities", "products"),
+    [
+        ("float32", ["/device:CPU:0"], True, [], "float32"),
+        ("float32", ["/device:GPU:0"], True, ["8.0"], "tensorfloat32"),
+        ("float32", ["/device:GPU:0"], False, ["8.6"], "float32"),
+        ("float32", ["/device:GPU:0"], True, ["7.0"], "float32"),  # Volta: no TF32 tensor cores
+        ("mixed_bfloat16", ["/device:CPU:0"], True, [], "bfloat16"),
+        ("mixed_float16", ["/device:GPU:0", "/device:GPU:1"], True, ["8.0", "8.0"], "float16"),
+    ],
+)
+def test_the_peak_is_taken_in_the_precision_the_steps_products_run_in(precision, devices, tf32, capabilities, products):
+    found = speed.matmul_precision(precision, devices, tf32_enabled=tf32, gpu_capabilities=capabilities)
+    assert found == products
+
+
+def test_a_step_in_mixed_precision_is_judged_against_that_precisions_peak(monkeypatch):
+    monkeypatch.delenv(speed.PEAK_VARIABLE, raising=False)
+    peaks = {"float32": 200.0, "bfloat16": 800.0, "float16": 190.0}
+    monkeypatch.setattr(speed, "device_peak_gflops", lambda device, precision: peaks[precision])
+    assert speed.peak_gflops(["/device:CPU:0"], "mixed_bfloat16") == 800.0
+    assert speed.peak_gflops(["/device:CPU:0"], "float32") == 200.0
+
+
+def test_an_unknown_precision_is_named():
+    with pytest.raises(ValueError, match="precision='int8' is not allowed"):
+        speed.device_peak_gflops("/device:CPU:0", "int8", size=3, repeats=1)
+
+
+def _predicted_faster(precision: str, flags: set[str]) -> bool | None:
+    """Whether the CPU flags say `precision`'s matmul beats float32's (True), loses to it (False), or no prediction.
+
+    bfloat16 runs natively on AMX or AVX512_BF16 and is converted to float32 without them (slower,
+    and the float32 peak also has the host BLAS). float16 runs natively on AMX-FP16; with only
+    F16C or AVX512_FP16 it may be converted to float32 at about float32's rate, which predicts nothing.
+    """
+    if precision == "bfloat16":
+        return bool(flags & {"amx_bf16", "avx512_bf16"})
+    return True if "amx_fp16" in flags else None
+
+
+@pytest.mark.parametrize("precision", ["bfloat16", "float16"])
+def test_the_calibrated_peaks_differ_as_the_cpu_flags_predict(precision):
+    from bench_lib.probes import machine
+
+    flags = set(machine.cpu_precision_flags())
+    faster = _predicted_faster(precision, flags)
+    if faster is None:
+        pytest.skip(f"no prediction for {precision} on a CPU with {sorted(flags)}: no AMX-FP16, so it may run "
+                    "converted to float32 at float32's rate")  # fmt: skip
+    # Rated by the process's CPU time (a CPU kernel), so the machine's load does not decide it.
+    float32 = speed.device_peak_gflops("/device:CPU:0", "float32", size=1024, repeats=4)
+    reduced = speed.device_peak_gflops("/device:CPU:0", precision, size=1024, repeats=4)
+    if faster:
+        assert reduced > float32, f"{precision} {reduced:.0f} GFLOP/s is not above float32's {float32:.0f} on {flags}"
+    else:
+        assert reduced < float32, f"{precision} {reduced:.0f} GFLOP/s is not below float32's {float32:.0f} on {flags}"

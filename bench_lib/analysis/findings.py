@@ -345,11 +345,15 @@ def throughput(results: list[Mapping[str, object]], metric: str) -> list[str]:
 
 
 def _hardware_row(result: Mapping[str, object]) -> str:
-    """e.g. 'resnet50 at batch 4 on one_device: 2.0 examples/s, MFU 0.62'."""
+    """e.g. 'resnet50 at batch 4 on one_device: 2.0 examples/s, MFU 0.62'; a mixed precision is named, with the
+    peak its MFU is against ('... in mixed_bfloat16: ..., MFU 0.13 of the bfloat16 peak')."""
     spec = _spec(result)
+    precision = spec.get("precision", "float32")
+    mixed = precision != "float32"
     return (
-        f"{spec['model']} at batch {spec['global_batch_size']} on {spec['strategy']}: "
-        f"{result['examples_per_sec']:,.1f} examples/s, MFU {result['mfu']:.2f}"
+        f"{spec['model']} at batch {spec['global_batch_size']} on {spec['strategy']}"
+        f"{f' in {precision}' if mixed else ''}: {result['examples_per_sec']:,.1f} examples/s, MFU {result['mfu']:.2f}"
+        + (f" of the {result.get('peak_precision') or 'float32'} peak" if mixed else "")
     )
 
 

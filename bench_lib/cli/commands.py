@@ -16,12 +16,12 @@ from pathlib import Path
 
 from bench_lib import questions
 from bench_lib import reference as reference_points
-from bench_lib.analysis import findings, glance, reference, scaling, verdict
+from bench_lib.analysis import findings, glance, machines, reference, scaling, verdict
 from bench_lib.cli.arguments import program
 from bench_lib.record import fingerprint, history
 from bench_lib.record.files import write_all_atomic, write_atomic
 from bench_lib.record.history import SavedRun
-from bench_lib.render import cluster_tables, export, page, plot_scaling, plots
+from bench_lib.render import cluster_tables, export, machine_tables, page, plot_scaling, plots
 from bench_lib.render import tables as report
 from bench_lib.render import verdict_tables as verdict_report
 
@@ -91,7 +91,10 @@ def report_files(run: SavedRun) -> dict[str, str | bytes]:
     by_question = _questions(run)
     network = scaling.network(run.machine.get("tfbench_cluster"))
     results = [{**b.result, "question": b.question} for b in run.benchmarks]
-    sections = [(q, report.question_tables(rs, q) + _scaling_tables(rs, network)) for q, rs in by_question.items()]
+    sections = [
+        (q, report.question_tables(rs, q) + _scaling_tables(rs, network) + _precision_tables(run, q))
+        for q, rs in by_question.items()
+    ]
     saved = _saved_sections(run, results, network)
     sections = [(q, tables + saved.pop(q, [])) for q, tables in sections]
     sections = _in_report_order([*sections, *saved.items()])
@@ -131,6 +134,12 @@ def report_files(run: SavedRun) -> dict[str, str | bytes]:
     files["github-action-benchmark-bigger.json"] = export.github_action_benchmark(run.benchmarks, True)
     files["github-action-benchmark-smaller.json"] = export.github_action_benchmark(run.benchmarks, False)
     return files
+
+
+def _precision_tables(run: SavedRun, question: str) -> list[report.Table]:
+    """Each mixed-precision configuration of the question against its float32 twin, where it has one."""
+    found = machines.precision_speedups(run.benchmarks, questions=(question,))
+    return [machine_tables.speedup_table(found)] if found else []
 
 
 def _scaling_tables(results: list[dict], network: str) -> list[report.Table]:
@@ -211,12 +220,23 @@ def compare_command(
     loaded = _load_warnings([base, new])
     comparison = verdict.compare_runs(base, new, thresholds)
     text = verdict_report.compare_markdown(base, new, comparison, differences, thresholds, loaded)
+    if fingerprint.hardware_differs(base.machine, new.machine):  # the purchase question before the rows
+        text = _machines_section(base, new) + "\n" + text
     text += _reference_section(new)
     path = reports / f"compare-{_safe(base.name)}-vs-{_safe(new.name)}.md"
     write_atomic(path, text, overwrite=True)
     say(text)
     say(f"wrote {path}")
     return 1 if comparison.any_worse else 0
+
+
+def _machines_section(base: SavedRun, new: SavedRun) -> str:
+    """NEW over BASE per family and precision on the questions that time steps, and both runs' findings."""
+    timed = [q.name for q in questions.all_questions() if q.metric == "examples_per_sec"]
+    summary = machines.summarize(base.benchmarks, new.benchmarks, questions=timed)
+    pairs = machines.findings_side_by_side(base.benchmarks, new.benchmarks)
+    speedups = [(run.name, machines.precision_speedups(run.benchmarks, questions=timed)) for run in (base, new)]
+    return machine_tables.summary_markdown(base.name, new.name, summary, pairs, speedups)
 
 
 def _load_warnings(runs: Sequence[SavedRun]) -> list[str]:

@@ -182,6 +182,16 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(f"{args.command} takes no command after --: {' '.join(command)!r}")
     if args.command == "allreduce":
         return allreduce_command(args)
+    if args.command == "machines":
+        from bench_lib.cli import machines
+
+        return machines.machines_command(args.runs, storage=args.storage, reports=args.reports)
+    if args.command == "reference-run":
+        from bench_lib.cli import reference_run
+
+        return reference_run.reference_run_command(
+            args.run, provisional=args.provisional, storage=args.storage, reports=args.reports
+        )
     if args.command != "run":
         return saved_run_command(args)
     try:

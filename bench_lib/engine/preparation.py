@@ -108,7 +108,8 @@ def prepare(spec: RunSpec, *, on_epoch: Callable[[EpochRecord], None] | None = N
     set_op_determinism(spec.deterministic)
     custom_gradients_before = custom_gradient_names()
     calibrating_from = time.perf_counter()
-    peak = speed.peak_gflops(devices)  # calibrated once per process, before any memory is attributed
+    # In the precision of the step's matrix products; calibrated once per process, before any memory is attributed.
+    peak = speed.peak_gflops(devices, spec.precision)
     calibration_s = time.perf_counter() - calibrating_from
     probe, check = _start_memory_probe(devices, spec.memory_limit_mib)
     strategy = build_strategy(spec)

@@ -24,7 +24,7 @@ from bench_lib.engine.model import count_parameters
 from bench_lib.engine.preparation import PreparedRun, can_reseed, prepare, release, reseed
 from bench_lib.engine.strategy import memory_devices
 from bench_lib.engine.train import Trainer
-from bench_lib.probes import memory, sharpness
+from bench_lib.probes import memory, sharpness, speed
 from bench_lib.probes.flops import training_flops_per_example
 from bench_lib.record import seeds as seeds_lib
 from bench_lib.record import stats
@@ -151,7 +151,8 @@ def _performance(prepared: PreparedRun, *, time_input: bool) -> dict[str, object
     and the input pipeline's cost to the step, after training (the last two train a few more steps)."""
     spec, loop = prepared.spec, prepared.loop
     flops_per_step = training_flops_per_example(prepared.model) * spec.global_batch_size
-    out: dict[str, object] = {"flops_per_step": flops_per_step, "peak_gflops": prepared.peak_gflops}
+    out: dict[str, object] = {"flops_per_step": flops_per_step, "peak_gflops": prepared.peak_gflops,
+                              "peak_precision": speed.matmul_precision(spec.precision, prepared.devices)}  # fmt: skip
     timed = loop.step_times_s
     out["step_time_cv"] = stats.coefficient_of_variation(timed)
     out["warnings"] = stats.stability_warnings(timed)

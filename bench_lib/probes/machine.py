@@ -24,6 +24,9 @@ TF_ENV_KNOBS = (
     "OMP_NUM_THREADS",
     "KMP_AFFINITY",
     "TFBENCH_PEAK_GFLOPS",  # a declared MFU denominator instead of the calibrated one
+    "TFBENCH_PEAK_GFLOPS_BFLOAT16",  # ... of one precision (bench_lib/probes/speed.py)
+    "TFBENCH_PEAK_GFLOPS_FLOAT16",
+    "TFBENCH_PEAK_GFLOPS_TENSORFLOAT32",
 )
 
 
@@ -38,8 +41,9 @@ def cpu_model() -> str:
 
 
 # CPU features that change which kernels run: vector width (avx2, avx512f) and whether reduced
-# precision runs natively (avx512_bf16, amx_bf16) or is emulated by converting to float32.
-PRECISION_CPU_FLAGS = ("avx2", "fma", "f16c", "avx512f", "avx512_bf16", "avx512_fp16", "amx_bf16", "amx_tile")
+# precision runs natively (avx512_bf16, amx_bf16; avx512_fp16, amx_fp16) or is emulated by converting to float32.
+PRECISION_CPU_FLAGS = ("avx2", "fma", "f16c", "avx512f", "avx512_bf16", "avx512_fp16", "amx_bf16", "amx_tile",
+                       "amx_fp16")  # fmt: skip
 
 
 def cpu_precision_flags() -> list[str]:
@@ -53,6 +57,38 @@ def cpu_precision_flags() -> list[str]:
             present = set(line.split(":", 1)[1].split())
             return [flag for flag in PRECISION_CPU_FLAGS if flag in present]
     return []
+
+
+# The CPU flags that run a mixed precision's matrix products natively, and the GPUs' least compute capability.
+FAST_CPU_FLAGS = {"mixed_bfloat16": ("amx_bf16", "avx512_bf16"), "mixed_float16": ("amx_fp16",)}
+FAST_GPU_CAPABILITY = {"mixed_bfloat16": (8, 0), "mixed_float16": (7, 0)}  # Ampere; Volta's tensor cores
+
+
+def no_fast_path(precision: str, *, cpu_flags: list[str], gpu_capabilities: list[str | None]) -> str | None:
+    """Why `precision` (mixed_bfloat16 or mixed_float16) has no fast path on this device; None where it has one.
+
+    With GPUs, every one needs the precision's tensor cores (FAST_GPU_CAPABILITY); on a CPU, one of
+    FAST_CPU_FLAGS. Elsewhere the reduced precision is converted to float32 around each product, slower
+    than float32 itself, and timing it would measure the conversion.
+    """
+    if gpu_capabilities:
+        wanted = FAST_GPU_CAPABILITY[precision]
+        slow = [c for c in gpu_capabilities if c is None or tuple(int(x) for x in c.split(".")) < wanted]
+        if not slow:
+            return None
+        return (f"{precision} has no fast path on GPUs of compute capability {', '.join(map(str, slow))}: its tensor "
+                f"cores need {'.'.join(map(str, wanted))} or later")  # fmt: skip
+    if any(flag in cpu_flags for flag in FAST_CPU_FLAGS[precision]):
+        return None
+    return (f"{precision} has no fast path on this CPU: it lacks {' and '.join(FAST_CPU_FLAGS[precision])} "
+            f"(flags {', '.join(cpu_flags) or 'unknown'}), so its products are converted to float32")  # fmt: skip
+
+
+def this_device_lacks_fast_path(precision: str) -> str | None:
+    """no_fast_path of this machine (its GPUs where it has any, else its CPU)."""
+    return no_fast_path(
+        precision, cpu_flags=cpu_precision_flags(), gpu_capabilities=gpu_facts()["gpu_compute_capabilities"]
+    )
 
 
 # /proc/cpuinfo's names of the facts that tell CPU generations apart (same brand string, other kernels).

@@ -13,13 +13,16 @@ from bench_lib.record.metrics import ResultKey
 
 @dataclass(frozen=True, kw_only=True)
 class Family:
-    """How one model is measured: its global batch sizes, timed and warm-up steps, on which strategies."""
+    """How one model is measured: its global batch sizes, timed and warm-up steps, on which strategies, in
+    which precisions (a mixed precision runs where the device has a fast path for it and is skipped with
+    the reason elsewhere)."""
 
     model: str
     batch_sizes: tuple[int, ...]
     steps: int  # timed optimizer steps of every configuration
     warmup_steps: int
     strategies: tuple[str, ...] | None = None  # None: the profile's
+    precisions: tuple[str, ...] = ("float32",)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -71,6 +74,9 @@ def check(sizes: Sizes, spec: Callable[..., object]) -> None:
 
 SEARCH_CEILING = 8  # the search's last doubling: 8 x the family's largest batch size
 FALLBACK = {"batch_sizes": (32,), "steps": 10, "warmup_steps": 2}
+# float32 and the mixed precisions with a fast path somewhere: bfloat16 on AMX/AVX512_BF16 CPUs and Ampere
+# GPUs, float16 on GPUs' tensor cores. The quick profile leaves them out: its budget holds float32 only.
+EVERY_PRECISION = ("float32", "mixed_bfloat16", "mixed_float16")
 QUICK_FAMILIES = (
     Family(model="resnet20", batch_sizes=(64,), steps=6, warmup_steps=2, strategies=("one_device",)),
     Family(model="transformer_small", batch_sizes=(32,), steps=8, warmup_steps=2, strategies=("one_device",)),
@@ -80,12 +86,12 @@ QUICK_FAMILIES = (
 QUICK_MODELS = ("resnet20", "transformer_small", "resnet50")
 # Batch sizes near those the models' papers and tf_cnn_benchmarks used, within a 2-core CPU's reach.
 FULL_FAMILIES = (
-    Family(model="resnet20", batch_sizes=(128, 512), steps=30, warmup_steps=3),
-    Family(model="resnet56", batch_sizes=(128,), steps=20, warmup_steps=3),
-    Family(model="resnet50", batch_sizes=(32, 64), steps=10, warmup_steps=2),
-    Family(model="mobilenet_v2", batch_sizes=(32, 64), steps=10, warmup_steps=2),
-    Family(model="transformer_small", batch_sizes=(64, 256), steps=30, warmup_steps=3),
-    Family(model="bert_base", batch_sizes=(8, 32), steps=10, warmup_steps=2),
+    Family(model="resnet20", batch_sizes=(128, 512), steps=30, warmup_steps=3, precisions=EVERY_PRECISION),
+    Family(model="resnet56", batch_sizes=(128,), steps=20, warmup_steps=3, precisions=EVERY_PRECISION),
+    Family(model="resnet50", batch_sizes=(32, 64), steps=10, warmup_steps=2, precisions=EVERY_PRECISION),
+    Family(model="mobilenet_v2", batch_sizes=(32, 64), steps=10, warmup_steps=2, precisions=EVERY_PRECISION),
+    Family(model="transformer_small", batch_sizes=(64, 256), steps=30, warmup_steps=3, precisions=EVERY_PRECISION),
+    Family(model="bert_base", batch_sizes=(8, 32), steps=10, warmup_steps=2, precisions=EVERY_PRECISION),
 )
 
 
@@ -105,8 +111,10 @@ HARDWARE_TABLE = ExtraTable(
         metrics.column("examples_per_sec"),
         (metrics.heading("step_time_ms"), "step_time_ms", _step_median),
         metrics.column("mfu"),
+        ("MFU against the peak of", "peak_precision", "s"),
         metrics.column("tf_peak_mib"),
         metrics.column("time_to_first_step_s"),
+        metrics.column("loss_scale_skipped_steps"),
         ("largest batch within the limit", "largest_batch_size", ",d"),
         ("its limit, MiB", "largest_batch_limit_mib", ",d"),
     ),

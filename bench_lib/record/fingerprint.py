@@ -43,6 +43,11 @@ def same_hardware(base: dict, new: dict) -> bool:
     return not _differing(base, new, (*HARDWARE_KEYS, *SETUP_KEYS))
 
 
+def hardware_differs(base: dict, new: dict) -> bool:
+    """Whether two runs measured different hardware (a fact of HARDWARE_KEYS both recorded differs)."""
+    return bool(_differing(base, new, HARDWARE_KEYS))
+
+
 def differences(base: dict, new: dict) -> list[str]:
     """One 'key: base -> new' line per hardware, software or set-up fact both runs recorded and differ in."""
     keys = _differing(base, new, (*HARDWARE_KEYS, *SOFTWARE_KEYS, *SETUP_KEYS))

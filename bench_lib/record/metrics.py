@@ -162,7 +162,7 @@ METRICS: Registry[Metric] = Registry("metric", key="key", built_in=(
            description="Training FLOPs of one optimizer step over the global batch, by the FLOP-counting "
                        "convention of bench_lib.probes.flops."),
     Metric(key="peak_gflops", label="peak GFLOP/s", unit="GFLOP/s", direction=None, fmt=",.0f",
-           description="The devices' calibrated (or declared) matmul peak."),
+           description="The devices' calibrated (or declared) matmul peak in `peak_precision`."),
     Metric(key="steps_to_target", label="steps to target", unit="steps", direction="lower", fmt=",.0f",
            seeded=True, words="the number of steps to the target",
            description="Optimizer steps until the test accuracy first reached `target_accuracy`; null when not "
@@ -270,6 +270,9 @@ DETAILS: tuple[ResultKey, ...] = (
               "`grad_norm_sq`, `first_half_noise_scale` and `second_half_noise_scale`."),
     ResultKey("input_cost_of", "The configuration `input_cost` was measured on, where that is another one of the "
               "same step and pipeline (it differs in seed, budget, learning rate or probes only); absent otherwise."),
+    ResultKey("peak_precision", "The precision `peak_gflops` was calibrated in, that of the step's matrix products: "
+              "`float32`, `bfloat16` (mixed_bfloat16), `float16` (mixed_float16) or `tensorfloat32` (float32 on a GPU "
+              "with TF32 enabled); absent in runs saved before it, whose peak is float32's."),
     ResultKey("warnings", "Pyperf-style warnings on the timings: `unstable` (CV over 10%), `too few rounds` "
               "(fewer than 10 timed blocks), `no process medians` (a further process of --bench-processes "
               "failed)."),

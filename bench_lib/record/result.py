@@ -48,7 +48,8 @@ class RunResult:
     steps it skipped for non-finite gradients (None for other precisions).
     examples_per_sec is global examples over the summed time of those steps. flops_per_step
     counts one optimizer step by bench_lib.probes.flops' convention; achieved_gflops is that over the
-    timed steps' time and mfu its fraction of peak_gflops, the devices' calibrated matmul peak.
+    timed steps' time and mfu its fraction of peak_gflops, the devices' calibrated matmul peak in
+    peak_precision, the precision the step's matrix products run in (runs saved without it: float32).
     The steps are timed in blocks of block_steps optimizer steps (bench_lib/engine/blocks.py);
     step_time_ms holds their per-step times' median with its distribution-free 95 % interval
     (median_ci95_low, median_ci95_high; left out under 6 blocks), p90, iqr, mean and min, and
@@ -106,6 +107,7 @@ class RunResult:
     flops_per_step: int | None = None
     achieved_gflops: float | None = None
     peak_gflops: float | None = None
+    peak_precision: str | None = None
     mfu: float | None = None
     input_batch_ms: float | None = None
     input_bound: bool | None = None

@@ -97,13 +97,18 @@ def _extras(result: Mapping[str, object]) -> str:
 
 
 def performance_part(result: Mapping[str, object]) -> str:
-    """e.g. '  63.1 GFLOP/s = MFU 0.47 of 134 GFLOP/s  CV 4%  input-bound'; empty for results without FLOPs."""
+    """e.g. '  63.1 GFLOP/s = MFU 0.47 of 134 GFLOP/s float32  CV 4%  input-bound'; empty for results without FLOPs.
+
+    The peak's precision is `peak_precision`, float32 in runs saved before it was recorded.
+    """
     if result.get("achieved_gflops") is None:
         return ""
     cv = result.get("step_time_cv")
+    cv_percent = None if cv is None else cv * 100
+    precision = result.get("peak_precision") or "float32"
     return (
         f"  {result['achieved_gflops']:,.1f} GFLOP/s = MFU {_num(result.get('mfu'), '.2f')} of "
-        f"{_num(result.get('peak_gflops'), ',.0f')} GFLOP/s  CV {_num(None if cv is None else cv * 100, '.0f')}%"
+        f"{_num(result.get('peak_gflops'), ',.0f')} GFLOP/s {precision}  CV {_num(cv_percent, '.0f')}%"
         f"{'  input-bound' if result.get('input_bound') else ''}"
     )
 
