@@ -238,11 +238,17 @@ class FindingPair:
     call: str  # agree, disagree or undecided; an undecided call whose answers state directions says how they lie
 
 
-def findings_side_by_side(base: Iterable[Saved], new: Iterable[Saved]) -> list[FindingPair]:
-    """The glance findings (bench_lib.analysis.glance) of every question either run answers, paired."""
+def findings_side_by_side(
+    base: Iterable[Saved], new: Iterable[Saved], *, rules: Mapping[str, glance.Rule]
+) -> list[FindingPair]:
+    """The glance findings (bench_lib.analysis.glance) of every question either run answers, paired.
+
+    rules: each question's glance rule by name (bench_lib.questions.glance_rules()).
+    """
 
     def by_question(run: Iterable[Saved]) -> dict[str, glance.Glance]:
-        return {g.question: g for g in glance.glance({**b.result, "question": b.question} for b in run)}
+        results = ({**b.result, "question": b.question} for b in run)
+        return {g.question: g for g in glance.glance(results, rules=rules)}
 
     rows_base, rows_new = by_question(base), by_question(new)
     pairs = []
