@@ -227,7 +227,7 @@ def trend(runs: Sequence[SavedRun], thresholds: dict[str, float], *, k: float = 
         for key in newest_keys:
             points = points_of[key, metric.key]
             judged = _judge(metric, key, points, runs[-1].name, thresholds, k, window, noises.get(key), notes[key])
-            step = find_step(metric, points[-window - 1 :], thresholds[metric.compare], noises.get(key))
+            step = find_step(metric, points, thresholds[metric.compare], noises.get(key))
             series.append(Series(key, metric, points, judged, step))
             if metric.compare == "time" and judged.verdict in (WORSE, BETTER, SAME):
                 shifts.append(math.log(judged.new / judged.base))
@@ -245,7 +245,7 @@ def _noises(metric: Metric, points: dict[str, list[tuple[str, float]]], window: 
     """Timing: each configuration's noise from the spread pooled over every configuration's history window."""
     if metric.compare not in verdict.TIMING_RULES:
         return {}
-    histories = {key: [math.log(v) for _, v in p[:-1][-window:] if v > 0] for key, p in points.items()}
+    histories = {key: [v for _, v in p[:-1][-window:] if v > 0] for key, p in points.items()}
     spread = history_noise(list(histories.values()), "every configuration's history")
     alpha = timing_noise.config_alpha(len(histories))
     noises = {}
