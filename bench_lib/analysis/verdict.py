@@ -223,6 +223,8 @@ def _timing(metric: Metric, base: Benchmark, new: Benchmark, b: float, n: float,
         parts.append(f"{decider} decided, not the threshold {metric.compare}:{threshold:g}%")
     elif significant and moved and not (got_worse or got_better):
         parts.append(f"below the threshold {metric.compare}:{threshold:g}% (--fail-on)")
+    elif significant and not moved and (got_worse or got_better):
+        parts.append("the rounds did not confirm the move")
     method = "; ".join(parts)
     severity = abs(change) / threshold if threshold else abs(change)
     if significant and moved and got_worse:
