@@ -181,8 +181,8 @@ def _status_series(key: str, metric: Metric, runs: Sequence[SavedRun]) -> Series
     return Series(key, metric, points, judged)
 
 
-def _same_configuration(runs: Sequence[SavedRun], key: str) -> tuple[list[SavedRun], str | None]:
-    """The runs whose configuration `key` matches the newest run's, and the newest difference with one that does not."""
+def _same_configuration(runs: Sequence[SavedRun], key: str) -> tuple[list[SavedRun], tuple[str, str] | None]:
+    """The runs whose configuration `key` matches the newest run's, and the last gate one that does not met."""
     newest = runs[-1].by_key()[key]
     kept, changed = [], None
     for run in runs:
@@ -193,7 +193,7 @@ def _same_configuration(runs: Sequence[SavedRun], key: str) -> tuple[list[SavedR
         if stopped is None:
             kept.append(run)
         else:
-            changed = f"{stopped[0]}: {stopped[1]} (`{run.name}`)"
+            changed = (stopped[0], f"{stopped[1]} (`{run.name}`)")
     return kept, changed
 
 
@@ -214,7 +214,7 @@ def trend(runs: Sequence[SavedRun], thresholds: dict[str, float], *, k: float = 
         _status_series(key, status, runs) for key in (*newest_keys, *(k for k in earlier if k not in newest_keys))
     ]
     points_of: dict[tuple[str, str], list[tuple[str, float]]] = {}
-    notes: dict[str, str | None] = {}
+    notes: dict[str, tuple[str, str] | None] = {}
     for key in newest_keys:
         mine, notes[key] = _same_configuration(runs, key)
         for metric in verdict.trended():
@@ -262,13 +262,13 @@ def _noises(metric: Metric, points: dict[str, list[tuple[str, float]]], window: 
 
 
 def _judge(metric: Metric, key: str, points: list[tuple[str, float]], newest_run: str, thresholds: dict[str, float],
-           k: float, window: int, noise: Noise | None, changed: str | None) -> Verdict:  # fmt: skip
+           k: float, window: int, noise: Noise | None, changed: tuple[str, str] | None) -> Verdict:  # fmt: skip
     if not points or points[-1][0] != newest_run:
         return Verdict(UNKNOWN, None, None, method="the newest run has no figure")
     history = [v for _, v in points[:-1]][-window:]
     if len(history) < MIN_TREND_HISTORY:
         if changed is not None:
-            return Verdict(CHANGED, None, points[-1][1], method=changed, gate=changed.split(":")[0])
+            return Verdict(CHANGED, None, points[-1][1], method=f"{changed[0]}: {changed[1]}", gate=changed[0])
         return Verdict(UNKNOWN, None, points[-1][1],
                        method=f"needs {MIN_TREND_HISTORY} earlier runs, has {len(history)}")  # fmt: skip
     threshold = thresholds[metric.compare]
@@ -278,6 +278,6 @@ def _judge(metric: Metric, key: str, points: list[tuple[str, float]], newest_run
         judged = _band(metric, history, points[-1][1], threshold, k)
     if changed is not None:
         judged = Verdict(judged.verdict, judged.base, judged.new, judged.change,
-                         f"{judged.method}; earlier runs of another configuration left out ({changed})",
+                         f"{judged.method}; earlier runs left out ({changed[0]}: {changed[1]})",
                          judged.severity, judged.detectable)  # fmt: skip
     return judged

@@ -172,8 +172,8 @@ def timing_noises(pairs: dict[str, tuple[Benchmark, Benchmark]]) -> dict[str, No
     noises = {}
     for kind in (timing_noise.BLOCKS, timing_noise.TRAINED):
         mine = [key for key in pairs if kinds[key] == kind]
-        groups = lambda keys: [g for key in keys for g in medians[key]]  # noqa: E731
-        spread = timing_noise.pooled_process_spread(groups(mine)) or timing_noise.pooled_process_spread(groups(pairs))
+        spread = timing_noise.pooled_process_spread([g for key in mine for g in medians[key]])
+        spread = spread or timing_noise.pooled_process_spread([g for m in medians.values() for g in m])
         one = [ratios[k] for k in mine if k not in with_processes and ratios[k] is not None]
         every = [r for k, r in ratios.items() if k not in with_processes and r is not None]
         what = "configurations' log ratios"
