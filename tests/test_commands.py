@@ -203,7 +203,7 @@ def test_compare_of_a_run_with_itself_is_all_same_and_exits_0(saved_suite, tmp_p
     out = capsys.readouterr().out
     count = len(json.loads(saved_suite.read_text())["benchmarks"])
     assert "**0 worse**, 0 better," in out, out[:800]
-    assert f" unknown over {count} benchmarks in both runs." in out, out[:800]
+    assert f" configuration changed over {count} benchmarks in both runs." in out, out[:800]
 
 
 def test_compare_warns_loudly_about_other_hardware_and_lists_unmatched_benchmarks(saved_suite, tmp_path, capsys):
@@ -258,7 +258,7 @@ def test_trend_flags_a_step_in_the_newest_run_and_leaves_other_machines_out(save
     assert main(args) == 1
     out, err = capsys.readouterr()
     assert "0007_broken.json: not valid JSON (truncated" in err
-    assert "1 saved runs of other machines or profiles were left out." in out
+    assert "- `0001_other`: another machine or set-up (cpu_model: " in out
     worse = [line for line in out.splitlines() if "| **worse** |" in line]
     assert {line.split(" | ")[1] for line in worse} == {"step time (median)", "throughput"}
     assert len(worse) == 2 * len(data["benchmarks"])

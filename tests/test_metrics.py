@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bench_lib.analysis import verdict
+from bench_lib.analysis import trend, verdict
 from bench_lib.config.spec import RunSpec
 from bench_lib.record import history, metrics
 from bench_lib.record.metrics import COMPARE_RULES, Metric, metric
@@ -137,7 +137,7 @@ def test_a_metric_added_at_test_time_shows_in_the_table_csv_export_compare_trend
         markdown = verdict_tables.compare_markdown(runs[1], runs[2], comparison, [], thresholds)
         assert f"| {key} | top-5 accuracy | 0.950 | 0.800 | -15.00 pt | **worse** |" in markdown
 
-        series = verdict.trend(runs, thresholds)
+        series = trend.trend(runs, thresholds).series
         (top5,) = [s for s in series if s.metric.key == "top5_accuracy"]
         assert top5.points == [("0002_base", 0.95), ("0003_new", 0.80)]
 

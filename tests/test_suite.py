@@ -66,13 +66,13 @@ def test_machine_info_tells_hardware_and_software_apart(saved):
         "cpu_family",
         "cpu_model_number",
         "tf32_enabled",
-        "load_average_start",
-        "load_average_end",
-        "others_cpu_cores",
     ):
         assert key in info
     assert info["logical_cpu_devices"] == 3 or info["gpu_count"] >= 3
-    assert len(info["load_average_start"]) == 3 and info["others_cpu_cores"] >= 0
+    # The load changes from run to run: beside machine_info, so pytest-benchmark's compare stays quiet.
+    load = data["tfbench_load"]
+    assert not {"load_average_start", "load_average_end", "others_cpu_cores"} & info.keys()
+    assert len(load["load_average_start"]) == 3 and load["others_cpu_cores"] >= 0
 
 
 def test_the_summary_lists_every_configuration(saved):

@@ -1,19 +1,19 @@
 """The timing noise rule: its floor on literal inputs, and A/A and 1.5x slowdown copies of the example run."""
 
-import copy
 import json
 import math
-import random
 from pathlib import Path
 
+import numpy as np
 import pytest
-from scipy.stats import ttest_ind
+import scaled_run
+from scipy.stats import nct
+from scipy.stats import t as student_t
 
 from bench_lib.analysis import timing_noise
 from bench_lib.cli.main import main
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "reports" / "example" / "0001_example.json"
-SCALED_STATS = ("min", "max", "mean", "stddev", "median", "iqr", "q1", "q3", "ld15iqr", "hd15iqr", "total")
 # The example's configurations with 7 per-step rounds spread by 35-53%: a rank test on so few
 # rounds cannot resolve a 1.5x change at p < 0.01 (p = 0.03-0.13), so they stay 'same'.
 TOO_FEW_ROUNDS = {
@@ -25,36 +25,61 @@ TOO_FEW_ROUNDS = {
 }
 
 
-def test_the_process_floor_is_a_pooled_t_test_on_log_medians_at_p_0002():
-    base, new = [10.0, 10.4, 9.7, 10.1], [10.2, 9.9, 10.3, 10.0]
-    floor = timing_noise.process_floor(base, new)
-    assert floor.source == "4 vs 4 processes"
-    for margin, significant in ((1.01, True), (0.99, False)):
-        shifted = [v * floor.factor * margin for v in new]
-        p = ttest_ind([math.log(v) for v in base], [math.log(v) for v in shifted]).pvalue
-        assert bool(p < timing_noise.PROCESS_ALPHA) == significant
+def test_the_process_spread_is_the_classic_pooled_sd_of_log_medians():
+    groups = [[10.0, 10.4, 9.7, 10.1], [10.2, 9.9, 10.3], [5.0, 5.1, 4.9], [2.0, 2.2, 2.1]]
+    spread = timing_noise.pooled_process_spread(groups)
+    logs = [np.log(g) for g in groups]
+    expected = math.sqrt(sum(((g - g.mean()) ** 2).sum() for g in logs) / 9)
+    assert spread.dof == 9 and spread.sigma == pytest.approx(expected)
+    assert timing_noise.pooled_process_spread([[1.0, 1.1], [2.0, 2.1], [3.0]]) is None  # 2 dof: too few
 
 
-def test_more_processes_narrow_the_floor_and_one_process_has_none():
-    spread = [10.0, 10.5, 9.6, 10.2, 9.9, 10.3, 9.8, 10.1]
-    assert timing_noise.process_floor(spread[:8], spread[:8]).factor < timing_noise.process_floor(
-        spread[:3], spread[:3]
-    ).factor  # fmt: skip
-    assert timing_noise.process_floor([10.0], [11.0]) is None
-    assert timing_noise.process_floor(spread[:4], [11.0]).source == "4 vs 1 processes"
-    assert timing_noise.compare_floor({}, {"process_medians": [1.0]}) == timing_noise.DEFAULT_FLOOR
+def test_a_process_noise_is_a_t_test_at_p_0002_with_pooled_dof():
+    spread = timing_noise.Spread(0.05, 40, "test")
+    noise = timing_noise.process_noise(spread, 3, 3)
+    crit = student_t.ppf(1 - timing_noise.PROCESS_ALPHA / 2, 40) * 0.05 * math.sqrt(2 / 3)
+    assert noise.significant(crit * 1.01) and not noise.significant(crit * 0.99)
+    assert noise.significant(-crit * 1.01), "symmetric"
+    assert noise.p_value(crit) == pytest.approx(timing_noise.PROCESS_ALPHA)
+    assert "3 vs 3 processes" in noise.source
 
 
-def test_a_run_trained_for_accuracy_gets_the_wider_floor_of_its_kind():
+def test_the_detectable_change_has_the_stated_power():
+    noise = timing_noise.Noise("test", se=0.05, dof=30)
+    delta = math.log(noise.detectable())
+    crit = student_t.ppf(1 - timing_noise.PROCESS_ALPHA / 2, 30)
+    power = 1 - nct.cdf(crit, 30, delta / 0.05)  # the noncentral t: the chance a true change of delta is called
+    assert power == pytest.approx(timing_noise.POWER, abs=0.02)
+    assert timing_noise.Noise("test", se=0.1, dof=30).detectable() > noise.detectable()
+
+
+def test_the_robust_spread_is_not_widened_by_a_shift_every_configuration_shares():
+    rng = np.random.default_rng(3)
+    noise = rng.normal(0, 0.04, 40)
+    alone, shifted = timing_noise.robust_spread(noise, "x"), timing_noise.robust_spread(noise + math.log(1.2), "x")
+    assert shifted.sigma == pytest.approx(alone.sigma) and 0.025 < alone.sigma < 0.06
+    assert timing_noise.robust_spread(noise[:7], "x") is None
+
+
+def test_the_run_level_shift_does_not_cry_wolf_on_a_a_and_sees_a_uniform_slowdown():
+    rng = np.random.default_rng(1)
+    # The order-statistic interval of 21 values at 99% is exact: 0.72% false alarms (an off-by-one, 2.7%).
+    false_alarms = sum(timing_noise.shift(rng.normal(0, 0.1, 21)).significant for _ in range(4000))
+    assert false_alarms / 4000 <= timing_noise.RUN_ALPHA
+    shifted = timing_noise.shift(rng.normal(math.log(1.2), 0.1, 21))
+    assert shifted.significant and 0 < shifted.low < math.log(1.2) < shifted.high
+    assert timing_noise.shift([0.1] * 7) is None
+
+
+def test_a_run_trained_for_accuracy_gets_the_wider_fallback_floor_of_its_kind():
     accuracy_run, timed_run, older_run = ({"spec": {"timed_blocks": None}}, {"spec": {"timed_blocks": 10}},
                                           {"spec": {"epochs": 5}})  # fmt: skip
-    assert timing_noise.compare_floor(accuracy_run, accuracy_run) == timing_noise.ACCURACY_RUN_FLOOR
-    assert timing_noise.compare_floor(timed_run, timed_run) == timing_noise.DEFAULT_FLOOR
-    assert timing_noise.compare_floor(older_run, older_run) == timing_noise.DEFAULT_FLOOR, "saved before blocks"
-    floor = timing_noise.ACCURACY_RUN_FLOOR
-    assert floor.exceeded_by(1.85) and not floor.exceeded_by(1.66), "the 1.66x spread of quiet reruns is noise"
-    processes = {"spec": {"timed_blocks": None}, "process_medians": [10.0, 10.2, 9.9]}
-    assert timing_noise.compare_floor(processes, processes).source == "3 vs 3 processes"
+    assert timing_noise.kind_of(accuracy_run) == timing_noise.TRAINED
+    assert timing_noise.kind_of(timed_run) == timing_noise.kind_of(older_run) == timing_noise.BLOCKS
+    floor = timing_noise.fallback_floor(timing_noise.TRAINED, "why")
+    assert floor.floor == 1.8 and floor.detectable() == 1.8 and "fallback: why" in floor.describe()
+    assert floor.significant(math.log(1.85)) and not floor.significant(math.log(1.66))
+    assert floor.significant(-math.log(1.85)), "symmetric in log"
 
 
 def test_malformed_process_medians_are_ignored():
@@ -65,35 +90,11 @@ def test_malformed_process_medians_are_ignored():
 
 def test_rounds_too_few_for_the_rank_test_fall_back_to_iqrs_and_say_so():
     differ, method = timing_noise.rounds_differ([1.0, 1.1, 1.0, 0.9], [2.0, 2.1, 1.9, 2.0])
-    assert differ and method == "IQRs compared (4 vs 4 rounds cannot reach p<0.01)"
+    assert differ and method == "rounds: IQRs compared (4 vs 4 rounds cannot reach p<0.01)"
     differ, method = timing_noise.rounds_differ([1.0, 1.1, 1.0, 0.9, 1.0, 1.05, 0.95], [2.0] * 7)
-    assert differ and method.startswith("Mann-Whitney U p=")
+    assert differ and method.startswith("rounds: Mann-Whitney U p=")
     with pytest.raises(ValueError, match="at least 2 rounds a run, got 1 and 7"):
         timing_noise.rounds_differ([1.0], [2.0] * 7)
-
-
-def test_the_floor_is_symmetric_in_log():
-    floor = timing_noise.DEFAULT_FLOOR
-    assert floor.exceeded_by(1.36) and floor.exceeded_by(1 / 1.36)
-    assert not floor.exceeded_by(1.34) and not floor.exceeded_by(1 / 1.34)
-
-
-def rescaled(data: dict, factor_of: dict[str, float]) -> dict:
-    """A copy of a saved run whose configurations' rounds are scaled, each by its own factor."""
-    data = copy.deepcopy(data)
-    for bench in timed(data):
-        stats, info = bench["stats"], bench["extra_info"]
-        factor = factor_of[bench["fullname"]]
-        stats["data"] = [t * factor for t in stats["data"]]
-        stats.update({k: stats[k] * factor for k in SCALED_STATS})
-        info["examples_per_sec"] /= factor
-        info["step_time_ms"] = {k: v * factor for k, v in info["step_time_ms"].items()}
-    return data
-
-
-def timed(data: dict) -> list[dict]:
-    """The saved run's training configurations (not its largest-batch search)."""
-    return [b for b in data["benchmarks"] if "step_time_ms" in b["extra_info"]]
 
 
 def write(folder: Path, name: str, data: dict) -> Path:
@@ -102,35 +103,108 @@ def write(folder: Path, name: str, data: dict) -> Path:
     return path
 
 
-def compare_rows(tmp_path: Path, new: dict, capsys) -> tuple[int, list[list[str]]]:
-    base = write(tmp_path, "0001_a", json.loads(EXAMPLE.read_text()))
-    code = main(["compare", str(base), str(write(tmp_path, "0002_b", new)), "--reports", str(tmp_path)])
+def compare(tmp_path: Path, base: dict, new: dict, capsys, *options: str) -> tuple[int, list[list[str]], str]:
+    """compare's exit status, its table rows split into cells, and its whole output."""
+    paths = [str(write(tmp_path, name, data)) for name, data in (("0001_a", base), ("0002_b", new))]
+    code = main(["compare", *paths, "--reports", str(tmp_path), *options])
     out = capsys.readouterr().out
     rows = [line.split(" | ") for line in out.splitlines() if line.startswith("| ") and "/" in line.split(" | ")[0]]
-    return code, rows
+    return code, rows, out
 
 
-def test_an_a_a_pair_with_realistic_between_run_noise_has_nothing_worse(tmp_path, capsys):
-    data = json.loads(EXAMPLE.read_text())
-    rng = random.Random(14)
-    # Each configuration's rerun at an extreme of the measured between-run spread of its median
-    # (0.8 or 1.25 times, a spread that includes the rounds' own sampling noise).
-    factors = {b["fullname"]: rng.choice((0.8, 1.25)) for b in timed(data)}
-    code, rows = compare_rows(tmp_path, rescaled(data, factors), capsys)
-    timing = [r for r in rows if r[1] in ("step time (median)", "throughput")]
-    assert len(timing) == 2 * len(timed(data))
-    assert [r for r in rows if r[5] == "**worse**"] == []
-    assert code == 0
+def step_rows(rows: list[list[str]]) -> list[list[str]]:
+    return [r for r in rows if r[1] == "step time (median)"]
+
+
+def run_level(out: str, label: str = "step time (median)") -> str:
+    """The run-level verdict of a timing metric."""
+    return next(line.split(" | ") for line in out.splitlines() if line.startswith(f"| {label} |"))[2]
+
+
+EXAMPLE_DATA = json.loads(EXAMPLE.read_text())
+TIMED = len(scaled_run.timed(EXAMPLE_DATA))
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_an_a_a_pair_with_between_process_noise_has_nothing_worse(tmp_path, capsys, seed):
+    # Each configuration's rerun lands exp(N(0, 0.08)) times as long: 8% between-process spread.
+    code, rows, out = compare(tmp_path, EXAMPLE_DATA, scaled_run.scaled(EXAMPLE_DATA, 1.0, jitter=0.08, seed=seed),
+                              capsys)  # fmt: skip
+    assert len(step_rows(rows)) == TIMED
+    assert [r[0] for r in rows if r[5] == "**worse**"] == []
+    assert run_level(out) == "same" and code == 0
+
+
+def test_a_uniform_20_percent_slowdown_is_worse_on_most_rows_and_at_run_level(tmp_path, capsys):
+    slow = scaled_run.scaled(EXAMPLE_DATA, 1.2, jitter=0.03, seed=4)
+    code, rows, out = compare(tmp_path, EXAMPLE_DATA, slow, capsys)
+    worse = [r for r in step_rows(rows) if r[5] == "**worse**"]
+    assert len(worse) >= 0.5 * TIMED, f"{len(worse)} of {TIMED}"
+    assert "spread of 74 timed in blocks configurations' log ratios" in worse[0][7]
+    assert run_level(out) == "**worse**" and run_level(out, "throughput") == "**worse**"
+    assert code == 1
+    code, rows, out = compare(tmp_path, EXAMPLE_DATA, slow, capsys, "--fail-on", "time:35%,throughput:35%")
+    assert [r for r in rows if r[5] == "**worse**"] == [] and run_level(out) == "same" and code == 0
 
 
 def test_every_round_one_and_a_half_times_as_long_is_worse(tmp_path, capsys):
-    data = json.loads(EXAMPLE.read_text())
-    factors = {b["fullname"]: 1.5 for b in timed(data)}
-    code, rows = compare_rows(tmp_path, rescaled(data, factors), capsys)
+    code, rows, _ = compare(tmp_path, EXAMPLE_DATA, scaled_run.scaled(EXAMPLE_DATA, 1.5), capsys)
     timing = [r for r in rows if r[1] in ("step time (median)", "throughput")]
-    assert len(timing) == 2 * len(timed(data))
+    assert len(timing) == 2 * TIMED
     resolved = [r for r in timing if r[0].removeprefix("| ") not in TOO_FEW_ROUNDS]
     assert {r[5] for r in resolved} == {"**worse**"}
     unresolved = [r for r in timing if r[0].removeprefix("| ") in TOO_FEW_ROUNDS]
     assert len(unresolved) == 2 * len(TOO_FEW_ROUNDS) and {r[5] for r in unresolved} == {"same"}
     assert code == 1
+
+
+def test_with_five_processes_a_run_a_10_percent_slowdown_is_seen_and_an_a_a_is_quiet(tmp_path, capsys):
+    # Five processes a run whose medians spread by 2% (the spread of a quiet 2-core machine's
+    # processes with one intra-op thread).
+    base = scaled_run.scaled(EXAMPLE_DATA, 1.0, jitter=0.02, seed=5, processes=5)
+    same = scaled_run.scaled(EXAMPLE_DATA, 1.0, jitter=0.02, seed=6, processes=5)
+    code, rows, _ = compare(tmp_path, base, same, capsys)
+    assert [r for r in rows if r[5] == "**worse**"] == [] and code == 0
+    slow = scaled_run.scaled(EXAMPLE_DATA, 1.1, jitter=0.02, seed=6, processes=5)
+    code, rows, _ = compare(tmp_path, base, slow, capsys)
+    worse = [r for r in step_rows(rows) if r[5] == "**worse**"]
+    assert len(worse) >= 0.9 * TIMED, f"{len(worse)} of {TIMED}"
+    assert "configurations' process medians pooled" in worse[0][7] and "5 vs 5 processes" in worse[0][7]
+    assert code == 1
+
+
+def test_the_threshold_given_is_the_one_applied(tmp_path, capsys):
+    base = scaled_run.scaled(EXAMPLE_DATA, 1.0, jitter=0.01, seed=7, processes=3)
+    slower = scaled_run.scaled(EXAMPLE_DATA, 1.07, jitter=0.01, seed=8, processes=3)
+    code, rows, _ = compare(tmp_path, base, slower, capsys)
+    assert {r[5] for r in step_rows(rows)} == {"same"} and code == 0
+    assert all("below the threshold time:10% (--fail-on)" in r[7] for r in step_rows(rows))
+    code, rows, _ = compare(tmp_path, base, slower, capsys, "--fail-on", "time:5%,throughput:5%")
+    assert {r[5] for r in step_rows(rows)} == {"**worse**"} and code == 1
+
+
+def test_an_insensitive_comparison_is_counted_and_can_fail_with_its_own_status(tmp_path, capsys):
+    noisy = scaled_run.scaled(EXAMPLE_DATA, 1.0, jitter=0.3, seed=9)
+    code, rows, out = compare(tmp_path, EXAMPLE_DATA, noisy, capsys)
+    assert code == 0 and f"{TIMED} of {TIMED} timed benchmarks could not have seen a change of the threshold's" in out
+    assert all(r[6].endswith("**insensitive**") for r in step_rows(rows))
+    assert compare(tmp_path, EXAMPLE_DATA, noisy, capsys, "--fail-insensitive")[0] == 3
+    base = scaled_run.scaled(EXAMPLE_DATA, 1.0, jitter=0.02, seed=10, processes=3)
+    tight = scaled_run.scaled(EXAMPLE_DATA, 1.0, jitter=0.02, seed=11, processes=3)
+    code, rows, out = compare(tmp_path, base, tight, capsys, "--fail-insensitive")
+    assert code == 0 and f"0 of {TIMED} timed benchmarks could not" in out
+    assert compare(tmp_path, EXAMPLE_DATA, scaled_run.scaled(noisy, 1.5), capsys, "--fail-insensitive")[0] == 1
+
+
+def test_a_configuration_that_changed_is_named_not_judged(tmp_path, capsys):
+    changed = scaled_run.scaled(EXAMPLE_DATA, 1.0)
+    bench = scaled_run.timed(changed)[0]
+    bench["extra_info"]["spec"]["epochs"] = 2
+    scaled_run.scale_benchmark(bench, 3.0)
+    key = f"{bench['group'].removeprefix('test_')}/{bench['extra_info']['id']}"
+    code, rows, out = compare(tmp_path, EXAMPLE_DATA, changed, capsys)
+    mine = [r for r in rows if r[0] == f"| {key}"]
+    assert mine and {r[5] for r in mine} == {"configuration changed"}
+    assert all(r[7].startswith("configuration changed: epochs 5 -> 2") for r in mine)
+    assert "1 configuration changed over" in out or ", 6 configuration changed over" in out
+    assert code == 0

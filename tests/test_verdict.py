@@ -2,7 +2,7 @@
 
 import pytest
 
-from bench_lib.analysis import verdict
+from bench_lib.analysis import timing_noise, verdict
 from bench_lib.record.history import Benchmark
 from bench_lib.record.metrics import metric
 
@@ -28,39 +28,62 @@ def bench(rounds_ms=(), status="ok", quartiles=None, **result):
 STEADY = [10.0, 10.2, 9.9, 10.1, 10.3, 9.8, 10.0, 10.1]
 
 
-def test_a_significant_slowdown_beyond_the_noise_floor_is_worse():
+def test_judged_alone_a_timing_falls_back_to_the_fixed_floor_and_names_it():
     slow = [r * 1.5 for r in STEADY]
     v = verdict.compare_metric(TIME, bench(STEADY), bench(slow), DEFAULTS)
     assert v.verdict == "worse" and v.change == pytest.approx(50, abs=0.5)
-    assert v.method.startswith("Mann-Whitney U p=") and "noise ×1.35 (default, one process a run)" in v.method
+    assert "noise floor ×1.35 (fallback: judged alone" in v.method and "rounds: Mann-Whitney U p=" in v.method
     assert verdict.compare_metric(TIME, bench(slow), bench(STEADY), DEFAULTS).verdict == "better"
-
-
-def test_a_significant_change_within_the_between_run_noise_is_same():
-    # Every round 20% slower: the rounds separate completely (p = 0.00016), but one process a run
-    # cannot tell 20% from the spread between processes.
     v = verdict.compare_metric(TIME, bench(STEADY), bench([r * 1.2 for r in STEADY]), DEFAULTS)
-    assert v.verdict == "same" and v.change == pytest.approx(20, abs=0.5)
+    assert v.verdict == "same" and v.detectable == 1.35
+    assert "the noise floor decided, not the threshold time:10%" in v.method
 
 
-def test_a_slowdown_below_the_threshold_or_not_significant_is_same():
-    slightly = [r * 1.05 for r in STEADY]
-    assert verdict.compare_metric(TIME, bench(STEADY), bench(slightly), DEFAULTS).verdict == "same"
-    noisy_base, noisy_new = [5, 20, 6, 19, 7, 18, 6, 20], [8, 30, 9, 29, 10, 27, 9, 30]  # median +50%, p > 0.002
-    v = verdict.compare_metric(TIME, bench(noisy_base), bench(noisy_new), DEFAULTS)
+def test_a_measured_noise_decides_instead_of_the_floor_and_states_what_it_could_see():
+    tight = timing_noise.Noise("test spread", se=0.02, dof=40)
+    slow = bench([r * 1.2 for r in STEADY])
+    v = verdict.compare_metric(TIME, bench(STEADY), slow, DEFAULTS, tight)
+    assert v.verdict == "worse" and v.method.startswith("p=")
+    wide = timing_noise.Noise("test spread", se=0.2, dof=40)
+    v = verdict.compare_metric(TIME, bench(STEADY), slow, DEFAULTS, wide)
+    assert v.verdict == "same" and "the noise decided, not the threshold time:10%" in v.method
+    assert v.detectable == pytest.approx(wide.detectable()) and v.insensitive(1.1) and not v.insensitive(3.0)
+
+
+def test_the_threshold_is_applied_when_the_noise_allows_it():
+    tight = timing_noise.Noise("test spread", se=0.01, dof=60)
+    base, slightly = bench(STEADY), bench([r * 1.07 for r in STEADY])
+    v = verdict.compare_metric(TIME, base, slightly, DEFAULTS, tight)
+    assert v.verdict == "same" and "below the threshold time:10% (--fail-on)" in v.method
+    five = verdict.parse_thresholds("time:5%")
+    assert verdict.compare_metric(TIME, base, slightly, five, tight).verdict == "worse"
+
+
+def test_a_slowdown_not_significant_in_its_rounds_is_same():
+    tight = timing_noise.Noise("test spread", se=0.01, dof=60)
+    noisy_base, noisy_new = [5, 20, 6, 19, 7, 18, 6, 20], [8, 30, 9, 29, 10, 27, 9, 30]  # median +50%, p > 0.01
+    v = verdict.compare_metric(TIME, bench(noisy_base), bench(noisy_new), DEFAULTS, tight)
     assert v.change > 30 and v.verdict == "same"
 
 
-def test_process_medians_narrow_the_floor_so_smaller_changes_count():
-    tight = [10.0, 10.1, 9.9, 10.05, 9.95]
-    base = bench(STEADY, process_medians=tight)
-    slow = bench([r * 1.2 for r in STEADY], process_medians=[m * 1.2 for m in tight])
-    v = verdict.compare_metric(TIME, base, slow, DEFAULTS)
-    assert v.verdict == "worse" and "(5 vs 5 processes)" in v.method
-    spread = [8.0, 12.0, 9.0, 11.0, 10.0]  # processes that differ by 50%: 20% is noise
-    v = verdict.compare_metric(TIME, bench(STEADY, process_medians=spread), bench(
-        [r * 1.2 for r in STEADY], process_medians=[m * 1.2 for m in spread]), DEFAULTS)  # fmt: skip
-    assert v.verdict == "same" and "(5 vs 5 processes)" in v.method
+def test_a_changed_configuration_gets_no_verdict_and_names_the_fields():
+    base = bench(STEADY, spec={"epochs": 5, "seeds": 1, "data_path": "/a", "model": "mlp"}, test_accuracy=0.9)
+    new = bench([r * 3 for r in STEADY], spec={"epochs": 2, "seeds": 3, "data_path": "/b"}, test_accuracy=0.6)
+    for m in (TIME, ACCURACY, metric("status")):
+        v = verdict.compare_metric(m, base, new, DEFAULTS)
+        assert v.verdict == "changed" and v.gate == "configuration changed"
+        assert v.method == "configuration changed: epochs 5 -> 2, seeds 1 -> 3"  # not data_path, not model
+    older = bench(STEADY, spec={"epochs": 5})  # saved before a field existed: not compared
+    assert verdict.gate(older, bench(STEADY, spec={"epochs": 5, "timed_blocks": None})) is None
+
+
+def test_the_run_level_shift_is_worse_beyond_the_threshold_only():
+    many = [0.18 + 0.01 * ((i % 5) - 2) for i in range(20)]
+    shift = timing_noise.shift(many)
+    assert verdict.shift_verdict(TIME, shift, 10.0, 20).verdict == "worse"
+    assert verdict.shift_verdict(THROUGHPUT, shift, 10.0, 20).verdict == "worse"
+    assert verdict.shift_verdict(TIME, shift, 25.0, 20).verdict == "same"
+    assert verdict.shift_verdict(TIME, None, 10.0, 3).verdict == "unknown"
 
 
 def test_without_raw_rounds_non_overlapping_iqrs_decide_and_say_so():
@@ -122,28 +145,11 @@ def test_thresholds_parse_and_reject_bad_parts():
         ("speed:5%", "--fail-on='speed:5%' is not allowed: metrics are time, throughput, accuracy, memory"),
         ("accuracy:1%", "--fail-on='accuracy:1%' is not allowed: write accuracy:<number>pt"),
         ("time:-3%", "--fail-on='time:-3%' is not allowed: write time:<number>%, a number >= 0"),
+        ("throughput:100%", "--fail-on=throughput:100% is not allowed: a drop below 100%"),
     ):
         with pytest.raises(ValueError) as caught:
             verdict.parse_thresholds(text)
         assert str(caught.value).startswith(message)
-
-
-def test_change_point_flags_a_step_outside_the_history_band():
-    history = [10.0, 10.4, 9.8, 10.1, 10.2]
-    assert verdict.change_point(TIME, history, 13.0, 10.0, 3.0).verdict == "worse"
-    assert verdict.change_point(TIME, history, 10.6, 10.0, 3.0).verdict == "same"  # outside the band, under 10%
-    assert verdict.change_point(TIME, history, 8.0, 10.0, 3.0).verdict == "better"
-    assert verdict.change_point(ACCURACY, [0.9, 0.91, 0.9], 0.85, 1.0, 3.0).verdict == "worse"
-    assert verdict.change_point(TIME, history[:2], 13.0, 10.0, 3.0).verdict == "unknown"
-
-
-def test_a_short_history_keeps_the_default_noise_floor_for_timing():
-    tight = [10.0, 10.1, 9.9, 10.05, 9.95]
-    v = verdict.change_point(TIME, tight[:3], 12.0, 10.0, 3.0)  # +20%: outside a tight band of 3 runs
-    assert v.verdict == "same" and "noise ×1.35 (default, under 5 earlier runs)" in v.method
-    assert verdict.change_point(TIME, tight[:3], 14.0, 10.0, 3.0).verdict == "worse"
-    assert verdict.change_point(TIME, tight, 12.0, 10.0, 3.0).verdict == "worse"  # 5 runs: their spread decides
-    assert verdict.change_point(ACCURACY, [0.9, 0.91, 0.9], 0.85, 1.0, 3.0).verdict == "worse"  # not timing
 
 
 def test_compare_leaves_out_a_metric_neither_run_measured_and_keeps_one_that_vanished():

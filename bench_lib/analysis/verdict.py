@@ -1,36 +1,41 @@
-"""Decides better / worse / same / unknown per metric: between two saved runs, and for the newest run of a series.
+"""Decides better / worse / same / unknown / changed per metric between two saved runs, and states what each could see.
 
 The rules (docs/results/judging-rules.md explains them and their numbers):
-- time and throughput: the figure changed by more than the threshold AND by more than the noise
-  floor between runs, AND the rounds moved: they differ significantly (analysis.timing_noise:
-  Mann-Whitney U at p < 0.01, or non-overlapping interquartile ranges, as asv does) and their
-  medians moved beyond the same floor.
+- first, a pre-verdict gate (`gate`): a configuration whose saved spec differs between the runs is
+  "configuration changed", naming the fields, and gets no verdict;
+- time and throughput: the change exceeds the threshold, stands out from the between-process
+  noise estimated once from every timed configuration (analysis.timing_noise), and the rounds
+  moved (Mann-Whitney U at p < 0.01, or non-overlapping interquartile ranges, as asv does). Every
+  timing verdict carries the smallest slowdown it could have detected. Over all timed
+  configurations, the median log ratio and its confidence interval give a run-level verdict;
 - accuracy: the change exceeds an absolute threshold in percentage points and, when both runs
-  have several seeds, also twice the standard error of the difference of the seed means.
-- memory: the relative change exceeds the threshold and is at least MEMORY_FLOOR_MIB.
+  have several seeds, also twice the standard error of the difference of the seed means;
+- memory: the relative change exceeds the threshold and is at least MEMORY_FLOOR_MIB;
 - a status that leaves `ok` is worse; one that reaches `ok` is better.
-- trend: the newest value lies outside median ± k x 1.4826 x MAD of the previous runs (the
-  window) and differs from that median by more than the metric's threshold; timing also by more
-  than the default noise floor while the window is too short to estimate the spread.
+Trend applies the same rules to a history (analysis.trend).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from bench_lib.analysis import timing_noise
-from bench_lib.analysis.timing_noise import NoiseFloor
-from bench_lib.config.plural import count
+from bench_lib.analysis.timing_noise import Noise, Shift
 from bench_lib.record import metrics, stats
 from bench_lib.record.history import Benchmark, SavedRun
 from bench_lib.record.metrics import COMPARE_RULES, Metric
 
-BETTER, WORSE, SAME, UNKNOWN = "better", "worse", "same", "unknown"
+BETTER, WORSE, SAME, UNKNOWN, CHANGED = "better", "worse", "same", "unknown", "changed"
 # Allocator peaks of the digits models (0.3-9 MiB) moved by up to 1.2 MiB between quiet reruns.
 MEMORY_FLOOR_MIB = 2.0
-MIN_TREND_HISTORY = 3
+# The exit status of compare and trend with --fail-insensitive when a timing comparison could not have seen a
+# change of the threshold's size (1: something is worse, 2: bad input).
+INSENSITIVE_EXIT = 3
+RUN_LEVEL = "all timed configurations"  # the key of the run-level rows
+# Spec fields that say where a run found its data, not what it trained on.
+NOT_CONFIGURATION = frozenset({"data_path"})
 
 
 def compared() -> list[Metric]:
@@ -44,7 +49,7 @@ def trended() -> list[Metric]:
     return [m for m in compared() if m.compare != "status"]
 
 
-TIMING_RULES = ("time", "throughput")  # judged against between-run noise (analysis.timing_noise)
+TIMING_RULES = ("time", "throughput")  # judged against between-process noise (analysis.timing_noise)
 THRESHOLD_UNITS = {"time": "%", "throughput": "%", "accuracy": "pt", "memory": "%"}
 DEFAULT_THRESHOLDS = {"time": 10.0, "throughput": 10.0, "accuracy": 1.0, "memory": 10.0}
 
@@ -70,7 +75,14 @@ def parse_thresholds(text: str | None) -> dict[str, float]:
             raise ValueError(f"--fail-on={part!r} is not allowed: write {kind}:<number>{unit}") from None
         if not value.endswith(unit) or not math.isfinite(thresholds[kind]) or thresholds[kind] < 0:
             raise ValueError(f"--fail-on={part!r} is not allowed: write {kind}:<number>{unit}, a number >= 0")
+    if thresholds["throughput"] >= 100:
+        raise ValueError(f"--fail-on=throughput:{thresholds['throughput']:g}% is not allowed: a drop below 100%")
     return thresholds
+
+
+def threshold_factor(rule: str, threshold_pct: float) -> float:
+    """The step-time factor a timing threshold stands for: time:10% is ×1.10, throughput:10% (a drop) ×1/0.9."""
+    return 1 + threshold_pct / 100 if rule == "time" else 1 / (1 - threshold_pct / 100)
 
 
 @dataclass(frozen=True)
@@ -81,6 +93,43 @@ class Verdict:
     change: float | None = None  # percent for relative metrics, percentage points for accuracy
     method: str = ""
     severity: float = 0.0  # |change| / threshold, orders the worst first
+    detectable: float | None = None  # timing: the smallest slowdown factor this comparison could have seen
+    gate: str = ""  # CHANGED: what stopped the verdict, e.g. 'configuration changed'
+
+    def insensitive(self, factor: float) -> bool:
+        """A timing comparison, not worse, that could not have seen a slowdown of `factor`."""
+        return self.verdict != WORSE and self.detectable is not None and self.detectable > factor
+
+
+# ---- the pre-verdict gate -------------------------------------------------------------------------
+
+
+def configuration_changed(base: Benchmark, new: Benchmark) -> str | None:
+    """The spec fields both runs saved and that differ ('epochs 5 -> 2, seeds 1 -> 3'); None when none do.
+
+    A field one run did not save (it predates the field) is not compared, so old runs still compare.
+    """
+    b, n = base.result.get("spec") or {}, new.result.get("spec") or {}
+    fields = sorted(k for k in b.keys() & n.keys() if k not in NOT_CONFIGURATION and b[k] != n[k])
+    return ", ".join(f"{k} {b[k]!r} -> {n[k]!r}" for k in fields) or None
+
+
+# Each check returns what differs, or None; the first that finds something decides. A check that a
+# row's computation changed belongs here, after the configuration's.
+PRE_VERDICT_GATES: tuple[tuple[str, Callable[[Benchmark, Benchmark], str | None]], ...] = (
+    ("configuration changed", configuration_changed),
+)
+
+
+def gate(base: Benchmark, new: Benchmark) -> tuple[str, str] | None:
+    """The one place a row is stopped before any verdict: (what kind of change, what differs), or None."""
+    for kind, check in PRE_VERDICT_GATES:
+        if (detail := check(base, new)) is not None:
+            return kind, detail
+    return None
+
+
+# ---- the figures -----------------------------------------------------------------------------------
 
 
 def metric_value(metric: Metric, bench: Benchmark) -> float | str | None:
@@ -97,37 +146,110 @@ def metric_value(metric: Metric, bench: Benchmark) -> float | str | None:
     return float(value) if isinstance(value, int | float) and math.isfinite(value) else None
 
 
-def _timing_differs(base: Benchmark, new: Benchmark, floor: NoiseFloor) -> tuple[bool | None, str]:
-    """Whether the timed rounds moved: significantly, and at their medians by more than the noise floor."""
+def step_time_log_ratio(base: Benchmark, new: Benchmark) -> float | None:
+    """log(new/base) of the step time: of the mean log process medians when both runs saved them, else the medians'."""
+    processes = [timing_noise.process_medians(b.result) for b in (base, new)]
+    if all(processes):
+        return stats.mean([math.log(v) for v in processes[1]]) - stats.mean([math.log(v) for v in processes[0]])
+    time = next(m for m in compared() if m.compare == "time")
+    b, n = metric_value(time, base), metric_value(time, new)
+    return math.log(n / b) if isinstance(b, float) and isinstance(n, float) and b > 0 and n > 0 else None
+
+
+def timing_noises(pairs: dict[str, tuple[Benchmark, Benchmark]]) -> dict[str, Noise]:
+    """The noise each timed configuration is judged against, estimated once from all of them.
+
+    Configurations whose runs both saved process medians: their pooled within-configuration
+    spread (of their kind when it has enough degrees of freedom, else of all kinds). The others:
+    the robust spread of their log ratios (likewise by kind). The fixed floor only where neither
+    can be estimated.
+    """
+    kinds = {key: timing_noise.kind_of(b.result) for key, (b, _) in pairs.items()}
+    medians = {key: [timing_noise.process_medians(x.result) for x in pair] for key, pair in pairs.items()}
+    with_processes = {key for key, m in medians.items() if all(m)}
+    ratios = {key: step_time_log_ratio(*pair) for key, pair in pairs.items()}
+    alpha = timing_noise.config_alpha(len(pairs))
+    noises = {}
+    for kind in (timing_noise.BLOCKS, timing_noise.TRAINED):
+        mine = [key for key in pairs if kinds[key] == kind]
+        spread = timing_noise.pooled_process_spread([g for key in mine for g in medians[key]])
+        spread = spread or timing_noise.pooled_process_spread([g for m in medians.values() for g in m])
+        one = [ratios[k] for k in mine if k not in with_processes and ratios[k] is not None]
+        every = [r for k, r in ratios.items() if k not in with_processes and r is not None]
+        what = "configurations' log ratios"
+        ratio_spread = timing_noise.robust_spread(one, f"{kind} {what}") or timing_noise.robust_spread(every, what)
+        for key in mine:
+            if key in with_processes and spread is not None:
+                noises[key] = timing_noise.process_noise(spread, *(len(m) for m in medians[key]), alpha)
+            elif ratio_spread is not None:
+                noises[key] = timing_noise.ratio_noise(ratio_spread, alpha)
+            else:
+                why = f"fewer than {timing_noise.MIN_POOLED} timed configurations to estimate the spread"
+                noises[key] = timing_noise.fallback_floor(kind, why)
+    return noises
+
+
+def _rounds_moved(base: Benchmark, new: Benchmark) -> tuple[bool | None, str]:
+    """Whether the timed rounds moved as a whole (not one outlier); None when neither rounds nor quartiles are saved."""
     if len(base.rounds_s) >= 2 and len(new.rounds_s) >= 2:
-        significant, method = timing_noise.rounds_differ(base.rounds_s, new.rounds_s)
-        ratio = stats.median(new.rounds_s) / stats.median(base.rounds_s)
+        return timing_noise.rounds_differ(base.rounds_s, new.rounds_s)
+    moved = timing_noise.quartiles_differ(base.timing, new.timing)
+    return moved, "rounds: IQRs compared (no raw rounds saved)"
+
+
+def direction(metric: Metric, change: float, threshold: float) -> tuple[bool, bool]:
+    """(got worse, got better) by more than the threshold."""
+    if metric.direction == "higher":
+        return change < -threshold, change > threshold
+    return change > threshold, change < -threshold
+
+
+def _timing(metric: Metric, base: Benchmark, new: Benchmark, b: float, n: float, threshold: float,
+            noise: Noise) -> Verdict:  # fmt: skip
+    change = (n / b - 1) * 100
+    log_ratio = step_time_log_ratio(base, new)
+    if all(timing_noise.process_medians(x.result) for x in (base, new)):
+        moved, rounds = True, "processes compared, not rounds"  # the processes are the between-run test
     else:
-        significant = timing_noise.quartiles_differ(base.timing, new.timing)
-        medians = base.timing.get("median"), new.timing.get("median")
-        if significant is None or None in medians or medians[0] <= 0:
-            return None, "no rounds or quartiles saved"
-        method, ratio = "IQRs compared (no raw rounds saved)", medians[1] / medians[0]
-    return significant and floor.exceeded_by(ratio), f"{method}; {floor.describe()}"
-
-
-def _relative(
-    metric: Metric, base: float, new: float, threshold: float, significant: bool | None, method: str,
-    floor: NoiseFloor | None = None,
-) -> Verdict:  # fmt: skip
-    change = (new / base - 1) * 100
+        moved, rounds = _rounds_moved(base, new)
+    if log_ratio is None or moved is None:
+        return Verdict(UNKNOWN, b, n, change, "no rounds or quartiles saved")
+    detectable = noise.detectable()
+    significant = noise.significant(log_ratio)
+    got_worse, got_better = direction(metric, change, threshold)
+    parts = [noise.describe(log_ratio), rounds]
+    if (got_worse or got_better) and not significant:
+        decider = "the noise floor" if noise.floor is not None else "the noise"
+        parts.append(f"{decider} decided, not the threshold {metric.compare}:{threshold:g}%")
+    elif significant and moved and not (got_worse or got_better):
+        parts.append(f"below the threshold {metric.compare}:{threshold:g}% (--fail-on)")
+    elif significant and not moved and (got_worse or got_better):
+        parts.append("the rounds did not confirm the move")
+    method = "; ".join(parts)
     severity = abs(change) / threshold if threshold else abs(change)
-    if significant is None:
-        return Verdict(UNKNOWN, base, new, change, method, 0.0)
-    moved = floor is None or floor.exceeded_by(new / base)
-    higher_is_better = metric.direction == "higher"
-    got_worse = change < -threshold if higher_is_better else change > threshold
-    got_better = change > threshold if higher_is_better else change < -threshold
     if significant and moved and got_worse:
-        return Verdict(WORSE, base, new, change, method, severity)
+        return Verdict(WORSE, b, n, change, method, severity, detectable)
     if significant and moved and got_better:
-        return Verdict(BETTER, base, new, change, method, severity)
-    return Verdict(SAME, base, new, change, method, 0.0)
+        return Verdict(BETTER, b, n, change, method, severity, detectable)
+    return Verdict(SAME, b, n, change, method, 0.0, detectable)
+
+
+def shift_verdict(metric: Metric, shift: Shift | None, threshold: float, count: int) -> Verdict:
+    """The run-level verdict of a timing metric: the median step-time log ratio over every timed configuration."""
+    if shift is None:
+        return Verdict(UNKNOWN, None, None, method=f"needs {timing_noise.MIN_POOLED} timed configurations, has {count}")
+    sign = -1 if metric.compare == "throughput" else 1
+    change = (math.exp(sign * shift.median) - 1) * 100
+    got_worse, got_better = direction(metric, change, threshold)
+    method = shift.describe()
+    if (got_worse or got_better) and not shift.significant:
+        method += f"; the CI includes ×1, not the threshold {metric.compare}:{threshold:g}%, decided"
+    severity = abs(change) / threshold if threshold else abs(change)
+    if shift.significant and got_worse:
+        return Verdict(WORSE, None, None, change, method, severity, shift.detectable)
+    if shift.significant and got_better:
+        return Verdict(BETTER, None, None, change, method, severity, shift.detectable)
+    return Verdict(SAME, None, None, change, method, 0.0, shift.detectable)
 
 
 def _accuracy(metric: Metric, base: Benchmark, new: Benchmark, b: float, n: float, threshold_pt: float) -> Verdict:
@@ -149,7 +271,7 @@ def _accuracy(metric: Metric, base: Benchmark, new: Benchmark, b: float, n: floa
     return Verdict(SAME, b, n, change, method)
 
 
-def _status(b: object, n: object) -> Verdict:
+def status_verdict(b: object, n: object) -> Verdict:
     if b == n:
         return Verdict(SAME, b, n)
     if n == "ok":
@@ -157,11 +279,14 @@ def _status(b: object, n: object) -> Verdict:
     return Verdict(WORSE, b, n, method="no longer ok" if b == "ok" else "status changed", severity=math.inf)
 
 
-def compare_metric(metric: Metric, base: Benchmark, new: Benchmark, thresholds: dict[str, float]) -> Verdict:
-    """The verdict of one metric of one benchmark, base run against new run."""
+def compare_metric(metric: Metric, base: Benchmark, new: Benchmark, thresholds: dict[str, float],
+                   noise: Noise | None = None) -> Verdict:  # fmt: skip
+    """The verdict of one metric of one benchmark, base run against new run (timing against `noise`)."""
     b, n = metric_value(metric, base), metric_value(metric, new)
+    if (stopped := gate(base, new)) is not None:
+        return Verdict(CHANGED, b, n, method=f"{stopped[0]}: {stopped[1]}", gate=stopped[0])
     if metric.compare == "status":
-        return _status(b, n)
+        return status_verdict(b, n)
     if base.result.get("status") != "ok" or new.result.get("status") != "ok":
         return Verdict(UNKNOWN, b, n, method="a run is not ok")
     if b is None or n is None:
@@ -172,11 +297,24 @@ def compare_metric(metric: Metric, base: Benchmark, new: Benchmark, thresholds: 
     if b <= 0:
         return Verdict(UNKNOWN, b, n, method="base is zero")
     if metric.compare == "memory":
-        significant = abs(n - b) >= MEMORY_FLOOR_MIB
-        return _relative(metric, b, n, threshold, significant, f"relative, at least {MEMORY_FLOOR_MIB:g} MiB")
-    floor = timing_noise.compare_floor(base.result, new.result)
-    significant, method = _timing_differs(base, new, floor)
-    return _relative(metric, b, n, threshold, significant, method, floor)
+        return memory_verdict(metric, b, n, threshold)
+    if noise is None:
+        noise = timing_noise.fallback_floor(timing_noise.kind_of(base.result), "judged alone, no spread estimated")
+    return _timing(metric, base, new, b, n, threshold, noise)
+
+
+def memory_verdict(metric: Metric, b: float, n: float, threshold: float) -> Verdict:
+    """Relative beyond the threshold and by at least MEMORY_FLOOR_MIB (compare and trend alike)."""
+    change = (n / b - 1) * 100
+    got_worse, got_better = direction(metric, change, threshold)
+    floor = abs(n - b) >= MEMORY_FLOOR_MIB
+    method = f"relative, at least {MEMORY_FLOOR_MIB:g} MiB"
+    severity = abs(change) / threshold if threshold else abs(change)
+    if floor and got_worse:
+        return Verdict(WORSE, b, n, change, method, severity)
+    if floor and got_better:
+        return Verdict(BETTER, b, n, change, method, severity)
+    return Verdict(SAME, b, n, change, method)
 
 
 @dataclass(frozen=True)
@@ -191,94 +329,63 @@ class Comparison:
     rows: list[Row]  # worst first
     only_base: list[str]
     only_new: list[str]
+    run_level: tuple[Row, ...] = ()  # one per timing metric, key RUN_LEVEL
 
     @property
     def any_worse(self) -> bool:
-        return any(r.verdict.verdict == WORSE for r in self.rows)
+        return any(r.verdict.verdict == WORSE for r in (*self.rows, *self.run_level))
+
+    def insensitive(self, thresholds: dict[str, float]) -> list[str]:
+        """The benchmarks with a timing verdict, not worse, blind to a change of the threshold's size."""
+        return insensitive_keys(self.rows, thresholds)
 
 
-ORDER = {WORSE: 0, UNKNOWN: 1, BETTER: 2, SAME: 3}
+ORDER = {WORSE: 0, CHANGED: 1, UNKNOWN: 2, BETTER: 3, SAME: 4}
+
+
+def _timed(base: Benchmark, new: Benchmark) -> bool:
+    both_ok = base.result.get("status") == "ok" and new.result.get("status") == "ok"
+    return both_ok and gate(base, new) is None and step_time_log_ratio(base, new) is not None
 
 
 def compare_runs(base: SavedRun, new: SavedRun, thresholds: dict[str, float]) -> Comparison:
-    """Every metric of every benchmark the two runs share, worst first; the benchmarks only one run has.
+    """Every metric of every benchmark the two runs share, worst first; the run-level timing rows; unmatched ids.
 
     A metric that neither run has for a benchmark (test accuracy on synthetic data, which is not
     evaluated) gets no row; one that only one run has is unknown, "not recorded".
     """
     base_keys, new_keys = base.by_key(), new.by_key()
+    shared = {key: (base_keys[key], new_keys[key]) for key in base_keys if key in new_keys}
+    timed = {key: pair for key, pair in shared.items() if _timed(*pair)}
+    noises = timing_noises(timed)
     rows = [
-        Row(key, metric, compare_metric(metric, base_keys[key], new_keys[key], thresholds))
-        for key in base_keys
-        if key in new_keys
+        Row(key, metric, compare_metric(metric, *pair, thresholds, noises.get(key)))
+        for key, pair in shared.items()
         for metric in compared()
-        if metric.compare == "status"
-        or {metric_value(metric, base_keys[key]), metric_value(metric, new_keys[key])} != {None}
+        if metric.compare == "status" or {metric_value(metric, pair[0]), metric_value(metric, pair[1])} != {None}
     ]
     rows.sort(key=lambda r: (ORDER[r.verdict.verdict], -r.verdict.severity, r.key))
+    shift = timing_noise.shift([step_time_log_ratio(*pair) for pair in timed.values()])
+    run_level = tuple(
+        Row(RUN_LEVEL, metric, shift_verdict(metric, shift, thresholds[metric.compare], len(timed)))
+        for metric in compared()
+        if metric.compare in TIMING_RULES
+    )
     return Comparison(
         rows=rows,
         only_base=sorted(k for k in base_keys if k not in new_keys),
         only_new=sorted(k for k in new_keys if k not in base_keys),
+        run_level=run_level,
     )
 
 
-def change_point(metric: Metric, history: Sequence[float], newest: float, threshold: float, k: float) -> Verdict:
-    """Is the newest value a step away from the history window? (median ± k·1.4826·MAD and beyond the threshold)."""
-    if len(history) < MIN_TREND_HISTORY:
-        return Verdict(UNKNOWN, None, newest, method=f"needs {MIN_TREND_HISTORY} earlier runs, has {len(history)}")
-    center = stats.median(history)
-    band = k * 1.4826 * stats.mad(history)
-    if metric.compare == "accuracy":
-        change = (newest - center) * 100
-    elif center > 0:
-        change = (newest / center - 1) * 100
-    else:
-        return Verdict(UNKNOWN, center, newest, method="history median is zero")
-    method = f"median ± {k:g}·MAD = {_short(center)} ± {_short(band)} over {count(len(history), 'run')}"
-    floor = timing_noise.history_floor(len(history)) if metric.compare in TIMING_RULES else None
-    if floor is not None:
-        method += f"; {floor.describe()}"
-    outside_low, outside_high = newest < center - band, newest > center + band
-    beyond = abs(change) > threshold and (floor is None or floor.exceeded_by(newest / center))
-    severity = abs(change) / threshold if threshold else abs(change)
-    lower_is_worse = metric.direction == "higher"
-    if beyond and (outside_low if lower_is_worse else outside_high):
-        return Verdict(WORSE, center, newest, change, method, severity)
-    if beyond and (outside_high if lower_is_worse else outside_low):
-        return Verdict(BETTER, center, newest, change, method, severity)
-    return Verdict(SAME, center, newest, change, method)
-
-
-def _short(value: float) -> str:
-    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
-
-
-@dataclass(frozen=True)
-class Series:
-    key: str
-    metric: Metric
-    points: list[tuple[str, float]]  # (run name, value), oldest first; runs without the figure left out
-    verdict: Verdict  # the newest run against the window of runs before it
-
-
-def trend(runs: Sequence[SavedRun], thresholds: dict[str, float], *, k: float = 3.0, window: int = 10) -> list[Series]:
-    """Every numeric metric of every benchmark of the newest run over the runs (oldest first), worst first."""
-    newest = runs[-1]
-    series = []
-    for key in newest.by_key():
-        for metric in trended():
-            values = []
-            for run in runs:
-                other = run.by_key().get(key)
-                ok = other is not None and other.result.get("status") == "ok"
-                values.append((run.name, metric_value(metric, other) if ok else None))
-            points = [(name, v) for name, v in values if v is not None]
-            if values[-1][1] is None:
-                verdict = Verdict(UNKNOWN, None, None, method="the newest run has no figure")
-            else:
-                history = [v for _, v in points[:-1]][-window:]
-                verdict = change_point(metric, history, points[-1][1], thresholds[metric.compare], k)
-            series.append(Series(key, metric, points, verdict))
-    series.sort(key=lambda s: (ORDER[s.verdict.verdict], -s.verdict.severity, s.key))
-    return series
+def insensitive_keys(rows, thresholds: dict[str, float]) -> list[str]:
+    """The keys of rows (anything with key, metric, verdict) whose timing verdict could not have seen the threshold."""
+    return sorted(
+        {
+            r.key
+            for r in rows
+            if r.metric.compare in TIMING_RULES
+            and r.verdict.insensitive(threshold_factor(r.metric.compare, thresholds[r.metric.compare]))
+        }
+    )

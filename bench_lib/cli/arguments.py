@@ -287,11 +287,27 @@ def _add_saved_run_commands(commands: argparse._SubParsersAction) -> None:
     trend.add_argument(
         "--window", type=int, default=10, help="earlier runs the newest is checked against (default %(default)s)"
     )
+    trend.add_argument(
+        "--order",
+        choices=("saved", "commit", "tensorflow"),
+        default="saved",
+        help="order the history by save time, by the commit's time or by TensorFlow version (default %(default)s)",
+    )
     for sub in (compare, trend):
         sub.add_argument(
             "--fail-on",
             default="",
-            help="thresholds, e.g. time:10%%,throughput:10%%,accuracy:1pt,memory:10%% (these are the defaults)",
+            help="thresholds, e.g. time:10%%,throughput:10%%,accuracy:1pt,memory:10%% (these are the defaults). "
+            "A timing change must exceed its threshold AND stand out from the between-process noise "
+            "estimated from the runs; where the noise (or, with too few timed configurations, a fixed "
+            "noise floor) is wider than the threshold, the noise decides, the report says so, and "
+            "--bench-processes N in the suite narrows it",
+        )
+        sub.add_argument(
+            "--fail-insensitive",
+            action="store_true",
+            help="exit 3 (when nothing is worse) if any timing comparison could not have seen a change of "
+            "the threshold's size (at its α and 80%% power)",
         )
     for sub in (report, compare, trend):
         sub.add_argument("--storage", type=Path, default=Path(".benchmarks"), help="pytest-benchmark's storage folder")

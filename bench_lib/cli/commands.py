@@ -1,7 +1,8 @@
 """The report, compare and trend commands: read saved runs, decide, render, and write files atomically.
 
 Each returns the process exit status: 0 fine, 1 something is worse (compare) or regressed
-(trend), 2 a run the user named could not be used. A file that cannot be written raises OSError
+(trend), 2 a run the user named could not be used, 3 (with --fail-insensitive, nothing worse) a
+timing comparison could not have seen a change of the threshold's size. A file that cannot be written raises OSError
 and replaces nothing (the command line makes it one line and status 2). A run read from an
 unfinished sweep's journal is marked incomplete. Nothing here ever writes under `.benchmarks/`.
 """
@@ -17,6 +18,7 @@ from pathlib import Path
 from bench_lib import questions
 from bench_lib import reference as reference_points
 from bench_lib.analysis import findings, glance, machines, reference, scaling, verdict
+from bench_lib.analysis import trend as history_trend
 from bench_lib.cli.arguments import program
 from bench_lib.record import fingerprint, history
 from bench_lib.record.files import write_all_atomic, write_atomic
@@ -202,7 +204,7 @@ def _reference_section(run: SavedRun) -> str:
 
 def compare_command(
     base_selector: str, new_selector: str, *, thresholds: dict[str, float], storage: Path, reports: Path,
-    say: Printer = print,
+    fail_insensitive: bool = False, say: Printer = print,
 ) -> int:  # fmt: skip
     try:
         base = _one_run(base_selector, "BASE", storage)
@@ -227,7 +229,12 @@ def compare_command(
     write_atomic(path, text, overwrite=True)
     say(text)
     say(f"wrote {path}")
-    return 1 if comparison.any_worse else 0
+    return _status(comparison.any_worse, fail_insensitive and bool(comparison.insensitive(thresholds)))
+
+
+def _status(worse: bool, insensitive: bool) -> int:
+    """1 when something is worse, else INSENSITIVE_EXIT when a demanded sensitivity was not reached, else 0."""
+    return 1 if worse else (verdict.INSENSITIVE_EXIT if insensitive else 0)
 
 
 def _machines_section(base: SavedRun, new: SavedRun) -> str:
@@ -261,30 +268,57 @@ def _trend_runs(selectors: Sequence[str], storage: Path) -> tuple[list[SavedRun]
     return runs, not runs
 
 
+def _history(loaded: Sequence[SavedRun], order: str) -> tuple[list[SavedRun], list[str]]:
+    """The newest whole run's machine history in the asked order, and one line per run left out, saying why."""
+    left_out = []
+    whole = []
+    for run in loaded:
+        if reason := history.partial(run):
+            left_out.append(f"`{run.name}`: {reason}")
+        else:
+            whole.append(run)
+    if not whole:
+        return [], left_out
+    newest = history.ordered(whole, "saved")[-1]
+    runs = []
+    for run in whole:
+        if split := history.machine_split(newest.machine, run.machine):
+            left_out.append(f"`{run.name}`: another machine or set-up ({'; '.join(split)})")
+        else:
+            runs.append(run)
+    return history.ordered(runs, order), left_out
+
+
 def trend_command(
     selectors: Sequence[str], *, thresholds: dict[str, float], k: float, window: int, storage: Path,
-    reports: Path, say: Printer = print,
+    reports: Path, order: str = "saved", fail_insensitive: bool = False, say: Printer = print,
 ) -> int:  # fmt: skip
     loaded, named_failed = _trend_runs(selectors, storage)
     if not loaded:
         return 2
-    loaded.sort(key=lambda r: (r.datetime, r.name))
-    runs = [r for r in loaded if fingerprint.same_hardware(r.machine, loaded[-1].machine)]
+    runs, left_out = _history(loaded, order)
+    for line in left_out:
+        warn_stderr(f"left out of the trend: {line}")
+    if not runs:
+        warn_stderr("no whole saved run to follow")
+        return 2
     loaded_lines = _load_warnings(runs[-window - 1 :])
-    series = verdict.trend(runs, thresholds, k=k, window=window)
+    result = history_trend.trend(runs, thresholds, k=k, window=window)
     files: dict[str, str | bytes] = {}
     plot_names: dict[str, str] = {}
     for key in runs[-1].by_key():
         panels = [(s.metric.label + (f" ({s.metric.unit})" if s.metric.unit else ""), s.points, s.verdict.verdict)
-                  for s in series if s.key == key]  # fmt: skip
+                  for s in result.series if s.key == key and s.metric.compare != "status"]  # fmt: skip
         name = _safe(key.replace("/", "--")) + ".png"
         files[name] = plots.trend_figure(key, panels)
         plot_names[key] = name
-    text = verdict_report.trend_markdown(runs, series, plot_names, k, window, len(loaded) - len(runs), loaded_lines)
+    text = verdict_report.trend_markdown(
+        runs, result, plot_names, k, window, left_out, thresholds, loaded_lines, order=order
+    )
     files["trend.md"] = text
     folder = reports / "trend"
     _write_all(folder, files)
     say(text.split("\n## Plots")[0])
     say(f"wrote {len(files)} files to {folder}/")
-    regressed = any(s.verdict.verdict == verdict.WORSE for s in series)
-    return 1 if regressed else (2 if named_failed else 0)
+    status = _status(result.any_worse, fail_insensitive and bool(result.insensitive(thresholds)))
+    return status if status else (2 if named_failed else 0)

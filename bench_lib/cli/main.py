@@ -44,11 +44,13 @@ def saved_run_command(args: argparse.Namespace) -> int:
             return commands.report_command(args.runs, storage=args.storage, reports=args.reports, out=args.out)
         if args.command == "compare":
             return commands.compare_command(
-                args.base, args.new, thresholds=thresholds, storage=args.storage, reports=args.reports
-            )
+                args.base, args.new, thresholds=thresholds, storage=args.storage, reports=args.reports,
+                fail_insensitive=args.fail_insensitive,
+            )  # fmt: skip
         return commands.trend_command(
-            args.runs, thresholds=thresholds, k=args.k, window=args.window, storage=args.storage, reports=args.reports
-        )
+            args.runs, thresholds=thresholds, k=args.k, window=args.window, storage=args.storage, reports=args.reports,
+            order=args.order, fail_insensitive=args.fail_insensitive,
+        )  # fmt: skip
     except OSError as error:  # no space, read-only or non-creatable folder: nothing was replaced
         return _fail(cannot_write(error))
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench_lib.record import journal, metrics
+from bench_lib.record import fingerprint, journal, metrics
 
 DEFAULT_STORAGE = Path(".benchmarks")
 # The result schema this reader understands (bench_lib.record.result.SCHEMA_VERSION; a test keeps them equal).
@@ -54,6 +54,7 @@ class SavedRun:
     # What questions saved in place of a training result (extra_info without a schema_version), by question.
     extras: dict[str, tuple[dict, ...]] = field(default_factory=dict)
     incomplete: bool = False  # read from the journal of a sweep that never saved its run
+    interrupted: bool = False  # saved by a session that was interrupted (`tfbench_interrupted`): a partial run
 
     def by_key(self) -> dict[str, Benchmark]:
         return {b.key: b for b in self.benchmarks}
@@ -186,13 +187,22 @@ def load_run(path: Path) -> SavedRun:
         path=path,
         name=path.stem,
         datetime=str(data.get("datetime") or ""),
-        machine=data.get("machine_info") if isinstance(data.get("machine_info"), dict) else {},
+        machine=_machine(data),
         commit=data.get("commit_info") if isinstance(data.get("commit_info"), dict) else {},
         benchmarks=tuple(benchmarks),
         skipped=tuple(skipped),
         extras={question: tuple(entries) for question, entries in extras.items()},
         incomplete=bool(data.get("tfbench_incomplete")),
+        interrupted=data.get("tfbench_interrupted") is True,
     )
+
+
+def _machine(data: dict) -> dict:
+    """The run's machine info, with the load it was measured under (`tfbench_load`, kept out of machine_info
+    so that pytest-benchmark's own compare does not see it change) merged back in."""
+    machine = data.get("machine_info") if isinstance(data.get("machine_info"), dict) else {}
+    load = data.get("tfbench_load")
+    return {**machine, **load} if isinstance(load, dict) else dict(machine)
 
 
 def saved_files(storage: Path = DEFAULT_STORAGE) -> list[Path]:
@@ -265,3 +275,59 @@ def load_selected(
             warn(line)
         runs.append(run)
     return runs, named_failed or not runs
+
+
+# Total RAM within this fraction is the same machine: the kernel's reserve moves it by a MiB or so.
+MEMORY_TOLERANCE = 0.01
+ORDERS = ("saved", "commit", "tensorflow")  # how trend orders a history
+
+
+def partial(run: SavedRun) -> str | None:
+    """Why a run is only part of a sweep (journal-read or interrupted), or None for a whole run."""
+    if run.incomplete:
+        return "read from the journal of a sweep that never saved its run"
+    if run.interrupted:
+        return "saved by an interrupted session (tfbench_interrupted)"
+    return None
+
+
+def machine_split(reference: dict, other: dict) -> list[str]:
+    """The hardware and set-up facts that make `other` another machine than `reference`: 'field: a -> b' each.
+
+    Facts one run did not record are not compared; total RAM within MEMORY_TOLERANCE is the same.
+    """
+    lines = []
+    for key in (*fingerprint.HARDWARE_KEYS, *fingerprint.SETUP_KEYS):
+        a, b = fingerprint.fact(reference, key), fingerprint.fact(other, key)
+        if None in (a, b) or a == b:
+            continue
+        numbers = all(isinstance(x, int | float) for x in (a, b))
+        if key == "memory_total_mib" and numbers and abs(a - b) <= MEMORY_TOLERANCE * max(a, b):
+            continue
+        lines.append(f"{key}: {a} -> {b}")
+    return lines
+
+
+def _version_key(text: object) -> tuple[int, ...]:
+    """'2.21.0' -> (2, 21, 0); a pre-release ('2.21.0rc1') sorts before its release; unknown first."""
+    match = re.match(r"(\d+(?:\.\d+)*)(.*)", str(text or ""))
+    if match is None:
+        return (-1,)
+    numbers = tuple(int(x) for x in match.group(1).split("."))
+    return (*numbers, 0 if match.group(2) else 1)
+
+
+def ordered(runs: Iterable[SavedRun], by: str) -> list[SavedRun]:
+    """Runs oldest first by save time, by their commit's time, or by TensorFlow version (then save time).
+
+    Raises:
+      ValueError: `by` is not one of ORDERS.
+    """
+    keys = {
+        "saved": lambda r: (r.datetime, r.name),
+        "commit": lambda r: (str(r.commit.get("time") or ""), r.datetime, r.name),
+        "tensorflow": lambda r: (_version_key(r.machine.get("tensorflow")), r.datetime, r.name),
+    }
+    if by not in keys:
+        raise ValueError(f"--order={by!r} is not allowed: use one of {', '.join(ORDERS)}")
+    return sorted(runs, key=keys[by])

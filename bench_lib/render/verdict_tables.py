@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from bench_lib.analysis import timing_noise
-from bench_lib.config.plural import count
+from bench_lib.analysis.verdict import INSENSITIVE_EXIT, MEMORY_FLOOR_MIB, threshold_factor
 from bench_lib.record.metrics import Metric
 from bench_lib.render.tables import Table, to_markdown
 
@@ -51,11 +51,61 @@ def load_lines(warnings: list[str]) -> list[str]:
     return [*(f"> **WARNING: {line}** — its timings may be slow." for line in warnings), ""] if warnings else []
 
 
+def verdict_cell(verdict) -> str:
+    return verdict.gate if verdict.verdict == "changed" else VERDICT_MARKS[verdict.verdict]
+
+
+def sensitivity_cell(row, thresholds: Mapping[str, float]) -> str:
+    """The smallest slowdown a timing comparison could have seen, 'insensitive' when above the threshold."""
+    detectable = row.verdict.detectable
+    if detectable is None or row.verdict.verdict == "worse":
+        return "-"
+    factor = threshold_factor(row.metric.compare, thresholds[row.metric.compare])
+    return f"×{detectable:.2f}" + (" **insensitive**" if row.verdict.insensitive(factor) else "")
+
+
+def verdict_rows(rows, thresholds: Mapping[str, float]) -> list[tuple[str, ...]]:
+    return [
+        (row.key, row.metric.label, metric_cell(row.metric, row.verdict.base), metric_cell(row.metric, row.verdict.new),
+         change_cell(row.metric, row.verdict.change), verdict_cell(row.verdict), sensitivity_cell(row, thresholds),
+         row.verdict.method)
+        for row in rows
+    ]  # fmt: skip
+
+
+def run_level_lines(rows, thresholds: Mapping[str, float]) -> list[str]:
+    """The run-level table: the median change over every timed configuration, with its confidence interval."""
+    if not rows:
+        return []
+    body = [
+        (row.metric.label, change_cell(row.metric, row.verdict.change), verdict_cell(row.verdict),
+         sensitivity_cell(row, thresholds), row.verdict.method)
+        for row in rows
+    ]  # fmt: skip
+    header = ("metric", "median change", "verdict", f"could see (α={timing_noise.RUN_ALPHA:g}, power "
+              f"{timing_noise.POWER:.0%})", "decided by")  # fmt: skip
+    return [to_markdown(Table("Run level: every timed configuration together", header, body)), ""]
+
+
+def insensitive_line(insensitive: list[str], timed: int, thresholds: Mapping[str, float], command: str) -> str:
+    return (
+        f"{len(insensitive)} of {timed} timed benchmarks could not have seen a change of the threshold's size "
+        f"(time {thresholds['time']:g}%, throughput {thresholds['throughput']:g}%) at its α and power "
+        f"{timing_noise.POWER:.0%}: the between-process noise "
+        "decides there, not the threshold. `--bench-processes N` in the suite narrows the noise; "
+        f"`{command} --fail-insensitive` makes this fail with exit status {INSENSITIVE_EXIT}."
+    )
+
+
+COLUMNS = ("benchmark", "metric", "base", "new", "change", "verdict", "could see", "decided by")
+
+
 def compare_markdown(
     base, new, comparison, differences: list[str], thresholds: Mapping[str, float], load: list[str] = ()
 ) -> str:
-    """The compare report: runs, mismatch and load warnings, verdict counts, a table worst first, unmatched ids."""
-    counts = {v: sum(r.verdict.verdict == v for r in comparison.rows) for v in VERDICT_MARKS}
+    """The compare report: runs, warnings, verdict counts and sensitivity, the run level, a table worst first."""
+    counts = {v: sum(r.verdict.verdict == v for r in comparison.rows) for v in (*VERDICT_MARKS, "changed")}
+    timed = len({r.key for r in comparison.rows if r.verdict.detectable is not None})
     lines = [
         f"# tfbench compare: {base.name} vs {new.name}",
         "",
@@ -65,18 +115,13 @@ def compare_markdown(
         "",
         *mismatch_lines(differences),
         *load_lines(list(load)),
-        f"**{counts['worse']} worse**, {counts['better']} better, {counts['same']} same, {counts['unknown']} unknown "
-        f"over {len({r.key for r in comparison.rows})} benchmarks in both runs.",
+        f"**{counts['worse']} worse**, {counts['better']} better, {counts['same']} same, {counts['unknown']} unknown, "
+        f"{counts['changed']} configuration changed over {len({r.key for r in comparison.rows})} benchmarks in both "
+        "runs. " + insensitive_line(comparison.insensitive(thresholds), timed, thresholds, "compare"),
         "",
+        *run_level_lines(comparison.run_level, thresholds),
+        to_markdown(Table("", COLUMNS, verdict_rows(comparison.rows, thresholds))),
     ]
-    rows = [
-        (row.key, row.metric.label, metric_cell(row.metric, row.verdict.base),
-         metric_cell(row.metric, row.verdict.new), change_cell(row.metric, row.verdict.change),
-         VERDICT_MARKS[row.verdict.verdict], row.verdict.method)
-        for row in comparison.rows
-    ]  # fmt: skip
-    header = ("benchmark", "metric", "base", "new", "change", "verdict", "decided by")
-    lines.append(to_markdown(Table("", header, rows)))
     for label, keys in (("only in base", comparison.only_base), ("only in new", comparison.only_new)):
         if keys:
             lines += ["", f"{label} ({len(keys)}): " + ", ".join(f"`{k}`" for k in keys)]
@@ -84,33 +129,45 @@ def compare_markdown(
 
 
 def trend_markdown(
-    runs, series, plots: Mapping[str, str], k: float, window: int, skipped_runs: int, load: list[str] = ()
-) -> str:
-    """The trend report: the runs in time order, then each benchmark metric's verdict, worst first."""
+    runs, result, plots: Mapping[str, str], k: float, window: int, left_out: list[str],
+    thresholds: Mapping[str, float], load: list[str] = (), order: str = "saved",
+) -> str:  # fmt: skip
+    """The trend report: the runs in order, the run level, each benchmark metric's verdict worst first, steps."""
+    timed = len({s.key for s in result.series if s.verdict.detectable is not None})
     lines = [
-        f"# tfbench trend: {count(len(runs), 'run')} of one machine",
+        f"# tfbench trend: {len(runs)} runs of one machine",
         "",
-        f"Rule: the newest run is worse when its value lies outside the median ± {k:g}·1.4826·MAD of the "
-        f"previous {count(window, 'run')} and differs from that median by more than the metric's threshold "
-        f"(time and throughput, while fewer than {timing_noise.MIN_NOISE_HISTORY} earlier runs give their "
-        f"spread, also by more than the default noise factor ×{timing_noise.DEFAULT_NOISE_FACTOR:g}).",
+        f"Rule: compare's rules against the previous {window} runs (ordered by {order}): timing against the "
+        "between-run spread pooled over every configuration's history; accuracy and memory outside the median "
+        f"± {k:g}·1.4826·MAD and beyond the threshold (memory also by {MEMORY_FLOOR_MIB:g} MiB); a configuration "
+        "that newly stops being ok or goes missing is worse.",
+        "",
+        insensitive_line(result.insensitive(thresholds), timed, thresholds, "trend"),
         "",
     ]
-    if skipped_runs:
-        lines += [f"{skipped_runs} saved runs of other machines or profiles were left out.", ""]
+    if left_out:
+        lines += [f"Left out ({len(left_out)}):", *[f"- {line}" for line in left_out], ""]
     lines += load_lines(list(load))
     run_rows = [
         (r.name, r.datetime[:19].replace("T", " "), str(r.commit.get("id") or "")[:12] or "-",
-         str(r.machine.get("tensorflow", "-")), str(r.machine.get("keras", "-")))
+         str(r.commit.get("time") or "-")[:19], str(r.machine.get("tensorflow", "-")),
+         str(r.machine.get("keras", "-")))
         for r in runs
     ]  # fmt: skip
-    lines += [to_markdown(Table("Runs, oldest first", ("run", "saved", "commit", "TensorFlow", "Keras"), run_rows))]
+    header = ("run", "saved", "commit", "commit time", "TensorFlow", "Keras")
+    lines += [to_markdown(Table(f"Runs, by {order}", header, run_rows)), ""]
+    lines += run_level_lines(result.run_level, thresholds)
     rows = [
         (s.key, s.metric.label, metric_cell(s.metric, s.verdict.new), metric_cell(s.metric, s.verdict.base),
-         change_cell(s.metric, s.verdict.change), VERDICT_MARKS[s.verdict.verdict], s.verdict.method)
-        for s in series
+         change_cell(s.metric, s.verdict.change), verdict_cell(s.verdict), sensitivity_cell(s, thresholds),
+         s.verdict.method)
+        for s in result.series
     ]  # fmt: skip
-    header = ("benchmark", "metric", "newest", "history median", "change", "verdict", "decided by")
-    lines += ["", to_markdown(Table("Newest run against its history", header, rows)), "", "## Plots", ""]
+    header = ("benchmark", "metric", "newest", "history", "change", "verdict", "could see", "decided by")
+    lines += [to_markdown(Table("Newest run against its history", header, rows))]
+    steps = [(s.key, s.metric.label, s.step.describe(s.metric)) for s in result.series if s.step is not None]
+    if steps:
+        lines += ["", to_markdown(Table("Steps anywhere in the history", ("benchmark", "metric", "step"), steps))]
+    lines += ["", "## Plots", ""]
     lines += [f"![{key}]({name})" for key, name in plots.items()]
     return "\n".join(lines) + "\n"

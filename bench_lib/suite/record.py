@@ -1,7 +1,8 @@
 """What a session keeps beyond pytest-benchmark's own figures.
 
 Every configuration's result dict (for the summary and findings), and in the saved run: the
-machine, the load it was under and the cluster, the configurations that did not end 'ok'
+machine and the cluster (in machine_info), the load it was under (`tfbench_load`, kept out of
+machine_info because it changes from run to run), the configurations that did not end 'ok'
 (`tfbench_failures`) and whether the session was interrupted (`tfbench_interrupted`).
 """
 
@@ -28,12 +29,9 @@ def recorder(request: pytest.FixtureRequest, question: str) -> Callable[[dict], 
 
 
 def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: dict) -> None:
-    from bench_lib.probes import load
     from bench_lib.probes.machine import machine_info as tf_machine_info
 
     machine_info.update(tf_machine_info())
-    if stash.LOAD_AT_START in config.stash:
-        machine_info.update(load.load_facts(config.stash[stash.LOAD_AT_START], load.snapshot()))
     profile, cluster = config.stash[stash.PROFILE], config.stash[stash.CLUSTER]
     machine_info["tfbench_profile"] = profile.name
     machine_info["tfbench_cluster"] = {
@@ -51,3 +49,7 @@ def pytest_benchmark_update_json(config: pytest.Config, benchmarks, output_json:
     results = config.stash.get(stash.RESULTS, [])
     output_json["tfbench_failures"] = [r for r in results if r["status"] != "ok"]
     output_json["tfbench_interrupted"] = config.stash.get(stash.INTERRUPTED, False)
+    if stash.LOAD_AT_START in config.stash:  # beside machine_info: it changes from run to run
+        from bench_lib.probes import load
+
+        output_json["tfbench_load"] = load.load_facts(config.stash[stash.LOAD_AT_START], load.snapshot())
