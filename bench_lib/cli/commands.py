@@ -98,9 +98,10 @@ def report_files(run: SavedRun) -> dict[str, str | bytes]:
         facts.append(("entries not read", "; ".join(run.skipped)))
     names = {q: [name for name, _ in pngs] for q, pngs in images.items()}
     files: dict[str, str | bytes] = {name: png for pngs in images.values() for name, png in pngs}
-    sentences = findings.findings(results, rules=questions.findings_rules())
+    family = findings.judged_family(results, rules=questions.findings_rules())
+    sentences = findings.findings(results, rules=questions.findings_rules(), family=family)
     sentences += reference.sentences(reference.check(results, reference_points.points()))
-    leading = report.glance_table(row.as_row() for row in glance.glance(results))
+    leading = report.glance_table(row.as_row() for row in glance.glance(results, family=family))
     files["report.md"] = report.report_markdown(run.name, facts, sections, names, sentences, leading)
     files["index.html"] = page.report_page(run.name, facts, sections, images, sentences, leading)
     files["results.csv"] = export.results_csv(run.benchmarks)
