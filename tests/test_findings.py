@@ -244,3 +244,17 @@ def test_models_lists_every_family_by_mfu_and_compares_batch_sizes_within_one():
     table, pairs = findings([*one_each, measured("resnet20", 512, 260.0, 0.61)])
     assert table.count("resnet20 at batch") == 2
     assert pairs.startswith("models (") and "resnet20: examples/s rises from 178 (n=1) at batch 64 to 260" in pairs
+
+
+def test_one_seeds_throughput_is_judged_over_its_timed_rounds():
+    def speed(batch, rate, rounds_s):
+        return {**result("throughput", batch, None, dataset="synthetic"), "examples_per_sec": rate,
+                "rounds_s": rounds_s}  # fmt: skip
+
+    faster = [speed(64, 9000.0, [0.10, 0.11, 0.09, 0.10]), speed(1024, 68000.0, [0.21, 0.2, 0.22, 0.2])]
+    sentence = findings(faster)[0]
+    assert "examples/s rises from 9,000 [" in sentence and "(n=4 rounds) at batch 64" in sentence
+    assert "(real: ×7." in sentence
+    flat = [speed(64, 9000.0, [0.10, 0.13, 0.07, 0.10]), speed(1024, 9100.0, [0.10, 0.07, 0.13, 0.10])]
+    assert "4 and 4 rounds could detect a factor of" in findings(flat)[0]
+    assert "(n=1)" in findings([speed(64, 9000.0, []), speed(1024, 68000.0, [])])[0]

@@ -25,6 +25,7 @@ class Verdict:
     reading: Reading
     comparison: Comparison | None = None
     reason: str = ""
+    over: str = "seeds"
 
     def estimate_text(self) -> str:
         """e.g. '×0.10 [0.05, 0.21]' (a ratio) or 'Δ +0.001 [-0.004, +0.006]' (a difference); '' without a test."""
@@ -42,8 +43,8 @@ class Verdict:
         if c is None:
             return self.reason
         if c.margin.scale == "ratio":
-            return f"{c.n[0]} and {c.n[1]} seeds could detect a factor of {c.detectable:.2g}"
-        return f"{c.n[0]} and {c.n[1]} seeds could detect ±{format(c.detectable, self.reading.fmt)}"
+            return f"{c.n[0]} and {c.n[1]} {self.over} could detect a factor of {c.detectable:.2g}"
+        return f"{c.n[0]} and {c.n[1]} {self.over} could detect ±{format(c.detectable, self.reading.fmt)}"
 
     def text(self) -> str:
         """e.g. 'real: ×0.10 [0.05, 0.21], Welch p=0.002' or 'same: Δ +0.001 [-0.004, +0.006] inside …'."""
@@ -82,12 +83,13 @@ class Family:
             return Verdict("undecided", reading, reason="a value <= 0 has no ratio")
         key = _key(a, b, reading)
         comparison = self._comparisons.get(key) or inference.compare(a.values, b.values, reading.margin)
+        over = "rounds" if "rounds" in (a.over, b.over) else "seeds"
         if self._decisions is not None and key in self._decisions:
-            return Verdict(self._decisions[key], reading, comparison)
+            return Verdict(self._decisions[key], reading, comparison, over=over)
         if self._decisions is None:
             self._comparisons[key] = comparison
         word = inference.decide(comparison.p_value, comparison.equivalence_p, alpha=self.alpha)
-        return Verdict(word, reading, comparison)
+        return Verdict(word, reading, comparison, over=over)
 
     def settle(self) -> None:
         """Decides every comparison collected so far together; later judgements read these decisions."""
@@ -103,7 +105,8 @@ class Family:
         return (
             f"verdicts: Welch's t-test (accuracies on the raw scale, steps, examples and times as ratios on the log "
             f"scale) and TOST against each metric's equivalence margin, both Holm-corrected over the {len(self)} "
-            f"comparison{'s' if len(self) != 1 else ''} of these findings at α={self.alpha:g}; real: a difference "
-            "shown; same: a difference inside the margin shown; undecided: neither, with the smallest difference "
-            "the seeds could have detected (80% power)."
+            f"comparison{'s' if len(self) != 1 else ''} of these findings at α={self.alpha:g}; same: a difference "
+            "inside the margin shown; real: otherwise a difference shown; undecided: neither, with the smallest "
+            "difference the seeds (or, for one seed's examples/s, its timed rounds within one process, which do "
+            "not see between-run noise) could have detected (80% power)."
         )

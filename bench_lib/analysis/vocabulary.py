@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from bench_lib.analysis.inference import Margin
+from bench_lib.record import stats
 
 
 @dataclass(frozen=True)
@@ -52,31 +53,50 @@ READINGS: dict[str, Reading] = {
 
 @dataclass(frozen=True)
 class Figure:
-    """A metric of one configuration: its mean over seeds, the 95% interval (None for one seed), n,
-    and the seeds' values (empty when the saved run kept only the mean)."""
+    """A metric of one configuration: its mean, the 95% interval (None for one value), n, and the
+    values it comes from (empty when the saved run kept only the mean), over seeds or timed rounds."""
 
     mean: float
     ci95: tuple[float, float] | None
     n: int
     values: tuple[float, ...] = ()
+    over: str = "seeds"
+
+
+# A throughput figure of one seed is read over its timed rounds (result key "rounds_s", seconds).
+TIMED = "examples_per_sec"
 
 
 def figure(result: Mapping[str, object], metric: str) -> Figure | None:
-    """The metric of a result dict, from seed_stats when several seeds measured it."""
+    """The metric of a result dict: from seed_stats when several seeds measured it; examples/s of one
+    seed from its timed rounds when the result carries them (rounds_s)."""
     entry = (result.get("seed_stats") or {}).get(metric)
     if entry and entry.get("mean") is not None:
         ci = entry.get("ci95")
         values = tuple(float(v) for v in entry.get("values") or () if v is not None)
         return Figure(float(entry["mean"]), tuple(ci) if ci else None, int(entry["n"]), values)
     value = result.get(metric)
-    return None if value is None else Figure(float(value), None, 1, (float(value),))
+    if value is None:
+        return None
+    rounds = [float(s) for s in result.get("rounds_s") or () if s and s > 0]
+    if metric == TIMED and len(rounds) > 1:
+        return _over_rounds(float(value), rounds)
+    return Figure(float(value), None, 1, (float(value),))
+
+
+def _over_rounds(examples_per_sec: float, rounds_s: list[float]) -> Figure:
+    """examples/s in each timed round: every round trains the same examples, so its rate is the
+    overall rate scaled by the mean round time over this round's time."""
+    rates = tuple(examples_per_sec * stats.mean(rounds_s) / s for s in rounds_s)
+    return Figure(examples_per_sec, stats.ci95(rates), len(rates), rates, over="rounds")
 
 
 def interval_text(f: Figure, fmt: str) -> str:
-    """e.g. '0.910 [0.893, 0.927] (n=3)' or '0.910 (n=1)'."""
+    """e.g. '0.910 [0.893, 0.927] (n=3)', '0.910 (n=1)' or '8,622 [8,100, 9,000] (n=8 rounds)'."""
+    n = f"n={f.n}" + (" rounds" if f.over == "rounds" else "")
     if f.ci95 is None:
-        return f"{format(f.mean, fmt)} (n={f.n})"
-    return f"{format(f.mean, fmt)} [{format(f.ci95[0], fmt)}, {format(f.ci95[1], fmt)}] (n={f.n})"
+        return f"{format(f.mean, fmt)} ({n})"
+    return f"{format(f.mean, fmt)} [{format(f.ci95[0], fmt)}, {format(f.ci95[1], fmt)}] ({n})"
 
 
 def question_of(result: Mapping[str, object]) -> str:

@@ -66,7 +66,8 @@ def report_files(run: SavedRun) -> dict[str, str | bytes]:
     """Every file of one run's report, by name: report.md, index.html, results.csv, PNGs, exports."""
     by_question = _questions(run)
     network = scaling.network(run.machine.get("tfbench_cluster"))
-    results = [{**b.result, "question": b.question} for b in run.benchmarks]
+    # The timed rounds go with each result: a one-seed throughput finding is read over them.
+    results = [{**b.result, "question": b.question, "rounds_s": b.rounds_s} for b in run.benchmarks]
     sections = [(q, report.question_tables(rs, q) + _scaling_tables(rs, network)) for q, rs in by_question.items()]
     if run.allreduce_sweeps:
         measured = ("allreduce", _allreduce_tables(run.allreduce_sweeps, results, network))
