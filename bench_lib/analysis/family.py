@@ -10,6 +10,7 @@ judged on its own (a family of one). Pure: no TensorFlow, no I/O.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 from bench_lib.analysis import inference
@@ -85,7 +86,9 @@ class Family:
         comparison = self._comparisons.get(key) or inference.compare(a.values, b.values, reading.margin)
         over = "rounds" if "rounds" in (a.over, b.over) else "seeds"
         if self._decisions is not None and key in self._decisions:
-            return Verdict(self._decisions[key], reading, comparison, over=over)
+            # What the family could detect: at α / m, the level Holm's first step tests at.
+            seen = dataclasses.replace(comparison, detectable=inference.detectable(comparison, self.alpha / len(self)))
+            return Verdict(self._decisions[key], reading, seen, over=over)
         if self._decisions is None:
             self._comparisons[key] = comparison
         word = inference.decide(comparison.p_value, comparison.equivalence_p, alpha=self.alpha)
@@ -108,5 +111,5 @@ class Family:
             f"comparison{'s' if len(self) != 1 else ''} of these findings at α={self.alpha:g}; same: a difference "
             "inside the margin shown; real: otherwise a difference shown; undecided: neither, with the smallest "
             "difference the seeds (or, for one seed's examples/s, its timed rounds within one process, which do "
-            "not see between-run noise) could have detected (80% power)."
+            f"not see between-run noise) could have detected (80% power at α/{len(self)}, Holm's strictest step)."
         )

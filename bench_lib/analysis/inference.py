@@ -16,6 +16,7 @@ p-value. A comparison is decided three ways:
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -60,7 +61,9 @@ class Comparison:
 
     p_value: Welch's two-sided p of "no difference". equivalence_p: TOST's p of "outside the
     margin" (the larger of the two one-sided p's). detectable: the smallest difference this
-    comparison could have detected, on the estimate's scale (a ratio above 1 for "ratio").
+    comparison could have detected at α (detectable() at another level), on the estimate's scale
+    (a ratio above 1 for "ratio"). se, df: the difference's standard error and Welch's degrees of
+    freedom on the tested scale (log for a ratio).
     """
 
     margin: Margin
@@ -70,6 +73,16 @@ class Comparison:
     equivalence_p: float
     detectable: float
     n: tuple[int, int]
+    se: float = 0.0
+    df: float = math.inf
+
+
+def detectable(comparison: Comparison, alpha: float) -> float:
+    """The smallest difference the comparison detects with POWER at a two-sided level alpha, on the
+    estimate's scale: (t(1 − alpha/2) + t(POWER)) · se, exponentiated for a ratio."""
+    df = comparison.df
+    on_tested_scale = (scipy_stats.t.ppf(1 - alpha / 2, df) + scipy_stats.t.ppf(POWER, df)) * comparison.se
+    return math.exp(on_tested_scale) if comparison.margin.scale == "ratio" else float(on_tested_scale)
 
 
 def _transform(values: Sequence[float], scale: str) -> np.ndarray:
@@ -100,17 +113,19 @@ def compare(a: Sequence[float], b: Sequence[float], margin: Margin, *, alpha: fl
     below = scipy_stats.ttest_ind(y - upper, x, equal_var=False, alternative="less").pvalue
     equivalence_p = float(max(above, below)) if se > 0 else float(not lower < diff < upper)
     df = float(welch.df) if se > 0 else math.inf
-    detectable = (scipy_stats.t.ppf(1 - alpha / 2, df) + scipy_stats.t.ppf(POWER, df)) * se
     back = math.exp if margin.scale == "ratio" else float
-    return Comparison(
+    found = Comparison(
         margin=margin,
         estimate=back(diff),
         ci95=(back(float(low)) if se > 0 else back(diff), back(float(high)) if se > 0 else back(diff)),
         p_value=p,
         equivalence_p=equivalence_p,
-        detectable=back(float(detectable)),
+        detectable=0.0,
         n=(len(x), len(y)),
+        se=se,
+        df=df,
     )
+    return dataclasses.replace(found, detectable=detectable(found, alpha))
 
 
 def holm(p_values: Sequence[float]) -> list[float]:
