@@ -106,7 +106,7 @@ def steps_per_epoch(data: Dataset, spec: RunSpec) -> int:
     Every batch is full (replicas need equal batches): the examples run on as one endless stream
     of reshuffled passes, so an epoch's last batch is completed from the next pass's first
     examples, and every example is seen once in each epoch's worth of steps (drop_remainder would
-    skip up to a batch less one of them each time: 413 of 1,437 at batch 512).
+    skip up to a batch less one of them each time).
     """
     return math.ceil(len(data.x_train) / spec.global_batch_size)
 
