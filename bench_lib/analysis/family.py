@@ -27,6 +27,7 @@ class Verdict:
     comparison: Comparison | None = None
     reason: str = ""
     over: str = "seeds"
+    adjusted: tuple[float, float] | None = None  # Holm-adjusted (Welch p, TOST p); None outside a settled family
 
     def estimate_text(self) -> str:
         """e.g. '×0.10 [0.05, 0.21]' (a ratio) or 'Δ +0.001 [-0.004, +0.006]' (a difference); '' without a test."""
@@ -52,11 +53,13 @@ class Verdict:
         c = self.comparison
         if c is None:
             return f"undecided: {self.reason}"
+        p, q = self.adjusted or (c.p_value, c.equivalence_p)
+        holm = " (Holm-adjusted)" if self.adjusted else ""
         if self.decision == "real":
-            return f"real: {self.estimate_text()}, Welch p={c.p_value:.2g}"
+            return f"real: {self.estimate_text()}, Welch p={p:.2g}{holm}"
         margin = self.reading.margin_text()
         if self.decision == "same":
-            return f"same: {self.estimate_text()} inside the margin {margin}, TOST p={c.equivalence_p:.2g}"
+            return f"same: {self.estimate_text()} inside the margin {margin}, TOST p={q:.2g}{holm}"
         return (
             f"undecided: {self.estimate_text()}, neither a difference nor sameness within {margin} shown; "
             f"{self.why_undecided()}"
@@ -74,6 +77,7 @@ class Family:
     alpha: float = inference.ALPHA
     _comparisons: dict[tuple, Comparison] = field(default_factory=dict)
     _decisions: dict[tuple, str] | None = None
+    _adjusted: dict[tuple, tuple[float, float]] = field(default_factory=dict)
 
     def judge(self, a: Figure, b: Figure, reading: Reading) -> Verdict:
         """b against a: the settled decision where the family has settled with this comparison in it."""
@@ -88,7 +92,7 @@ class Family:
         if self._decisions is not None and key in self._decisions:
             # What the family could detect: at α / m, the level Holm's first step tests at.
             seen = dataclasses.replace(comparison, detectable=inference.detectable(comparison, self.alpha / len(self)))
-            return Verdict(self._decisions[key], reading, seen, over=over)
+            return Verdict(self._decisions[key], reading, seen, over=over, adjusted=self._adjusted[key])
         if self._decisions is None:
             self._comparisons[key] = comparison
         word = inference.decide(comparison.p_value, comparison.equivalence_p, alpha=self.alpha)
@@ -97,8 +101,10 @@ class Family:
     def settle(self) -> None:
         """Decides every comparison collected so far together; later judgements read these decisions."""
         keys = list(self._comparisons)
-        words = inference.decide_family([self._comparisons[k] for k in keys], alpha=self.alpha)
-        self._decisions = dict(zip(keys, words, strict=True))
+        differ = inference.holm([self._comparisons[k].p_value for k in keys])
+        same = inference.holm([self._comparisons[k].equivalence_p for k in keys])
+        self._adjusted = dict(zip(keys, zip(differ, same, strict=True), strict=True))
+        self._decisions = {k: inference.decide(*self._adjusted[k], alpha=self.alpha) for k in keys}
 
     def __len__(self) -> int:
         return len(self._comparisons)

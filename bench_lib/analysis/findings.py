@@ -13,7 +13,7 @@ import inspect
 import itertools
 from collections.abc import Callable, Iterable, Mapping
 
-from bench_lib.analysis import critical_batch, glance
+from bench_lib.analysis import critical_batch, glance, papers
 from bench_lib.analysis.family import Family
 from bench_lib.analysis.vocabulary import (
     READINGS,
@@ -244,8 +244,17 @@ def _sentences(by_question: Mapping[str, list[Mapping[str, object]]], rules: Rul
             sentences.append(generic(question, ok, family=family))
         else:
             sentences.extend(rule(ok, family=family) if _takes_family(rule) else rule(ok))
-    ok_by_question = {q: [r for r in g if r.get("status") == "ok"] for q, g in by_question.items()}
-    return sentences + critical_batch.beside_noise_scale(ok_by_question)
+    return sentences + critical_batch.beside_noise_scale(ok_by_question(by_question))
+
+
+def ok_by_question(by_question: Mapping[str, list[Mapping[str, object]]]) -> dict[str, list[Mapping[str, object]]]:
+    """Each question's results whose status is ok."""
+    return {q: [r for r in g if r.get("status") == "ok"] for q, g in by_question.items()}
+
+
+def papers_side_by_side(results: Iterable[Mapping[str, object]], *, family: Family) -> list[papers.Row]:
+    """The papers side by side (bench_lib.analysis.papers) of these results, judged with their findings' family."""
+    return papers.side_by_side(ok_by_question(_by_question(results)), family)
 
 
 def _takes_family(rule: Callable[..., list[str]]) -> bool:
@@ -255,11 +264,13 @@ def _takes_family(rule: Callable[..., list[str]]) -> bool:
 
 
 def judged_family(results: Iterable[Mapping[str, object]], *, rules: Rules) -> Family:
-    """Every comparison the findings and the at-a-glance rows make, settled together (Holm)."""
+    """Every comparison the findings, the at-a-glance rows and the papers side by side make, settled together."""
     results = list(results)
     family = Family()
-    _sentences(_by_question(results), rules, family)
+    by_question = _by_question(results)
+    _sentences(by_question, rules, family)
     glance.glance(results, family=family)
+    papers.side_by_side(ok_by_question(by_question), family)
     family.settle()
     return family
 

@@ -24,6 +24,7 @@ from bench_lib.record.history import SavedRun
 from bench_lib.render import cluster_tables, export, page, plot_scaling, plots
 from bench_lib.render import tables as report
 from bench_lib.render import verdict_tables as verdict_report
+from bench_lib.render.papers import papers_page
 
 Printer = Callable[[str], None]
 
@@ -104,6 +105,8 @@ def report_files(run: SavedRun) -> dict[str, str | bytes]:
     sentences += reference.sentences(reference.check(results, reference_points.points()))
     leading = report.glance_table(row.as_row() for row in glance.glance(results, family=family))
     files["report.md"] = report.report_markdown(run.name, facts, sections, names, sentences, leading)
+    side_by_side = findings.papers_side_by_side(results, family=family)
+    files["papers.md"] = papers_page(run.name, (row.as_row() for row in side_by_side))
     files["index.html"] = page.report_page(run.name, facts, sections, images, sentences, leading)
     files["results.csv"] = export.results_csv(run.benchmarks)
     files["github-action-benchmark-bigger.json"] = export.github_action_benchmark(run.benchmarks, True)
