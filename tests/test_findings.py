@@ -115,8 +115,8 @@ def test_a_tenfold_fall_in_steps_from_three_seeds_is_real_on_the_log_scale():
     rows = [steps_run(16, [60, 90, 123]), steps_run(1024, [7, 9, 11])]
     sentence = findings(rows)[0]
     assert (
-        "steps to the target fall from 91 [13, 169] (n=3) at batch 16 to 9 [4, 14] (n=3) at batch 1024 (real: ×0.1"
-        in (sentence)
+        "steps to the target fall from 87 [36, 213] (geometric mean, n=3) at batch 16 to "
+        "9 [5, 16] (geometric mean, n=3) at batch 1024 (real: ×0.1 [0.049, 0.21]" in (sentence)
     )
 
 

@@ -50,9 +50,10 @@ def clause(group: list[Mapping[str, object]], axis: str, reading: Reading, famil
     if len(points) < 2:
         return None
     (v1, a), (v2, b) = points[0], points[-1]
+    log = reading.margin.scale == "ratio"
     return (
-        f"{_change(reading.words, a, b)} {interval_text(a, reading.fmt)} at {label(axis, v1)} to "
-        f"{interval_text(b, reading.fmt)} at {label(axis, v2)} ({family.judge(a, b, reading).text()})"
+        f"{_change(reading.words, a, b)} {interval_text(a, reading.fmt, log=log)} at {label(axis, v1)} to "
+        f"{interval_text(b, reading.fmt, log=log)} at {label(axis, v2)} ({family.judge(a, b, reading).text()})"
     )
 
 
@@ -151,9 +152,9 @@ def _series_parts(reached: list[tuple[int, Figure]], missed: list[int], family: 
         (b0, f0), (b1, f1) = reached[0], reached[-1]
         verdict = family.judge(f0, f1, READINGS["steps_to_target"]).text()
         parts.append(
-            f"steps to the target fall from {interval_text(f0, ',.0f')} at batch {b0} to {interval_text(f1, ',.0f')} "
-            f"at batch {b1} ({verdict}): a {_times(b1, b0)} larger batch needs {_times(f0.mean, f1.mean)} fewer "
-            f"steps, where perfect scaling would give {_times(b1, b0)}"
+            f"steps to the target fall from {interval_text(f0, ',.0f', log=True)} at batch {b0} to "
+            f"{interval_text(f1, ',.0f', log=True)} at batch {b1} ({verdict}): a {_times(b1, b0)} larger batch needs "
+            f"{_times(f0.mean, f1.mean)} fewer steps, where perfect scaling would give {_times(b1, b0)}"
         )
         if len(reached) > 2:
             parts.append("step by step " + ", ".join(_grid_step(p, q) for p, q in itertools.pairwise(reached)))

@@ -97,7 +97,10 @@ def compared(question: str, results: list[Mapping[str, object]], family: Family)
         verdict = family.judge(a, b, reading)
         ends = (label(axis, v1), label(axis, v2))
         more = f"; {len(found) - 1} more context{'s' if len(found) > 2 else ''} below" if len(found) > 1 else ""
-        evidence = f"{interval_text(a, fmt)} → {interval_text(b, fmt)}, {_effect(a, b, verdict)}{more}"
+        log = reading.margin.scale == "ratio"
+        evidence = (
+            f"{interval_text(a, fmt, log=log)} → {interval_text(b, fmt, log=log)}, {_effect(a, b, verdict)}{more}"
+        )
         # The group's label names the model, the strategy and what differs from most configurations;
         # a group of nothing but usual values is named by all its context fields.
         spec = spec_of(group[0])

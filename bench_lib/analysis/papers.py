@@ -163,8 +163,9 @@ def shallue(by_question: Mapping[str, list], family: Family) -> list[Row]:
             (b0, a), (b1, b) = reached[0], reached[-1]
             verdict = family.judge(a, b, READINGS["steps_to_target"])
             measured = (
-                f"{question}: steps to the target {interval_text(a, ',.0f')} at batch {b0} → "
-                f"{interval_text(b, ',.0f')} at {b1} ({verdict.text()}); perfect scaling would divide by {b1 / b0:g}"
+                f"{question}: steps to the target {interval_text(a, ',.0f', log=True)} at batch {b0} → "
+                f"{interval_text(b, ',.0f', log=True)} at {b1} ({verdict.text()}); "
+                f"perfect scaling would divide by {b1 / b0:g}"
             )
             rows.append(
                 Row(

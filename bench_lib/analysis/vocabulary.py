@@ -10,6 +10,7 @@ and its equivalence margin (the difference inside which two configurations are "
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -91,8 +92,17 @@ def _over_rounds(examples_per_sec: float, rounds_s: list[float]) -> Figure:
     return Figure(examples_per_sec, stats.ci95(rates), len(rates), rates, over="rounds")
 
 
-def interval_text(f: Figure, fmt: str) -> str:
-    """e.g. '0.910 [0.893, 0.927] (n=3)', '0.910 (n=1)' or '8,622 [8,100, 9,000] (n=8 rounds)'."""
+def interval_text(f: Figure, fmt: str, *, log: bool = False) -> str:
+    """e.g. '0.910 [0.893, 0.927] (n=3)', '0.910 (n=1)' or '8,622 [8,100, 9,000] (n=8 rounds)'.
+
+    log=True (a metric compared as a ratio) gives the seeds' geometric mean and its 95% interval,
+    the t-interval of the mean log taken back: e.g. '85 [36, 200] (geometric mean, n=3)', never a
+    negative count of steps."""
+    if log and f.over == "seeds" and len(f.values) > 1 and min(f.values) > 0:
+        logs = [math.log(v) for v in f.values]
+        low, high = stats.ci95(logs)
+        middle, low, high = (format(math.exp(v), fmt) for v in (stats.mean(logs), low, high))
+        return f"{middle} [{low}, {high}] (geometric mean, n={len(f.values)})"
     n = f"n={f.n}" + (" rounds" if f.over == "rounds" else "")
     if f.ci95 is None:
         return f"{format(f.mean, fmt)} ({n})"
