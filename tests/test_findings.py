@@ -258,3 +258,18 @@ def test_one_seeds_throughput_is_judged_over_its_timed_rounds():
     flat = [speed(64, 9000.0, [0.10, 0.13, 0.07, 0.10]), speed(1024, 9100.0, [0.10, 0.07, 0.13, 0.10])]
     assert "4 and 4 rounds could detect a factor of" in findings(flat)[0]
     assert "(n=1)" in findings([speed(64, 9000.0, []), speed(1024, 68000.0, [])])[0]
+
+
+def test_the_example_runs_findings_render_with_tests_and_no_unearned_no_change():
+    from pathlib import Path
+
+    from bench_lib.record import history
+
+    run = history.load_run(Path(__file__).parent.parent / "reports" / "example" / "0001_example.json")
+    results = [{**b.result, "question": b.question, "rounds_s": b.rounds_s} for b in run.benchmarks]
+    sentences = findings(results)
+    [steps] = [s for s in sentences if s.startswith("time_to_accuracy")]
+    assert "at batch 1024 (real: ×0.1" in steps, "the tenfold fall in steps is a real fall"
+    assert not any("does not" in s or "within noise" in s for s in sentences)
+    assert sentences[-1].startswith("verdicts: Welch's t-test")
+    assert any(s.startswith("critical batch (McCandlish et al.") and "B_crit " in s for s in sentences)
