@@ -5,7 +5,9 @@ differences real by chance. A Family collects every comparison (a first pass ove
 findings), settles them together — Welch's and TOST's p-values each Holm-corrected over the
 family (bench_lib.analysis.inference) — and then says each one's decision, real, same or
 undecided, with the words that justify it. A comparison it has not seen before settling is
-judged on its own (a family of one). Pure: no TensorFlow, no I/O.
+judged on its own (a family of one). A comparison is known by its metric and the two groups'
+values, so the same pair compared twice (a sentence and its at-a-glance row) counts once. Pure:
+no TensorFlow, no I/O.
 """
 
 from __future__ import annotations
