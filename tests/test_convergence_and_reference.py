@@ -3,12 +3,13 @@ import pytest
 from bench_lib import questions
 from bench_lib.analysis import reference
 from bench_lib.analysis.findings import findings as all_findings
+from bench_lib.record.stats import summary
 
 
 def converged(batch, accuracy, gap, sharp, steps=100, n=3):
     spec = {"strategy": "one_device", "replicas": 1, "optimizer": "adam", "global_batch_size": batch,
             "target_accuracy": 0.95, "target_on": "train", "epochs": 150, "seeds": n}  # fmt: skip
-    stats = {key: {"values": [], "mean": value, "std": 0.01, "ci95": [value - 0.01, value + 0.01], "n": n}
+    stats = {key: summary([value * 0.99, value, value * 1.01][:n])
              for key, value in (("test_accuracy", accuracy), ("generalization_gap_accuracy", gap),
                                 ("sharpness", sharp))}  # fmt: skip
     return {
@@ -25,7 +26,7 @@ def converged(batch, accuracy, gap, sharp, steps=100, n=3):
 
 def test_equal_convergence_compares_test_accuracy_gap_and_sharpness_at_the_training_target():
     rows = [converged(32, 0.95, 0.02, 1.0), converged(512, 0.90, 0.07, 3.0), converged(1024, 0.5, 0.1, 5, None)]
-    [sentence] = findings(rows)
+    [sentence, _] = findings(rows)
     assert sentence.startswith("batch_size_equal_convergence (each trained to training accuracy 0.95): ")
     assert "test accuracy falls from 0.950" in sentence and "at batch 512 (real:" in sentence
     assert "train − test accuracy rises" in sentence and "sharpness rises from 1 " in sentence

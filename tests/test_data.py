@@ -130,9 +130,21 @@ def test_a_batch_larger_than_the_training_set_is_refused():
         data.load(RunSpec(global_batch_size=4096))
 
 
-def test_steps_per_epoch_drops_the_remainder():
+def test_an_epoch_takes_the_steps_keras_fit_takes_and_sees_every_example():
     digits = data.load(RunSpec())
-    assert data.steps_per_epoch(digits, RunSpec(global_batch_size=100)) == 14
+    n = len(digits.x_train)
+    assert data.steps_per_epoch(digits, RunSpec(global_batch_size=100)) == -(-n // 100)
+    spec = RunSpec(global_batch_size=512)
+    steps = data.steps_per_epoch(digits, spec)
+    assert steps == -(-n // 512) == 3
+    pipeline = data.global_batches(digits, spec)
+    seen = [y.shape[0] for _, y in pipeline.take(2 * steps)]
+    assert seen == [512] * (2 * steps), "every batch is full, for replicas' equal shares"
+    # One epoch of steps from the materialized order holds every example.
+    x_first = np.concatenate([x.numpy() for x, _ in data.materialized_batches(digits, spec).take(steps)])
+    assert len(np.unique(x_first.reshape(len(x_first), -1), axis=0)) == len(
+        np.unique(digits.x_train.reshape(n, -1), axis=0)
+    )
 
 
 @pytest.mark.parametrize("dataset", ["digits", "synthetic"])

@@ -69,12 +69,6 @@ def test_summary_keeps_per_seed_values_and_skips_missing_ones():
     assert stats.summary([None])["mean"] is None
 
 
-def test_intervals_separate_only_without_overlap():
-    assert stats.intervals_separate([0.1, 0.2], [0.25, 0.3])
-    assert not stats.intervals_separate([0.1, 0.26], [0.25, 0.3])
-    assert not stats.intervals_separate(None, [0.25, 0.3])
-
-
 def test_coefficient_of_variation_is_sample_std_over_mean():
     assert stats.coefficient_of_variation([2.0, 4.0]) == pytest.approx(2**0.5 / 3)
     assert stats.coefficient_of_variation([5.0]) is None

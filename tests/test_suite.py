@@ -41,7 +41,7 @@ def test_every_round_is_one_timed_block_saved_per_optimizer_step(saved):
     for bench in batch_size:
         info = bench["extra_info"]
         assert info["spec"]["epochs"] == 2
-        assert info["optimizer_steps"] == 2 * (1438 // info["global_batch_size"])
+        assert info["optimizer_steps"] == 2 * -(-1438 // info["global_batch_size"])  # epochs of ceil(N/B) steps
 
 
 def test_an_impossible_grid_point_is_skipped_with_the_arithmetic(saved):

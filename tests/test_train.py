@@ -84,11 +84,11 @@ def test_the_same_seed_twice_gives_identical_metrics(op_determinism):
 def test_loop_times_only_steps_after_warmup_and_evaluates_every_epoch():
     epochs = []
     result = runner.run(RunSpec(global_batch_size=256, epochs=3, warmup_steps=2), on_epoch=epochs.append)
-    steps_per_epoch = 1438 // 256
+    steps_per_epoch = -(-1438 // 256)  # ceil: an epoch sees every example, as Keras' fit does
     assert result.optimizer_steps == 3 * steps_per_epoch
     assert result.timed_steps == 3 * steps_per_epoch - 2
     assert [e.epoch for e in epochs] == [1, 2, 3]
-    assert [h["steps"] for h in result.history] == [5, 10, 15]
+    assert [h["steps"] for h in result.history] == [6, 12, 18]
     assert result.history[-1]["test_accuracy"] == result.test_accuracy
 
 
@@ -148,7 +148,8 @@ def test_xla_computes_the_same_step():
 
 
 def test_timing_counts_calls_and_optimizer_steps_apart():
-    prepared = runner.prepare(RunSpec(global_batch_size=256, steps=10, warmup_steps=2, steps_per_execution=4))
+    # Batch 288 makes an epoch of the 1,438 digits ceil(1438 / 288) = 5 steps.
+    prepared = runner.prepare(RunSpec(global_batch_size=288, steps=10, warmup_steps=2, steps_per_execution=4))
     assert prepared.loop.planned_calls() == (1, 3)
     prepared.loop.run()
     # Calls of up to 4 steps, cut at each epoch end (every 5 steps) and block end: 0-4 is warm-up

@@ -10,26 +10,25 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from bench_lib.analysis.findings import _clause, _context_groups, _spec
+from bench_lib.analysis.family import Family
+from bench_lib.analysis.findings import clause
+from bench_lib.analysis.vocabulary import READINGS, context_groups, spec_of
 
-METRICS = (
-    ("test_accuracy", "test accuracy", ".3f"),
-    ("generalization_gap_accuracy", "train − test accuracy", ".3f"),
-    ("sharpness", "sharpness", ".3g"),
-)
+METRICS = ("test_accuracy", "generalization_gap_accuracy", "sharpness")
 
 
-def findings(results: list[Mapping[str, object]], metric: str) -> list[str]:
+def findings(results: list[Mapping[str, object]], metric: str, *, family: Family | None = None) -> list[str]:
     """Test accuracy, generalization gap and sharpness along the batch size, each at the training-accuracy target."""
+    family = family if family is not None else Family()
     reached = [r for r in results if r.get("steps_to_target") is not None]
-    missed = sorted({_spec(r).get("global_batch_size") for r in results if r.get("steps_to_target") is None})
+    missed = sorted({spec_of(r).get("global_batch_size") for r in results if r.get("steps_to_target") is None})
     clauses = []
-    for label, group in _context_groups(reached, {"global_batch_size", "learning_rate"}).items():
-        for metric in METRICS:
-            clause = _clause(group, "global_batch_size", metric)
-            if clause:
-                clauses.append((f"{label}: " if label else "") + clause)
-    target = _spec(results[0]).get("target_accuracy")
+    for label, group in context_groups(reached, {"global_batch_size", "learning_rate"}).items():
+        for key in METRICS:
+            text = clause(group, "global_batch_size", READINGS[key], family)
+            if text:
+                clauses.append((f"{label}: " if label else "") + text)
+    target = spec_of(results[0]).get("target_accuracy")
     head = f"batch_size_equal_convergence (each trained to training accuracy {target:g})"
     body = "; ".join(clauses) if clauses else "fewer than two batch sizes reached the target"
     note = f"; not reached within the budget at batch {', '.join(map(str, missed))}" if missed else ""

@@ -3,12 +3,12 @@
 A pure function of result dicts, like bench_lib.analysis.findings, whose long-form sentences
 these rows lead. The answer compares the question's metric at the two ends of its axis (the
 smallest and largest batch, accumulation, ...) in the first context (e.g. one_device); the
-evidence gives both ends' means with their 95% intervals and n; the verdict word is findings'
-rule in one word:
+evidence gives both ends' means with their 95% intervals and n; the verdict word is the
+comparison's decision (bench_lib.analysis.family), Holm-corrected with the findings':
 
-- "real": both ends have 95% intervals over seeds and they do not overlap;
-- "within noise": the intervals overlap;
-- "one seed": an end has no interval, so nothing can be called.
+- "real": Welch's test shows a difference;
+- "same": TOST shows the difference inside the metric's equivalence margin (printed);
+- "undecided": neither (or one seed, which gives no test).
 
 Which row a question gets is its own declaration (bench_lib.questions, `glance`): `compared`
 by default, with its own metric, axis or ignored field where it says so; `estimated` for a
@@ -21,12 +21,23 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
-from bench_lib.analysis import findings as long_form
-from bench_lib.analysis.findings import Figure, figure, question_of
+from bench_lib.analysis.family import Family, Verdict
+from bench_lib.analysis.vocabulary import (
+    READINGS,
+    Figure,
+    axes,
+    figure,
+    groups,
+    interval_text,
+    label,
+    order,
+    question_of,
+    sentence_metric,
+    spec_of,
+)
 from bench_lib.config.plural import count
-from bench_lib.record import metrics, stats
 
-VERDICTS = ("real", "within noise", "one seed", "estimate", "see below")
+VERDICTS = ("real", "same", "undecided", "estimate", "one seed", "see below")
 
 
 @dataclass(frozen=True)
@@ -45,94 +56,86 @@ class Glance:
 HEADER = ("question", "answer", "evidence (mean, 95% CI, n)", "verdict")
 
 
-def verdict_word(a: Figure, b: Figure) -> str:
-    """findings.verdict in one word: real, within noise or one seed."""
-    if a.ci95 is None or b.ci95 is None:
-        return "one seed"
-    return "real" if stats.intervals_separate(a.ci95, b.ci95) else "within noise"
-
-
-def _interval(f: Figure, fmt: str) -> str:
-    if f.ci95 is None:
-        return f"{format(f.mean, fmt)} (n={f.n})"
-    return f"{format(f.mean, fmt)} [{format(f.ci95[0], fmt)}, {format(f.ci95[1], fmt)}] (n={f.n})"
-
-
-def _answer(words: str, a: Figure, b: Figure, ends: tuple[str, str], context: str, word: str) -> str:
+def _answer(words: str, a: Figure, b: Figure, ends: tuple[str, str], context: str, verdict: Verdict) -> str:
     where = f" ({context})" if context else ""
-    if word == "within noise":
-        return f"{words.capitalize()} does not measurably change from {ends[0]} to {ends[1]}{where}."
+    if verdict.decision == "same":
+        return (
+            f"{words.capitalize()} is the same, within {verdict.reading.margin_text()}, "
+            f"from {ends[0]} to {ends[1]}{where}."
+        )
     direction = "rises" if b.mean > a.mean else "falls" if b.mean < a.mean else "stays level"
-    hedge = ", from one seed" if word == "one seed" else ""
+    hedge = "" if verdict.decision == "real" else f", undecided: {verdict.why_undecided()}"
     return f"{words.capitalize()} {direction} from {ends[0]} to {ends[1]}{where}{hedge}."
-
-
-def _sentence_metric(key: str) -> tuple[str, str, str]:
-    """(key, words, format) of a metric a row follows, from its registry entry."""
-    entry = metrics.metric(key)
-    return key, entry.words or entry.label, entry.fmt
 
 
 def compared(
     question: str,
     results: list[Mapping[str, object]],
     *,
+    family: Family,
     metric: str | None = None,
     axis: str | None = None,
     ignore: tuple[str, ...] = (),
 ) -> Glance | None:
     """The row of a question that compares configurations along an axis; None with fewer than two ends.
 
+    family: the run's judged comparisons (bench_lib.analysis.family), which decide the verdict word.
     metric: the result key the row follows (default: findings' generic one, test accuracy or, on
       synthetic data, examples/s). axis: the spec field along which it compares, where it varies
       (default: the first varying field). ignore: spec fields that vary without being a context
       (e.g. a learning rate tuned per batch).
     """
     if ignore:
-        results = [{**r, "spec": {k: v for k, v in long_form._spec(r).items() if k not in ignore}} for r in results]
-    axes = long_form._axes(results)
-    if not axes:
+        results = [{**r, "spec": {k: v for k, v in spec_of(r).items() if k not in ignore}} for r in results]
+    varying = axes(results)
+    if not varying:
         return None
-    axis = axis if axis in axes else axes[0]
-    context = [a for a in axes if a != axis]
-    key, words, fmt = _sentence_metric(metric) if metric else long_form._metric("test_accuracy", results)
-    groups = long_form._groups(results, context)
-    for label, group in groups.items():
-        points = [(long_form._spec(r).get(axis), figure(r, key)) for r in group]
-        points = sorted(((v, f) for v, f in points if f is not None), key=lambda p: long_form._order(p[0]))
+    axis = axis if axis in varying else varying[0]
+    context = [a for a in varying if a != axis]
+    reading = READINGS[metric] if metric else sentence_metric("test_accuracy", results)
+    key, words, fmt = reading.key, reading.words, reading.fmt
+    found = groups(results, context)
+    for name, group in found.items():
+        points = [(spec_of(r).get(axis), figure(r, key)) for r in group]
+        points = sorted(((v, f) for v, f in points if f is not None), key=lambda p: order(p[0]))
         if len(points) < 2:
             continue
         (v1, a), (v2, b) = points[0], points[-1]
-        word = verdict_word(a, b)
-        ends = (long_form._label(axis, v1), long_form._label(axis, v2))
-        more = f"; {len(groups) - 1} more context{'s' if len(groups) > 2 else ''} below" if len(groups) > 1 else ""
-        evidence = f"{_interval(a, fmt)} → {_interval(b, fmt)}, Δ {format(b.mean - a.mean, '+' + fmt)}{more}"
+        verdict = family.judge(a, b, reading)
+        ends = (label(axis, v1), label(axis, v2))
+        more = f"; {len(found) - 1} more context{'s' if len(found) > 2 else ''} below" if len(found) > 1 else ""
+        log = reading.margin.scale == "ratio"
+        evidence = (
+            f"{interval_text(a, fmt, log=log)} → {interval_text(b, fmt, log=log)}, {_effect(a, b, verdict)}{more}"
+        )
         # The group's label names the model, the strategy and what differs from most configurations;
         # a group of nothing but usual values is named by all its context fields.
-        spec = long_form._spec(group[0])
-        where = label or ", ".join(long_form._label(k, spec.get(k)) for k in context if k != "replicas")
-        return Glance(question, _answer(words, a, b, ends, where, word), evidence, word)
+        spec = spec_of(group[0])
+        where = name or ", ".join(label(k, spec.get(k)) for k in context if k != "replicas")
+        return Glance(question, _answer(words, a, b, ends, where, verdict), evidence, verdict.decision)
     return None
 
 
-def estimated(question: str, results: list[Mapping[str, object]], *, key: str, words: str) -> Glance | None:
+def estimated(
+    question: str, results: list[Mapping[str, object]], *, key: str, words: str, family: Family | None = None
+) -> Glance | None:
     """The row of a question that estimates one figure: its first configuration's value."""
     for r in results:
         f = figure(r, key)
         if f is not None:
-            spec = long_form._spec(r)
+            spec = spec_of(r)
             answer = f"{words} is about {f.mean:,.0f} for {spec.get('model')} at batch {spec.get('global_batch_size')}."
-            return Glance(question, answer, _interval(f, ",.0f"), "estimate" if f.ci95 else "one seed")
+            return Glance(question, answer, interval_text(f, ",.0f"), "estimate" if f.ci95 else "one seed")
     return None
 
 
-def mfu_span(question: str, results: list[Mapping[str, object]]) -> Glance | None:
+def mfu_span(question: str, results: list[Mapping[str, object]], *, family: Family | None = None) -> Glance | None:
     """The row of a hardware table: the span of MFU and the configuration that reached most."""
     measured = [r for r in results if r.get("mfu") is not None]
     if not measured:
         return None
     best = max(measured, key=lambda r: float(r["mfu"]))
-    spec = long_form._spec(best)
+    spec = spec_of(best)
     lowest = min(float(r["mfu"]) for r in measured)
     answer = (
         f"MFU from {lowest:.2f} to {float(best['mfu']):.2f} over {count(len(measured), 'configuration')}; "
@@ -142,27 +145,48 @@ def mfu_span(question: str, results: list[Mapping[str, object]]) -> Glance | Non
     return Glance(question, answer, evidence, "see below")
 
 
-def pointer(question: str, results: list[Mapping[str, object]], *, answer: str) -> Glance:
+def pointer(question: str, results: list[Mapping[str, object]], *, answer: str, family: Family | None = None) -> Glance:
     """The row of a question whose long form judges against targets: a pointer to it."""
     return Glance(question, answer, "", "see below")
 
 
-Rule = Callable[[str, list[Mapping[str, object]]], Glance | None]
+def _effect(a: Figure, b: Figure, verdict: Verdict) -> str:
+    """e.g. 'Δ -0.450' or '×0.10' (the scale the comparison is made on)."""
+    if verdict.reading.margin.scale == "ratio" and a.mean > 0:
+        return f"×{b.mean / a.mean:.2g}"
+    return f"Δ {format(b.mean - a.mean, '+' + verdict.reading.fmt)}"
 
 
-def glance(results: Iterable[Mapping[str, object]], *, rules: Mapping[str, Rule]) -> list[Glance]:
+# A question's row: its name and ok results in, with the run's judged family as family=...; a row or None out.
+Rule = Callable[..., Glance | None]
+
+
+def glance(
+    results: Iterable[Mapping[str, object]], *, rules: Mapping[str, Rule], family: Family | None = None
+) -> list[Glance]:
     """One row per question with an ok result, in the order questions first appear.
 
     rules: each question's row rule by question name (bench_lib.questions.glance_rules()); a
-    question without one (from a run this version does not know) gets `compared`.
+      question without one (from a run this version does not know) gets `compared`.
+    family: the findings' judged family (bench_lib.analysis.findings.judged_family), so a row's word
+      is the one its long-form sentence gives; None judges the rows as a family of their own.
     """
+    results = list(results)
+    if family is None:
+        family = Family()
+        _rows(results, rules, family)
+        family.settle()
+    return _rows(results, rules, family)
+
+
+def _rows(results: list[Mapping[str, object]], rules: Mapping[str, Rule], family: Family) -> list[Glance]:
     by_question: dict[str, list[Mapping[str, object]]] = {}
     for r in results:
         if r.get("status") == "ok":
             by_question.setdefault(question_of(r), []).append(r)
     rows = []
     for question, ok in by_question.items():
-        row = rules.get(question, compared)(question, ok)
+        row = rules.get(question, compared)(question, ok, family=family)
         if row is not None:
             rows.append(row)
     return rows

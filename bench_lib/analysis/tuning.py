@@ -13,13 +13,15 @@ import itertools
 import math
 from collections.abc import Mapping, Sequence
 
-from bench_lib.analysis.findings import Figure, knee, steps_to_target_series
+from bench_lib.analysis.vocabulary import Figure, spec_of, steps_to_target_series
 
 # A batch step whose steps fall by at least this share of the perfect factor scales perfectly;
 # one whose steps fall by less than MAXIMAL_GAIN (10 %) is past the point of maximal data parallelism.
 PERFECT_EFFICIENCY = 0.8
 MAXIMAL_GAIN = 1.1
 REGIMES = ("perfect scaling", "diminishing returns", "maximal data parallelism")
+# How many rates a batch's grid may grow by, one at a time, to bracket its best rate.
+MAX_WIDENINGS = 3
 
 
 def log_grid(center: float, points: int, decades: float) -> tuple[float, ...]:
@@ -37,13 +39,18 @@ def log_grid(center: float, points: int, decades: float) -> tuple[float, ...]:
 
 
 def trial_score(trial: Mapping[str, object]) -> tuple[int, float, float]:
-    """Sort key of a tuning trial (a result dict of one rate on the validation split), best first:
-    reached the target, then fewer steps to it, then higher validation accuracy. Not ok sorts last."""
+    """Sort key of a tuning trial, best first: reached the target, then fewer steps to it, then higher
+    validation accuracy; not ok sorts last. A trial is a result dict of one rate on the validation
+    split, or an entry of a result's lr_trials (learning_rate, status, steps_to_target, validation_accuracy)."""
     if trial.get("status") != "ok":
         return (2, math.inf, math.inf)
     steps = trial.get("steps_to_target")
-    accuracy = trial.get("test_accuracy") or 0.0
+    accuracy = trial.get("validation_accuracy", trial.get("test_accuracy")) or 0.0
     return (0, float(steps), -accuracy) if steps is not None else (1, math.inf, -accuracy)
+
+
+def _rate(trial: Mapping[str, object]) -> float:
+    return float(trial["learning_rate"] if "learning_rate" in trial else spec_of(trial)["learning_rate"])
 
 
 def best_rate(trials: Sequence[Mapping[str, object]]) -> float | None:
@@ -51,13 +58,39 @@ def best_rate(trials: Sequence[Mapping[str, object]]) -> float | None:
     ok = [t for t in trials if t.get("status") == "ok"]
     if not ok:
         return None
-    return float(min(ok, key=trial_score)["spec"]["learning_rate"])
+    return _rate(min(ok, key=trial_score))
+
+
+def unbracketed_side(trials: Sequence[Mapping[str, object]]) -> str | None:
+    """'below' or 'above' where the best rate has no strictly worse neighbour on that side; None when
+    it has one on each side (the optimum is bracketed) or no trial finished ok."""
+    best = best_rate(trials)
+    if best is None:
+        return None
+    by_rate = sorted(trials, key=_rate)
+    i = next(k for k, t in enumerate(by_rate) if _rate(t) == best)
+    score = trial_score(by_rate[i])
+    if i == 0 or trial_score(by_rate[i - 1]) <= score:
+        return "below"
+    if i == len(by_rate) - 1 or trial_score(by_rate[i + 1]) <= score:
+        return "above"
+    return None
+
+
+def next_rate(trials: Sequence[Mapping[str, object]], factor: float) -> float | None:
+    """The rate to try next to bracket the best one: one grid step (`factor`) past the smallest or the
+    largest rate tried, on the side the best rate lacks a worse neighbour; None when bracketed."""
+    side = unbracketed_side(trials)
+    if side is None:
+        return None
+    rates = [_rate(t) for t in trials]
+    return float(f"{(min(rates) / factor if side == 'below' else max(rates) * factor):.3g}")
 
 
 def at_grid_edge(result: Mapping[str, object]) -> bool:
-    """Whether the tuned rate is the smallest or largest rate tried (lr_trials): the optimum may lie outside."""
-    tried = [t["learning_rate"] for t in result.get("lr_trials") or ()]
-    return len(tried) > 1 and _spec(result).get("learning_rate") in (min(tried), max(tried))
+    """Whether the tuned rate is not bracketed by its lr_trials: the optimum may lie outside the grid."""
+    trials = result.get("lr_trials") or ()
+    return len(trials) > 1 and unbracketed_side(trials) is not None
 
 
 def regime(small: tuple[int, Figure], large: tuple[int, Figure]) -> str:
@@ -75,14 +108,14 @@ def regimes(series: Sequence[tuple[int, Figure | None]]) -> list[tuple[int, int,
     return [(p[0], q[0], regime(p, q)) for p, q in itertools.pairwise(reached)]
 
 
-def _series_text(label: str, series: list[tuple[int, Figure | None]], rates: Mapping[int, float]) -> str:
+def _series_text(
+    label: str, series: list[tuple[int, Figure | None]], rates: Mapping[int, float], *, named: bool
+) -> str:
     points = ", ".join(
         f"batch {b}: {'not reached' if f is None else _steps(f)} at lr {rates.get(b, math.nan):.3g}" for b, f in series
     )
-    steps = "; ".join(f"{b0}→{b1} {name}" for b0, b1, name in regimes(series))
-    found = knee(series)
-    where = f"the knee is at batch {found}" if found else "no knee within the grid"
-    return f"{label + ': ' if label else ''}{points}" + (f" ({steps}); {where}" if steps else f"; {where}")
+    steps = "; ".join(f"{b0}→{b1} {name}" for b0, b1, name in regimes(series)) if named else ""
+    return f"{label + ': ' if label else ''}{points}" + (f" ({steps})" if steps else "")
 
 
 def _steps(f: Figure) -> str:
@@ -91,22 +124,26 @@ def _steps(f: Figure) -> str:
     return f"{f.mean:,.0f} steps (95% CI {f.ci95[0]:,.0f}–{f.ci95[1]:,.0f}, n={f.n})"
 
 
-def findings(results: list[Mapping[str, object]], metric: str) -> list[str]:
-    """Steps to the target against batch size at each batch's tuned rate, per optimizer, with the
-    regimes and the knee. (findings.noise_scale_beside_knee sets the knee beside B_simple.)"""
-    tuned = [r for r in results if _spec(r).get("target_accuracy") is not None]
+def findings(results: list[Mapping[str, object]], metric: str, **_: object) -> list[str]:
+    """Steps to the target against batch size at each batch's tuned rate, per optimizer, with the regimes —
+    named only where every batch's best rate is bracketed by worse ones. (The critical batch fitted to
+    these series: bench_lib.analysis.critical_batch.)"""
+    tuned = [r for r in results if spec_of(r).get("target_accuracy") is not None]
     if not tuned:
         return ["lr_tuning: no configuration with a target finished ok."]
     parts = []
-    for optimizer in dict.fromkeys(_spec(r).get("optimizer") for r in tuned):
-        group = [r for r in tuned if _spec(r).get("optimizer") == optimizer]
-        rates = {_spec(r)["global_batch_size"]: _spec(r).get("learning_rate") or math.nan for r in group}
+    for optimizer in dict.fromkeys(spec_of(r).get("optimizer") for r in tuned):
+        group = [r for r in tuned if spec_of(r).get("optimizer") == optimizer]
+        rates = {spec_of(r)["global_batch_size"]: spec_of(r).get("learning_rate") or math.nan for r in group}
+        edge = [str(spec_of(r)["global_batch_size"]) for r in group if at_grid_edge(r)]
         for label, series in tuning_series(group).items():
-            parts.append(_series_text(", ".join(filter(None, (str(optimizer), label))), series, rates))
-        edge = [str(_spec(r)["global_batch_size"]) for r in group if at_grid_edge(r)]
+            parts.append(_series_text(", ".join(filter(None, (str(optimizer), label))), series, rates, named=not edge))
         if edge:
-            parts[-1] += f" (best rate at the edge of the grid at batch {', '.join(edge)}: widen it)"
-    target = _spec(tuned[0])["target_accuracy"]
+            parts[-1] += (
+                f" (best rate not bracketed by worse ones at batch {', '.join(edge)} even after widening the grid: "
+                "no scaling regime named)"
+            )
+    target = spec_of(tuned[0])["target_accuracy"]
     head = f"lr_tuning (test accuracy {target:g}, rate tuned per batch on a validation split)"
     return [f"{head}: " + "; ".join(parts) + "."]
 
@@ -114,9 +151,5 @@ def findings(results: list[Mapping[str, object]], metric: str) -> list[str]:
 def tuning_series(results: list[Mapping[str, object]]) -> dict[str, list[tuple[int, Figure | None]]]:
     """steps_to_target_series of results whose learning rates differ by batch (it is not a context)."""
     return steps_to_target_series(
-        {**r, "spec": {k: v for k, v in _spec(r).items() if k != "learning_rate"}} for r in results
+        {**r, "spec": {k: v for k, v in spec_of(r).items() if k != "learning_rate"}} for r in results
     )
-
-
-def _spec(result: Mapping[str, object]) -> Mapping[str, object]:
-    return result.get("spec") or {}

@@ -26,6 +26,7 @@ from bench_lib.record.history import SavedRun
 from bench_lib.render import cluster_tables, export, machine_tables, page, plot_scaling, plots
 from bench_lib.render import tables as report
 from bench_lib.render import verdict_tables as verdict_report
+from bench_lib.render.papers import papers_page
 
 Printer = Callable[[str], None]
 
@@ -92,7 +93,8 @@ def report_files(run: SavedRun) -> dict[str, str | bytes]:
     """Every file of one run's report, by name: report.md, index.html, results.csv, PNGs, exports."""
     by_question = _questions(run)
     network = scaling.network(run.machine.get("tfbench_cluster"))
-    results = [{**b.result, "question": b.question} for b in run.benchmarks]
+    # The timed rounds go with each result: a one-seed throughput finding is read over them.
+    results = [{**b.result, "question": b.question, "rounds_s": b.rounds_s} for b in run.benchmarks]
     sections = [
         (q, report.question_tables(rs, q) + _scaling_tables(rs, network) + _precision_tables(run, q))
         for q, rs in by_question.items()
@@ -127,10 +129,17 @@ def report_files(run: SavedRun) -> dict[str, str | bytes]:
         facts.append(("entries not read", "; ".join(run.skipped)))
     names = {q: [name for name, _ in pngs] for q, pngs in images.items()}
     files: dict[str, str | bytes] = {name: png for pngs in images.values() for name, png in pngs}
-    sentences = findings.findings(results, rules=questions.findings_rules())
+    family = findings.judged_family(results, rules=questions.findings_rules(), glance_rules=questions.glance_rules())
+    sentences = findings.findings(
+        results, rules=questions.findings_rules(), family=family, cross=questions.cross_findings
+    )
     sentences += reference.sentences(reference.check(results, reference_points.points()))
-    leading = report.glance_table(row.as_row() for row in glance.glance(results, rules=questions.glance_rules()))
+    leading = report.glance_table(
+        row.as_row() for row in glance.glance(results, rules=questions.glance_rules(), family=family)
+    )
     files["report.md"] = report.report_markdown(run.name, facts, sections, names, sentences, leading)
+    side_by_side = findings.papers_side_by_side(results, family=family)
+    files["papers.md"] = papers_page(run.name, (row.as_row() for row in side_by_side))
     files["index.html"] = page.report_page(run.name, facts, sections, images, sentences, leading)
     files["results.csv"] = export.results_csv(run.benchmarks)
     files["github-action-benchmark-bigger.json"] = export.github_action_benchmark(run.benchmarks, True)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gzip
 import importlib.util
+import math
 import os
 import zipfile
 from dataclasses import dataclass
@@ -100,8 +101,14 @@ def validation_split(data: Dataset, fraction: float) -> Dataset:
 
 
 def steps_per_epoch(data: Dataset, spec: RunSpec) -> int:
-    """Full global batches in one pass over the training set (the remainder is dropped)."""
-    return len(data.x_train) // spec.global_batch_size
+    """Global batches in one epoch: ceil(training examples / global batch), the steps Keras' fit takes.
+
+    Every batch is full (replicas need equal batches): the examples run on as one endless stream
+    of reshuffled passes, so an epoch's last batch is completed from the next pass's first
+    examples, and every example is seen once in each epoch's worth of steps (drop_remainder would
+    skip up to a batch less one of them each time).
+    """
+    return math.ceil(len(data.x_train) / spec.global_batch_size)
 
 
 def stratified_split(x: np.ndarray, y: np.ndarray, test_fraction: float, seed: int) -> tuple[np.ndarray, ...]:
@@ -264,8 +271,9 @@ def train_dataset(
 ) -> tf.distribute.DistributedDataset:
     """Endless global batches split across the replicas, reshuffled each epoch unless synthetic or materialized.
 
-    Every epoch is exactly steps_per_epoch() batches; the dropped remainder changes with the
-    shuffle. Both spec.distribute_input choices deliver the same examples to the same replica
+    Every epoch is exactly steps_per_epoch() full batches, cut from an endless stream of
+    reshuffled passes over the training set (an epoch's last batch wraps into the next pass).
+    Both spec.distribute_input choices deliver the same examples to the same replica
     at every step: 'function' builds the global batches in the function and re-batches them
     into per-replica batches there.
     """
@@ -332,19 +340,21 @@ def materialized_batches(data: Dataset, spec: RunSpec) -> tf.data.Dataset:
     first use, so from the second epoch on the pipeline only hands over tensors it holds.
     """
     n, size = steps_per_epoch(data, spec), spec.global_batch_size
-    order = np.random.default_rng(spec.seed).permutation(len(data.x_train))[: n * size]
+    # ceil(N / B) full batches: the last wraps around to the first examples of the order.
+    order = np.resize(np.random.default_rng(spec.seed).permutation(len(data.x_train)), n * size)
     x = data.x_train[order].reshape(n, size, *data.image_shape)
     y = data.y_train[order].reshape(n, size)
     return tf.data.Dataset.from_tensor_slices((x, y)).cache().repeat()
 
 
 def _shuffled_batches(data: Dataset, spec: RunSpec) -> tf.data.Dataset:
-    """Reshuffled every epoch: a shuffle of indices, batched, each batch gathered in one op."""
+    """Reshuffled every pass: an endless stream of shuffled indices, batched across passes, each batch
+    gathered in one op. (drop_remainder only gives the batches a static shape: the stream never ends.)"""
     x, y = tf.constant(data.x_train), tf.constant(data.y_train)
     indices = tf.data.Dataset.range(len(data.x_train)).shuffle(
         len(data.x_train), seed=spec.seed, reshuffle_each_iteration=True
     )
-    batches = indices.batch(spec.global_batch_size, drop_remainder=True).repeat()
+    batches = indices.repeat().batch(spec.global_batch_size, drop_remainder=True)
     return batches.map(lambda i: (tf.gather(x, i), tf.gather(y, i)), num_parallel_calls=None)
 
 

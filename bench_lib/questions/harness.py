@@ -36,11 +36,11 @@ def _ratio_text(result: Mapping[str, object], other: str) -> str:
     return f"{value:.2f}× ({measured}; {'meets' if value >= target else 'misses'} ≥ {target:g})"
 
 
-def harness_findings(results: list[Mapping[str, object]], metric: str) -> list[str]:
+def harness_findings(results: list[Mapping[str, object]], metric: str, **judged: object) -> list[str]:
     """The suite's examples/s over the hand-written loop's and fit's, per batch size, beside the targets."""
     measured = [r for r in results if None not in (r.get("suite_over_handwritten"), r.get("suite_over_fit"))]
     if not measured:
-        return [findings.generic("harness", results, metric)]
+        return [findings.generic("harness", results, metric, **judged)]
     parts = [
         f"batch {r['spec'].get('global_batch_size')}, {r['spec'].get('optimizer')}: "
         f"{_ratio_text(r, 'handwritten')} the hand-written loop's, {_ratio_text(r, 'fit')} fit's"

@@ -4,7 +4,7 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bench_lib.analysis import findings, glance
+from bench_lib.analysis import critical_batch, findings, glance
 from bench_lib.config import option_text
 from bench_lib.questions.registry import Page, Question, SizeOption
 from bench_lib.record import metrics
@@ -38,7 +38,7 @@ QUESTION = Question(
     check=check,
     columns=(metrics.column("noise_scale"), metrics.column("critical_batch_size_estimate")),
     findings=findings.noise_scale,
-    cross_findings=findings.noise_scale_beside_knee,
+    cross_findings=critical_batch.beside_noise_scale,
     # One figure, not a comparison: its row states the estimate.
     glance=functools.partial(glance.estimated, key="noise_scale", words="The critical batch size B_simple predicts"),
     page=Page(

@@ -24,7 +24,8 @@ from bench_lib.record.metrics import ResultKey
 
 # (header, result key, format): a format string for format(), or a function of the value.
 Column = tuple[str, str, str | Callable[[object], str]]
-# A question's own findings: its ok results and its metric in, its sentences out.
+# A question's own findings: its ok results and its metric in (and the run's family of judged
+# comparisons as family=..., bench_lib.analysis.family), its sentences out.
 FindingsRule = Callable[[list[Mapping[str, object]], str], list[str]]
 # Sentences across questions: the ok results of every question, by question name, in; sentences out.
 CrossFindingsRule = Callable[[Mapping[str, list[Mapping[str, object]]]], list[str]]
@@ -250,7 +251,7 @@ def findings_rules() -> dict[str, Callable[[list[Mapping[str, object]]], list[st
 def _rule(question: Question) -> Callable[[list[Mapping[str, object]]], list[str]]:
     if question.findings is not None:
         return functools.partial(question.findings, metric=question.metric)
-    return lambda results: [findings.generic(question.name, results, question.metric)]
+    return lambda results, **judged: [findings.generic(question.name, results, question.metric, **judged)]
 
 
 def cross_findings(results: Sequence[Mapping[str, object]]) -> list[str]:

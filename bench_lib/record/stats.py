@@ -110,17 +110,6 @@ def summary(values: Sequence[float | None]) -> dict[str, object]:
     }
 
 
-def intervals_separate(a: Sequence[float] | None, b: Sequence[float] | None) -> bool:
-    """True when both 95% intervals exist and do not overlap: then a difference is called real.
-
-    Non-overlap of two 95% intervals is a conservative test (stricter than a two-sample t-test
-    at 5%), so a "real" difference is one a careful reviewer accepts.
-    """
-    if a is None or b is None:
-        return False
-    return a[1] < b[0] or b[1] < a[0]
-
-
 # pyperf's thresholds: a spread above 10% of the mean, or too few values, makes a figure unreliable.
 MAX_STABLE_CV = 0.10
 MIN_STABLE_ROUNDS = 10

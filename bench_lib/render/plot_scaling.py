@@ -14,7 +14,7 @@ import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from bench_lib.analysis.findings import steps_to_target_series
+from bench_lib.analysis.vocabulary import steps_to_target_series
 
 
 def _figure(results: Iterable[Mapping[str, object]]):

@@ -43,14 +43,15 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
         terminalreporter.write_line("")
         for line in warnings:
             terminalreporter.write_line(line, yellow=True)
-    from bench_lib.analysis.findings import findings
+    from bench_lib.analysis.findings import findings, judged_family
     from bench_lib.analysis.glance import glance
 
     terminalreporter.section("tfbench findings")
-    rows = [row.as_row() for row in glance(results, rules=questions.glance_rules())]
+    family = judged_family(results, rules=questions.findings_rules(), glance_rules=questions.glance_rules())
+    rows = [row.as_row() for row in glance(results, rules=questions.glance_rules(), family=family)]
     if rows:
         terminalreporter.write_line(report.to_markdown(report.glance_table(rows)) + "\n")
-    for sentence in findings(results, rules=questions.findings_rules()):
+    for sentence in findings(results, rules=questions.findings_rules(), family=family, cross=questions.cross_findings):
         terminalreporter.write_line(f"- {sentence}")
     if (folder := config.getoption("--bench-plot-dir")) is not None:
         _write_plot(terminalreporter, results, folder)

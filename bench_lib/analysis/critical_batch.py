@@ -1,0 +1,67 @@
+"""Provides the measured critical batch beside the predicted one: B_crit fitted to steps-to-target, B_simple probed.
+
+McCandlish et al. (2018, "An empirical model of large-batch training") find that the optimizer
+steps S and the examples E = B·S needed to reach a target trade off as
+(S/S_min − 1)(E/E_min − 1) = 1, i.e. S(B) = S_min (1 + B_crit / B), where the critical batch
+B_crit = E_min / S_min is where doubling the batch stops halving the steps; and that the simple
+gradient noise scale B_simple, measured in one training run, predicts it. This module fits the
+first to the time-to-accuracy (and tuned lr_tuning) series with an interval by bootstrap over
+the seeds (bench_lib.analysis.inference.critical_batch) and sets it beside the second. Pure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from bench_lib.analysis import inference, tuning
+from bench_lib.analysis.vocabulary import Figure, figure, interval_text, spec_of, steps_to_target_series
+
+
+def fit(series: list[tuple[int, Figure | None]]) -> inference.CriticalBatch | None:
+    """The trade-off fitted to the batches that reached the target; None with fewer than three of them."""
+    reached = {b: f.values or (f.mean,) for b, f in series if f is not None}
+    if len(reached) < 3:
+        return None
+    try:
+        return inference.critical_batch(reached)
+    except (RuntimeError, ValueError):  # curve_fit found no fit
+        return None
+
+
+def fit_text(found: inference.CriticalBatch | None) -> str:
+    """e.g. 'B_crit 120 [80, 190] (bootstrap over seeds, S_min 14 steps)'."""
+    if found is None:
+        return "no fit (fewer than three batch sizes reached the target)"
+    interval = (
+        f" [{found.ci95[0]:,.0f}, {found.ci95[1]:,.0f}] (95% bootstrap interval over seeds)"
+        if found.ci95
+        else " (one seed: no interval)"
+    )
+    return f"B_crit {found.b_crit:,.0f}{interval}, S_min {found.s_min:,.0f} steps"
+
+
+def beside_noise_scale(by_question: Mapping[str, list[Mapping[str, object]]]) -> list[str]:
+    """One sentence: B_crit of each steps-to-target series (tuned ones named so) beside the probe's B_simple."""
+    predicted = [
+        (f, spec_of(r)) for r in by_question.get("noise_scale", []) if (f := figure(r, "noise_scale")) is not None
+    ]
+    targeted = [r for r in by_question.get("time_to_accuracy", []) if spec_of(r).get("target_accuracy") is not None]
+    tuned = [r for r in by_question.get("lr_tuning", []) if spec_of(r).get("target_accuracy") is not None]
+    series = dict(steps_to_target_series(targeted))
+    series |= {f"tuned {name}".strip(): s for name, s in tuning.tuning_series(tuned).items()}
+    if not series:
+        return []
+    measured = "; ".join((f"{name}: " if name else "") + fit_text(fit(s)) for name, s in series.items())
+    probe = (
+        "; B_simple from the noise-scale probe: "
+        + "; ".join(
+            f"{interval_text(f, ',.0f')} for {spec.get('model')} at batch {spec.get('global_batch_size')}"
+            for f, spec in predicted
+        )
+        if predicted
+        else "; no noise-scale probe in this run to set beside it"
+    )
+    return [
+        "critical batch (McCandlish et al.: (S/S_min − 1)(E/E_min − 1) = 1 fitted to steps-to-target, "
+        f"B_crit = E_min / S_min): {measured}{probe}."
+    ]

@@ -1,0 +1,204 @@
+"""Provides the words findings are written in: a result's figures, question, axes, contexts and metric readings.
+
+Pure functions of result dicts (RunResult.as_dict(), or pytest-benchmark's extra_info of a saved
+run): no TensorFlow, no I/O. A result belongs to the question in its "question" key, else its
+"group" (pytest-benchmark's, e.g. "test_batch_size"), else "runs".
+
+READINGS declares, once, how a sentence reads each metric it compares: its words, its format,
+and its equivalence margin (the difference inside which two configurations are "the same").
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from bench_lib.analysis.inference import Margin
+from bench_lib.record import stats
+
+
+@dataclass(frozen=True)
+class Reading:
+    """How a finding reads a metric: words ("test accuracy"), format (".3f") and equivalence margin."""
+
+    key: str
+    words: str
+    fmt: str
+    margin: Margin
+
+    def margin_text(self) -> str:
+        """e.g. '±0.010' or '±20%'."""
+        if self.margin.scale == "ratio":
+            return f"±{self.margin.margin:.0%}"
+        return f"±{format(self.margin.margin, self.fmt)}"
+
+
+_POINT = Margin("difference", 0.01)  # one accuracy point
+_FACTOR = Margin("ratio", 0.2)  # ±20% of a count or a time
+READINGS: dict[str, Reading] = {
+    r.key: r
+    for r in (
+        Reading("test_accuracy", "test accuracy", ".3f", _POINT),
+        Reading("generalization_gap_accuracy", "train − test accuracy", ".3f", _POINT),
+        Reading("sharpness", "sharpness", ".3g", _FACTOR),
+        Reading("examples_per_sec", "examples/s", ",.0f", Margin("ratio", 0.05)),
+        Reading("steps_to_target", "the number of steps to the target", ",.0f", _FACTOR),
+        Reading("examples_to_target", "the number of examples to the target", ",.0f", _FACTOR),
+        Reading("seconds_to_target", "the time to the target", ",.2f", _FACTOR),
+        Reading("noise_scale", "the simple noise scale B_simple", ",.0f", Margin("ratio", 0.5)),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A metric of one configuration: its mean, the 95% interval (None for one value), n, and the
+    values it comes from (empty when the saved run kept only the mean), over seeds or timed rounds."""
+
+    mean: float
+    ci95: tuple[float, float] | None
+    n: int
+    values: tuple[float, ...] = ()
+    over: str = "seeds"
+
+
+# A throughput figure of one seed is read over its timed rounds (result key "rounds_s", seconds).
+TIMED = "examples_per_sec"
+
+
+def figure(result: Mapping[str, object], metric: str) -> Figure | None:
+    """The metric of a result dict: from seed_stats when several seeds measured it; examples/s of one
+    seed from its timed rounds when the result carries them (rounds_s)."""
+    entry = (result.get("seed_stats") or {}).get(metric)
+    if entry and entry.get("mean") is not None:
+        ci = entry.get("ci95")
+        values = tuple(float(v) for v in entry.get("values") or () if v is not None)
+        return Figure(float(entry["mean"]), tuple(ci) if ci else None, int(entry["n"]), values)
+    value = result.get(metric)
+    if value is None:
+        return None
+    rounds = [float(s) for s in result.get("rounds_s") or () if s and s > 0]
+    if metric == TIMED and len(rounds) > 1:
+        return _over_rounds(float(value), rounds)
+    return Figure(float(value), None, 1, (float(value),))
+
+
+def _over_rounds(examples_per_sec: float, rounds_s: list[float]) -> Figure:
+    """examples/s in each timed round: every round trains the same examples, so its rate is the
+    overall rate scaled by the mean round time over this round's time."""
+    rates = tuple(examples_per_sec * stats.mean(rounds_s) / s for s in rounds_s)
+    return Figure(examples_per_sec, stats.ci95(rates), len(rates), rates, over="rounds")
+
+
+def interval_text(f: Figure, fmt: str, *, log: bool = False) -> str:
+    """e.g. '0.910 [0.893, 0.927] (n=3)', '0.910 (n=1)' or '8,622 [8,100, 9,000] (n=8 rounds)'.
+
+    log=True (a metric compared as a ratio) gives the seeds' geometric mean and its 95% interval,
+    the t-interval of the mean log taken back: e.g. '85 [36, 200] (geometric mean, n=3)', never a
+    negative count of steps."""
+    if log and f.over == "seeds" and len(f.values) > 1 and min(f.values) > 0:
+        logs = [math.log(v) for v in f.values]
+        low, high = stats.ci95(logs)
+        middle, low, high = (format(math.exp(v), fmt) for v in (stats.mean(logs), low, high))
+        return f"{middle} [{low}, {high}] (geometric mean, n={len(f.values)})"
+    n = f"n={f.n}" + (" rounds" if f.over == "rounds" else "")
+    if f.ci95 is None:
+        return f"{format(f.mean, fmt)} ({n})"
+    return f"{format(f.mean, fmt)} [{format(f.ci95[0], fmt)}, {format(f.ci95[1], fmt)}] ({n})"
+
+
+def question_of(result: Mapping[str, object]) -> str:
+    name = result.get("question") or result.get("group") or "runs"
+    return str(name).removeprefix("test_")
+
+
+def spec_of(result: Mapping[str, object]) -> Mapping[str, object]:
+    return result.get("spec") or {}
+
+
+# Spec fields that never define a configuration axis in a sentence.
+_NOT_AXES = frozenset(
+    {"seed", "seeds", "data_path", "warmup_steps", "target_check_steps", "sharpness_samples", "sharpness_epsilon"}
+)
+# When several fields vary, the first of these that varies is the axis; the rest are context.
+_AXIS_ORDER = ("global_batch_size", "accumulation_steps", "model", "precision", "bn", "lr_scaling", "optimizer")
+
+
+def axes(results: list[Mapping[str, object]]) -> list[str]:
+    """Spec fields whose value differs between the results, axis candidates first."""
+    fields = {k for r in results for k in spec_of(r) if k not in _NOT_AXES}
+    varying = [k for k in sorted(fields) if len({repr(spec_of(r).get(k)) for r in results}) > 1]
+    return sorted(varying, key=lambda k: (_AXIS_ORDER.index(k) if k in _AXIS_ORDER else len(_AXIS_ORDER), k))
+
+
+def label(field: str, value: object) -> str:
+    """e.g. 'batch 32', 'mlp', 'bn=sync'."""
+    names = {"global_batch_size": "batch", "accumulation_steps": "accumulation", "lr_scaling": "LR scaling"}
+    if field in names:
+        return f"{names[field]} {value}"
+    return str(value) if field in ("model", "strategy", "optimizer", "precision") else f"{field}={value}"
+
+
+def budget(spec: Mapping[str, object]) -> str:
+    """e.g. 'at 5 epochs, adam' or 'at 200 steps, sgd'."""
+    amount = f"{spec['steps']} steps" if spec.get("steps") else f"{spec.get('epochs')} epochs"
+    return f"at {amount}, {spec.get('optimizer')}"
+
+
+def order(value: object) -> tuple[int, float | str]:
+    """Sort key: numbers in order, then everything else by its text (None, strings, ...)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return (0, value)
+    return (1, str(value))
+
+
+# Context fields a group's label always names; the others only where they differ from the usual value.
+_NAMED_CONTEXT = ("model", "strategy")
+
+
+def groups(results: list[Mapping[str, object]], context: list[str]) -> dict[str, list[Mapping[str, object]]]:
+    """Results by their context label, e.g. 'mlp, hidden_units=[512, 512], one_device'.
+
+    A field other than model and strategy is named only where its value is not the one most
+    configurations have (the throughput question's knobs vary one at a time from the defaults).
+    """
+    usual = {k: Counter(repr(spec_of(r).get(k)) for r in results).most_common(1)[0][0] for k in context}
+    found: dict[str, list[Mapping[str, object]]] = {}
+    for r in results:
+        s = spec_of(r)
+        named = [k for k in context if k in _NAMED_CONTEXT or repr(s.get(k)) != usual[k]]
+        text = ", ".join(label(k, s.get(k)) for k in named if k != "replicas")
+        if "replicas" in context and s.get("replicas", 1) > 1:
+            text = text.replace(str(s.get("strategy")), f"{s.get('strategy')}{s.get('replicas')}", 1)
+        found.setdefault(text, []).append(r)
+    return found
+
+
+def context_groups(results: list[Mapping[str, object]], own: set[str]) -> dict[str, list[Mapping[str, object]]]:
+    """Results grouped by every varying field except the question's own."""
+    return groups(results, [k for k in axes(results) if k not in own])
+
+
+def sentence_metric(metric: str, results: list[Mapping[str, object]]) -> Reading:
+    """The reading of the metric a sentence follows: throughput on synthetic data (no accuracy to follow)."""
+    if all(spec_of(r).get("dataset") == "synthetic" for r in results):
+        metric = "examples_per_sec"
+    return READINGS[metric]
+
+
+def steps_to_target_series(
+    results: Iterable[Mapping[str, object]],
+) -> dict[str, list[tuple[int, Figure | None]]]:
+    """Per context (e.g. 'LR scaling linear'), (global batch size, steps to target or None) by batch size.
+
+    Only ok results with a target_accuracy count; None means the target was not reached.
+    """
+    results = [r for r in results if r.get("status") == "ok" and spec_of(r).get("target_accuracy") is not None]
+    return {
+        name: sorted(
+            ((spec_of(r)["global_batch_size"], figure(r, "steps_to_target")) for r in group), key=lambda p: p[0]
+        )
+        for name, group in context_groups(results, {"global_batch_size", "target_accuracy"}).items()
+    }
