@@ -6,7 +6,7 @@ from bench_lib.record import stats
 
 def findings(results):
     """The findings with every registered question's own rule, as the report writes them."""
-    return findings_lib.findings(results, rules=questions.findings_rules())
+    return findings_lib.findings(results, rules=questions.findings_rules(), cross=questions.cross_findings)
 
 
 def result(question, batch, accuracy, values=None, n=None, status="ok", **spec):
