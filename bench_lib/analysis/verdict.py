@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from bench_lib.analysis import timing_noise
+from bench_lib.analysis import computation, timing_noise
 from bench_lib.analysis.timing_noise import NoiseFloor
 from bench_lib.record import metrics, stats
 from bench_lib.record.history import Benchmark, SavedRun
@@ -190,6 +190,8 @@ class Comparison:
     rows: list[Row]  # worst first
     only_base: list[str]
     only_new: list[str]
+    # Benchmarks whose traced step computes something else: exact counts, decided before any timing verdict.
+    computation_changed: list[computation.ComputationChange] = field(default_factory=list)
 
     @property
     def any_worse(self) -> bool:
@@ -219,6 +221,7 @@ def compare_runs(base: SavedRun, new: SavedRun, thresholds: dict[str, float]) ->
         rows=rows,
         only_base=sorted(k for k in base_keys if k not in new_keys),
         only_new=sorted(k for k in new_keys if k not in base_keys),
+        computation_changed=computation.changed(base, new),
     )
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from bench_lib import questions
 from bench_lib import reference as reference_points
-from bench_lib.analysis import allreduce, findings, glance, reference, scaling, verdict
+from bench_lib.analysis import allreduce, computation, findings, glance, reference, scaling, verdict
 from bench_lib.cli.arguments import program
 from bench_lib.record import fingerprint, history
 from bench_lib.record.files import write_all_atomic, write_atomic
@@ -243,7 +243,10 @@ def trend_command(
         name = _safe(key.replace("/", "--")) + ".png"
         files[name] = plots.trend_figure(key, panels)
         plot_names[key] = name
-    text = verdict_report.trend_markdown(runs, series, plot_names, k, window, len(loaded) - len(runs), loaded_lines)
+    changed = computation.changed_in_history(runs)
+    text = verdict_report.trend_markdown(
+        runs, series, plot_names, k, window, len(loaded) - len(runs), loaded_lines, computation_changed=changed
+    )
     files["trend.md"] = text
     folder = reports / "trend"
     _write_all(folder, files)

@@ -284,6 +284,11 @@ DETAILS: tuple[ResultKey, ...] = (
               "`grad_norm_sq`, `first_half_noise_scale` and `second_half_noise_scale`."),
     ResultKey("input_cost_of", "The configuration `input_cost` was measured on, where that is another one of the "
               "same step and pipeline (it differs in seed, budget, learning rate or probes only); absent otherwise."),
+    ResultKey("computation", "The traced training step's fingerprint, exact counts that two runs of the same "
+              "code share: `op_counts` (op type: count, the step and every function it calls once), `optimizer`, "
+              "`optimizer_ops`, `flops`, `output_bytes`, `parameters`, `variables`, `collectives`, "
+              "`collective_bytes`, `device_copies`, `device_copy_bytes`, `host_device_copies`, "
+              "`host_device_copy_bytes`; `fingerprint_s` is the seconds counting took (not compared)."),
     ResultKey("warnings", "Pyperf-style warnings on the timings: `unstable` (CV over 10%), `too few rounds` "
               "(fewer than 10 timed blocks), `no process medians` (a further process of --bench-processes "
               "failed)."),

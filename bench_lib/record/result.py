@@ -66,6 +66,8 @@ class RunResult:
     the once-per-process calibration of peak_gflops;
     trace_s is tracing the step, first_step_s the first call, and first_step_overhead_s its time
     above a steady call (XLA compilation, graph optimization, kernel set-up).
+    computation is the traced step's fingerprint: exact counts of what it computes
+    (bench_lib/probes/step_graph.py), None for a configuration that failed before it was read.
     """
 
     spec: RunSpec
@@ -120,6 +122,7 @@ class RunResult:
     trace_s: float | None = None
     first_step_s: float | None = None
     first_step_overhead_s: float | None = None
+    computation: dict[str, object] | None = None
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from bench_lib.analysis import timing_noise
+from bench_lib.analysis.computation import ComputationChange
 from bench_lib.record.metrics import Metric
+from bench_lib.render.computation_lines import computation_lines
 from bench_lib.render.tables import Table, to_markdown
 
 VERDICT_MARKS = {"worse": "**worse**", "better": "better", "same": "same", "unknown": "unknown"}
@@ -64,6 +66,7 @@ def compare_markdown(
         "",
         *mismatch_lines(differences),
         *load_lines(list(load)),
+        *computation_lines(comparison.computation_changed),
         f"**{counts['worse']} worse**, {counts['better']} better, {counts['same']} same, {counts['unknown']} unknown "
         f"over {len({r.key for r in comparison.rows})} benchmarks in both runs.",
         "",
@@ -83,8 +86,9 @@ def compare_markdown(
 
 
 def trend_markdown(
-    runs, series, plots: Mapping[str, str], k: float, window: int, skipped_runs: int, load: list[str] = ()
-) -> str:
+    runs, series, plots: Mapping[str, str], k: float, window: int, skipped_runs: int, load: list[str] = (),
+    computation_changed: Sequence[ComputationChange] = (),
+) -> str:  # fmt: skip
     """The trend report: the runs in time order, then each benchmark metric's verdict, worst first."""
     lines = [
         f"# tfbench trend: {len(runs)} runs of one machine",
@@ -98,6 +102,7 @@ def trend_markdown(
     if skipped_runs:
         lines += [f"{skipped_runs} saved runs of other machines or profiles were left out.", ""]
     lines += load_lines(list(load))
+    lines += computation_lines(computation_changed)
     run_rows = [
         (r.name, r.datetime[:19].replace("T", " "), str(r.commit.get("id") or "")[:12] or "-",
          str(r.machine.get("tensorflow", "-")), str(r.machine.get("keras", "-")))
