@@ -22,7 +22,7 @@ def test_nightly_fixes_the_thread_pools_and_runs_several_processes_on_the_quick_
     [
         ({"intra_op": 0, "inter_op": None, "cpus": None}, "intra_op_threads=0 is not allowed"),
         ({"intra_op": None, "inter_op": -1, "cpus": None}, "inter_op_threads=-1 is not allowed"),
-        ({"intra_op": None, "inter_op": None, "cpus": (10_000,)}, r"cpu_affinity=\(10000,\) is not allowed: CPUs among"),
+        ({"intra_op": None, "inter_op": None, "cpus": (10_000,)}, r"cpu_affinity=\(10000,\) is not allowed"),
     ],
 )
 def test_bad_thread_counts_and_cpus_are_refused_before_anything_is_set(fields, message):

@@ -110,6 +110,7 @@ def conclude(prepared: PreparedRun, *, trace_dir: Path | None = None, time_input
         devices=prepared.devices,
         parameters=count_parameters(prepared.model),
         wall_s=time.perf_counter() - prepared.started_at,
+        cpu_s=time.process_time() - prepared.cpu_started_at,
         history=history_dicts(loop.history),
         versions={"tensorflow": tf.__version__, "keras": keras.__version__},
         generalization_gap_accuracy=train["accuracy"] - last.test_accuracy if evaluated else None,

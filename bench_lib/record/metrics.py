@@ -195,6 +195,9 @@ METRICS: tuple[Metric, ...] = (
            description="Trainable parameters of the model."),
     Metric(key="wall_s", label="wall time", unit="s", direction="lower", fmt=".1f", seeded=True,
            description="Wall time of the configuration, set-up to final evaluation."),
+    Metric(key="cpu_s", label="process CPU time", unit="s", direction=None, fmt=".1f", seeded=True,
+           description="The process's CPU time (all its threads, user and system) over the span of `wall_s`: "
+                       "well below `wall_s` times the cores it may use, other work took the machine."),
 )  # fmt: skip
 
 
