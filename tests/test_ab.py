@@ -24,7 +24,9 @@ started = sum(1 for _ in open(os.environ["AB_ORDER"]))
 drift = 1 + 0.1 * ((started - 1) // 2 % 3)  # the machine drifts from pair to pair
 second = 1.005 if started % 2 == 0 else 0.995  # and the second process of a pair runs a little slower
 median = 10.0 * drift * second * float(os.environ.get("FACTOR", "1"))
-json.dump({{"id": "cfg", "status": "ok", "step_time_ms": {{"median": median}}}}, open(path, "w"))
+computation = {{"parameters": int(os.environ.get("PARAMETERS", "100")), "optimizer": "SGD"}}
+result = {{"id": "cfg", "status": "ok", "step_time_ms": {{"median": median}}, "computation": computation}}
+json.dump(result, open(path, "w"))
 """
 
 
@@ -54,6 +56,7 @@ def test_the_same_environment_on_both_sides_gives_nothing_worse(tmp_path, fake_p
     assert (tmp_path / "order").read_text().split() == ["base", "new", "new", "base"] * 2
     out = capsys.readouterr().out
     assert "**0 worse**, 0 better, 1 same, 0 unknown over 1 benchmarks" in out
+    assert "Computation changed" not in out
     saved = json.loads((tmp_path / "reports" / "ab-ab" / "ab.json").read_text())
     assert len(saved["times_ms"]["base"]) == 4 and saved["verdicts"][0]["verdict"] == "same"
     assert (tmp_path / "reports" / "ab-ab" / "base-1.json").is_file()  # each side's result, as `run` writes it
@@ -95,3 +98,11 @@ def test_a_failing_process_is_one_line_and_exit_2(tmp_path, capsys):
     code = main(["ab", "--base-python", str(failing), "--reports", str(tmp_path), "--pairs", "2", "--", "run"])
     assert code == 2
     assert "base pair 1 exited with 3; see " in capsys.readouterr().err
+
+
+def test_a_side_that_computes_something_else_is_named_before_the_verdicts(tmp_path, fake_python, monkeypatch, capsys):
+    monkeypatch.setenv("AB_ORDER", str(tmp_path / "order"))
+    assert main(ab_args(tmp_path, fake_python, "--new-env", "PARAMETERS=120")) == 0
+    out = capsys.readouterr().out
+    assert "## Computation changed: 1 benchmarks" in out and "- `cfg` (base → new): parameters 100→120" in out
+    assert out.index("Computation changed") < out.index("**0 worse**")

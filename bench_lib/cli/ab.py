@@ -40,7 +40,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         help="base and new measured alternately in one job, judged by a paired test",
         description="Runs the command after -- (pytest arguments selecting benchmarks, or `run` and its options) "
         "alternately in the base and the new environment, --pairs times each, and judges each benchmark's step "
-        "time with a paired t-test on the log ratios.",
+        "time with a paired t-test on the log ratios; benchmarks whose traced step differs between the sides "
+        "are named first.",
     )
     for side in SIDES:
         parser.add_argument(f"--{side}-python", default=sys.executable, help=f"{side}'s Python (default: this one)")
@@ -199,6 +200,19 @@ def measure(
     return by_side
 
 
+def computation_changes(command: Sequence[str], *, name: str, storage: Path, folder: Path) -> list:
+    """The benchmarks whose traced step differs between the two sides' first processes (analysis.computation)."""
+    from bench_lib.analysis import computation
+    from bench_lib.record import history
+
+    if command[0] != "run":
+        base, new = (history.load_run(_saved_run(storage, f"{name}-{side}-1")) for side in SIDES)
+        return computation.changed(base, new)
+    base, new = (json.loads((folder / f"{side}-1.json").read_text()) for side in SIDES)
+    found = computation.differences(base.get("computation"), new.get("computation"))
+    return [computation.ComputationChange(base["id"], "base", "new", tuple(found))] if found else []
+
+
 def verdicts(by_side: dict[str, list[dict[str, float]]], threshold: float) -> list[PairedVerdict]:
     """One paired verdict per benchmark either side measured, worst first; unknown where a pair lacks it."""
     from bench_lib.analysis import paired
@@ -237,7 +251,9 @@ def ab_command(args: argparse.Namespace, command: Sequence[str], *, say: Callabl
         print(f"{program()}: error: {error}", file=sys.stderr)
         return 2
     judged = verdicts(by_side, args.threshold)
-    text = ab_markdown(args.name, [s.describe() for s in sides], command, args.pairs, args.threshold, judged)
+    changes = computation_changes(command, name=args.name, storage=storage, folder=folder)
+    described = [s.describe() for s in sides]
+    text = ab_markdown(args.name, described, command, args.pairs, args.threshold, judged, changes)
     write_atomic(folder / "ab.md", text, overwrite=True)
     document = {"sides": {s.name: s.describe() for s in sides}, "command": list(command), "times_ms": by_side,
                 "verdicts": [vars(v) for v in judged]}  # fmt: skip
