@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Sequence
 
 from bench_lib.analysis import paired
@@ -25,7 +26,7 @@ def ab_markdown(
         "",
         f"- base: {sides[0]}",
         f"- new: {sides[1]}",
-        f"- command: `{' '.join(command)}`, {pairs} pairs of processes, base first in odd pairs, new first in even",
+        f"- command: `{shlex.join(command)}`, {pairs} pairs of processes, base first in odd pairs, new first in even",
         f"- rule: worse or better when a paired t-test on the log ratios of the step times gives "
         f"p < {paired.ALPHA:g} and the change exceeds {threshold:g}%",
         "",
