@@ -111,3 +111,21 @@ def test_compare_of_two_saved_tiny_runs_reports_computation_changed_before_the_v
     named = {line.split("`")[1] for line in section.splitlines() if line.startswith("- `")}
     assert named == {f"{b['group'].removeprefix('test_')}/{b['extra_info']['id']}" for b in adam}
     assert out.index("## Computation changed") < out.index("| benchmark | metric |")
+
+
+def test_trend_names_the_run_where_a_benchmarks_computation_changed(saved_suite, tmp_path, capsys):
+    data = json.loads(saved_suite.read_text())
+    data["benchmarks"] = [b for b in data["benchmarks"] if b["group"] == "test_throughput"][:2]  # fewer plots
+    store = tmp_path / ".benchmarks" / "machine"
+    store.mkdir(parents=True)
+    for minute in range(1, 4):
+        data["datetime"] = f"2030-01-01T00:0{minute}:00+00:00"
+        if minute == 3:
+            data["benchmarks"][0]["extra_info"]["computation"]["parameters"] += 1
+        (store / f"000{minute}_night.json").write_text(json.dumps(data))
+    args = ["trend", "--storage", str(tmp_path / ".benchmarks"), "--reports", str(tmp_path / "reports")]
+    main(args)
+    out = capsys.readouterr().out
+    key = f"throughput/{data['benchmarks'][0]['extra_info']['id']}"
+    assert "## Computation changed: 1 benchmarks" in out
+    assert f"- `{key}` (0002_night → 0003_night): parameters " in out

@@ -194,7 +194,7 @@ OPTIONS = (
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("tfbench")
-    group.addoption("--bench-profile", default="quick", help="quick (default, under 5 min on 2 cores) or full")
+    group.addoption("--bench-profile", default="quick", help="quick (default, under 5 min on 2 cores), full or nightly")
     for option in OPTIONS:
         group.addoption(option.name, default=None, help=option.help)
     group.addoption(
