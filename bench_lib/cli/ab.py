@@ -1,8 +1,8 @@
 """The `ab` command: base and new measured in the same job, process by process, judged pair by pair.
 
 Two environments — two Python interpreters (virtual environments), two checkouts, or two sets of
-environment variables, in any mix — run the same benchmarks alternately: pair i runs one process
-of each side, base first in even pairs and new first in odd ones (ABBA…), so drift over the job
+environment variables, in any mix — run the same benchmarks alternately: each pair runs one process
+of each side, base first in pairs 1, 3, 5… and new first in pairs 2, 4… (ABBA…), so drift over the job
 and the order within a pair fall on both sides alike. What runs is the command after `--`: pytest
 arguments selecting benchmarks of the suite (each process saves an ordinary run,
 `NNNN_<name>-base-<i>.json`, in the storage), or `run` and `tfbench run` options (each process
