@@ -19,7 +19,7 @@ DOCUMENTED_KEYS = {
     "workers", "replicas_per_worker", "scaling_efficiency",
     "flops_per_step", "achieved_gflops", "peak_gflops", "peak_precision", "mfu", "input_batch_ms", "input_bound",
     "step_time_cv", "warnings", "block_steps", "input_cost", "input_cost_of", "step_peak_mib", "input_pipeline_mib",
-    "time_to_first_step_s", "trace_s", "first_step_s", "first_step_overhead_s",
+    "time_to_first_step_s", "trace_s", "first_step_s", "first_step_overhead_s", "computation", "cpu_s",
 }  # fmt: skip
 
 

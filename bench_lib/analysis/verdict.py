@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from bench_lib.analysis import timing_noise
+from bench_lib.analysis import computation, timing_noise
 from bench_lib.analysis.timing_noise import Noise, Shift
 from bench_lib.record import metrics, stats
 from bench_lib.record.history import Benchmark, SavedRun
@@ -330,6 +330,8 @@ class Comparison:
     only_base: list[str]
     only_new: list[str]
     run_level: tuple[Row, ...] = ()  # one per timing metric, key RUN_LEVEL
+    # Benchmarks whose traced step computes something else: exact counts, decided before any timing verdict.
+    computation_changed: list[computation.ComputationChange] = field(default_factory=list)
 
     @property
     def any_worse(self) -> bool:
@@ -376,6 +378,7 @@ def compare_runs(base: SavedRun, new: SavedRun, thresholds: dict[str, float]) ->
         only_base=sorted(k for k in base_keys if k not in new_keys),
         only_new=sorted(k for k in new_keys if k not in base_keys),
         run_level=run_level,
+        computation_changed=computation.changed(base, new),
     )
 
 

@@ -8,7 +8,7 @@ import dataclasses
 import sys
 from pathlib import Path
 
-from bench_lib.cli import bandwidth, launch_arguments, machines, reference_run
+from bench_lib.cli import ab, bandwidth, launch_arguments, machines, reference_run
 from bench_lib.config import cluster as cluster_lib
 from bench_lib.config import collective, datasets, models
 from bench_lib.config import spec as spec_lib
@@ -39,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_output_options(run)
     launch_arguments.add_parser(commands)
     bandwidth.add_parser(commands)
+    ab.add_parser(commands)
     _add_saved_run_commands(commands)
     machines.add_parser(commands)
     reference_run.add_parser(commands)

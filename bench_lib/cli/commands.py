@@ -17,7 +17,7 @@ from pathlib import Path
 
 from bench_lib import questions
 from bench_lib import reference as reference_points
-from bench_lib.analysis import findings, glance, machines, reference, scaling, verdict
+from bench_lib.analysis import computation, findings, glance, machines, reference, scaling, verdict
 from bench_lib.analysis import trend as history_trend
 from bench_lib.cli.arguments import program
 from bench_lib.record import fingerprint, history
@@ -321,8 +321,18 @@ def trend_command(
         name = _safe(key.replace("/", "--")) + ".png"
         files[name] = plots.trend_figure(key, panels)
         plot_names[key] = name
+    changed = computation.changed_in_history(runs)
     text = verdict_report.trend_markdown(
-        runs, result, plot_names, k, window, left_out, thresholds, loaded_lines, order=order
+        runs,
+        result,
+        plot_names,
+        k,
+        window,
+        left_out,
+        thresholds,
+        loaded_lines,
+        order=order,
+        computation_changed=changed,
     )
     files["trend.md"] = text
     folder = reports / "trend"

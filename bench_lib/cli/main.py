@@ -1,6 +1,6 @@
 """The command line: `run` trains and measures one configuration; `launch --workers N -- <command>` runs a
 command as N local workers; `allreduce` measures all-reduce bandwidth; `report`, `compare` and `trend`
-read saved runs.
+read saved runs; `ab ... -- <command>` measures base and new alternately (bench_lib/cli/ab.py).
 
 Its options and how they become a RunSpec are in bench_lib/cli/arguments.py; each command here checks
 its input, then does the work and turns what can go wrong into one line and an exit status.
@@ -12,7 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from bench_lib.cli import bandwidth, netns
+from bench_lib.cli import ab, bandwidth, netns
 from bench_lib.cli.arguments import build_parser, program, spec_from_args
 from bench_lib.cli.launch import LaunchOptions, launch
 from bench_lib.config import collective, heartbeat
@@ -180,6 +180,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(ours)
     if args.command == "launch":
         return launch_command(args, command)
+    if args.command == "ab":
+        return ab.ab_command(args, command)
     if command:
         return _fail(f"{args.command} takes no command after --: {' '.join(command)!r}")
     if args.command == "allreduce":

@@ -59,6 +59,7 @@ class PreparedRun:
     devices: list[str]
     probe: MemoryProbe
     started_at: float
+    cpu_started_at: float = 0.0  # the process's CPU time (time.process_time) when started_at was taken
     noise_probe: GradientNoiseProbe | None = None
     strategy: tf.distribute.Strategy | None = None
     peak_gflops: float | None = None
@@ -100,7 +101,7 @@ def prepare(spec: RunSpec, *, on_epoch: Callable[[EpochRecord], None] | None = N
       RuntimeError: the process has fewer devices than the spec needs, or cannot enforce
         the spec's memory_limit_mib.
     """
-    started_at = time.perf_counter()
+    started_at, cpu_started_at = time.perf_counter(), time.process_time()
     dataset = _load_on_every_worker(spec)
     if spec.noise_scale_batch_sizes is not None:
         check_batch_sizes(*spec.noise_scale_batch_sizes, len(dataset.x_train))
@@ -141,6 +142,7 @@ def prepare(spec: RunSpec, *, on_epoch: Callable[[EpochRecord], None] | None = N
         devices=devices,
         probe=probe,
         started_at=started_at,
+        cpu_started_at=cpu_started_at,
         noise_probe=noise_probe,
         strategy=strategy,
         peak_gflops=peak,
@@ -186,7 +188,7 @@ def reseed(prepared: PreparedRun, seed: int, *, learning_rate: float | None = No
     """
     if not can_reseed(prepared):
         raise ValueError(f"{prepared.spec.id}: a configuration with a gradient noise probe cannot be reseeded")
-    started_at = time.perf_counter()
+    started_at, cpu_started_at = time.perf_counter(), time.process_time()
     spec = prepared.spec.replace(seed=seed)
     if learning_rate is not None and spec.warmup_epochs:
         raise ValueError(f"{spec.id}: learning_rate={learning_rate!r} cannot change a scheduled (warm-up) rate")
@@ -206,7 +208,9 @@ def reseed(prepared: PreparedRun, seed: int, *, learning_rate: float | None = No
     per_epoch = data_lib.steps_per_epoch(prepared.train_data, spec)
     data, on_epoch = prepared.train_data, prepared.on_epoch
     loop = _training_loop(spec, prepared.trainer, data, per_epoch, on_epoch=on_epoch, noise_probe=None, check=check)
-    return dataclasses.replace(prepared, spec=spec, loop=loop, probe=probe, started_at=started_at)
+    return dataclasses.replace(
+        prepared, spec=spec, loop=loop, probe=probe, started_at=started_at, cpu_started_at=cpu_started_at
+    )
 
 
 def _restartable_variables(optimizer: keras.optimizers.Optimizer, loss_scale: DynamicLossScale | None) -> list:

@@ -24,7 +24,7 @@ from bench_lib.engine.model import count_parameters
 from bench_lib.engine.preparation import PreparedRun, can_reseed, prepare, release, reseed
 from bench_lib.engine.strategy import memory_devices
 from bench_lib.engine.train import Trainer
-from bench_lib.probes import memory, sharpness, speed
+from bench_lib.probes import memory, sharpness, speed, step_graph
 from bench_lib.probes.flops import training_flops_per_example
 from bench_lib.record import seeds as seeds_lib
 from bench_lib.record import stats
@@ -110,6 +110,7 @@ def conclude(prepared: PreparedRun, *, trace_dir: Path | None = None, time_input
         devices=prepared.devices,
         parameters=count_parameters(prepared.model),
         wall_s=time.perf_counter() - prepared.started_at,
+        cpu_s=time.process_time() - prepared.cpu_started_at,
         history=history_dicts(loop.history),
         versions={"tensorflow": tf.__version__, "keras": keras.__version__},
         generalization_gap_accuracy=train["accuracy"] - last.test_accuracy if evaluated else None,
@@ -162,6 +163,8 @@ def _performance(prepared: PreparedRun, *, time_input: bool) -> dict[str, object
         achieved = flops_per_step * loop.timed_steps / loop.timed_s / 1e9
         out["achieved_gflops"] = achieved
         out["mfu"] = achieved / prepared.peak_gflops if prepared.peak_gflops else None
+    if time_input:  # once per traced step: a reseeded configuration's step is the first seed's
+        out["computation"] = step_graph.fingerprint(prepared.trainer.traced_graph(), prepared.model, prepared.optimizer)
     if timed and loop.diverged_at_step is None and time_input:
         out.update(_step_memory(prepared))
         # Blocks of the steady length, whatever the run's budget cut its own blocks to.

@@ -87,6 +87,12 @@ class Trainer:
             self._multi_fn.get_concrete_function(tf.TensorSpec([], tf.int32))
         return time.perf_counter() - start
 
+    def traced_graph(self) -> tf.Graph:
+        """The graph of the training step the loop calls, as trace() traced it (traced now if it was not)."""
+        if self._spec.steps_per_execution == 1:
+            return self._train_fn.get_concrete_function().graph
+        return self._multi_fn.get_concrete_function(tf.TensorSpec([], tf.int32)).graph
+
     @property
     def train_traces(self) -> int:
         """How often the training step was traced (a graph built); constant after the first call."""

@@ -37,6 +37,11 @@ def op_flops(model: keras.Model, batch_size: int, *, input_dtype: tf.DType = tf.
     graph = step.get_concrete_function(
         tf.TensorSpec((batch_size, *model.input_shape[1:]), input_dtype), tf.TensorSpec((batch_size,), tf.int32)
     ).graph
+    return graph_op_flops(graph)
+
+
+def graph_op_flops(graph: tf.Graph) -> dict[str, int]:
+    """FLOPs TensorFlow's profiler counts in one graph (not in the functions it calls), by op type."""
     builder = tf.compat.v1.profiler.ProfileOptionBuilder
     options = builder(builder.float_operation()).with_empty_output().build()
     profile = tf.compat.v1.profiler.profile(graph, options=options, cmd="op")

@@ -17,7 +17,7 @@ HARDWARE_KEYS = (
     "gpu_names", "gpu_compute_capabilities", "gpu_driver", "tf32_enabled",
 )  # fmt: skip
 SOFTWARE_KEYS = ("tensorflow", "keras", "python_version", "tf_built_with_cuda", "tf_env", "system", "release")
-SETUP_KEYS = ("tfbench_profile", "logical_cpu_devices", "logical_gpu_devices", "tfbench_collective")
+SETUP_KEYS = ("tfbench_profile", "logical_cpu_devices", "logical_gpu_devices", "tfbench_collective", "tfbench_threads")
 # Where pytest-benchmark's `cpu` section (py-cpuinfo) holds a fact of runs saved before tfbench recorded it.
 CPUINFO_FALLBACK = {"cpu_vendor": "vendor_id_raw", "cpu_family": "family", "cpu_model_number": "model",
                     "cpu_stepping": "stepping"}  # fmt: skip

@@ -199,6 +199,9 @@ METRICS: Registry[Metric] = Registry("metric", key="key", built_in=(
            description="Trainable parameters of the model."),
     Metric(key="wall_s", label="wall time", unit="s", direction="lower", fmt=".1f", seeded=True,
            description="Wall time of the configuration, set-up to final evaluation."),
+    Metric(key="cpu_s", label="process CPU time", unit="s", direction=None, fmt=".1f", seeded=True,
+           description="The process's CPU time (all its threads, user and system) over the span of `wall_s`: "
+                       "well below `wall_s` times the cores it may use, other work took the machine."),
 ))  # fmt: skip
 
 
@@ -273,6 +276,11 @@ DETAILS: tuple[ResultKey, ...] = (
     ResultKey("peak_precision", "The precision `peak_gflops` was calibrated in, that of the step's matrix products: "
               "`float32`, `bfloat16` (mixed_bfloat16), `float16` (mixed_float16) or `tensorfloat32` (float32 on a GPU "
               "with TF32 enabled); absent in runs saved before it, whose peak is float32's."),
+    ResultKey("computation", "The traced training step's fingerprint, exact counts that two runs of the same "
+              "code share: `op_counts` (op type: count, the step and every function it calls once), `optimizer`, "
+              "`optimizer_ops`, `flops`, `output_bytes`, `parameters`, `variables`, `collectives`, "
+              "`collective_bytes`, `device_copies`, `device_copy_bytes`, `host_device_copies`, "
+              "`host_device_copy_bytes`; `fingerprint_s` is the seconds counting took (not compared)."),
     ResultKey("warnings", "Pyperf-style warnings on the timings: `unstable` (CV over 10%), `too few rounds` "
               "(fewer than 10 timed blocks), `no process medians` (a further process of --bench-processes "
               "failed)."),

@@ -67,6 +67,9 @@ class RunResult:
     the once-per-process calibration of peak_gflops;
     trace_s is tracing the step, first_step_s the first call, and first_step_overhead_s its time
     above a steady call (XLA compilation, graph optimization, kernel set-up).
+    cpu_s is the process's CPU time (every thread, user and system) over the same span as wall_s.
+    computation is the traced step's fingerprint: exact counts of what it computes
+    (bench_lib/probes/step_graph.py), None for a configuration that failed before it was read.
     """
 
     spec: RunSpec
@@ -87,6 +90,7 @@ class RunResult:
     devices: list[str] = field(default_factory=list)
     parameters: int | None = None
     wall_s: float = 0.0
+    cpu_s: float | None = None
     history: list[dict[str, float]] = field(default_factory=list)
     versions: dict[str, str] = field(default_factory=dict)
     generalization_gap_accuracy: float | None = None
@@ -122,6 +126,7 @@ class RunResult:
     trace_s: float | None = None
     first_step_s: float | None = None
     first_step_overhead_s: float | None = None
+    computation: dict[str, object] | None = None
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from bench_lib.analysis import timing_noise
+from bench_lib.analysis.computation import ComputationChange
 from bench_lib.analysis.verdict import INSENSITIVE_EXIT, MEMORY_FLOOR_MIB, threshold_factor
 from bench_lib.record.metrics import Metric
+from bench_lib.render.computation_lines import computation_lines
 from bench_lib.render.tables import Table, to_markdown
 
 VERDICT_MARKS = {"worse": "**worse**", "better": "better", "same": "same", "unknown": "unknown"}
@@ -115,6 +117,7 @@ def compare_markdown(
         "",
         *mismatch_lines(differences),
         *load_lines(list(load)),
+        *computation_lines(comparison.computation_changed),
         f"**{counts['worse']} worse**, {counts['better']} better, {counts['same']} same, {counts['unknown']} unknown, "
         f"{counts['changed']} configuration changed over {len({r.key for r in comparison.rows})} benchmarks in both "
         "runs. " + insensitive_line(comparison.insensitive(thresholds), timed, thresholds, "compare"),
@@ -131,6 +134,7 @@ def compare_markdown(
 def trend_markdown(
     runs, result, plots: Mapping[str, str], k: float, window: int, left_out: list[str],
     thresholds: Mapping[str, float], load: list[str] = (), order: str = "saved",
+    computation_changed: Sequence[ComputationChange] = (),
 ) -> str:  # fmt: skip
     """The trend report: the runs in order, the run level, each benchmark metric's verdict worst first, steps."""
     timed = len({s.key for s in result.series if s.verdict.detectable is not None})
@@ -148,6 +152,7 @@ def trend_markdown(
     if left_out:
         lines += [f"Left out ({len(left_out)}):", *[f"- {line}" for line in left_out], ""]
     lines += load_lines(list(load))
+    lines += computation_lines(computation_changed)
     run_rows = [
         (r.name, r.datetime[:19].replace("T", " "), str(r.commit.get("id") or "")[:12] or "-",
          str(r.commit.get("time") or "-")[:19], str(r.machine.get("tensorflow", "-")),

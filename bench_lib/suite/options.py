@@ -188,7 +188,7 @@ def all_options() -> tuple[Option, ...]:
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("tfbench")
-    group.addoption("--bench-profile", default="quick", help="quick (default, under 5 min on 2 cores) or full")
+    group.addoption("--bench-profile", default="quick", help="quick (default, under 5 min on 2 cores), full or nightly")
     for option in all_options():
         group.addoption(option.name, default=None, help=option.help)
     group.addoption(

@@ -31,7 +31,9 @@ def further_medians_ms(spec: RunSpec, processes: int, peak_gflops: float | None)
       RuntimeError: a process failed, or ran longer than PROCESS_TIMEOUT_S; the message holds its
         last line of output or says so.
     """
-    environ = dict(os.environ)
+    from bench_lib.engine import threads
+
+    environ = dict(os.environ) | threads.environment()  # the suite's fixed thread counts; the affinity is inherited
     if peak_gflops:
         environ["TFBENCH_PEAK_GFLOPS"] = repr(peak_gflops)
     command = [sys.executable, "-m", "bench_lib.suite.processes", json.dumps(spec.as_dict())]

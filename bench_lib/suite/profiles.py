@@ -1,4 +1,4 @@
-"""The suite's run-size profiles: QUICK (the default, under 5 minutes on 2 cores) and FULL.
+"""The suite's run-size profiles: QUICK (the default, under 5 minutes on 2 cores), FULL, and NIGHTLY (regressions).
 
 A profile holds the sizes every question shares (epochs, dataset, strategies, seeds, ...) and,
 from the question registry (bench_lib.questions), each question's own; benchmark modules pick
@@ -50,6 +50,10 @@ class Profile:
     processes: int = 1
     deterministic: bool = False
     memory_limit_mib: int | None = None
+    # TensorFlow's thread pools and the CPUs the processes may run on; None: TensorFlow's (the system's) choice.
+    intra_op_threads: int | None = None
+    inter_op_threads: int | None = None
+    cpu_affinity: tuple[int, ...] | None = None
     # Each question's sizes (its module's Sizes) in this profile, by question name.
     question_sizes: Mapping[str, object] = dataclasses.field(default_factory=dict, hash=False)
 
@@ -163,4 +167,8 @@ FULL = dataclasses.replace(
     question_seeds=5,
     question_sizes=questions.profile_sizes("full"),
 )
-PROFILES = {p.name: p for p in (QUICK, FULL)}
+# Regression tracking: the quick sizes, each timed configuration in 5 processes (the suite's own and 4
+# fresh ones, whose medians compare and trend judge between-process noise by), one intra-op thread
+# and a fixed inter-op pool. Made for the throughput and models questions (docs/running/nightly.md).
+NIGHTLY = dataclasses.replace(QUICK, name="nightly", processes=5, intra_op_threads=1, inter_op_threads=2)
+PROFILES = {p.name: p for p in (QUICK, FULL, NIGHTLY)}

@@ -42,6 +42,9 @@ def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: di
     }
     # A set-up fact of the fingerprint: trend keeps runs with other all-reduce settings apart.
     machine_info["tfbench_collective"] = dataclasses.asdict(collective.Settings.of(profile))
+    from bench_lib.engine import threads  # a set-up fact too: thread pools and CPU affinity change the timings
+
+    machine_info["tfbench_threads"] = threads.in_effect()
 
 
 def pytest_benchmark_update_json(config: pytest.Config, benchmarks, output_json: dict) -> None:

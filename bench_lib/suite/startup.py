@@ -43,6 +43,12 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(f"tfbench: {error}") from None
     # Two replicas at least: the library tests compare mirrored with one device.
     strategy.configure_devices(max(profile.replicas, 2, profile.replicas_per_worker))
+    from bench_lib.engine import threads
+
+    try:
+        threads.apply(intra_op=profile.intra_op_threads, inter_op=profile.inter_op_threads, cpus=profile.cpu_affinity)
+    except ValueError as error:
+        raise pytest.UsageError(f"tfbench: {error}") from None
     if "multi_worker" in profile.strategies:
         try:
             settings = collective.Settings.of(profile)
