@@ -9,8 +9,6 @@ ROOT = Path(__file__).resolve().parents[1]
 BY_NAME = {
     "bench_lib/questions/registry.py": "finds the question modules of its own package",
     "bench_lib/engine/model.py": "a model's builder, from its registry entry's dotted path",
-    # A circle between two analysis modules, not a contract; removed when findings.py is split.
-    "bench_lib/analysis/findings.py": "imports analysis.tuning back",
 }
 
 
