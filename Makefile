@@ -17,7 +17,8 @@ endif
 TF ?= cpu
 NAME ?= quick
 ARGS ?=
-MACHINE ?= epyc-avx2
+# The folder mkdocs.yml names as the manual's reference run, unless MACHINE names another machine class.
+MACHINE ?= $(notdir $(shell sed -n "s/^ *reference_run: *//p" mkdocs.yml))
 PROFILE ?= quick
 VENV := .venv
 BIN := $(VENV)/bin

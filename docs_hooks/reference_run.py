@@ -6,11 +6,13 @@ hold. The reference run is the folder mkdocs.yml names as `extra.reference_run`:
 pytest-benchmark run (`NNNN_<profile>.json`, raw rounds included) and, beside it, pytest's JUnit XML of the same
 session (`*.junit.xml`, each configuration's wall time). `make reference` regenerates both.
 
-Directives, `{{ run WHAT ARGS }}` (a `${{ … }}`, as in a CI workflow, is left alone):
+Directives, `{{ run WHAT ARGS }}` outside code (inside code, and as `${{ … }}` in a CI workflow, they stay as
+written):
 
 - `fingerprint`: the machine and software the run measured, one line;
 - `configurations [QUESTION]`: how many configurations the run holds (of one question);
 - `suite-time [QUESTION]`: the wall time of the whole session (of one question's configurations);
+- `question-times`: a table of each question's configurations and wall time;
 - `value QUESTION/ID KEY [FORMAT]`: one result's value (KEY may be dotted: `step_time_ms.median`);
 - `mean QUESTION/ID KEY [FORMAT]`: the mean over seeds with its 95% interval, `0.912 [0.897, 0.926] (n=3)`;
 - `ratio QUESTION/ID QUESTION/ID KEY`: the first result's KEY over the second's, `2.4×`;
@@ -40,12 +42,16 @@ from bench_lib import questions
 from bench_lib.analysis import findings as findings_rules
 from bench_lib.analysis import glance as glance_rows
 from bench_lib.analysis.findings import figure
-from bench_lib.record import history
+from bench_lib.record import fingerprint, history
 from bench_lib.record.history import SavedRun
 from bench_lib.render import plot_scaling, plots
 from bench_lib.render import tables as report
 
-DIRECTIVE = re.compile(r"(?<!\$)\{\{\s*run\s+([^}]*?)\s*\}\}")
+DIRECTIVE = re.compile(r"(?<!\$)\{\{\s*run\s+(?P<directive>[^}]*?)\s*\}\}")
+# Code shows a directive without rendering it: fenced blocks and inline code are matched first and kept.
+_CODE_OR_DIRECTIVE = re.compile(
+    r"(?P<fence>^(?P<tick>```|~~~).*?^(?P=tick))|(?P<span>`[^`\n]*`)|" + DIRECTIVE.pattern, re.S | re.M
+)
 PLOT_FOLDER = "img/run"
 
 
@@ -113,11 +119,12 @@ def fingerprint_line(ref: ReferenceRun) -> str:
     gpus = ", ".join(m.get("gpu_names") or []) or "no GPU"
     memory = m.get("memory_total_mib")
     memory_text = f"{memory / 1024:.0f} GiB RAM" if isinstance(memory, (int, float)) else "RAM not recorded"
+    loaded = fingerprint.load_warning("it", m)
     return (
         f"{m.get('cpu_model', '?')} ({flags}), {m.get('cpu_cores_logical', '?')} logical cores, {memory_text}, "
         f"{gpus}; TensorFlow {m.get('tensorflow', '?')}, Keras {m.get('keras', '?')}, "
         f"Python {m.get('python_version', '?')}, {m.get('system', '?')}; the `{ref.profile}` profile, "
-        f"{len(ref.run.benchmarks)} configurations"
+        f"{len(ref.run.benchmarks)} configurations" + (f"; {loaded.removeprefix('it was ')}" if loaded else "")
     )
 
 
@@ -155,10 +162,20 @@ def _suite_time(ref: ReferenceRun, *args: str) -> str:
             raise DirectiveError("the reference run has no JUnit XML beside it, so no session time")
         return duration(ref.session_seconds)
     question = _question(ref, args[0])
-    times = [s for nodeid, s in ref.seconds.items() if nodeid.startswith(f"benchmarks/test_{question}.py::")]
+    test = f"::test_{question}"  # a question is its test function, parametrized or not
+    times = [s for nodeid, s in ref.seconds.items() if nodeid.endswith(test) or f"{test}[" in nodeid]
     if not times:
         raise DirectiveError(f"the reference run's JUnit XML has no configuration of {question!r}")
     return duration(sum(times))
+
+
+def _question_times(ref: ReferenceRun) -> str:
+    lines = ["| question | configurations | wall time |", "|---|---|---|"]
+    for question in ref.questions():
+        lines.append(
+            f"| {report.question_title(question)} | {len(ref.results(question))} | {_suite_time(ref, question)} |"
+        )
+    return "\n".join(lines)
 
 
 def _mean(ref: ReferenceRun, key: str, metric: str, fmt: str = ".3f") -> str:
@@ -220,6 +237,7 @@ def render(ref: ReferenceRun, directive: str, page_uri: str = "index.md") -> str
         "fingerprint": lambda: fingerprint_line(ref),
         "configurations": lambda *q: str(len(ref.results(_question(ref, q[0]) if q else None))),
         "suite-time": lambda *q: _suite_time(ref, *q),
+        "question-times": lambda: _question_times(ref),
         "value": lambda key, name, fmt="": _formatted(_lookup(_benchmark(ref, key), name), fmt),
         "mean": lambda key, metric, fmt=".3f": _mean(ref, key, metric, fmt),
         "ratio": lambda top, bottom, key, fmt=".2f": _ratio(ref, top, bottom, key, fmt),
@@ -239,7 +257,8 @@ def render(ref: ReferenceRun, directive: str, page_uri: str = "index.md") -> str
 
 
 def directives(markdown: str) -> list[str]:
-    return [m.group(1) for m in DIRECTIVE.finditer(markdown)]
+    """The directives of a page, outside code."""
+    return [m["directive"] for m in _CODE_OR_DIRECTIVE.finditer(markdown) if m["directive"] is not None]
 
 
 @functools.cache
@@ -279,9 +298,11 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
     ref = _reference(str(_folder(config)))
 
     def replace(match: re.Match) -> str:
+        if match["directive"] is None:
+            return match.group(0)
         try:
-            return render(ref, match.group(1), page.file.src_uri)
+            return render(ref, match["directive"], page.file.src_uri)
         except DirectiveError as error:
             raise PluginError(f"{page.file.src_uri}: {match.group(0)}: {error}") from None
 
-    return DIRECTIVE.sub(replace, markdown)
+    return _CODE_OR_DIRECTIVE.sub(replace, markdown)

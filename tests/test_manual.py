@@ -77,8 +77,9 @@ def test_a_plot_link_is_relative_to_its_page(example):
     assert reference_run.plot_png(example, "batch_size-curves").startswith(b"\x89PNG")
 
 
-def test_a_workflow_expression_is_not_a_directive():
-    assert reference_run.directives("${{ run fingerprint }} and {{ run configurations }}") == ["configurations"]
+def test_directives_in_code_or_a_workflow_expression_are_left_alone():
+    text = "${{ run fingerprint }} and {{ run configurations }}, not `{{ run glance }}`"
+    assert reference_run.directives(text) == ["configurations"]
 
 
 def test_session_and_question_times_come_from_junit_xml(tmp_path):
@@ -151,7 +152,8 @@ def hand_typed(text: str) -> list[str]:
 
 
 def allowed_figures() -> tuple[dict[tuple[str, str], str], dict[str, int]]:
-    """The allow-list: (page, figure) -> why for quoted papers and rules; page -> count for pages not yet converted."""
+    """The allow-list: (page, figure) -> why for quoted papers and rules (page `*`: every page); page -> count
+    for pages not yet converted."""
     exact, pending = {}, {}
     for line in ALLOWED_FIGURES.read_text().splitlines():
         if not line.strip() or line.startswith("#"):
@@ -167,7 +169,8 @@ def allowed_figures() -> tuple[dict[tuple[str, str], str], dict[str, int]]:
 
 
 def test_hand_typed_figure_detection():
-    assert hand_typed("took 4 min 27 s and 0.912 accuracy, 3.5× faster, 58 MiB") == ["4 min", "27 s", "0.912", "3.5×", "58 MiB"]
+    found = hand_typed("took 4 min 27 s and 0.912 accuracy, 3.5× faster, 58 MiB")
+    assert found == ["4 min", "27 s", "0.912", "3.5×", "58 MiB"]
     assert hand_typed("`--fail-on time:5%` then\n```sh\nsleep 5s\n```\nand {{ run suite-time }}") == []
     assert hand_typed("batch 256, 3 seeds, 5 epochs") == []
 
@@ -177,7 +180,7 @@ def test_the_manual_types_no_measured_figure_outside_its_allow_list():
     problems = []
     for page in manual_pages():
         name = page.relative_to(ROOT).as_posix()
-        figures = [f for f in hand_typed(page.read_text()) if (name, f) not in exact]
+        figures = [f for f in hand_typed(page.read_text()) if (name, f) not in exact and ("*", f) not in exact]
         if name in pending:
             if len(figures) > pending[name]:
                 problems.append(f"{name}: {len(figures)} hand-typed figures, {pending[name]} allowed; new: {figures}")
@@ -185,6 +188,8 @@ def test_the_manual_types_no_measured_figure_outside_its_allow_list():
                 problems.append(f"{name}: {len(figures)} hand-typed figures left: lower its pending count to that")
         elif figures:
             problems.append(f"{name}: hand-typed measured figures {figures}: write a {{{{ run … }}}} directive")
-    stale = [f"{page}: {figure!r}" for page, figure in exact if figure not in hand_typed((ROOT / page).read_text())]
+    held = {page.relative_to(ROOT).as_posix(): hand_typed(page.read_text()) for page in manual_pages()}
+    everywhere = {figure for figures in held.values() for figure in figures}
+    stale = [f"{page}: {figure!r}" for page, figure in exact if figure not in held.get(page, everywhere)]
     assert not problems, "\n".join(problems)
     assert not stale, f"allow-list entries no page holds any more: {stale}"
