@@ -102,11 +102,20 @@ def report_files(run: SavedRun) -> dict[str, str | bytes]:
     sentences += reference.sentences(reference.check(results, reference_points.points()))
     leading = report.glance_table(row.as_row() for row in glance.glance(results))
     files["report.md"] = report.report_markdown(run.name, facts, sections, names, sentences, leading)
-    files["index.html"] = page.report_page(run.name, facts, sections, images, sentences, leading)
+    files["index.html"] = page.report_page(run.name, facts, sections, images, _by_question(results, sentences), leading)
     files["results.csv"] = export.results_csv(run.benchmarks)
     files["github-action-benchmark-bigger.json"] = export.github_action_benchmark(run.benchmarks, True)
     files["github-action-benchmark-smaller.json"] = export.github_action_benchmark(run.benchmarks, False)
     return files
+
+
+def _by_question(results: list[dict], sentences: list[str]) -> dict[str, list[str]]:
+    """The run's finding sentences by the question they come from; those across questions under ''."""
+    rules = questions.findings_rules()
+    asked = dict.fromkeys(r["question"] for r in results)
+    own = {q: findings.findings([r for r in results if r["question"] == q], rules=rules) for q in asked}
+    placed = {sentence for group in own.values() for sentence in group}
+    return {**own, "": [sentence for sentence in sentences if sentence not in placed]}
 
 
 def _scaling_tables(results: list[dict], network: str) -> list[report.Table]:
