@@ -4,15 +4,13 @@ MkDocs calls on_files (mkdocs.yml `hooks:`); it adds, as pages that exist only i
 - reference/suite-options.md from the suite's pytest_addoption and the profiles' values;
 - reference/cli.md from the command line's argparse parser;
 - reference/result-keys.md from the metric registry (bench_lib.render.reference);
-- reference/fingerprint.md from the machine facts compare and trend read (bench_lib.record.fingerprint);
-and the example run's plots (reports/example/*.png) as images the question pages show.
+- reference/fingerprint.md from the machine facts compare and trend read (bench_lib.record.fingerprint).
 Nothing here imports TensorFlow.
 """
 
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.structure.files import File, Files
@@ -22,7 +20,6 @@ from bench_lib.suite import options as suite_options
 from bench_lib.suite.profiles import PROFILES
 
 GENERATED_NOTE = "*This page is generated from the code when the manual is built.*\n"
-EXAMPLE_PLOTS = Path("reports/example")
 MAX_USAGE_LINES = 4
 
 
@@ -35,10 +32,6 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
     }
     for uri, text in pages.items():
         files.append(File.generated(config, uri, content=text))
-    root = Path(config.config_file_path).parent
-    for plot in sorted((root / EXAMPLE_PLOTS).glob("*.png")):
-        if plot.name != "screenshot.png":
-            files.append(File.generated(config, f"img/example/{plot.name}", abs_src_path=str(plot)))
     return files
 
 

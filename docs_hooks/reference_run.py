@@ -16,6 +16,7 @@ written):
 - `value QUESTION/ID KEY [FORMAT]`: one result's value (KEY may be dotted: `step_time_ms.median`);
 - `mean QUESTION/ID KEY [FORMAT]`: the mean over seeds with its 95% interval, `0.912 [0.897, 0.926] (n=3)`;
 - `ratio QUESTION/ID QUESTION/ID KEY`: the first result's KEY over the second's, `2.4×`;
+- `spread QUESTION KEY [FORMAT]`: the median of KEY over a question's configurations, with its range;
 - `table QUESTION`, `findings QUESTION`, `glance`: the report's tables, sentences and at-a-glance table;
 - `plot QUESTION[-curves|-by-model|-steps-to-target]`: the report's plot, drawn into the built site.
 
@@ -188,6 +189,17 @@ def _mean(ref: ReferenceRun, key: str, metric: str, fmt: str = ".3f") -> str:
     return f"{format(found.mean, fmt)} [{low}, {high}] (n={found.n})"
 
 
+def _spread(ref: ReferenceRun, question: str, key: str, fmt: str = ".3g") -> str:
+    values = [v for r in ref.results(_question(ref, question)) if isinstance(v := r.get(key), (int, float))]
+    if not values:
+        raise DirectiveError(f"no configuration of {question!r} holds {key!r}")
+    values.sort()
+    mid = len(values) // 2
+    median = values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
+    low, high = format(values[0], fmt), format(values[-1], fmt)
+    return f"{format(median, fmt)} ({low} to {high} over {len(values)} configurations)"
+
+
 def _ratio(ref: ReferenceRun, top: str, bottom: str, key: str, fmt: str = ".2f") -> str:
     a, b = _lookup(_benchmark(ref, top), key), _lookup(_benchmark(ref, bottom), key)
     if not isinstance(a, (int, float)) or not isinstance(b, (int, float)) or not b:
@@ -241,6 +253,7 @@ def render(ref: ReferenceRun, directive: str, page_uri: str = "index.md") -> str
         "value": lambda key, name, fmt="": _formatted(_lookup(_benchmark(ref, key), name), fmt),
         "mean": lambda key, metric, fmt=".3f": _mean(ref, key, metric, fmt),
         "ratio": lambda top, bottom, key, fmt=".2f": _ratio(ref, top, bottom, key, fmt),
+        "spread": lambda question, key, fmt=".3g": _spread(ref, question, key, fmt),
         "table": lambda question: _table(ref, question),
         "findings": lambda question: _findings(ref, question),
         "glance": lambda: _glance(ref),

@@ -44,6 +44,10 @@ def test_value_mean_and_ratio_read_the_run(example):
     assert render(example, f"mean {key} test_accuracy") == f"{result['test_accuracy']:.3f} (n=1)"
     assert render(example, f"ratio {key} {key} examples_per_sec") == "1.00×"
     assert render(example, "configurations") == str(len(example.run.benchmarks))
+    cvs = sorted(b.result["step_time_cv"] for b in example.run.benchmarks if b.question == "throughput")
+    assert render(example, "spread throughput step_time_cv .2f").endswith(
+        f"({cvs[0]:.2f} to {cvs[-1]:.2f} over {len(cvs)} configurations)"
+    )
 
 
 def test_a_seeded_mean_shows_its_interval():
