@@ -56,3 +56,14 @@ def test_the_first_comparison_runs_as_printed(tmp_path):
     assert saved == ["0001_first.json", "0002_second.json"]  # the names the page gives
     assert (tmp_path / "reports" / "compare-0001_first-vs-0002_second.md").is_file()
     assert (tmp_path / "reports" / "0002_second" / "index.html").is_file()
+
+
+def test_the_path_without_make_installs_what_make_installs():
+    make_extras = re.search(r"pip install --quiet -e '\.\[\$\(TF\),([^\]]*)\]'", (ROOT / "Makefile").read_text())
+    page_extras = re.search(r"pip install -e '\.\[cpu,([^\]]*)\]'", section_text(PAGE.read_text(), "### Without make"))
+    assert make_extras and page_extras
+    assert page_extras.group(1) == make_extras.group(1)
+
+
+def section_text(text: str, heading: str) -> str:
+    return re.split(r"\n#{2,3} ", text.split(f"\n{heading}\n", 1)[1], maxsplit=1)[0]
