@@ -132,9 +132,10 @@ def _raw_benchmarks(ref) -> list[dict]:
 
 # --- No hand-typed measured figure --------------------------------------------------------------------------
 
-# A measured figure: a number with a unit of time, memory, speed or ratio, or an accuracy-like decimal.
+# A measured figure: a number with a unit of time, memory or speed, a ratio (`3.5×`; `2 × 2048` is a
+# product), or an accuracy-like decimal.
 MEASURED = re.compile(
-    r"(?<![\w.`/#=-])(\d+(?:[.,]\d+)*\s?(?:ms|s|min|h|MiB|GiB|KiB|%|×|ex/s|examples/s|pt)(?![\w/])|0\.\d{2,}\b)"
+    r"(?<![\w.`/#=-])(\d+(?:[.,]\d+)*(?:\s?(?:ms|s|min|h|MiB|GiB|KiB|%|ex/s|examples/s|pt)|×)(?![\w/])|0\.\d{2,}\b)"
 )
 NOT_PROSE = [
     re.compile(r"^(```|~~~).*?^\1", re.S | re.M),  # fenced code: commands and their arguments
@@ -176,7 +177,7 @@ def test_hand_typed_figure_detection():
     found = hand_typed("took 4 min 27 s and 0.912 accuracy, 3.5× faster, 58 MiB")
     assert found == ["4 min", "27 s", "0.912", "3.5×", "58 MiB"]
     assert hand_typed("`--fail-on time:5%` then\n```sh\nsleep 5s\n```\nand {{ run suite-time }}") == []
-    assert hand_typed("batch 256, 3 seeds, 5 epochs") == []
+    assert hand_typed("batch 256, 3 seeds, 5 epochs, 2 × the multiply-adds, 32×32×3 images") == []
 
 
 def test_the_manual_types_no_measured_figure_outside_its_allow_list():
