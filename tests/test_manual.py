@@ -102,6 +102,20 @@ def test_session_and_question_times_come_from_junit_xml(tmp_path):
     assert reference_run.duration(3 * 3600 + 12 * 60) == "3 h 12 min"
 
 
+def test_every_directive_of_the_manual_renders_from_the_reference_run(reference):
+    problems = []
+    for page in (ROOT / "docs").rglob("*.md"):
+        uri = page.relative_to(ROOT / "docs").as_posix()
+        for directive in reference_run.directives(page.read_text()):
+            try:
+                render(reference, directive, uri)
+                if directive.split()[0] == "plot":
+                    reference_run.plot_png(reference, directive.split()[1])
+            except DirectiveError as error:
+                problems.append(f"{uri}: {{{{ run {directive} }}}}: {error}")
+    assert not problems, "\n".join(problems)
+
+
 def _collected(profile: str) -> set[str]:
     out = subprocess.run(
         [sys.executable, "-m", "pytest", "benchmarks/", "--collect-only", "-q", "--bench-profile", profile],
