@@ -51,3 +51,10 @@ def test_the_page_needs_no_network():
     text = page()
     assert not re.search(r'(src|href)="(https?:)?//', text)
     assert "@import" not in text and "<link" not in text
+
+
+def test_a_questions_measurement_warnings_follow_its_rows():
+    text = report_page(
+        "r", [], [("batch_size", [ROWS])], {}, {}, None, {"batch_size": ["WARNING: one_device-bs32: unstable"]}
+    )
+    assert text.index('id="rows-batch_size"') < text.index("1 measurement warning</summary>") < text.index("unstable")

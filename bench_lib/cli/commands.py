@@ -102,7 +102,9 @@ def report_files(run: SavedRun) -> dict[str, str | bytes]:
     sentences += reference.sentences(reference.check(results, reference_points.points()))
     leading = report.glance_table(row.as_row() for row in glance.glance(results))
     files["report.md"] = report.report_markdown(run.name, facts, sections, names, sentences, leading)
-    files["index.html"] = page.report_page(run.name, facts, sections, images, _by_question(results, sentences), leading)
+    warned = {q: [line for r in rs for line in report.warning_lines(r)] for q, rs in by_question.items()}
+    by_question_findings = _by_question(results, sentences)
+    files["index.html"] = page.report_page(run.name, facts, sections, images, by_question_findings, leading, warned)
     files["results.csv"] = export.results_csv(run.benchmarks)
     files["github-action-benchmark-bigger.json"] = export.github_action_benchmark(run.benchmarks, True)
     files["github-action-benchmark-smaller.json"] = export.github_action_benchmark(run.benchmarks, False)

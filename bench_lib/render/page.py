@@ -49,6 +49,9 @@ aside.findings h3 { margin: 0.3em 0; font-size: 1em; font-weight: 600; }
 aside.findings ul { padding-left: 1.2em; margin: 0.4em 0; }
 aside.findings li { margin: 0.4em 0; }
 .rows-link { font-size: 0.85em; white-space: nowrap; }
+details.warnings { margin: 0 0 1.5em; font-size: 0.85em; border-left: 4px solid #ff9100; background: #fff3e0;
+                   padding: 0.4em 1em; }
+details.warnings summary { cursor: pointer; font-weight: 600; }
 """
 
 
@@ -86,7 +89,15 @@ def _findings_aside(question: str, sentences: Sequence[str], has_rows: bool) -> 
     return f'<aside class="findings" id="findings-{_anchor(question)}"><h3>Findings</h3><ul>{items}</ul></aside>'
 
 
-def _question_section(question: str, tables: Sequence[Table], pngs: Sequence, sentences: Sequence[str]) -> list[str]:
+def _warnings_html(lines: Sequence[str]) -> str:
+    items = "".join(f"<li>{html.escape(line)}</li>" for line in lines)
+    count = f"{len(lines)} measurement warning" + ("s" if len(lines) != 1 else "")
+    return f'<details class="warnings"><summary>{count}</summary><ul>{items}</ul></details>'
+
+
+def _question_section(
+    question: str, tables: Sequence[Table], pngs: Sequence, sentences: Sequence[str], warnings: Sequence[str]
+) -> list[str]:
     parts = [f'<h2 id="{_anchor(question)}">{html.escape(question_title(question))}</h2>', '<div class="question">']
     parts.append('<div class="plots">' + "".join(image_html(name, png) for name, png in pngs) + "</div>")
     if sentences:
@@ -97,6 +108,8 @@ def _question_section(question: str, tables: Sequence[Table], pngs: Sequence, se
         parts.append(f'<div id="rows-{_anchor(question)}"><p><strong>The configurations</strong>{back}</p>')
         parts += [table_html(table, row_anchor=question) for table in tables]
         parts.append("</div>")
+    if warnings:
+        parts.append(_warnings_html(warnings))
     return parts
 
 
@@ -107,10 +120,12 @@ def report_page(
     plots: Mapping[str, Sequence[tuple[str, bytes]]],
     findings: Sequence[str] | Mapping[str, Sequence[str]] = (),
     at_a_glance: Table | None = None,
+    warnings: Mapping[str, Sequence[str]] | None = None,
 ) -> str:
     """The page: facts are (label, value); sections are (question, [Table]); plots map question -> (name, PNG);
     findings are sentences by question (a question without a section, or a plain list of sentences, is shown
-    after the at-a-glance table); at_a_glance (a table whose rows start with the question) comes first."""
+    after the at-a-glance table); at_a_glance (a table whose rows start with the question) comes first;
+    warnings are the measurement warnings of each question's configurations, shown below its rows."""
     by_question = dict(findings) if isinstance(findings, Mapping) else {"": list(findings)}
     asked = [question for question, _ in sections]
     leftover = [s for q, sentences in by_question.items() if q not in asked for s in sentences]
@@ -135,6 +150,7 @@ def report_page(
     parts.append('<h2 id="the-run">The run</h2>')
     parts.append(table_html(Table("", ("", ""), [tuple(pair) for pair in facts]), "facts"))
     for question, tables in sections:
-        parts += _question_section(question, tables, plots.get(question, ()), by_question.get(question, ()))
+        own = (warnings or {}).get(question, ())
+        parts += _question_section(question, tables, plots.get(question, ()), by_question.get(question, ()), own)
     parts.append("</main></div></body></html>")
     return "\n".join(parts) + "\n"
