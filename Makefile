@@ -1,24 +1,36 @@
-# Two commands on a fresh machine with Python 3.11:
+# Two commands on a fresh machine with Python 3.11, 3.12 or 3.13 (the Pythons TensorFlow 2.21 supports):
 #   make bench   sets up .venv and runs the benchmark suite (quick profile, embedded digits data)
 #   make test    sets up .venv and runs lint, the layer contract, the manual's build and the library tests
 #   make test-slow  the tests marked slow (model families, clusters, Slurm, suite processes); CI runs both
 #   make docs    builds the manual (docs/, MkDocs) into build/site with --strict
-# Knobs: NAME=<run name> ARGS="<extra pytest options>" TF=cpu|gpu PYTHON=<python3.11>
+#   make test-fast  the tests not marked slow, without lint and the manual (CI runs them on a second Python)
+#   make reference  runs the quick profile and keeps it as the manual's reference run (reports/reference/$(MACHINE)/)
+# Knobs: NAME=<run name> ARGS="<extra pytest options>" TF=cpu|gpu PYTHON=<a python3.11 to 3.13>
+#        MACHINE=<machine class, the reference run's folder> PROFILE=<the reference run's profile>
 
-PYTHON ?= $(shell command -v python3.11 || command -v python3)
+SUPPORTED_PYTHONS := python3.13 python3.12 python3.11
+# The newest supported python3.x on PATH that runs (a pyenv shim for a version that is not active
+# is on PATH but fails), else python3, which the check below accepts or refuses by name.
+ifeq ($(origin PYTHON),undefined)
+PYTHON := $(firstword $(foreach p,$(SUPPORTED_PYTHONS),$(shell $(p) -c 'print("$(p)")' 2>/dev/null)) python3)
+endif
 TF ?= cpu
 NAME ?= quick
 ARGS ?=
+# The folder mkdocs.yml names as the manual's reference run, unless MACHINE names another machine class.
+MACHINE ?= $(notdir $(shell sed -n "s/^ *reference_run: *//p" mkdocs.yml))
+PROFILE ?= quick
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(TF)
 
-.PHONY: bench test test-slow lint docs install clean
+.PHONY: bench test test-fast test-slow lint docs reference install clean
 
 install: $(STAMP)
 
 $(STAMP): setup.cfg pyproject.toml
-	$(PYTHON) -c 'import sys; sys.exit("tfbench needs Python 3.11, found " + sys.version.split()[0]) if sys.version_info[:2] != (3, 11) else None'
+	@$(PYTHON) -c 'import sys; sys.exit(not (3, 11) <= sys.version_info[:2] <= (3, 13))' 2>/dev/null \
+		|| { echo "tfbench needs Python 3.11, 3.12 or 3.13; PYTHON=$(PYTHON) is $$($(PYTHON) --version 2>&1 | head -n 1): pass one as make PYTHON=/path/to/python3.12"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[$(TF),test,mnist5k,tfds]'
@@ -42,8 +54,25 @@ docs: $(STAMP)
 test: lint docs
 	$(BIN)/python -m pytest tests/ -m "not slow" --durations=15 $(ARGS)
 
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest tests/ -m "not slow" -q $(ARGS)
+
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest tests/ -m slow --durations=15 $(ARGS)
+
+# The manual renders every measured figure from this run (mkdocs.yml extra.reference_run, docs_hooks/reference_run.py):
+# the saved run with its raw rounds, and pytest's JUnit XML of the same session for the wall times. Run it on a
+# quiet machine; the folder then holds only the new run.
+REFERENCE := reports/reference/$(MACHINE)
+reference: $(STAMP)
+	rm -rf build/reference
+	$(BIN)/python -m pytest benchmarks/ --bench-profile $(PROFILE) --benchmark-save=$(PROFILE) --benchmark-save-data \
+		--benchmark-storage=file://build/reference --junitxml=build/reference/$(PROFILE).junit.xml $(ARGS)
+	mkdir -p $(REFERENCE)
+	rm -f $(REFERENCE)/*.json $(REFERENCE)/*.junit.xml
+	mv build/reference/*/0001_$(PROFILE).json $(REFERENCE)/
+	mv build/reference/$(PROFILE).junit.xml $(REFERENCE)/
+	@echo "kept in $(REFERENCE)/; make docs renders the manual from it"
 
 clean:
 	rm -rf $(VENV) build *.egg-info

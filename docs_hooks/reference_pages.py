@@ -4,14 +4,13 @@ MkDocs calls on_files (mkdocs.yml `hooks:`); it adds, as pages that exist only i
 - reference/suite-options.md from the suite's pytest_addoption and the profiles' values;
 - reference/cli.md from the command line's argparse parser;
 - reference/result-keys.md from the metric registry (bench_lib.render.result_keys);
-and the example run's plots (reports/example/*.png) as images the question pages show.
+- reference/fingerprint.md from the machine facts compare and trend read (bench_lib.record.fingerprint).
 Nothing here imports TensorFlow.
 """
 
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.structure.files import File, Files
@@ -21,7 +20,6 @@ from bench_lib.suite import options as suite_options
 from bench_lib.suite.profiles import PROFILES
 
 GENERATED_NOTE = "*This page is generated from the code when the manual is built.*\n"
-EXAMPLE_PLOTS = Path("reports/example")
 MAX_USAGE_LINES = 4
 
 
@@ -30,13 +28,10 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
         "reference/suite-options.md": suite_options_page(),
         "reference/cli.md": cli_page(build_parser()),
         "reference/result-keys.md": result_keys_page(),
+        "reference/fingerprint.md": fingerprint_page(),
     }
     for uri, text in pages.items():
         files.append(File.generated(config, uri, content=text))
-    root = Path(config.config_file_path).parent
-    for plot in sorted((root / EXAMPLE_PLOTS).glob("*.png")):
-        if plot.name != "screenshot.png":
-            files.append(File.generated(config, f"img/example/{plot.name}", abs_src_path=str(plot)))
     return files
 
 
@@ -143,3 +138,31 @@ def result_keys_page() -> str:
 
     title, _, body = result_keys_markdown().partition("\n\n")
     return f"{title}\n\n{GENERATED_NOTE}\n{body}"
+
+
+def fingerprint_page() -> str:
+    """The machine facts a saved run records and what compare and trend do with each group."""
+    from bench_lib.record import fingerprint
+
+    groups = (
+        ("hardware", fingerprint.HARDWARE_KEYS, "compare names each difference; trend keeps only the newest run's"),
+        ("software", fingerprint.SOFTWARE_KEYS, "compare names each difference; trend's runs table shows them"),
+        ("set-up", fingerprint.SETUP_KEYS, "compare names each difference; trend keeps only the newest run's"),
+    )
+    lines = [
+        "# Fingerprint facts",
+        "",
+        GENERATED_NOTE,
+        "The `machine_info` keys of a saved run that say where and with what it was measured. A fact one of "
+        "two runs did not record is not compared.",
+        "",
+        "| group | keys | used by |",
+        "|---|---|---|",
+    ]
+    lines += [f"| {name} | {', '.join(f'`{k}`' for k in keys)} | {use} |" for name, keys, use in groups]
+    lines += [
+        "",
+        f"A run counts as measured under load when other processes kept {fingerprint.LOAD_PER_CORE:g} of a core "
+        "busy per logical core while it ran; compare and trend then warn that its timings may be slow.",
+    ]
+    return "\n".join(lines) + "\n"

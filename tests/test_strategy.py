@@ -39,3 +39,25 @@ def test_logical_cpus_share_one_allocator():
 
 def test_the_cpu_allocator_reports_its_peak():
     assert "peak" in tf.config.experimental.get_memory_info("CPU:0")
+
+
+@pytest.mark.parametrize(
+    ("replicas", "gpus", "where"), [(1, 0, "CPU"), (2, 0, "CPU"), (1, 1, "GPU"), (2, 2, "GPU"), (2, 4, "GPU")]
+)
+def test_replicas_run_on_gpus_when_there_are_enough_and_on_logical_cpus_without_any(replicas, gpus, where):
+    assert strategy.replica_device_type(replicas, gpus) == where
+
+
+def test_fewer_gpus_than_replicas_is_skipped_with_the_reason_not_run_on_cpus():
+    with pytest.raises(strategy.FewerGpusThanReplicasError, match=r"replicas=2 needs 2 GPUs and this machine has 1"):
+        strategy.replica_device_type(2, 1)
+    assert issubclass(strategy.FewerGpusThanReplicasError, ValueError)  # what the suite's prepare step skips
+
+
+def test_a_mirrored_spec_on_one_gpu_does_not_fall_back_to_cpus(monkeypatch):
+    real = tf.config.list_logical_devices
+    one_gpu = [tf.config.LogicalDevice(name="/device:GPU:0", device_type="GPU")]
+    monkeypatch.setattr(tf.config, "list_logical_devices", lambda kind=None: one_gpu if kind == "GPU" else real(kind))
+    with pytest.raises(strategy.FewerGpusThanReplicasError):
+        strategy.replica_devices(RunSpec(strategy="mirrored", replicas=2))
+    assert strategy.replica_devices(RunSpec()) == ["/device:GPU:0"]

@@ -140,7 +140,9 @@ def report_files(run: SavedRun) -> dict[str, str | bytes]:
     files["report.md"] = report.report_markdown(run.name, facts, sections, names, sentences, leading)
     side_by_side = findings.papers_side_by_side(results, family=family)
     files["papers.md"] = papers_page(run.name, (row.as_row() for row in side_by_side))
-    files["index.html"] = page.report_page(run.name, facts, sections, images, sentences, leading)
+    warned = {q: [line for r in rs for line in report.warning_lines(r)] for q, rs in by_question.items()}
+    by_question_findings = _by_question(results, sentences, family)
+    files["index.html"] = page.report_page(run.name, facts, sections, images, by_question_findings, leading, warned)
     files["results.csv"] = export.results_csv(run.benchmarks)
     files["github-action-benchmark-bigger.json"] = export.github_action_benchmark(run.benchmarks, True)
     files["github-action-benchmark-smaller.json"] = export.github_action_benchmark(run.benchmarks, False)
@@ -151,6 +153,23 @@ def _precision_tables(run: SavedRun, question: str) -> list[report.Table]:
     """Each mixed-precision configuration of the question against its float32 twin, where it has one."""
     found = machines.precision_speedups(run.benchmarks, questions=(question,))
     return [machine_tables.speedup_table(found)] if found else []
+
+
+def _by_question(results: list[dict], sentences: list[str], family: findings.Family) -> dict[str, list[str]]:
+    """The run's finding sentences by the question they come from; those across questions and the rule under ''.
+
+    Each question's sentences are judged with the run's settled family, so they read as in the whole findings.
+    """
+    rules = questions.findings_rules()
+    asked = dict.fromkeys(r["question"] for r in results)
+    rule = family.rule_text()
+    own = {
+        q: [s for s in findings.findings([r for r in results if r["question"] == q], rules=rules, family=family)
+            if s != rule]
+        for q in asked
+    }  # fmt: skip
+    placed = {sentence for group in own.values() for sentence in group}
+    return {**own, "": [sentence for sentence in sentences if sentence not in placed]}
 
 
 def _scaling_tables(results: list[dict], network: str) -> list[report.Table]:

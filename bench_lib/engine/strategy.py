@@ -129,16 +129,41 @@ def _gradient_registry() -> dict:
     return ops._gradient_registry._registry
 
 
-def replica_devices(spec: RunSpec) -> list[str]:
-    """The device names the spec's replicas run on.
+class FewerGpusThanReplicasError(ValueError):
+    """Some GPUs, but fewer than the replicas: the suite skips the configuration with this reason."""
+
+
+def replica_device_type(replicas: int, gpus: int) -> str:
+    """Where `replicas` replicas run on a machine with `gpus` GPUs: 'GPU', or 'CPU' (logical devices) without any.
+
+    A machine with some GPUs but fewer than the replicas could run them on logical CPU devices, but
+    that row would time a CPU beside GPU rows and read as the GPUs' figure; TensorFlow places a
+    MirroredStrategy's replicas on the devices it is given, so no setting makes it use the GPUs there.
 
     Raises:
+      FewerGpusThanReplicasError: 0 < gpus < replicas.
+    """
+    if gpus >= replicas:
+        return "GPU"
+    if gpus == 0:
+        return "CPU"
+    raise FewerGpusThanReplicasError(
+        f"replicas={replicas} needs {replicas} GPUs and this machine has {gpus}; rather than run the replicas on "
+        f"logical CPU devices beside GPU rows, the configuration is skipped (run it on a machine with {replicas} GPUs)"
+    )
+
+
+def replica_devices(spec: RunSpec) -> list[str]:
+    """The device names the spec's replicas run on: GPUs when there are enough, logical CPU devices without GPUs.
+
+    Raises:
+      FewerGpusThanReplicasError: the machine has GPUs, but fewer than the spec's replicas.
       RuntimeError: fewer devices exist than the spec needs (see configure_devices).
     """
     if spec.strategy == "multi_worker":  # this worker's replicas only
         return list(_multi_worker_strategy(spec).extended.worker_devices)
     gpus = tf.config.list_logical_devices("GPU")
-    if len(gpus) >= spec.replicas:
+    if replica_device_type(spec.replicas, len(gpus)) == "GPU":
         return [d.name for d in gpus[: spec.replicas]]
     cpus = tf.config.list_logical_devices("CPU")
     if len(cpus) < spec.replicas:

@@ -1,0 +1,321 @@
+"""Renders the manual's measured figures, tables, plots and findings from the reference run at build time.
+
+A page never types a measured number: it writes a directive, and this hook (mkdocs.yml `hooks:`)
+replaces it with what the reference run holds, so a page cannot quote a figure the run does not
+hold. The reference run is the folder mkdocs.yml names as `extra.reference_run`: one saved
+pytest-benchmark run (`NNNN_<profile>.json`, raw rounds included) and, beside it, pytest's JUnit XML of the same
+session (`*.junit.xml`, each configuration's wall time). `make reference` regenerates both.
+
+Directives, `{{ run WHAT ARGS }}` outside code (inside code, and as `${{ … }}` in a CI workflow, they stay as
+written):
+
+- `fingerprint`: the machine and software the run measured, one line;
+- `configurations [QUESTION]`: how many configurations the run holds (of one question);
+- `suite-time [QUESTION]`: the wall time of the whole session (of one question's configurations);
+- `question-times`: a table of each question's configurations and wall time;
+- `value QUESTION/ID KEY [FORMAT]`: one result's value (KEY may be dotted: `step_time_ms.median`);
+- `mean QUESTION/ID KEY [FORMAT]`: the mean over seeds with its 95% interval, `0.912 [0.897, 0.926] (n=3)`;
+- `ratio QUESTION/ID QUESTION/ID KEY`: the first result's KEY over the second's, `2.4×`;
+- `spread QUESTION KEY [FORMAT]`: the median of KEY over a question's configurations, with its range;
+- `table QUESTION`, `findings QUESTION`, `glance`: the report's tables, sentences and at-a-glance table;
+- `plot QUESTION[-curves|-by-model|-steps-to-target]`: the report's plot, drawn into the built site.
+
+A directive the run cannot answer (an unknown question, id or key) ends the build with the page
+and the directive named. Nothing here imports TensorFlow.
+"""
+
+from __future__ import annotations
+
+import functools
+import posixpath
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
+from mkdocs.structure.files import File, Files
+from mkdocs.structure.pages import Page
+
+from bench_lib import questions
+from bench_lib.analysis import findings as findings_rules
+from bench_lib.analysis import glance as glance_rows
+from bench_lib.analysis.findings import figure
+from bench_lib.record import fingerprint, history
+from bench_lib.record.history import SavedRun
+from bench_lib.render import plot_scaling, plots
+from bench_lib.render import tables as report
+
+DIRECTIVE = re.compile(r"(?<!\$)\{\{\s*run\s+(?P<directive>[^}]*?)\s*\}\}")
+# Code shows a directive without rendering it: fenced blocks and inline code are matched first and kept.
+_CODE_OR_DIRECTIVE = re.compile(
+    r"(?P<fence>^(?P<tick>```|~~~).*?^(?P=tick))|(?P<span>`[^`\n]*`)|" + DIRECTIVE.pattern, re.S | re.M
+)
+PLOT_FOLDER = "img/run"
+
+
+class DirectiveError(ValueError):
+    """A directive the reference run cannot answer; the message names the directive and why."""
+
+
+@dataclass(frozen=True)
+class ReferenceRun:
+    """The saved run and its session's per-configuration wall times (nodeid -> seconds, from JUnit XML)."""
+
+    run: SavedRun
+    seconds: dict[str, float]
+    session_seconds: float | None
+
+    @property
+    def profile(self) -> str:
+        return str(self.run.machine.get("tfbench_profile", "?"))
+
+    def results(self, question: str | None = None) -> list[dict]:
+        return [{**b.result, "question": b.question} for b in self.run.benchmarks if question in (None, b.question)]
+
+    def questions(self) -> list[str]:
+        asked = {b.question for b in self.run.benchmarks}
+        known = [q.name for q in questions.all_questions() if q.name in asked]
+        return known + sorted(asked - set(known))
+
+
+def _junit_seconds(path: Path) -> tuple[dict[str, float], float | None]:
+    """Each test case's wall time by pytest node id, and the session's, from pytest's JUnit XML."""
+    root = ET.parse(path).getroot()
+    suite = root if root.tag == "testsuite" else root.find("testsuite")
+    seconds = {}
+    for case in suite.iter("testcase"):
+        module = case.get("classname", "").replace(".", "/") + ".py"
+        seconds[f"{module}::{case.get('name')}"] = float(case.get("time", 0))
+    return seconds, float(suite.get("time")) if suite.get("time") else None
+
+
+def load_reference(folder: Path) -> ReferenceRun:
+    """Raises: DirectiveError when the folder does not hold exactly one saved run."""
+    runs = sorted(folder.glob("[0-9][0-9][0-9][0-9]_*.json"))  # pytest-benchmark's NNNN_name.json
+    if len(runs) != 1:
+        raise DirectiveError(
+            f"reference run folder {folder} holds {len(runs)} saved runs (NNNN_*.json); it must hold one"
+        )
+    junit = sorted(folder.glob("*.junit.xml"))
+    seconds, session = _junit_seconds(junit[0]) if junit else ({}, None)
+    return ReferenceRun(history.load_run(runs[0]), seconds, session)
+
+
+def duration(seconds: float) -> str:
+    """`4 min 27 s`, `38 s`, `3 h 12 min`."""
+    whole = round(seconds)
+    if whole < 60:
+        return f"{whole} s"
+    if whole < 3600:
+        return f"{whole // 60} min {whole % 60} s"
+    return f"{whole // 3600} h {whole % 3600 // 60} min"
+
+
+def fingerprint_line(ref: ReferenceRun) -> str:
+    m = ref.run.machine
+    flags = ", ".join(str(f).upper() for f in m.get("cpu_precision_flags") or []) or "no AVX2/FMA"
+    gpus = ", ".join(m.get("gpu_names") or []) or "no GPU"
+    memory = m.get("memory_total_mib")
+    memory_text = f"{memory / 1024:.0f} GiB RAM" if isinstance(memory, (int, float)) else "RAM not recorded"
+    loaded = fingerprint.load_warning("it", m)
+    return (
+        f"{m.get('cpu_model', '?')} ({flags}), {m.get('cpu_cores_logical', '?')} logical cores, {memory_text}, "
+        f"{gpus}; TensorFlow {m.get('tensorflow', '?')}, Keras {m.get('keras', '?')}, "
+        f"Python {m.get('python_version', '?')}, {m.get('system', '?')}; the `{ref.profile}` profile, "
+        f"{len(ref.run.benchmarks)} configurations" + (f"; {loaded.removeprefix('it was ')}" if loaded else "")
+    )
+
+
+def _benchmark(ref: ReferenceRun, key: str) -> dict:
+    found = ref.run.by_key().get(key)
+    if found is None:
+        raise DirectiveError(f"the reference run has no configuration {key!r} (QUESTION/ID, e.g. 'batch_size/<id>')")
+    return found.result
+
+
+def _lookup(result: dict, key: str) -> object:
+    value: object = result
+    for part in key.split("."):
+        if not isinstance(value, dict) or part not in value:
+            raise DirectiveError(f"the result has no key {key!r}")
+        value = value[part]
+    return value
+
+
+def _formatted(value: object, fmt: str) -> str:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return format(value, fmt)
+    return str(value)
+
+
+def _question(ref: ReferenceRun, name: str) -> str:
+    if name not in ref.questions():
+        raise DirectiveError(f"the reference run has no question {name!r}; it has {', '.join(ref.questions())}")
+    return name
+
+
+def _suite_time(ref: ReferenceRun, *args: str) -> str:
+    if not args:
+        if ref.session_seconds is None:
+            raise DirectiveError("the reference run has no JUnit XML beside it, so no session time")
+        return duration(ref.session_seconds)
+    question = _question(ref, args[0])
+    test = f"::test_{question}"  # a question is its test function, parametrized or not
+    times = [s for nodeid, s in ref.seconds.items() if nodeid.endswith(test) or f"{test}[" in nodeid]
+    if not times:
+        raise DirectiveError(f"the reference run's JUnit XML has no configuration of {question!r}")
+    return duration(sum(times))
+
+
+def _question_times(ref: ReferenceRun) -> str:
+    lines = ["| question | configurations | wall time |", "|---|---|---|"]
+    for question in ref.questions():
+        lines.append(
+            f"| {report.question_title(question)} | {len(ref.results(question))} | {_suite_time(ref, question)} |"
+        )
+    return "\n".join(lines)
+
+
+def _mean(ref: ReferenceRun, key: str, metric: str, fmt: str = ".3f") -> str:
+    found = figure(_benchmark(ref, key), metric)
+    if found is None:
+        raise DirectiveError(f"{key} has no {metric!r}")
+    if found.ci95 is None:
+        return f"{format(found.mean, fmt)} (n=1)"
+    low, high = (format(x, fmt) for x in found.ci95)
+    return f"{format(found.mean, fmt)} [{low}, {high}] (n={found.n})"
+
+
+def _spread(ref: ReferenceRun, question: str, key: str, fmt: str = ".3g") -> str:
+    values = [v for r in ref.results(_question(ref, question)) if isinstance(v := r.get(key), (int, float))]
+    if not values:
+        raise DirectiveError(f"no configuration of {question!r} holds {key!r}")
+    values.sort()
+    mid = len(values) // 2
+    median = values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
+    low, high = format(values[0], fmt), format(values[-1], fmt)
+    return f"{format(median, fmt)} ({low} to {high} over {len(values)} configurations)"
+
+
+def _ratio(ref: ReferenceRun, top: str, bottom: str, key: str, fmt: str = ".2f") -> str:
+    a, b = _lookup(_benchmark(ref, top), key), _lookup(_benchmark(ref, bottom), key)
+    if not isinstance(a, (int, float)) or not isinstance(b, (int, float)) or not b:
+        raise DirectiveError(f"{key} of {top} over {bottom} is not a ratio of two numbers")
+    return f"{format(a / b, fmt)}×"
+
+
+def _table(ref: ReferenceRun, question: str) -> str:
+    tables = report.question_tables(ref.results(_question(ref, question)), question)
+    return "\n\n".join(report.to_markdown(t) for t in tables)
+
+
+def _findings(ref: ReferenceRun, question: str) -> str:
+    sentences = findings_rules.findings(ref.results(_question(ref, question)), rules=questions.findings_rules())
+    return "\n".join(f"- {s}" for s in sentences)
+
+
+def _glance(ref: ReferenceRun) -> str:
+    return report.to_markdown(report.glance_table(row.as_row() for row in glance_rows.glance(ref.results())))
+
+
+PlotDrawer = Callable[[str, str, list], bytes | None]
+PLOT_KINDS: dict[str, PlotDrawer] = {
+    "": plots.question_figure,
+    "-curves": plots.curves_figure,
+    "-by-model": plots.model_figure,
+    "-steps-to-target": lambda question, title, results: plot_scaling.steps_to_target_png(results),
+}
+
+
+def plot_png(ref: ReferenceRun, name: str) -> bytes:
+    """The report's plot `QUESTION[-curves|-by-model|-steps-to-target]` of the reference run."""
+    for suffix, draw in sorted(PLOT_KINDS.items(), key=lambda kind: -len(kind[0])):
+        if name.endswith(suffix):
+            question = _question(ref, name.removesuffix(suffix) if suffix else name)
+            png = draw(question, report.question_title(question), ref.results(question))
+            if png is None:
+                raise DirectiveError(f"the reference run's {question!r} results give no {name!r} plot")
+            return png
+    raise AssertionError("the empty suffix matches every name")
+
+
+def render(ref: ReferenceRun, directive: str, page_uri: str = "index.md") -> str:
+    """The text a directive stands for. Raises: DirectiveError naming what is wrong."""
+    what, *args = directive.split()
+    answers: dict[str, Callable[..., str]] = {
+        "fingerprint": lambda: fingerprint_line(ref),
+        "configurations": lambda *q: str(len(ref.results(_question(ref, q[0]) if q else None))),
+        "suite-time": lambda *q: _suite_time(ref, *q),
+        "question-times": lambda: _question_times(ref),
+        "value": lambda key, name, fmt="": _formatted(_lookup(_benchmark(ref, key), name), fmt),
+        "mean": lambda key, metric, fmt=".3f": _mean(ref, key, metric, fmt),
+        "ratio": lambda top, bottom, key, fmt=".2f": _ratio(ref, top, bottom, key, fmt),
+        "spread": lambda question, key, fmt=".3g": _spread(ref, question, key, fmt),
+        "table": lambda question: _table(ref, question),
+        "findings": lambda question: _findings(ref, question),
+        "glance": lambda: _glance(ref),
+        "plot": lambda name: (
+            f"![{name}]({posixpath.relpath(f'{PLOT_FOLDER}/{name}.png', posixpath.dirname(page_uri) or '.')})"
+        ),
+    }
+    if what not in answers:
+        raise DirectiveError(f"unknown directive {what!r}; allowed: {', '.join(answers)}")
+    try:
+        return answers[what](*args)
+    except TypeError:
+        raise DirectiveError(f"{what} does not take {len(args)} argument(s)") from None
+
+
+def directives(markdown: str) -> list[str]:
+    """The directives of a page, outside code."""
+    return [m["directive"] for m in _CODE_OR_DIRECTIVE.finditer(markdown) if m["directive"] is not None]
+
+
+@functools.cache
+def _reference(folder: str) -> ReferenceRun:
+    return load_reference(Path(folder))
+
+
+def _folder(config: MkDocsConfig) -> Path:
+    root = Path(config.config_file_path).parent
+    name = config.extra.get("reference_run")
+    if not name:
+        raise PluginError("mkdocs.yml names no extra.reference_run (the folder of the manual's reference run)")
+    return root / name
+
+
+def on_files(files: Files, config: MkDocsConfig) -> Files:
+    """Draws every plot a page asks for into the built site, so its image link resolves in the strict build."""
+    ref = _reference(str(_folder(config)))
+    wanted = set()
+    for file in files.documentation_pages():
+        if file.abs_src_path is None:  # a page generated from the code holds no directive
+            continue
+        for directive in directives(Path(file.abs_src_path).read_text(encoding="utf-8")):
+            what, *args = directive.split()
+            if what == "plot" and args:
+                wanted.add(args[0])
+    for name in sorted(wanted):
+        try:
+            png = plot_png(ref, name)
+        except DirectiveError as error:
+            raise PluginError(f"{{{{ run plot {name} }}}}: {error}") from None
+        files.append(File.generated(config, f"{PLOT_FOLDER}/{name}.png", content=png))
+    return files
+
+
+def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+    ref = _reference(str(_folder(config)))
+
+    def replace(match: re.Match) -> str:
+        if match["directive"] is None:
+            return match.group(0)
+        try:
+            return render(ref, match["directive"], page.file.src_uri)
+        except DirectiveError as error:
+            raise PluginError(f"{page.file.src_uri}: {match.group(0)}: {error}") from None
+
+    return _CODE_OR_DIRECTIVE.sub(replace, markdown)

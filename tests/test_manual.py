@@ -1,0 +1,235 @@
+"""The manual's figures come from the reference run: its directives, its grid, and no hand-typed measured figure."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bench_lib.record import history
+from docs_hooks import reference_run
+from docs_hooks.reference_run import DirectiveError, render
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "reports" / "example"
+ALLOWED_FIGURES = Path(__file__).with_name("manual_figures_allowed.txt")
+
+
+def _mkdocs_extra() -> dict:
+    class _Loader(yaml.SafeLoader):
+        pass
+
+    _Loader.add_multi_constructor("", lambda loader, suffix, node: None)  # material's !!python/name tags
+    return yaml.load((ROOT / "mkdocs.yml").read_text(), Loader=_Loader)["extra"]
+
+
+@pytest.fixture(scope="module")
+def example():
+    return reference_run.load_reference(EXAMPLE)
+
+
+@pytest.fixture(scope="module")
+def reference():
+    return reference_run.load_reference(ROOT / _mkdocs_extra()["reference_run"])
+
+
+def test_value_mean_and_ratio_read_the_run(example):
+    key = "accumulation/one_device-bs256-acc1-mlp-adam"
+    result = example.run.by_key()[key].result
+    assert render(example, f"value {key} step_time_ms.median .2f") == format(result["step_time_ms"]["median"], ".2f")
+    assert render(example, f"mean {key} test_accuracy") == f"{result['test_accuracy']:.3f} (n=1)"
+    assert render(example, f"ratio {key} {key} examples_per_sec") == "1.00×"
+    assert render(example, "configurations") == str(len(example.run.benchmarks))
+    cvs = sorted(b.result["step_time_cv"] for b in example.run.benchmarks if b.question == "throughput")
+    assert render(example, "spread throughput step_time_cv .2f").endswith(
+        f"({cvs[0]:.2f} to {cvs[-1]:.2f} over {len(cvs)} configurations)"
+    )
+
+
+def test_a_seeded_mean_shows_its_interval():
+    seeded = {"seed_stats": {"test_accuracy": {"mean": 0.9123, "ci95": [0.8971, 0.9262], "n": 3}}}
+    bench = history.Benchmark(question="q", id="a", result=seeded, rounds_s=(), timing={})
+    run = history.SavedRun(
+        path=Path("x.json"), name="x", datetime="", machine={}, commit={}, benchmarks=(bench,), skipped=()
+    )
+    ref = reference_run.ReferenceRun(run=run, seconds={}, session_seconds=None)
+    assert render(ref, "mean q/a test_accuracy") == "0.912 [0.897, 0.926] (n=3)"
+
+
+@pytest.mark.parametrize(
+    ("directive", "message"),
+    [
+        ("value batch_size/no-such-id test_accuracy", "no configuration 'batch_size/no-such-id'"),
+        ("value accumulation/one_device-bs256-acc1-mlp-adam no_such_key", "no key 'no_such_key'"),
+        ("table no_such_question", "no question 'no_such_question'"),
+        ("colour", "unknown directive 'colour'"),
+        ("fingerprint extra", "does not take 1 argument"),
+    ],
+)
+def test_a_directive_the_run_cannot_answer_fails_naming_why(example, directive, message):
+    with pytest.raises(DirectiveError, match=re.escape(message)):
+        render(example, directive)
+
+
+def test_a_plot_link_is_relative_to_its_page(example):
+    assert render(example, "plot batch_size", "questions/batch-size.md") == "![batch_size](../img/run/batch_size.png)"
+    assert render(example, "plot batch_size", "index.md") == "![batch_size](img/run/batch_size.png)"
+    assert reference_run.plot_png(example, "batch_size-curves").startswith(b"\x89PNG")
+
+
+def test_directives_in_code_or_a_workflow_expression_are_left_alone():
+    text = "${{ run fingerprint }} and {{ run configurations }}, not `{{ run glance }}`"
+    assert reference_run.directives(text) == ["configurations"]
+
+
+def test_session_and_question_times_come_from_junit_xml(tmp_path):
+    (tmp_path / "quick.junit.xml").write_text(
+        '<testsuites><testsuite name="pytest" time="267.5">'
+        '<testcase classname="benchmarks.test_batch_size" name="test_batch_size[a]" time="10.2"/>'
+        '<testcase classname="benchmarks.test_batch_size" name="test_batch_size[b]" time="50.1"/>'
+        "</testsuite></testsuites>"
+    )
+    seconds, session = reference_run._junit_seconds(tmp_path / "quick.junit.xml")
+    assert session == 267.5
+    assert seconds == {"benchmarks/test_batch_size.py::test_batch_size[a]": 10.2,
+                       "benchmarks/test_batch_size.py::test_batch_size[b]": 50.1}  # fmt: skip
+    assert reference_run.duration(267.5) == "4 min 28 s"
+    assert reference_run.duration(38) == "38 s"
+    assert reference_run.duration(3 * 3600 + 12 * 60) == "3 h 12 min"
+
+
+def test_every_directive_of_the_manual_renders_from_the_reference_run(reference):
+    problems = []
+    for page in (ROOT / "docs").rglob("*.md"):
+        uri = page.relative_to(ROOT / "docs").as_posix()
+        for directive in reference_run.directives(page.read_text()):
+            try:
+                render(reference, directive, uri)
+                if directive.split()[0] == "plot":
+                    reference_run.plot_png(reference, directive.split()[1])
+            except DirectiveError as error:
+                problems.append(f"{uri}: {{{{ run {directive} }}}}: {error}")
+    assert not problems, "\n".join(problems)
+
+
+def _collected(profile: str) -> set[str]:
+    out = subprocess.run(
+        [sys.executable, "-m", "pytest", "benchmarks/", "--collect-only", "-q", "--bench-profile", profile],
+        cwd=ROOT, capture_output=True, text=True, timeout=600, check=True,
+    ).stdout  # fmt: skip
+    return {line for line in out.splitlines() if line.startswith("benchmarks/")}
+
+
+@pytest.mark.slow
+def test_the_reference_run_measured_its_profiles_whole_grid(reference):
+    """`make reference` regenerates the run when a question's grid changes; until then this fails."""
+    measured = {b["fullname"] for b in _raw_benchmarks(reference)}
+    measured |= set(reference.seconds)  # configurations the run skipped still ran their collection
+    grid = _collected(reference.profile)
+    assert not grid - measured, (
+        f"the profile's grid has configurations the reference run lacks: {sorted(grid - measured)}"
+    )
+    assert not measured - grid, (
+        f"the reference run has configurations the profile no longer runs: {sorted(measured - grid)}"
+    )
+
+
+def _raw_benchmarks(ref) -> list[dict]:
+    import json
+
+    return json.loads(ref.run.path.read_text())["benchmarks"]
+
+
+# --- No hand-typed measured figure --------------------------------------------------------------------------
+
+# A measured figure: a number with a unit of time, memory or speed, a ratio (`3.5×`; `2 × 2048` is a
+# product), or an accuracy-like decimal.
+MEASURED = re.compile(
+    r"(?<![\w.`/#=-])(\d+(?:[.,]\d+)*(?:\s?(?:ms|s|min|h|MiB|GiB|KiB|%|ex/s|examples/s|pt)|×)(?![\w/])|0\.\d{2,}\b)"
+)
+NOT_PROSE = [
+    re.compile(r"^(```|~~~).*?^\1", re.S | re.M),  # fenced code: commands and their arguments
+    re.compile(r"`[^`\n]*`"),  # inline code
+    reference_run.DIRECTIVE,  # figures rendered from the reference run
+    re.compile(r"\]\([^)]*\)"),  # link targets
+    re.compile(r"<!--.*?-->", re.S),
+]
+
+
+def manual_pages() -> list[Path]:
+    return [*sorted((ROOT / "docs").rglob("*.md")), ROOT / "README.md"]
+
+
+def hand_typed(text: str) -> list[str]:
+    for pattern in NOT_PROSE:
+        text = pattern.sub(" ", text)
+    return [m.group(1) for m in MEASURED.finditer(text)]
+
+
+def allowed_figures() -> tuple[dict[tuple[str, str], str], dict[str, int]]:
+    """The allow-list: (page, figure) -> why for quoted papers and rules (page `*`: every page); page -> count
+    for pages not yet converted."""
+    exact, pending = {}, {}
+    for line in ALLOWED_FIGURES.read_text().splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        page, kind, figure, why = (part.strip() for part in line.split("|", 3))
+        if kind == "pending":
+            pending[page] = int(figure)
+        elif kind in ("quoted", "rule", "example"):
+            exact[(page, figure)] = why
+        else:
+            raise AssertionError(f"{ALLOWED_FIGURES.name}: kind={kind!r}; allowed: quoted, rule, example, pending")
+    return exact, pending
+
+
+def test_hand_typed_figure_detection():
+    found = hand_typed("took 4 min 27 s and 0.912 accuracy, 3.5× faster, 58 MiB")
+    assert found == ["4 min", "27 s", "0.912", "3.5×", "58 MiB"]
+    assert hand_typed("`--fail-on time:5%` then\n```sh\nsleep 5s\n```\nand {{ run suite-time }}") == []
+    assert hand_typed("batch 256, 3 seeds, 5 epochs, 2 × the multiply-adds, 32×32×3 images") == []
+
+
+def test_the_manual_types_no_measured_figure_outside_its_allow_list():
+    exact, pending = allowed_figures()
+    problems = []
+    for page in manual_pages():
+        name = page.relative_to(ROOT).as_posix()
+        figures = [f for f in hand_typed(page.read_text()) if (name, f) not in exact and ("*", f) not in exact]
+        if name in pending:
+            if len(figures) > pending[name]:
+                problems.append(f"{name}: {len(figures)} hand-typed figures, {pending[name]} allowed; new: {figures}")
+            elif len(figures) < pending[name]:
+                problems.append(f"{name}: {len(figures)} hand-typed figures left: lower its pending count to that")
+        elif figures:
+            problems.append(f"{name}: hand-typed measured figures {figures}: write a {{{{ run … }}}} directive")
+    held = {page.relative_to(ROOT).as_posix(): hand_typed(page.read_text()) for page in manual_pages()}
+    everywhere = {figure for figures in held.values() for figure in figures}
+    stale = [f"{page}: {figure!r}" for page, figure in exact if figure not in held.get(page, everywhere)]
+    assert not problems, "\n".join(problems)
+    assert not stale, f"allow-list entries no page holds any more: {stale}"
+
+
+def rewrite_pending_counts() -> None:
+    """Sets every pending count to what its page holds now: for merging pages edited elsewhere, never to
+    let a page gain hand-typed figures."""
+    exact, _ = allowed_figures()
+    kept = [line for line in ALLOWED_FIGURES.read_text().splitlines() if "| pending |" not in line]
+    while kept and not kept[-1].strip():
+        kept.pop()
+    kept.append("")
+    for page in manual_pages():
+        name = page.relative_to(ROOT).as_posix()
+        figures = [f for f in hand_typed(page.read_text()) if (name, f) not in exact and ("*", f) not in exact]
+        if figures:
+            why = "typed by hand from earlier runs; replace with {{ run … }} directives"
+            kept.append(f"{name} | pending | {len(figures)} | {why}")
+    ALLOWED_FIGURES.write_text("\n".join(kept) + "\n")
+
+
+if __name__ == "__main__":  # PYTHONPATH=. python tests/test_manual.py
+    rewrite_pending_counts()
