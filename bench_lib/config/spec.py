@@ -25,6 +25,34 @@ TARGET_SETS = ("test", "train")
 DEFAULT_LEARNING_RATES = {"sgd": 0.01, "momentum": 0.01, "adam": 0.001}
 
 
+def check_image_shape(spec: RunSpec, shape: tuple[int, ...]) -> None:
+    """The spec's model can take images of this shape (one example's, e.g. 8x8x1), or a one-line error.
+
+    Called for a built-in dataset when the spec is made, and by the loader of a set whose shape is
+    known only from its files (tfds:NAME), before any model is built.
+
+    Raises:
+      ValueError: naming the dataset, its image size, what the model needs and what would fit.
+    """
+    side = models.declared(spec.model).min_image_side
+    if side is None or len(shape) != 3 or min(shape[:2]) >= side:
+        return
+    fits = [name for name, given in datasets.IMAGE_SHAPES.items() if min(given[:2]) >= side]
+    small = [model for model in models.names() if _takes_small_images(model)]
+    _fail(
+        "dataset",
+        spec.dataset,
+        f"it gives {'x'.join(map(str, shape))} images and model={spec.model!r} needs at least {side}x{side}; "
+        f"use dataset={' or '.join(map(repr, [*fits, 'synthetic']))} with this model, "
+        f"or a model that takes small images: {', '.join(small)}",
+    )
+
+
+def _takes_small_images(name: str) -> bool:
+    model = models.declared(name)
+    return model.input_kind == "images" and model.min_image_side is None
+
+
 @dataclass(frozen=True, kw_only=True)
 class RunSpec:
     """One configuration: what to train, on what, how, and for how long.
@@ -215,6 +243,8 @@ class RunSpec:
                 f"it gives {' or '.join(kinds)} and model={self.model!r} takes {model.input_kind}; "
                 f"datasets of {model.input_kind}: {', '.join(suitable) or 'none yet'}",
             )
+        if self.dataset in datasets.IMAGE_SHAPES:
+            check_image_shape(self, datasets.IMAGE_SHAPES[self.dataset])
         for field in models.TUNABLE_FIELDS:
             default = next(f.default for f in dataclasses.fields(self) if f.name == field)
             if field not in model.tunes and getattr(self, field) != default:

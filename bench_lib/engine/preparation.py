@@ -19,7 +19,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from bench_lib.config.spec import RunSpec
+from bench_lib.config.spec import RunSpec, check_image_shape
 from bench_lib.engine import blocks
 from bench_lib.engine import data as data_lib
 from bench_lib.engine.loop import TrainingLoop
@@ -325,11 +325,13 @@ def _load_on_every_worker(spec: RunSpec) -> data_lib.Dataset:
     """data_lib.load, agreed across the workers of a multi_worker cluster: all go on, or none does.
 
     Raises:
-      ValueError, FileNotFoundError: as data_lib.load, on the worker where loading failed.
+      ValueError, FileNotFoundError: as data_lib.load, or images too small for the model
+        (spec.check_image_shape), on the worker where loading failed.
       NotOnEveryWorkerError: on the other workers, when another worker could not load the data.
     """
     try:
         dataset, error = data_lib.load(spec), None
+        check_image_shape(spec, dataset.image_shape)  # a tfds:NAME set's shape is known only now
     except (ValueError, FileNotFoundError) as failure:
         dataset, error = None, failure
     everyone_ready = agree_across_workers(spec, error is None)
