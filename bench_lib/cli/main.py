@@ -2,8 +2,9 @@
 command as N local workers; `allreduce` measures all-reduce bandwidth; `report`, `compare` and `trend`
 read saved runs.
 
-Its options and how they become a RunSpec are in bench_lib/cli/arguments.py; each command here checks
-its input, then does the work and turns what can go wrong into one line and an exit status.
+Its options are in bench_lib/cli/arguments.py (run's, generated from RunSpec, in run_options.py);
+each command here checks its input, then does the work and turns what can go wrong into one line and an
+exit status.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ import sys
 from pathlib import Path
 
 from bench_lib.cli import bandwidth, netns
-from bench_lib.cli.arguments import build_parser, program, spec_from_args
+from bench_lib.cli.arguments import build_parser, program
 from bench_lib.cli.launch import LaunchOptions, launch
+from bench_lib.cli.run_options import spec_from_args
 from bench_lib.config import collective, heartbeat
 
 
