@@ -3,6 +3,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -247,3 +248,18 @@ def test_the_transformer_size_options_reach_the_result_and_a_preset_refuses_them
         "python -m bench_lib: error: transformer_heads=4 is not allowed: model='bert_base' is fixed at 12 layers, "
         "width 768, 12 heads, sequence 128; model='transformer' takes a size"
     ]
+
+
+def test_a_run_of_many_replicas_exits_as_soon_as_its_summary_is_out():
+    """tf.data's teardown of the replicas' input pipeline once kept the process alive for minutes."""
+    command = [sys.executable, "-m", "bench_lib", "run", "--strategy", "mirrored", "--replicas", "16", "--steps", "5"]
+    process = subprocess.Popen([*command, "-q"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        summary = process.stdout.readline() and process.stdout.readline()  # the spec line, then the summary
+        summary_at = time.monotonic()
+        assert summary.startswith("mirrored16-bs128-acc1-mlp-adam: ok"), summary
+        code = process.wait(timeout=60)  # generous: the work is done, only the exit is left
+    finally:
+        process.kill()
+    assert code == 0
+    assert time.monotonic() - summary_at < 60

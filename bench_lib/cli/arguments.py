@@ -1,7 +1,7 @@
 """The command line's arguments: the parser behind `tfbench --help` and the name the program goes by.
 
 `run`'s options are generated from RunSpec in bench_lib/cli/run_options.py, `launch`'s are in
-launch_arguments.py and `allreduce`'s in bandwidth.py; the saved-run commands' are here."""
+launch/arguments.py and `allreduce`'s in bandwidth.py; the saved-run commands' are here."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from bench_lib.cli import bandwidth, launch_arguments, run_options
+from bench_lib.cli import bandwidth, run_options
+from bench_lib.cli.launch import arguments as launch_arguments
 
 
 def program() -> str:
