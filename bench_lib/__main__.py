@@ -1,7 +1,5 @@
 """Entry point for `python -m bench_lib`."""
 
-import sys
+from bench_lib.cli.main import console
 
-from bench_lib.cli.main import main
-
-sys.exit(main())
+console()

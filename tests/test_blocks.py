@@ -3,7 +3,7 @@
 import pytest
 
 from bench_lib.engine import blocks
-from bench_lib.engine.loop import TrainingLoop
+from bench_lib.engine.loop import LoopOptions, TrainingLoop
 
 
 def test_a_block_is_the_fewest_calls_that_reach_the_minimum_time():
@@ -51,10 +51,10 @@ def test_timed_blocks_set_the_budget_and_each_block_is_its_time_per_step(monkeyp
     monkeypatch.setattr("bench_lib.engine.loop.time.perf_counter", clock)
     # Warm-up: a 1 s tracing call and a 10 ms call, so a block of 0.05 s is 5 calls.
     durations = [1.0, 0.010] + [0.010] * 5 + [0.020] * 5 + [0.010] * 5
-    loop = TrainingLoop(
-        trainer=ClockedTrainer(clock, durations), test_data=None, steps_per_epoch=4, total_steps=2 + 3,
-        warmup_steps=2, global_batch_size=8, min_block_s=0.05, timed_blocks=3,
-    )  # fmt: skip
+    options = LoopOptions(
+        steps_per_epoch=4, total_steps=2 + 3, warmup_steps=2, global_batch_size=8, min_block_s=0.05, timed_blocks=3
+    )
+    loop = TrainingLoop(trainer=ClockedTrainer(clock, durations), options=options)
     loop.run()
     assert loop.block_size_steps == 5
     assert loop.steps_done == 2 + 3 * 5, "epoch ends (every 4 steps) do not cut a block"
@@ -75,7 +75,7 @@ def test_timed_blocks_set_the_budget_and_each_block_is_its_time_per_step(monkeyp
 )
 def test_timed_blocks_warm_up_for_two_whole_calls_at_least(warmup, per_call, timed_blocks, expected):
     from bench_lib.config.spec import RunSpec
-    from bench_lib.engine.preparation import total_steps, warmup_steps
+    from bench_lib.engine.loop import total_steps, warmup_steps
 
     spec = RunSpec(warmup_steps=warmup, steps_per_execution=per_call, timed_blocks=timed_blocks, steps=40)
     assert warmup_steps(spec) == expected

@@ -3,7 +3,7 @@
 import pytest
 
 from bench_lib.engine import harness
-from bench_lib.engine.loop import TrainingLoop
+from bench_lib.engine.loop import LoopOptions, TrainingLoop
 
 
 class Trainer:
@@ -30,10 +30,8 @@ def variant(name, log, seconds_per_step):
 
 def interleaved(total_steps, warmup_steps=2, block_steps=3):
     log = []
-    loop = TrainingLoop(
-        trainer=Trainer(log), test_data=None, steps_per_epoch=100, total_steps=total_steps,
-        warmup_steps=warmup_steps, global_batch_size=10,
-    )  # fmt: skip
+    options = LoopOptions(steps_per_epoch=100, total_steps=total_steps, warmup_steps=warmup_steps, global_batch_size=10)
+    loop = TrainingLoop(trainer=Trainer(log), options=options)
     rounds = harness.InterleavedRounds(
         runs={harness.HANDWRITTEN: variant("handwritten", log, 0.01), harness.FIT: variant("fit", log, 0.02)},
         block_steps=block_steps,
@@ -113,10 +111,8 @@ def test_the_hand_written_loop_takes_the_suites_step_and_fit_times_the_steps_ask
 
 def test_without_a_block_size_the_alternatives_run_blocks_as_long_as_the_loops_own():
     log = []
-    loop = TrainingLoop(
-        trainer=Trainer(log), test_data=None, steps_per_epoch=100, total_steps=2 + 4,
-        warmup_steps=2, global_batch_size=10,
-    )  # fmt: skip
+    options = LoopOptions(steps_per_epoch=100, total_steps=2 + 4, warmup_steps=2, global_batch_size=10)
+    loop = TrainingLoop(trainer=Trainer(log), options=options)
     rounds = harness.InterleavedRounds(
         runs={harness.HANDWRITTEN: variant("handwritten", log, 0.01)}, global_batch_size=10
     )

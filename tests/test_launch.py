@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from bench_lib.cli.launch import LaunchOptions, launch
+from bench_lib.cli.launch.launcher import LaunchOptions, launch
 
 # Each worker's index, from the TF_CONFIG the launcher gave it.
 INDEX = "import json, os, signal, socket, sys, time; i = json.loads(os.environ['TF_CONFIG'])['task']['index']; "

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from bench_lib.cli import main as cli_main
-from bench_lib.cli import netns
-from bench_lib.cli.launch import LaunchOptions, launch
+from bench_lib.cli.launch import netns
+from bench_lib.cli.launch.launcher import LaunchOptions, launch
 
 ROOT = Path(__file__).resolve().parents[1]
 needs_root = pytest.mark.skipif(netns.unavailable() is not None, reason=str(netns.unavailable()))

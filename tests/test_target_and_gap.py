@@ -4,7 +4,7 @@ import pytest
 
 from bench_lib.config.spec import RunSpec
 from bench_lib.engine import runner
-from bench_lib.engine.loop import TrainingLoop
+from bench_lib.engine.loop import LoopOptions, TrainingLoop
 
 
 class FakeTrainer:
@@ -23,7 +23,7 @@ class FakeTrainer:
 
 def loop(**kwargs):
     fields = {"steps_per_epoch": 5, "total_steps": 10, "warmup_steps": 0, "global_batch_size": 8}
-    return TrainingLoop(trainer=FakeTrainer(), test_data=None, **{**fields, **kwargs})
+    return TrainingLoop(trainer=FakeTrainer(), options=LoopOptions(**{**fields, **kwargs}))
 
 
 def test_the_first_step_reaching_the_target_is_recorded():

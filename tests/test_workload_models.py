@@ -59,7 +59,9 @@ def test_a_transformer_at_a_size_no_preset_has_is_counted_as_tensorflow_counts_i
 
 
 def test_synchronized_bn_and_mixed_precision_reach_keras_applications_layers():
-    built = build_model(RunSpec(model="mobilenet_v2", bn="sync", precision="mixed_bfloat16"), (32, 32, 3), 10)
+    built = build_model(
+        RunSpec(model="mobilenet_v2", dataset="cifar10", bn="sync", precision="mixed_bfloat16"), (32, 32, 3), 10
+    )
     norms = [layer for layer in built.layers if isinstance(layer, keras.layers.BatchNormalization)]
     assert norms and all(layer.synchronized for layer in norms)
     assert {layer.dtype_policy.name for layer in built.layers[1:-1]} == {"mixed_bfloat16"}

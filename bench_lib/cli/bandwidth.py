@@ -32,7 +32,14 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--cluster", default="auto", help=f"one of {', '.join(cluster_lib.SOURCES)} (default auto)")
     parser.add_argument("--collective", default="auto", help=f"one of {', '.join(collective.COLLECTIVES)}")
     parser.add_argument("--bytes-per-pack", type=int, default=0, help="all-reduce packs of about this many bytes")
-    parser.add_argument("--collective-timeout", type=float, default=None, help="seconds before an all-reduce fails")
+    parser.add_argument(
+        "--collective-timeout-s",
+        "--collective-timeout",
+        dest="collective_timeout",
+        type=float,
+        default=None,
+        help="seconds before an all-reduce fails",
+    )
     parser.add_argument("--min-size", default="1KiB", help="smallest buffer, e.g. 1KiB (default %(default)s)")
     parser.add_argument("--max-size", default="256MiB", help="largest buffer, e.g. 256MiB (default %(default)s)")
     parser.add_argument("--json", default=None, help="also write the rows here (never overwrites a file)")
@@ -57,14 +64,15 @@ def spec_of(args: argparse.Namespace, cluster: cluster_lib.Cluster | None) -> Ru
     """The strategy's shape and collective settings as a RunSpec (its other fields are unused).
 
     Raises:
-      ValueError: a field is not allowed (RunSpec's one line).
+      ValueError: a field is not allowed (RunSpec's one line), or the shape does not fit the cluster.
     """
-    if args.strategy == "multi_worker":
-        workers = cluster.workers if cluster else 1
-        per_worker = args.replicas_per_worker or cluster_lib.replicas_per_worker_from_environ()
-        shape = {"workers": workers, "replicas": workers * per_worker}
-    else:
-        shape = {"replicas": args.replicas or 2}
+    shape = cluster_lib.shape(
+        args.strategy,
+        cluster,
+        replicas=args.replicas,
+        replicas_per_worker=args.replicas_per_worker,
+        default_replicas=2,
+    )
     return RunSpec(
         strategy=args.strategy,
         **shape,

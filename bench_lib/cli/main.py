@@ -2,19 +2,24 @@
 command as N local workers; `allreduce` measures all-reduce bandwidth; `report`, `compare` and `trend`
 read saved runs; `ab ... -- <command>` measures base and new alternately (bench_lib/cli/ab.py).
 
-Its options and how they become a RunSpec are in bench_lib/cli/arguments.py; each command here checks
-its input, then does the work and turns what can go wrong into one line and an exit status.
+Its options are in bench_lib/cli/arguments.py (run's, generated from RunSpec, in run_options.py);
+each command here checks its input, then does the work and turns what can go wrong into one line and an
+exit status.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
+from typing import NoReturn
 
-from bench_lib.cli import ab, bandwidth, netns
-from bench_lib.cli.arguments import build_parser, program, spec_from_args
-from bench_lib.cli.launch import LaunchOptions, launch
+from bench_lib.cli import ab, bandwidth
+from bench_lib.cli.arguments import build_parser, program
+from bench_lib.cli.launch import netns
+from bench_lib.cli.launch.launcher import LaunchOptions, launch
+from bench_lib.cli.run_options import spec_from_args
 from bench_lib.config import collective, heartbeat
 
 
@@ -206,5 +211,20 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def console() -> None:
-    """Entry point of the `tfbench` console script: the same commands as `python -m bench_lib`."""
-    sys.exit(main())
+    """Entry point of the `tfbench` console script and of `python -m bench_lib`."""
+    end_process(main())
+
+
+def end_process(code: int) -> NoReturn:
+    """Ends the process with `code` as soon as its output is flushed.
+
+    Once TensorFlow has run, the interpreter's teardown destroys the training input pipeline's
+    iterator, and its destructor waits on tf.data's background threads: seconds to minutes, and
+    longer the more replicas there are, after every result has been printed and written. Nothing
+    is left to do by then, so a process that imported TensorFlow ends at once (os._exit) instead.
+    """
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if "tensorflow" in sys.modules:
+        os._exit(code)
+    sys.exit(code)

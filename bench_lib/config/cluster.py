@@ -164,3 +164,49 @@ def replicas_per_worker_from_environ(environ: Mapping[str, str] | None = None) -
 def tf_config(addresses: list[str], index: int) -> str:
     """The TF_CONFIG of worker `index` in a cluster of workers at `addresses` (worker 0 is the chief)."""
     return json.dumps({"cluster": {"worker": list(addresses)}, "task": {"type": "worker", "index": index}})
+
+
+def shape(
+    strategy: str,
+    cluster: Cluster | None,
+    *,
+    replicas: int | None = None,
+    workers: int | None = None,
+    replicas_per_worker: int | None = None,
+    default_replicas: int = 1,
+    environ: Mapping[str, str] | None = None,
+) -> dict[str, int]:
+    """The replicas and workers fields of a run: the one place the command line (and the suite) work them out.
+
+    Outside multi_worker a run is 1 process of `replicas` (default_replicas unless given). A
+    multi_worker run has the cluster's workers (1 without a cluster), each running
+    replicas_per_worker replicas (unless given: TFBENCH_REPLICAS_PER_WORKER, else 1); a given
+    `replicas` or `workers` must agree with that.
+
+    Raises:
+      ValueError: naming the value that does not fit and what would.
+    """
+    if strategy != "multi_worker":
+        if replicas_per_worker is not None:
+            raise ValueError(
+                f"replicas_per_worker={replicas_per_worker!r} is not allowed: only for strategy='multi_worker'"
+            )
+        return {
+            "replicas": default_replicas if replicas is None else replicas,
+            "workers": 1 if workers is None else workers,
+        }
+    if replicas_per_worker is None:
+        replicas_per_worker = replicas_per_worker_from_environ(environ)
+    elif isinstance(replicas_per_worker, bool) or not isinstance(replicas_per_worker, int) or replicas_per_worker < 1:
+        raise ValueError(f"replicas_per_worker={replicas_per_worker!r} is not allowed: a whole number >= 1")
+    processes = cluster.workers if cluster is not None else 1
+    source = "Slurm" if cluster is not None and cluster.source == "slurm" else "TF_CONFIG"
+    if workers is not None and workers != processes:
+        raise ValueError(f"workers={workers!r} is not allowed: the cluster has {processes} (from {source})")
+    total = processes * replicas_per_worker
+    if replicas is not None and replicas != total:
+        raise ValueError(
+            f"replicas={replicas!r} is not allowed: multi_worker runs workers x replicas_per_worker = "
+            f"{processes} x {replicas_per_worker} = {total} replicas (workers from {source})"
+        )
+    return {"replicas": total, "workers": processes}

@@ -22,6 +22,15 @@ TFDS_ANY = "tfds:NAME"
 DATASET_INPUT_KINDS = (
     {name: ("images",) for name in DATASETS} | {"synthetic": ("images", "tokens")} | {TFDS_ANY: ("images", "tokens")}
 )
+# The shape of one image of each built-in dataset of images (synthetic takes the model's shape).
+IMAGE_SHAPES = {
+    "digits": (8, 8, 1),
+    "mnist": (28, 28, 1),
+    "fashion_mnist": (28, 28, 1),
+    "mnist_5k": (28, 28, 1),
+    "cifar10": (32, 32, 3),
+    "cifar100": (32, 32, 3),
+}
 # The datasets read from files: the Keras cache (TFDS's data directory for tfds:NAME) by default, or data_path.
 FILE_DATASETS = ("mnist", "fashion_mnist", "cifar10", "cifar100", TFDS_ANY)
 # A TFDS dataset name, optionally with a config and a version: imdb_reviews, imdb_reviews/plain_text:1.0.0.

@@ -82,6 +82,7 @@ class ModelDeclaration:
       ids); synthetic data is generated at this shape. None: the dataset's own (28x28x1 synthetic).
     transformer: an encoder's declared size; its input_shape is (sequence_length,). A model that
       tunes SIZE_FIELDS takes a spec's size instead, the unset fields from this one.
+    min_image_side: the smallest height and width of the images it can take (None: any).
 
     Raises:
       ValueError: naming the field, its value and what is allowed, on construction.
@@ -96,6 +97,7 @@ class ModelDeclaration:
     tunes: tuple[str, ...] = ("hidden_units", "dropout")
     input_shape: tuple[int, ...] | None = None
     transformer: TransformerSize | None = None
+    min_image_side: int | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not _NAME.match(self.name):
@@ -172,6 +174,7 @@ BUILT_IN = (
             batch_norms=("local", "sync"),
             tunes=(),
             input_shape=(224, 224, 3),
+            min_image_side=32,  # keras.applications refuses smaller images
         )
         for name in ("resnet50", "mobilenet_v2")
     ),

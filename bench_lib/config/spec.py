@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
+from typing import Any
 
 from bench_lib.config import checks, collective, datasets, models
 from bench_lib.config.checks import _check_batch_pair, _check_bool, _check_choice, _check_fraction, _check_int, _fail
@@ -23,6 +24,40 @@ DEFAULT_HIDDEN_UNITS = (128,)
 TARGET_SETS = ("test", "train")
 # Keras's own defaults, used when a spec leaves learning_rate unset.
 DEFAULT_LEARNING_RATES = {"sgd": 0.01, "momentum": 0.01, "adam": 0.001}
+
+
+def check_image_shape(spec: RunSpec, shape: tuple[int, ...]) -> None:
+    """The spec's model can take images of this shape (one example's, e.g. 8x8x1), or a one-line error.
+
+    Called for a built-in dataset when the spec is made, and by the loader of a set whose shape is
+    known only from its files (tfds:NAME), before any model is built.
+
+    Raises:
+      ValueError: naming the dataset, its image size, what the model needs and what would fit.
+    """
+    side = models.declared(spec.model).min_image_side
+    if side is None or len(shape) != 3 or min(shape[:2]) >= side:
+        return
+    fits = [name for name, given in datasets.IMAGE_SHAPES.items() if min(given[:2]) >= side]
+    small = [model for model in models.names() if _takes_small_images(model)]
+    _fail(
+        "dataset",
+        spec.dataset,
+        f"it gives {'x'.join(map(str, shape))} images and model={spec.model!r} needs at least {side}x{side}; "
+        f"use dataset={' or '.join(map(repr, [*fits, 'synthetic']))} with this model, "
+        f"or a model that takes small images: {', '.join(small)}",
+    )
+
+
+def _takes_small_images(name: str) -> bool:
+    model = models.declared(name)
+    return model.input_kind == "images" and model.min_image_side is None
+
+
+def _field(default: object, help: str, *, choices: object = None, metavar: str | None = None) -> Any:
+    """A RunSpec field and what `tfbench run --help` says of it: help, the allowed values (a tuple, or a
+    function returning one, for a registry), and the metavar of a list."""
+    return dataclasses.field(default=default, metadata={"help": help, "choices": choices, "metavar": metavar})
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -66,52 +101,88 @@ class RunSpec:
       ValueError: naming the field, its value and what is allowed, on construction.
     """
 
-    strategy: str = "one_device"
-    replicas: int = 1
-    workers: int = 1
-    global_batch_size: int = 128
-    accumulation_steps: int = 1
-    epochs: int = 5
-    steps: int | None = None
-    optimizer: str = "adam"
-    learning_rate: float | None = None
-    seed: int = 0
-    model: str = "mlp"
-    dropout: float = 0.2
-    dataset: str = "digits"
-    data_path: str | None = None
-    precision: str = "float32"
-    warmup_steps: int = 2
-    seeds: int = 1
-    lr_scaling: str = "none"
-    base_batch_size: int = 32
-    warmup_epochs: float = 0.0
-    target_accuracy: float | None = None
-    target_check_steps: int | None = None
-    stop_at_target: bool = False
-    target_on: str = "test"
-    validation_fraction: float = 0.0
-    sharpness_samples: int = 0
-    sharpness_epsilon: float = 1e-3
-    bn: str | None = None
-    noise_scale_batch_sizes: tuple[int, int] | None = None
-    noise_scale_interval: int = 5
-    hidden_units: tuple[int, ...] = DEFAULT_HIDDEN_UNITS
-    transformer_layers: int | None = None
-    transformer_width: int | None = None
-    transformer_heads: int | None = None
-    sequence_length: int | None = None
-    steps_per_execution: int = 1
-    jit_compile: bool = False
-    input_cache: bool = False
-    prefetch_batches: int = 2
-    distribute_input: str = "dataset"
-    deterministic: bool = False
-    memory_limit_mib: int | None = None
-    timed_blocks: int | None = None
-    collective: str = "auto"
-    bytes_per_pack: int = 0
-    collective_timeout_s: float | None = None
+    strategy: str = _field("one_device", "how the replicas run", choices=STRATEGIES)
+    replicas: int = _field(
+        1, "replicas for mirrored: GPUs, else logical CPU devices; for multi_worker: workers x replicas per worker"
+    )
+    workers: int = _field(
+        1, "multi_worker: processes of the cluster; they come from TF_CONFIG or Slurm, and a given value must match"
+    )
+    global_batch_size: int = _field(128, "examples per optimizer step, over all replicas")
+    accumulation_steps: int = _field(1, "micro-batches accumulated per optimizer step")
+    epochs: int = _field(5, "passes over the training set")
+    steps: int | None = _field(None, "optimizer-step budget; overrides epochs")
+    optimizer: str = _field("adam", "the optimizer", choices=OPTIMIZERS)
+    learning_rate: float | None = _field(
+        None, "the learning rate at base_batch_size (default: Keras's for the optimizer: sgd 0.01, adam 0.001)"
+    )
+    seed: int = _field(0, "seed for weights, shuffling and dropout")
+    model: str = _field("mlp", "the model", choices=models.names)
+    dropout: float = _field(0.2, "dropout rate")
+    dataset: str = _field(
+        "digits",
+        f"the data; {datasets.TFDS_ANY} is a set prepared by TensorFlow Datasets",
+        choices=(*datasets.DATASETS, datasets.TFDS_ANY),
+    )
+    data_path: str | None = _field(
+        None,
+        "mnist/fashion_mnist .npz or folder, or cifar10/cifar100 folder (default: the Keras cache); "
+        "for tfds:NAME the TFDS data directory (default: $TFDS_DATA_DIR or ~/tensorflow_datasets)",
+    )
+    precision: str = _field("float32", "Keras mixed-precision policy of the model's layers", choices=PRECISIONS)
+    warmup_steps: int = _field(2, "first steps left out of timing")
+    seeds: int = _field(1, "repeat with seeds seed, seed+1, ... and report mean, std and 95% CI")
+    lr_scaling: str = _field("none", "scale the learning rate with global batch / base_batch_size", choices=LR_SCALINGS)
+    base_batch_size: int = _field(32, "batch size the learning rate is meant for")
+    warmup_epochs: float = _field(0.0, "linear warm-up from the base to the scaled learning rate, in epochs")
+    target_accuracy: float | None = _field(None, "record the steps, examples and seconds to reach this accuracy")
+    target_check_steps: int | None = _field(None, "also check the target every N steps (default: once per epoch)")
+    stop_at_target: bool = _field(False, "end training when the target is reached")
+    target_on: str = _field(
+        "test", "the set whose accuracy meets the target; train compares at equal convergence", choices=TARGET_SETS
+    )
+    validation_fraction: float = _field(
+        0.0, "hold this share of the training set out and evaluate on it instead of the test set"
+    )
+    sharpness_samples: int = _field(0, "random perturbations of the sharpness probe; 0 = off")
+    sharpness_epsilon: float = _field(1e-3, "relative size of the sharpness perturbations")
+    bn: str | None = _field(None, "BatchNormalization (default: the model's own; mlp_bn is local)", choices=BATCH_NORMS)
+    noise_scale_batch_sizes: tuple[int, int] | None = _field(
+        None,
+        "measure the gradient noise scale from gradient norms at these two batch sizes, e.g. 16,256",
+        metavar="SMALL,BIG",
+    )
+    noise_scale_interval: int = _field(5, "optimizer steps between noise-scale measurements")
+    hidden_units: tuple[int, ...] = _field(DEFAULT_HIDDEN_UNITS, "hidden Dense widths, e.g. 512,512", metavar="W,...")
+    transformer_layers: int | None = _field(None, "model transformer: encoder blocks (default: its declared size)")
+    transformer_width: int | None = _field(None, "model transformer: features per token (default: its declared size)")
+    transformer_heads: int | None = _field(None, "model transformer: attention heads (default: its declared size)")
+    sequence_length: int | None = _field(None, "model transformer: token ids per example (default: its declared size)")
+    steps_per_execution: int = _field(1, "optimizer steps per tf.function call")
+    jit_compile: bool = _field(False, "compile each replica's step with XLA")
+    input_cache: bool = _field(False, "cache the examples in the tf.data pipeline")
+    prefetch_batches: int = _field(2, "tf.data prefetch depth, 0 for none")
+    distribute_input: str = _field(
+        "dataset",
+        "experimental_distribute_dataset (dataset) or distribute_datasets_from_function (function)",
+        choices=DISTRIBUTE_INPUTS,
+    )
+    deterministic: bool = _field(False, "TensorFlow op determinism: reruns give bit-identical losses")
+    memory_limit_mib: int | None = _field(
+        None, "stop with status oom once the run allocates more than this through TensorFlow"
+    )
+    timed_blocks: int | None = _field(
+        None, "the budget is the warm-up plus this many timed blocks of steps, replacing steps and epochs"
+    )
+    collective: str = _field(
+        "auto", "multi_worker all-reduce; nccl needs a GPU per replica", choices=collective.COLLECTIVES
+    )
+    bytes_per_pack: int = _field(
+        0, "multi_worker: all-reduce the gradients in packs of about this many bytes; 0 = one pack"
+    )
+    collective_timeout_s: float | None = _field(
+        None, "multi_worker: seconds after which an unfinished all-reduce fails instead of waiting (default: none)"
+    )
 
     def __post_init__(self) -> None:
         _check_choice("strategy", self.strategy, STRATEGIES)
@@ -215,6 +286,8 @@ class RunSpec:
                 f"it gives {' or '.join(kinds)} and model={self.model!r} takes {model.input_kind}; "
                 f"datasets of {model.input_kind}: {', '.join(suitable) or 'none yet'}",
             )
+        if self.dataset in datasets.IMAGE_SHAPES:
+            check_image_shape(self, datasets.IMAGE_SHAPES[self.dataset])
         for field in models.TUNABLE_FIELDS:
             default = next(f.default for f in dataclasses.fields(self) if f.name == field)
             if field not in model.tunes and getattr(self, field) != default:

@@ -1,16 +1,100 @@
-"""The loop of training steps: a step budget, timed in blocks, with epoch-end evaluation and target checks."""
+"""The loop of training steps: a step budget, timed in blocks, with epoch-end evaluation and target checks.
+
+LoopOptions (frozen, made from a spec once) says how the loop runs, LoopHooks what it calls besides
+the trainer; TrainingLoop holds the running state.
+"""
 
 from __future__ import annotations
 
 import math
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import tensorflow as tf
 
+from bench_lib.config.spec import RunSpec
 from bench_lib.engine import blocks
 from bench_lib.engine.train import Diverged, Trainer
 from bench_lib.record.epoch import EpochRecord
+
+
+def warmup_steps(spec: RunSpec) -> int:
+    """The warm-up; under timed_blocks whole calls, and two at least where there is any.
+
+    The loop sizes the timed blocks from the warm-up calls after the first, which traces the step:
+    with a single warm-up call (spec.warmup_steps <= steps_per_execution) the block would be sized
+    from the tracing call, overestimated, and come out one call long.
+    """
+    if spec.timed_blocks is None or spec.warmup_steps == 0:
+        return spec.warmup_steps
+    per_call = spec.steps_per_execution
+    return max(2, -(-spec.warmup_steps // per_call)) * per_call
+
+
+def total_steps(spec: RunSpec, steps_per_epoch: int) -> int:
+    """The step budget; with timed_blocks, warm-up and blocks of one call until the loop sizes them after warm-up."""
+    if spec.timed_blocks is not None:
+        return warmup_steps(spec) + spec.timed_blocks * spec.steps_per_execution
+    return spec.steps if spec.steps is not None else spec.epochs * steps_per_epoch
+
+
+@dataclass(frozen=True, kw_only=True)
+class LoopOptions:
+    """How a TrainingLoop runs: its budget, warm-up, timing blocks and target.
+
+    total_steps: the optimizer-step budget (with timed_blocks, reset once the blocks are sized).
+    warmup_steps: steps whose calls are not timed; the blocks are sized from their times.
+    steps_per_execution: optimizer steps in one call of the trainer's step, at most.
+    min_block_s: how long a timed block lasts at least (bench_lib/engine/blocks.py).
+    timed_blocks: with it, the budget is the warm-up plus that many blocks.
+    target_accuracy, target_check_steps, stop_at_target: when the target is checked (every epoch,
+      and every target_check_steps steps) and whether training stops once it is reached.
+    """
+
+    steps_per_epoch: int
+    total_steps: int
+    warmup_steps: int
+    global_batch_size: int
+    steps_per_execution: int = 1
+    min_block_s: float = 0.0
+    timed_blocks: int | None = None
+    target_accuracy: float | None = None
+    target_check_steps: int | None = None
+    stop_at_target: bool = False
+
+    @classmethod
+    def for_spec(cls, spec: RunSpec, steps_per_epoch: int) -> LoopOptions:
+        """The options a (validated) spec asks for, with steps_per_epoch of its training set."""
+        return cls(
+            steps_per_epoch=steps_per_epoch,
+            total_steps=total_steps(spec, steps_per_epoch),
+            warmup_steps=warmup_steps(spec),
+            global_batch_size=spec.global_batch_size,
+            steps_per_execution=spec.steps_per_execution,
+            min_block_s=blocks.MIN_BLOCK_S if spec.timed_blocks is None else blocks.TIMED_BLOCK_S,
+            timed_blocks=spec.timed_blocks,
+            target_accuracy=spec.target_accuracy,
+            target_check_steps=spec.target_check_steps,
+            stop_at_target=spec.stop_at_target,
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class LoopHooks:
+    """What a TrainingLoop calls besides its trainer; each is optional.
+
+    on_epoch(record): after every epoch's evaluation.
+    between_steps(steps_done): untimed before every step (e.g. a probe).
+    check(): untimed before every step and after the last (e.g. a memory limit); may raise.
+    agree(calls): maps this process's calibrated calls per block to the value every worker of a
+      cluster uses, so that all of them run the same number of steps.
+    """
+
+    on_epoch: Callable[[EpochRecord], None] | None = None
+    between_steps: Callable[[int], None] | None = None
+    check: Callable[[], None] | None = None
+    agree: Callable[[int], int] | None = None
 
 
 class TrainingLoop:
@@ -36,47 +120,24 @@ class TrainingLoop:
         self,
         *,
         trainer: Trainer,
-        test_data: tf.data.Dataset | None,
-        steps_per_epoch: int,
-        total_steps: int,
-        warmup_steps: int,
-        global_batch_size: int,
-        on_epoch: Callable[[EpochRecord], None] | None = None,
-        target_accuracy: float | None = None,
-        target_check_steps: int | None = None,
-        stop_at_target: bool = False,
-        between_steps: Callable[[int], None] | None = None,
-        steps_per_execution: int = 1,
-        check: Callable[[], None] | None = None,
-        min_block_s: float = 0.0,
-        timed_blocks: int | None = None,
-        agree: Callable[[int], int] | None = None,
+        options: LoopOptions,
+        test_data: tf.data.Dataset | None = None,
         target_data: tf.data.Dataset | None = None,
+        hooks: LoopHooks = LoopHooks(),
     ) -> None:
-        """between_steps(steps_done), if given, runs untimed before every step (e.g. a probe).
-
-        agree, if given, maps this process's calibrated calls per block to the value every worker
-        of a cluster uses, so that all of them run the same number of steps.
-        """
         self._trainer = trainer
-        self._min_block_s = min_block_s
-        self._agree = agree
-        self.timed_blocks = timed_blocks
+        self.options = options
+        self._hooks = hooks
+        self._test_data = test_data
+        self._target_data = target_data
+        self.total_steps = options.total_steps
+        self.warmup_steps = options.warmup_steps
+        self._between_steps = [hooks.between_steps] if hooks.between_steps is not None else []
         self.block_size_steps: int | None = None
         self.warmup_call_s: list[float] = []
         self.first_call_s: float | None = None
         self.first_call_ended_at: float | None = None  # time.perf_counter() when the first call returned
         self.first_call_steps = 0
-        self._steps_per_execution = steps_per_execution
-        self._check = check
-        self._test_data = test_data
-        self._target_data = target_data
-        self._steps_per_epoch = steps_per_epoch
-        self.total_steps = total_steps
-        self.warmup_steps = warmup_steps
-        self._global_batch_size = global_batch_size
-        self._on_epoch = on_epoch
-        self._between_steps = [between_steps] if between_steps is not None else []
         self.steps_done = 0
         self.diverged_at_step: int | None = None
         # One entry per timed block: its calls' summed duration divided by its optimizer steps.
@@ -86,13 +147,14 @@ class TrainingLoop:
         self.timed_s = 0.0
         self.history: list[EpochRecord] = []
         self.train_seconds = 0.0
-        self._target_accuracy = target_accuracy
-        self._target_check_steps = target_check_steps
-        self._stop_at_target = stop_at_target
         self.target_reached_at_step: int | None = None
         self.target_reached_after_s: float | None = None
         self._epoch_loss = self._epoch_correct = self._epoch_time = 0.0
         self._epoch_steps = self._epoch_timed_steps = 0
+
+    @property
+    def timed_blocks(self) -> int | None:
+        return self.options.timed_blocks
 
     def add_between_steps(self, action: Callable[[int], None]) -> None:
         """Also runs action(steps_done) untimed before every step, after the between_steps given."""
@@ -113,9 +175,9 @@ class TrainingLoop:
             raise Diverged(self.diverged_at_step)
         if self.block_size_steps is None and self.steps_done >= self.warmup_steps:
             self._size_blocks()  # before the hooks, so they see the blocks of the first timed call
-        if self._check is not None:
-            self._check()
-        if self._epoch_steps and self.steps_done % self._steps_per_epoch == 0:
+        if self._hooks.check is not None:
+            self._hooks.check()
+        if self._epoch_steps and self.steps_done % self.options.steps_per_epoch == 0:
             self._end_epoch()
         elif self._target_check_due():
             self._check_target(self._target_accuracy_now())
@@ -123,8 +185,8 @@ class TrainingLoop:
             action(self.steps_done)
 
     def _target_check_due(self) -> bool:
-        every = self._target_check_steps
-        pending = self._target_accuracy is not None and self.target_reached_at_step is None
+        every = self.options.target_check_steps
+        pending = self.options.target_accuracy is not None and self.target_reached_at_step is None
         return pending and every is not None and self.steps_done > 0 and self.steps_done % every == 0
 
     def _target_accuracy_now(self, test_accuracy: float | None = None) -> float:
@@ -134,9 +196,9 @@ class TrainingLoop:
         return self._trainer.evaluate(self._target_data)["accuracy"]
 
     def _check_target(self, test_accuracy: float) -> None:
-        if self._target_accuracy is None or self.target_reached_at_step is not None:
+        if self.options.target_accuracy is None or self.target_reached_at_step is not None:
             return
-        if test_accuracy >= self._target_accuracy:
+        if test_accuracy >= self.options.target_accuracy:
             self.target_reached_at_step = self.steps_done
             self.target_reached_after_s = self.train_seconds
 
@@ -187,11 +249,11 @@ class TrainingLoop:
 
     def _size_blocks(self) -> None:
         """Calibrates the block from the warm-up calls; with timed_blocks, sets the budget from it."""
-        per_call = self._steps_per_execution
+        per_call = self.options.steps_per_execution
         timed_calls = None if self.timed_blocks is not None else -(-self.steps_remaining // per_call)
-        calls = blocks.block_calls(self.warmup_call_s, min_block_s=self._min_block_s, timed_calls=timed_calls)
-        if self._agree is not None:
-            calls = self._agree(calls)
+        calls = blocks.block_calls(self.warmup_call_s, min_block_s=self.options.min_block_s, timed_calls=timed_calls)
+        if self._hooks.agree is not None:
+            calls = self._hooks.agree(calls)
         self.block_size_steps = calls * per_call
         if self.timed_blocks is not None:
             self.total_steps = self.steps_done + self.timed_blocks * self.block_size_steps
@@ -210,7 +272,7 @@ class TrainingLoop:
         return loss
 
     def _continues(self) -> bool:
-        stopped = self._stop_at_target and self.target_reached_at_step is not None
+        stopped = self.options.stop_at_target and self.target_reached_at_step is not None
         return bool(self.steps_remaining) and self.diverged_at_step is None and not stopped
 
     def planned_calls(self) -> tuple[int, int]:
@@ -240,14 +302,14 @@ class TrainingLoop:
 
     @property
     def examples_per_sec(self) -> float | None:
-        return self.timed_steps * self._global_batch_size / self.timed_s if self.timed_s > 0 else None
+        return self.timed_steps * self.options.global_batch_size / self.timed_s if self.timed_s > 0 else None
 
     def _call_steps(self, done: int) -> int:
         """Steps of the call starting after `done`: it ends at an epoch's end, a target check and a block's end."""
-        to_epoch_end = self._steps_per_epoch - done % self._steps_per_epoch
-        steps = min(self._steps_per_execution, to_epoch_end, self.total_steps - done)
-        if self._target_check_steps:
-            steps = min(steps, self._target_check_steps - done % self._target_check_steps)
+        to_epoch_end = self.options.steps_per_epoch - done % self.options.steps_per_epoch
+        steps = min(self.options.steps_per_execution, to_epoch_end, self.total_steps - done)
+        if self.options.target_check_steps:
+            steps = min(steps, self.options.target_check_steps - done % self.options.target_check_steps)
         if self.block_size_steps and done >= self.warmup_steps:
             into_block = self.timed_steps - self._block_start[0] if self._block_start is not None else 0
             steps = min(steps, self.block_size_steps - into_block)
@@ -265,8 +327,8 @@ class TrainingLoop:
     def finish(self) -> None:
         """Checks the last step as before_step() does, then ends the last epoch."""
         self._close_block()
-        if self._check is not None:
-            self._check()
+        if self._hooks.check is not None:
+            self._hooks.check()
         if self._epoch_steps:
             self._end_epoch()
 
@@ -282,15 +344,15 @@ class TrainingLoop:
             train_accuracy=self._epoch_correct / n,
             test_loss=test["loss"],
             test_accuracy=test["accuracy"],
-            examples_per_sec=self._epoch_timed_steps * self._global_batch_size / self._epoch_time
+            examples_per_sec=self._epoch_timed_steps * self.options.global_batch_size / self._epoch_time
             if self._epoch_timed_steps
             else None,
             train_seconds=self.train_seconds,
         )
         self.history.append(record)
-        if self._target_accuracy is not None and self.target_reached_at_step is None:
+        if self.options.target_accuracy is not None and self.target_reached_at_step is None:
             self._check_target(self._target_accuracy_now(record.test_accuracy))
         self._epoch_loss = self._epoch_correct = self._epoch_time = 0.0
         self._epoch_steps = self._epoch_timed_steps = 0
-        if self._on_epoch is not None:
-            self._on_epoch(record)
+        if self._hooks.on_epoch is not None:
+            self._hooks.on_epoch(record)

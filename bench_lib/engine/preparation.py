@@ -1,13 +1,14 @@
 """Gets one configuration ready to train: data, strategy, model, training loop and running probes.
 
-prepare() builds a PreparedRun and release() frees it; bench_lib/engine/runner.py trains it and reads
-the result (run(), or the suite's own timed steps followed by runner.conclude()). reseed() readies a
-prepared configuration to train again from the start with another seed, keeping its traced step.
+prepare() builds a PreparedRun: the Workload built once (strategy, model, optimizer, the trainer's traced
+step, the data) and one seed's loop and memory probe; release() frees it. bench_lib/engine/runner.py
+trains it and reads the result (run(), or the suite's own timed steps followed by runner.conclude()).
+reseed() readies a prepared configuration to train again from the start with another seed, keeping
+its Workload.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import gc
 import math
@@ -19,10 +20,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from bench_lib.config.spec import RunSpec
-from bench_lib.engine import blocks
+from bench_lib.config.spec import RunSpec, check_image_shape
 from bench_lib.engine import data as data_lib
-from bench_lib.engine.loop import TrainingLoop
+from bench_lib.engine.loop import LoopHooks, LoopOptions, TrainingLoop
 from bench_lib.engine.loss_scale import DynamicLossScale
 from bench_lib.engine.model import build_model, build_optimizer, builder, release_variables
 from bench_lib.engine.strategy import (
@@ -46,50 +46,77 @@ class NotOnEveryWorkerError(RuntimeError):
     """Another worker of the cluster cannot run this configuration, so none of them does."""
 
 
-@dataclass
-class PreparedRun:
-    """A configuration ready to train: its loop, model and the probes already running."""
+@dataclass(frozen=True, kw_only=True)
+class Workload:
+    """What prepare() builds once for a configuration and every further seed of it reuses.
 
-    spec: RunSpec
-    loop: TrainingLoop
-    trainer: Trainer
+    strategy, model, optimizer and trainer (its traced step and the training iterator it reads);
+    the loaded train_data and the replicas' devices; the noise probe, if the spec asks for one;
+    what building them cost (calibration_s: the devices' peak, once per process; trace_s: tracing
+    the step; input_pipeline_mib: what the training pipeline allocated on the devices); the
+    optimizer's and loss scale's variables as built (initial_state, which reseed() restores);
+    the custom gradients registered before it (release() forgets the newer ones); and on_epoch.
+    """
+
+    strategy: tf.distribute.Strategy
     model: keras.Model
     optimizer: keras.optimizers.Optimizer
+    trainer: Trainer
     train_data: data_lib.Dataset
     devices: list[str]
-    probe: MemoryProbe
-    started_at: float
-    cpu_started_at: float = 0.0  # the process's CPU time (time.process_time) when started_at was taken
     noise_probe: GradientNoiseProbe | None = None
-    strategy: tf.distribute.Strategy | None = None
     peak_gflops: float | None = None
-    custom_gradients_before: frozenset[str] = frozenset()
-    trace_s: float | None = None  # tracing the training step, part of the start-up
-    calibration_s: float = 0.0  # calibrating the devices' peak (once per process), not part of the start-up
-    input_pipeline_mib: float | None = None  # what building the training pipeline allocated on the devices
-    # The optimizer's and the loss scale's variables as built, before the first step: reseed() restores them.
+    calibration_s: float = 0.0
+    trace_s: float | None = None
+    input_pipeline_mib: float | None = None
     initial_state: tuple[np.ndarray, ...] = ()
+    custom_gradients_before: frozenset[str] = frozenset()
     on_epoch: Callable[[EpochRecord], None] | None = None
 
 
-def warmup_steps(spec: RunSpec) -> int:
-    """The warm-up; under timed_blocks whole calls, and two at least where there is any.
+@dataclass(frozen=True, kw_only=True)
+class PreparedRun:
+    """One seed of a configuration ready to train: its spec, the workload, its loop and running memory probe.
 
-    The loop sizes the timed blocks from the warm-up calls after the first, which traces the step:
-    with a single warm-up call (spec.warmup_steps <= steps_per_execution) the block would be sized
-    from the tracing call, overestimated, and come out one call long.
+    started_at is time.perf_counter() when its preparation began. The workload's parts that callers
+    use most read as attributes of the run too (prepared.model, prepared.trainer, ...).
     """
-    if spec.timed_blocks is None or spec.warmup_steps == 0:
-        return spec.warmup_steps
-    per_call = spec.steps_per_execution
-    return max(2, -(-spec.warmup_steps // per_call)) * per_call
 
+    spec: RunSpec
+    workload: Workload
+    loop: TrainingLoop
+    probe: MemoryProbe
+    started_at: float
+    cpu_started_at: float = 0.0  # the process's CPU time (time.process_time) when started_at was taken
 
-def total_steps(spec: RunSpec, steps_per_epoch: int) -> int:
-    """The step budget; with timed_blocks, warm-up and blocks of one call until the loop sizes them after warm-up."""
-    if spec.timed_blocks is not None:
-        return warmup_steps(spec) + spec.timed_blocks * spec.steps_per_execution
-    return spec.steps if spec.steps is not None else spec.epochs * steps_per_epoch
+    # The parts of the workload its callers reach for (the suite, probes, tests).
+    @property
+    def trainer(self) -> Trainer:
+        return self.workload.trainer
+
+    @property
+    def model(self) -> keras.Model:
+        return self.workload.model
+
+    @property
+    def optimizer(self) -> keras.optimizers.Optimizer:
+        return self.workload.optimizer
+
+    @property
+    def strategy(self) -> tf.distribute.Strategy:
+        return self.workload.strategy
+
+    @property
+    def train_data(self) -> data_lib.Dataset:
+        return self.workload.train_data
+
+    @property
+    def devices(self) -> list[str]:
+        return self.workload.devices
+
+    @property
+    def noise_probe(self) -> GradientNoiseProbe | None:
+        return self.workload.noise_probe
 
 
 def prepare(spec: RunSpec, *, on_epoch: Callable[[EpochRecord], None] | None = None) -> PreparedRun:
@@ -128,28 +155,25 @@ def prepare(spec: RunSpec, *, on_epoch: Callable[[EpochRecord], None] | None = N
         loss_scale=loss_scale,
     )
     trace_s = trainer.trace()
-    noise_probe = _noise_probe(spec, model, dataset, loss_scale)
-    loop = _training_loop(spec, trainer, dataset, per_epoch, on_epoch=on_epoch, noise_probe=noise_probe, check=check)
-    return PreparedRun(
-        spec=spec,
-        initial_state=tuple(v.numpy() for v in _restartable_variables(optimizer, loss_scale)),
-        on_epoch=on_epoch,
-        loop=loop,
-        trainer=trainer,
+    workload = Workload(
+        strategy=strategy,
         model=model,
         optimizer=optimizer,
+        trainer=trainer,
         train_data=dataset,
         devices=devices,
-        probe=probe,
-        started_at=started_at,
-        cpu_started_at=cpu_started_at,
-        noise_probe=noise_probe,
-        strategy=strategy,
+        noise_probe=_noise_probe(spec, model, dataset, loss_scale),
         peak_gflops=peak,
-        custom_gradients_before=custom_gradients_before,
-        trace_s=trace_s,
         calibration_s=calibration_s,
+        trace_s=trace_s,
         input_pipeline_mib=None if None in (held_before, held_after) else held_after - held_before,
+        initial_state=tuple(v.numpy() for v in _restartable_variables(optimizer, loss_scale)),
+        custom_gradients_before=custom_gradients_before,
+        on_epoch=on_epoch,
+    )
+    loop = _training_loop(spec, workload, per_epoch, check=check)
+    return PreparedRun(
+        spec=spec, workload=workload, loop=loop, probe=probe, started_at=started_at, cpu_started_at=cpu_started_at
     )
 
 
@@ -161,7 +185,7 @@ def release(prepared: PreparedRun) -> None:
     """
     prepared.probe.stop()
     release_variables(prepared.model, prepared.optimizer)
-    forget_custom_gradients(prepared.custom_gradients_before)
+    forget_custom_gradients(prepared.workload.custom_gradients_before)
 
 
 def can_reseed(prepared: PreparedRun) -> bool:
@@ -199,17 +223,16 @@ def reseed(prepared: PreparedRun, seed: int, *, learning_rate: float | None = No
     for variable, value in zip(prepared.model.variables, fresh.variables, strict=True):
         variable.assign(value)
     restartable = _restartable_variables(prepared.optimizer, prepared.trainer.loss_scale)
-    for variable, value in zip(restartable, prepared.initial_state, strict=True):
+    for variable, value in zip(restartable, prepared.workload.initial_state, strict=True):
         variable.assign(value)
     if learning_rate is not None:
         prepared.optimizer.learning_rate = spec.scaled_learning_rate
     del fresh
     probe, check = _start_memory_probe(prepared.devices, spec.memory_limit_mib, collect=False)
-    per_epoch = data_lib.steps_per_epoch(prepared.train_data, spec)
-    data, on_epoch = prepared.train_data, prepared.on_epoch
-    loop = _training_loop(spec, prepared.trainer, data, per_epoch, on_epoch=on_epoch, noise_probe=None, check=check)
-    return dataclasses.replace(
-        prepared, spec=spec, loop=loop, probe=probe, started_at=started_at, cpu_started_at=cpu_started_at
+    loop = _training_loop(spec, prepared.workload, data_lib.steps_per_epoch(prepared.train_data, spec), check=check)
+    workload = prepared.workload
+    return PreparedRun(
+        spec=spec, workload=workload, loop=loop, probe=probe, started_at=started_at, cpu_started_at=cpu_started_at
     )
 
 
@@ -266,37 +289,26 @@ def _build_in_scope(
 
 
 def _training_loop(
-    spec: RunSpec,
-    trainer: Trainer,
-    dataset: data_lib.Dataset,
-    steps_per_epoch: int,
-    *,
-    on_epoch: Callable[[EpochRecord], None] | None,
-    noise_probe: GradientNoiseProbe | None,
-    check: Callable[[], None] | None,
+    spec: RunSpec, workload: Workload, steps_per_epoch: int, *, check: Callable[[], None] | None
 ) -> TrainingLoop:
+    """The loop of one seed: the spec's options, the workload's trainer and data, and its hooks."""
+    dataset, noise_probe = workload.train_data, workload.noise_probe
+    hooks = LoopHooks(
+        on_epoch=workload.on_epoch,
+        between_steps=_every(spec.noise_scale_interval, noise_probe.measure) if noise_probe else None,
+        check=check,
+        agree=lambda calls: math.ceil(mean_across_workers(spec, calls)),
+    )
     return TrainingLoop(
-        trainer=trainer,
+        trainer=workload.trainer,
+        options=LoopOptions.for_spec(spec, steps_per_epoch),
         # Evaluating in micro-batches keeps evaluation from raising the measured peak memory
         # above what training itself needs.
         test_data=data_lib.eval_dataset(dataset.x_test, dataset.y_test, spec.micro_batch_size)
         if data_lib.evaluates(spec)
         else None,
-        steps_per_epoch=steps_per_epoch,
-        total_steps=total_steps(spec, steps_per_epoch),
-        warmup_steps=warmup_steps(spec),
-        global_batch_size=spec.global_batch_size,
-        on_epoch=on_epoch,
-        target_accuracy=spec.target_accuracy,
-        target_check_steps=spec.target_check_steps,
-        stop_at_target=spec.stop_at_target,
-        between_steps=_every(spec.noise_scale_interval, noise_probe.measure) if noise_probe else None,
-        steps_per_execution=spec.steps_per_execution,
-        check=check,
-        min_block_s=blocks.MIN_BLOCK_S if spec.timed_blocks is None else blocks.TIMED_BLOCK_S,
-        timed_blocks=spec.timed_blocks,
-        agree=lambda calls: math.ceil(mean_across_workers(spec, calls)),
         target_data=data_lib.eval_dataset(dataset.x_train, dataset.y_train) if spec.target_on == "train" else None,
+        hooks=hooks,
     )
 
 
@@ -330,11 +342,13 @@ def _load_on_every_worker(spec: RunSpec) -> data_lib.Dataset:
     """data_lib.load, agreed across the workers of a multi_worker cluster: all go on, or none does.
 
     Raises:
-      ValueError, FileNotFoundError: as data_lib.load, on the worker where loading failed.
+      ValueError, FileNotFoundError: as data_lib.load, or images too small for the model
+        (spec.check_image_shape), on the worker where loading failed.
       NotOnEveryWorkerError: on the other workers, when another worker could not load the data.
     """
     try:
         dataset, error = data_lib.load(spec), None
+        check_image_shape(spec, dataset.image_shape)  # a tfds:NAME set's shape is known only now
     except (ValueError, FileNotFoundError) as failure:
         dataset, error = None, failure
     everyone_ready = agree_across_workers(spec, error is None)

@@ -1,7 +1,7 @@
 """Starts the workers of one multi-worker run on this machine and watches them until the run ends.
 
 Each worker is the same command with its own TF_CONFIG (loopback addresses on free ports, or with
-`netns` its own network namespace's address, bench_lib/cli/netns.py; worker 0 is the chief),
+`netns` its own network namespace's address, bench_lib/cli/launch/netns.py; worker 0 is the chief),
 TFBENCH_REPLICAS_PER_WORKER and a heartbeat file (bench_lib/config/heartbeat.py). The chief's
 output is streamed with a `[worker 0]` prefix; every worker's last lines are kept for error
 messages. The run is over when the chief exits: its status is returned. A worker that cannot be
@@ -29,8 +29,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TextIO
 
-from bench_lib.cli import netns
 from bench_lib.cli.arguments import program
+from bench_lib.cli.launch import netns
 from bench_lib.config import cluster, heartbeat
 
 TAIL_LINES = 15

@@ -1,4 +1,4 @@
-"""The `launch` command's options: N local workers of one multi_worker cluster (bench_lib/cli/launch.py runs them)."""
+"""The `launch` command's options: N local workers of one multi_worker cluster (launcher.py runs them)."""
 
 from __future__ import annotations
 
