@@ -73,7 +73,19 @@ class ReferenceRun:
         return str(self.run.machine.get("tfbench_profile", "?"))
 
     def results(self, question: str | None = None) -> list[dict]:
-        return [{**b.result, "question": b.question} for b in self.run.benchmarks if question in (None, b.question)]
+        # The timed rounds go with each result, as in a report: a one-seed throughput finding is read over them.
+        return [
+            {**b.result, "question": b.question, "rounds_s": b.rounds_s}
+            for b in self.run.benchmarks
+            if question in (None, b.question)
+        ]
+
+    @functools.cached_property
+    def family(self) -> findings_rules.Family:
+        """Every comparison of the run's findings and glance rows, judged together as its report judges them."""
+        return findings_rules.judged_family(
+            self.results(), rules=questions.findings_rules(), glance_rules=questions.glance_rules()
+        )
 
     def questions(self) -> list[str]:
         asked = {b.question for b in self.run.benchmarks}
@@ -213,12 +225,14 @@ def _table(ref: ReferenceRun, question: str) -> str:
 
 
 def _findings(ref: ReferenceRun, question: str) -> str:
-    sentences = findings_rules.findings(ref.results(_question(ref, question)), rules=questions.findings_rules())
+    results = ref.results(_question(ref, question))
+    sentences = findings_rules.findings(results, rules=questions.findings_rules(), family=ref.family)
     return "\n".join(f"- {s}" for s in sentences)
 
 
 def _glance(ref: ReferenceRun) -> str:
-    return report.to_markdown(report.glance_table(row.as_row() for row in glance_rows.glance(ref.results())))
+    rows = glance_rows.glance(ref.results(), rules=questions.glance_rules(), family=ref.family)
+    return report.to_markdown(report.glance_table(row.as_row() for row in rows))
 
 
 PlotDrawer = Callable[[str, str, list], bytes | None]
