@@ -60,7 +60,7 @@ def test_the_command_prints_the_table_and_saves_the_rows(tmp_path):
     done = subprocess.run([*command, "--json", str(out)], env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     lines = done.stdout.splitlines()
-    assert lines[0] == "mirrored2-bs2-acc1-mlp-adam: all-reduce of float32 buffers over 2 replicas (1 workers)"
+    assert lines[0] == "mirrored2-bs2-acc1-mlp-adam: all-reduce of float32 buffers over 2 replicas (1 worker)"
     assert [line.split()[:2] for line in lines[2:4]] == [["1", "KiB"], ["4", "KiB"]]
     assert lines[4].startswith("latency (median time up to 16 KiB): ")
     saved = json.loads(out.read_text())

@@ -44,7 +44,14 @@ def graph_op_flops(graph: tf.Graph) -> dict[str, int]:
     """FLOPs TensorFlow's profiler counts in one graph (not in the functions it calls), by op type."""
     builder = tf.compat.v1.profiler.ProfileOptionBuilder
     options = builder(builder.float_operation()).with_empty_output().build()
-    profile = tf.compat.v1.profiler.profile(graph, options=options, cmd="op")
+    # The profiler calls a TF1 helper that logs a deprecation warning; a run's output is its own lines only.
+    logger = tf.get_logger()
+    level = logger.level
+    logger.setLevel("ERROR")
+    try:
+        profile = tf.compat.v1.profiler.profile(graph, options=options, cmd="op")
+    finally:
+        logger.setLevel(level)
     return dict(_by_op_type(profile))
 
 
