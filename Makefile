@@ -72,6 +72,7 @@ reference: $(STAMP)
 	rm -f $(REFERENCE)/*.json $(REFERENCE)/*.junit.xml
 	mv build/reference/*/0001_$(PROFILE).json $(REFERENCE)/
 	mv build/reference/$(PROFILE).junit.xml $(REFERENCE)/
+	$(BIN)/python -m bench_lib reference-run $(REFERENCE)/0001_$(PROFILE).json --reports reports
 	@echo "kept in $(REFERENCE)/; make docs renders the manual from it"
 
 clean:

@@ -244,7 +244,7 @@ def test_a_reference_run_is_kept_by_class_and_a_loaded_one_only_labelled_provisi
     reports = tmp_path / "reports"
     assert main(["reference-run", str(quiet), "--reports", str(reports)]) == 0
     folder = reports / "reference" / "amd-epyc-avx2"
-    assert json.loads((folder / "amd-epyc-avx2.json").read_text()) == data
+    assert json.loads((folder / "0001_quiet.json").read_text()) == data
     text = (folder / "README.md").read_text()
     assert "Provisional" not in text and f"tfbench compare {folder.as_posix()} NEW" in text
     data["machine_info"]["others_cpu_cores"] = 1.7
@@ -254,6 +254,7 @@ def test_a_reference_run_is_kept_by_class_and_a_loaded_one_only_labelled_provisi
     assert "measured under load" in capsys.readouterr().err
     assert "Provisional" not in (folder / "README.md").read_text()  # nothing replaced
     assert main(["reference-run", str(loaded), "--reports", str(reports), "--provisional"]) == 0
+    assert [p.name for p in folder.glob("*.json")] == ["0002_loaded.json"], "one run a machine class"
     assert (folder / "README.md").read_text().splitlines()[2].startswith("**Provisional: measured under load.")
     # The folder is a RUN that compare reads.
     assert main(["compare", str(folder), str(quiet), "--reports", str(tmp_path)]) in (0, 1)

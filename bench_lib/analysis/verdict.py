@@ -182,7 +182,7 @@ def timing_noises(pairs: dict[str, tuple[Benchmark, Benchmark]]) -> dict[str, No
             if key in with_processes and spread is not None:
                 noises[key] = timing_noise.process_noise(spread, *(len(m) for m in medians[key]), alpha)
             elif ratio_spread is not None:
-                noises[key] = timing_noise.ratio_noise(ratio_spread, alpha)
+                noises[key] = timing_noise.ratio_noise(ratio_spread, kind, alpha)
             else:
                 why = f"fewer than {timing_noise.MIN_POOLED} timed configurations to estimate the spread"
                 noises[key] = timing_noise.fallback_floor(kind, why)

@@ -44,7 +44,7 @@ def readme(run: SavedRun, folder: Path, load: str | None) -> str:
     if load:
         lines += [PROVISIONAL, "", f"- {load}", ""]
     lines += [
-        f"A saved run (`{folder.name}.json`, originally `{run.name}`, saved {run.datetime[:16].replace('T', ' ')} UTC) "
+        f"A saved run (`{run.name}.json`, saved {run.datetime[:16].replace('T', ' ')} UTC) "
         "kept as the reference of its machine class, so that a run of another machine can be compared with it:",
         "",
         "```sh",
@@ -82,7 +82,7 @@ def reference_run_command(
               file=sys.stderr)  # fmt: skip
         return 2
     folder = reports / "reference" / machines.machine_class(run.machine)
-    kept = folder / f"{folder.name}.json"
+    kept = folder / paths[0].name  # its saved name (NNNN_profile.json), as the manual's build reads it
     stale = [p for p in folder.glob("*.json") if p != kept]  # one run a class
     write_all_atomic({kept: paths[0].read_bytes(), folder / "README.md": readme(run, folder, load)})
     for path in stale:
