@@ -135,16 +135,28 @@ def test_an_a_a_pair_with_between_process_noise_has_nothing_worse(tmp_path, caps
     assert run_level(out) == "same" and code == 0
 
 
-def test_a_uniform_20_percent_slowdown_is_worse_on_most_rows_and_at_run_level(tmp_path, capsys):
+def test_a_uniform_20_percent_slowdown_is_worse_at_run_level_and_each_row_says_what_it_could_see(tmp_path, capsys):
+    # One process a run: a row must also pass its kind's floor (x1.35 / x1.8), so the shared 20% is the
+    # run level's to see; each row states that it could not have seen 20% instead of printing a bare "same".
     slow = scaled_run.scaled(EXAMPLE_DATA, 1.2, jitter=0.03, seed=4)
     code, rows, out = compare(tmp_path, EXAMPLE_DATA, slow, capsys)
-    worse = [r for r in step_rows(rows) if r[5] == "**worse**"]
-    assert len(worse) >= 0.5 * TIMED, f"{len(worse)} of {TIMED}"
-    assert "spread of 74 timed in blocks configurations' log ratios" in worse[0][7]
+    assert [r[0] for r in step_rows(rows) if r[5] == "**worse**"] == []
+    judged = [r for r in step_rows(rows) if "spread of 74 timed in blocks configurations' log ratios" in r[7]]
+    assert judged and all("**insensitive**" in r[6] and "beyond ×1.35 (one process a run)" in r[7] for r in judged)
     assert run_level(out) == "**worse**" and run_level(out, "throughput") == "**worse**"
     assert code == 1
     code, rows, out = compare(tmp_path, EXAMPLE_DATA, slow, capsys, "--fail-on", "time:35%,throughput:35%")
     assert [r for r in rows if r[5] == "**worse**"] == [] and run_level(out) == "same" and code == 0
+
+
+def test_one_configuration_swinging_a_third_between_identical_processes_is_no_verdict(tmp_path, capsys):
+    # The heavy tail a quiet A/A shows: most configurations within 3%, one 30% faster on its rerun.
+    # Against the spread across configurations that is p < 1e-6, yet it is between-process noise.
+    rerun = scaled_run.scaled(EXAMPLE_DATA, 1.0, jitter=0.03, seed=5)
+    scaled_run.scale_benchmark(scaled_run.timed(rerun)[0], 0.7)
+    code, rows, out = compare(tmp_path, EXAMPLE_DATA, rerun, capsys)
+    assert [r[0] for r in rows if r[5].strip("*") in ("worse", "better")] == []
+    assert run_level(out) == "same" and code == 0
 
 
 def test_every_round_one_and_a_half_times_as_long_is_worse(tmp_path, capsys):
