@@ -16,8 +16,8 @@ def grid(profile):
 
 
 def test_allreduce(benchmark, request, profile, spec, summary_lines):
-    from bench_lib.maths import allreduce_figures as allreduce
     from bench_lib.engine import strategy
+    from bench_lib.maths import allreduce_figures as allreduce
     from bench_lib.probes import allreduce_timing as probe
     from bench_lib.render import cluster_tables
     from bench_lib.suite import stash

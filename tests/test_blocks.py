@@ -2,27 +2,27 @@
 
 import pytest
 
-from bench_lib.engine import blocks
+from bench_lib.engine import timed_blocks
 from bench_lib.engine.loop import LoopOptions, TrainingLoop
 
 
 def test_a_block_is_the_fewest_calls_that_reach_the_minimum_time():
     # The first warm-up call traced the step; the steady calls take 2 ms at best.
-    assert blocks.block_calls([0.9, 0.003, 0.002], min_block_s=0.05, timed_calls=None) == 25
+    assert timed_blocks.block_calls([0.9, 0.003, 0.002], min_block_s=0.05, timed_calls=None) == 25
 
 
 def test_the_tracing_call_counts_only_when_it_is_the_only_warm_up_call():
-    assert blocks.block_calls([0.02], min_block_s=0.05, timed_calls=None) == 3
-    assert blocks.block_calls([], min_block_s=0.05, timed_calls=None) == 1
+    assert timed_blocks.block_calls([0.02], min_block_s=0.05, timed_calls=None) == 3
+    assert timed_blocks.block_calls([], min_block_s=0.05, timed_calls=None) == 1
 
 
 def test_a_fixed_budget_still_gives_at_least_ten_blocks():
-    assert blocks.block_calls([0.9, 0.001], min_block_s=0.05, timed_calls=200, min_blocks=10) == 20
-    assert blocks.block_calls([0.9, 0.001], min_block_s=0.05, timed_calls=7, min_blocks=10) == 1
+    assert timed_blocks.block_calls([0.9, 0.001], min_block_s=0.05, timed_calls=200, min_blocks=10) == 20
+    assert timed_blocks.block_calls([0.9, 0.001], min_block_s=0.05, timed_calls=7, min_blocks=10) == 1
 
 
 def test_no_minimum_time_makes_every_call_a_block():
-    assert blocks.block_calls([0.9, 0.001], min_block_s=0.0, timed_calls=None) == 1
+    assert timed_blocks.block_calls([0.9, 0.001], min_block_s=0.0, timed_calls=None) == 1
 
 
 class ClockedTrainer:

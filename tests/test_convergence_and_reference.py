@@ -1,9 +1,9 @@
 import pytest
 
 from bench_lib import questions
-from bench_lib.analysis import reference
+from bench_lib.analysis import convergence_points
 from bench_lib.analysis.findings import findings as all_findings
-from bench_lib.record.stats import summary
+from bench_lib.maths.stats import summary
 
 
 def converged(batch, accuracy, gap, sharp, steps=100, n=3):
@@ -41,23 +41,23 @@ def run(steps, question="time_to_accuracy", **spec):
 
 
 def test_a_run_that_takes_significantly_more_steps_than_its_reference_point_is_flagged_slower():
-    [point] = [reference.point(run([40, 42, 44, 41, 43]), {"tensorflow": "2.21.0", "keras": "3.15.1"})]
+    [point] = [convergence_points.point(run([40, 42, 44, 41, 43]), {"tensorflow": "2.21.0", "keras": "3.15.1"})]
     assert point["mean"] == 42 and point["n"] == 5 and point["tensorflow"] == "2.21.0"
-    [slower] = reference.check([run([52, 55, 50])], [point])
+    [slower] = convergence_points.check([run([52, 55, 50])], [point])
     assert slower.verdict == "slower" and slower.p_slower < 0.05
-    [same] = reference.check([run([41, 44, 42])], [point])
+    [same] = convergence_points.check([run([41, 44, 42])], [point])
     assert same.verdict == "as the reference"
-    [faster] = reference.check([run([30, 31, 29])], [point])
+    [faster] = convergence_points.check([run([30, 31, 29])], [point])
     assert faster.verdict == "faster"
-    assert reference.check([run([52, 55, 50], dataset="mnist_5k")], [point]) == [], "another workload's point"
-    assert "slower (one-sided p=" in reference.sentences([slower, same])[0]
+    assert convergence_points.check([run([52, 55, 50], dataset="mnist_5k")], [point]) == [], "another workload's point"
+    assert "slower (one-sided p=" in convergence_points.sentences([slower, same])[0]
 
 
 def test_the_one_sided_p_values_are_scipys_pooled_t_test_halved():
     scipy_stats = pytest.importorskip("scipy.stats")
     a, b = [52.0, 55.0, 50.0], [40.0, 42.0, 44.0, 41.0, 43.0]
     p_two = scipy_stats.ttest_ind(a, b, equal_var=True).pvalue
-    slower, faster = reference.one_sided_p(a, b)
+    slower, faster = convergence_points.one_sided_p(a, b)
     assert slower == pytest.approx(p_two / 2, rel=1e-6) and faster == pytest.approx(1 - p_two / 2, rel=1e-6)
 
 
@@ -71,5 +71,5 @@ def test_the_stored_points_read_and_hold_what_the_check_matches_on():
     points = stored.points()
     assert points, "bench_lib/reference/convergence.json ships with the package"
     for point in points:
-        assert all(key in point for key in reference.KEY_FIELDS)
+        assert all(key in point for key in convergence_points.KEY_FIELDS)
         assert point["n"] == len(point["steps_to_target"]) >= 2 and point["tensorflow"]

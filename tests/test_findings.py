@@ -1,7 +1,7 @@
 from bench_lib import questions
 from bench_lib.analysis import findings as findings_lib
 from bench_lib.analysis.vocabulary import figure, steps_to_target_series
-from bench_lib.record import stats
+from bench_lib.maths import stats
 
 
 def findings(results):

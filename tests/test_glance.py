@@ -1,6 +1,6 @@
 from bench_lib import questions
 from bench_lib.analysis import glance as glance_lib
-from bench_lib.record import stats
+from bench_lib.maths import stats
 from bench_lib.render.page import report_page
 from bench_lib.render.tables import glance_table, report_markdown
 

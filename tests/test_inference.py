@@ -3,8 +3,8 @@ import math
 import pytest
 from scipy import stats as scipy_stats
 
-from bench_lib.analysis import inference
-from bench_lib.analysis.inference import Margin
+from bench_lib.maths import inference
+from bench_lib.maths.inference import Margin
 
 STEPS = Margin("ratio", 0.2)
 POINT = Margin("difference", 0.01)

@@ -3,9 +3,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from bench_lib.analysis.noise_scale import simple_noise_scale, unbiased_terms
 from bench_lib.config.spec import RunSpec
 from bench_lib.engine import runner
+from bench_lib.maths.noise_scale import simple_noise_scale, unbiased_terms
 from bench_lib.probes.noise import GradientNoiseProbe
 
 

@@ -1,6 +1,6 @@
 from bench_lib import questions
 from bench_lib.analysis import findings
-from bench_lib.record import stats
+from bench_lib.maths import stats
 from bench_lib.render.papers import papers_page
 
 

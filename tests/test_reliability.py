@@ -13,7 +13,7 @@ from typing import NamedTuple
 import pytest
 
 from bench_lib.cli.main import main
-from bench_lib.record import history, journal
+from bench_lib.record import history, journal_lines
 from bench_lib.record.files import write_atomic
 from bench_lib.suite import isolation, progress, startup
 
@@ -27,31 +27,31 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def _journal(folder: Path, entries: list[dict]) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    path = journal.journal_path(folder, "night")
-    journal.append(path, journal.header("night", "2025-01-01T00:00:00", {"cpu_model": "x"}, {}))
+    path = journal_lines.journal_path(folder, "night")
+    journal_lines.append(path, journal_lines.header("night", "2025-01-01T00:00:00", {"cpu_model": "x"}, {}))
     for entry in entries:
-        journal.append(path, entry)
+        journal_lines.append(path, entry)
     return path
 
 
 def test_a_torn_last_line_is_dropped_and_a_corrupt_earlier_line_is_named(tmp_path):
-    entry = journal.entry(nodeid="b.py::t[a]", outcome="passed", seconds=1.5, benchmark=None, results=[])
+    entry = journal_lines.entry(nodeid="b.py::t[a]", outcome="passed", seconds=1.5, benchmark=None, results=[])
     path = _journal(tmp_path, [entry, {**entry, "nodeid": "b.py::t[b]"}])
     text = path.read_text()
     path.write_text(text[: len(text) - 20])  # the process died in the middle of the last write
-    _, entries = journal.read(path)
+    _, entries = journal_lines.read(path)
     assert [e["nodeid"] for e in entries] == ["b.py::t[a]"]
     lines = text.splitlines()
     path.write_text("\n".join([lines[0], lines[1][:30], lines[2]]) + "\n")
-    with pytest.raises(journal.JournalError, match=r"night.journal.jsonl: line 2 is not valid JSON \(corrupt\)"):
-        journal.read(path)
+    with pytest.raises(journal_lines.JournalError, match=r"night.journal.jsonl: line 2 is not valid JSON \(corrupt\)"):
+        journal_lines.read(path)
 
 
 def test_an_unfinished_sweeps_journal_reads_as_an_incomplete_run_for_report_and_compare(saved_suite, tmp_path):
     data = json.loads(saved_suite.read_text())
     folder = tmp_path / "storage" / "machine"
     entries = [
-        journal.entry(nodeid=b["fullname"], outcome="passed", seconds=2.0, benchmark=b,
+        journal_lines.entry(nodeid=b["fullname"], outcome="passed", seconds=2.0, benchmark=b,
                       results=[{"question": b["group"].removeprefix("test_"), **b["extra_info"]}])
         for b in data["benchmarks"][:2]
     ]  # fmt: skip
@@ -273,7 +273,7 @@ def test_a_full_disk_is_one_line_and_leaves_the_earlier_report_whole(saved_suite
     night = small_disk / "report" / "night.journal.jsonl"  # a journal line the disk cannot take is not half written
     night.write_text("")
     with pytest.raises(OSError, match="No space left"):
-        journal.append(night, {"nodeid": "x" * 100_000})
+        journal_lines.append(night, {"nodeid": "x" * 100_000})
     assert night.read_text() == ""
 
 

@@ -1,7 +1,7 @@
 import pytest
 from scipy import stats as scipy_stats
 
-from bench_lib.record import stats
+from bench_lib.maths import stats
 
 
 def test_quantiles_interpolate_between_order_statistics():

@@ -6,7 +6,7 @@ from bench_lib import questions
 from bench_lib.analysis import tuning
 from bench_lib.analysis.findings import findings as all_findings
 from bench_lib.analysis.vocabulary import Figure
-from bench_lib.record import stats
+from bench_lib.maths import stats
 
 
 def trial(rate, status="ok", steps=None, accuracy=0.5):

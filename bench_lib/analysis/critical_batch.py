@@ -6,15 +6,16 @@ steps S and the examples E = B·S needed to reach a target trade off as
 B_crit = E_min / S_min is where doubling the batch stops halving the steps; and that the simple
 gradient noise scale B_simple, measured in one training run, predicts it. This module fits the
 first to the time-to-accuracy (and tuned lr_tuning) series with an interval by bootstrap over
-the seeds (bench_lib.analysis.inference.critical_batch) and sets it beside the second. Pure.
+the seeds (bench_lib.maths.inference.critical_batch) and sets it beside the second. Pure.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from bench_lib.analysis import inference, tuning
+from bench_lib.analysis import tuning
 from bench_lib.analysis.vocabulary import Figure, figure, interval_text, spec_of, steps_to_target_series
+from bench_lib.maths import inference
 
 
 def fit(series: list[tuple[int, Figure | None]]) -> inference.CriticalBatch | None:

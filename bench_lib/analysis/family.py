@@ -3,7 +3,7 @@
 The findings of a run make many comparisons at once; calling each at α would call some
 differences real by chance. A Family collects every comparison (a first pass over the
 findings), settles them together — Welch's and TOST's p-values each Holm-corrected over the
-family (bench_lib.analysis.inference) — and then says each one's decision, real, same or
+family (bench_lib.maths.inference) — and then says each one's decision, real, same or
 undecided, with the words that justify it. A comparison it has not seen before settling is
 judged on its own (a family of one). A comparison is known by its metric and the two groups'
 values, so the same pair compared twice (a sentence and its at-a-glance row) counts once. Pure:
@@ -15,9 +15,9 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
-from bench_lib.analysis import inference
-from bench_lib.analysis.inference import Comparison
 from bench_lib.analysis.vocabulary import Figure, Reading
+from bench_lib.maths import inference
+from bench_lib.maths.inference import Comparison
 
 
 @dataclass(frozen=True)

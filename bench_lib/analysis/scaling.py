@@ -2,7 +2,7 @@
 
 Strong scaling keeps the global batch (R replicas share the work of one); weak scaling keeps
 the per-replica batch (R replicas do R times the work). Either way the efficiency is the R
-replicas' examples per second over R times one replica's (bench_lib.record.stats.scaling_efficiency).
+replicas' examples per second over R times one replica's (bench_lib.maths.stats.scaling_efficiency).
 On a CPU split into logical devices the replicas share the same cores, so the figure measures
 the strategy's overhead, not a speed-up. Across workers the figure depends on the network between
 them, which network() names from the saved run's cluster. Pure: result dicts in, rows of plain
@@ -14,7 +14,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable, Mapping
 
-from bench_lib.record import stats
+from bench_lib.maths import stats
 
 # Spec fields that may differ between a multi-replica run and its one-replica counterpart: the
 # shape, and multi_worker's all-reduce settings (one_device has none), so that 1 -> N workers pair.

@@ -28,7 +28,7 @@ from scipy.special import comb
 from scipy.stats import binom, mannwhitneyu, median_abs_deviation, norm
 from scipy.stats import t as student_t
 
-from bench_lib.record import stats
+from bench_lib.maths import stats
 
 # The rank test only confirms that the rounds moved as a whole (not one outlier); the between-process
 # noise is judged separately. asv's 0.002 would miss 1.5x slowdowns of 12 noisy per-step rounds.

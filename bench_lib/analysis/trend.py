@@ -25,7 +25,7 @@ import numpy as np
 from bench_lib.analysis import timing_noise, verdict
 from bench_lib.analysis.timing_noise import Noise
 from bench_lib.analysis.verdict import BETTER, CHANGED, ORDER, SAME, UNKNOWN, WORSE, Row, Verdict
-from bench_lib.record import stats
+from bench_lib.maths import stats
 from bench_lib.record.history import Benchmark, SavedRun
 from bench_lib.record.metrics import Metric
 

@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 
 from bench_lib.analysis import computation, timing_noise
 from bench_lib.analysis.timing_noise import Noise, Shift
-from bench_lib.record import metrics, stats
+from bench_lib.maths import stats
+from bench_lib.record import metrics
 from bench_lib.record.history import Benchmark, SavedRun
 from bench_lib.record.metrics import COMPARE_RULES, Metric
 

@@ -15,8 +15,8 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from bench_lib.analysis.inference import Margin
-from bench_lib.record import stats
+from bench_lib.maths import stats
+from bench_lib.maths.inference import Margin
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from bench_lib.record import stats
+from bench_lib.maths import stats
 
 # An XLA/plain ratio below SLOW counts as slower, at or above SAME as no slower.
 SLOW, SAME = 0.8, 0.9

@@ -142,7 +142,8 @@ def _saved_run(storage: Path, save_name: str) -> Path:
 
 def suite_times(path: Path) -> dict[str, float]:
     """Median step time (ms) of each ok benchmark of a saved suite run, by benchmark key."""
-    from bench_lib.record import history, stats
+    from bench_lib.maths import stats
+    from bench_lib.record import history
 
     run = history.load_run(path)
     out = {}

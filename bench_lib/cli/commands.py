@@ -17,7 +17,7 @@ from pathlib import Path
 
 from bench_lib import questions
 from bench_lib import reference as reference_points
-from bench_lib.analysis import computation, findings, glance, machines, reference, scaling, verdict
+from bench_lib.analysis import computation, convergence_points, findings, glance, machines, scaling, verdict
 from bench_lib.analysis import trend as history_trend
 from bench_lib.cli.arguments import program
 from bench_lib.record import fingerprint, history
@@ -133,7 +133,7 @@ def report_files(run: SavedRun) -> dict[str, str | bytes]:
     sentences = findings.findings(
         results, rules=questions.findings_rules(), family=family, cross=questions.cross_findings
     )
-    sentences += reference.sentences(reference.check(results, reference_points.points()))
+    sentences += convergence_points.sentences(convergence_points.check(results, reference_points.points()))
     leading = report.glance_table(
         row.as_row() for row in glance.glance(results, rules=questions.glance_rules(), family=family)
     )
@@ -223,7 +223,7 @@ def _safe(name: str) -> str:
 def _reference_section(run: SavedRun) -> str:
     """The NEW run's steps to target against the stored reference convergence points, or nothing."""
     results = [{**b.result, "question": b.question} for b in run.benchmarks]
-    deviations = reference.check(results, reference_points.points())
+    deviations = convergence_points.check(results, reference_points.points())
     if not deviations:
         return ""
     lines = [f"- {d.line()}" for d in sorted(deviations, key=lambda d: d.verdict == "as the reference")]

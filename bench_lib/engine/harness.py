@@ -47,7 +47,7 @@ from bench_lib.config.spec import RunSpec
 from bench_lib.engine import data as data_lib
 from bench_lib.engine.loop import TrainingLoop
 from bench_lib.engine.model import build_model, build_optimizer, release_variables
-from bench_lib.record import stats
+from bench_lib.maths import stats
 
 SUITE, HANDWRITTEN, FIT, MINIMAL = "suite", "handwritten", "fit", "minimal"
 VARIANTS = (SUITE, HANDWRITTEN, FIT, MINIMAL)

@@ -16,7 +16,7 @@ import time
 
 from bench_lib.engine import data as data_lib
 from bench_lib.engine.train import Trainer
-from bench_lib.record import stats
+from bench_lib.maths import stats
 
 ROUNDS = 4
 # Spec fields that change neither the step nor the pipeline (what trains, for how long, at which

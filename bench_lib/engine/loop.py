@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import tensorflow as tf
 
 from bench_lib.config.spec import RunSpec
-from bench_lib.engine import blocks
+from bench_lib.engine import timed_blocks
 from bench_lib.engine.train import Diverged, Trainer
 from bench_lib.record.epoch import EpochRecord
 
@@ -46,7 +46,7 @@ class LoopOptions:
     total_steps: the optimizer-step budget (with timed_blocks, reset once the blocks are sized).
     warmup_steps: steps whose calls are not timed; the blocks are sized from their times.
     steps_per_execution: optimizer steps in one call of the trainer's step, at most.
-    min_block_s: how long a timed block lasts at least (bench_lib/engine/blocks.py).
+    min_block_s: how long a timed block lasts at least (bench_lib/engine/timed_blocks.py).
     timed_blocks: with it, the budget is the warm-up plus that many blocks.
     target_accuracy, target_check_steps, stop_at_target: when the target is checked (every epoch,
       and every target_check_steps steps) and whether training stops once it is reached.
@@ -72,7 +72,7 @@ class LoopOptions:
             warmup_steps=warmup_steps(spec),
             global_batch_size=spec.global_batch_size,
             steps_per_execution=spec.steps_per_execution,
-            min_block_s=blocks.MIN_BLOCK_S if spec.timed_blocks is None else blocks.TIMED_BLOCK_S,
+            min_block_s=timed_blocks.MIN_BLOCK_S if spec.timed_blocks is None else timed_blocks.TIMED_BLOCK_S,
             timed_blocks=spec.timed_blocks,
             target_accuracy=spec.target_accuracy,
             target_check_steps=spec.target_check_steps,
@@ -104,7 +104,7 @@ class TrainingLoop:
     as the pytest-benchmark suite does, then finish(). A call runs steps_per_execution optimizer
     steps, fewer where an epoch, a target check, a block or the budget ends first; a call that
     starts before warmup_steps steps are done is warm-up and not timed. Timed calls are grouped
-    into blocks of block_size_steps steps (bench_lib/engine/blocks.py calibrates it from the
+    into blocks of block_size_steps steps (bench_lib/engine/timed_blocks.py calibrates it from the
     warm-up calls so a block lasts min_block_s); each block gives one entry of step_times_s,
     its calls' summed time over its steps. The bookkeeping between a block's calls still runs
     before every call and is never timed. With timed_blocks the budget is warm-up plus that many
@@ -251,7 +251,9 @@ class TrainingLoop:
         """Calibrates the block from the warm-up calls; with timed_blocks, sets the budget from it."""
         per_call = self.options.steps_per_execution
         timed_calls = None if self.timed_blocks is not None else -(-self.steps_remaining // per_call)
-        calls = blocks.block_calls(self.warmup_call_s, min_block_s=self.options.min_block_s, timed_calls=timed_calls)
+        calls = timed_blocks.block_calls(
+            self.warmup_call_s, min_block_s=self.options.min_block_s, timed_calls=timed_calls
+        )
         if self._hooks.agree is not None:
             calls = self._hooks.agree(calls)
         self.block_size_steps = calls * per_call

@@ -15,19 +15,19 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
-from bench_lib.analysis.noise_scale import simple_noise_scale
 from bench_lib.config.spec import RunSpec
-from bench_lib.engine import blocks, observe
 from bench_lib.engine import data as data_lib
+from bench_lib.engine import observe, timed_blocks
 from bench_lib.engine.input_cost import input_cost_fields
 from bench_lib.engine.model import count_parameters
 from bench_lib.engine.preparation import PreparedRun, can_reseed, prepare, release, reseed
 from bench_lib.engine.strategy import memory_devices
 from bench_lib.engine.train import Trainer
+from bench_lib.maths import stats
+from bench_lib.maths.noise_scale import simple_noise_scale
 from bench_lib.probes import memory, sharpness, speed, step_graph
 from bench_lib.probes.flops import training_flops_per_example
 from bench_lib.record import seeds as seeds_lib
-from bench_lib.record import stats
 from bench_lib.record.epoch import EpochRecord
 from bench_lib.record.result import RunResult, history_dicts, step_time_summary
 
@@ -168,7 +168,7 @@ def _performance(prepared: PreparedRun, *, time_input: bool) -> dict[str, object
     if timed and loop.diverged_at_step is None and time_input:
         out.update(_step_memory(prepared))
         # Blocks of the steady length, whatever the run's budget cut its own blocks to.
-        calls = blocks.block_calls(loop.warmup_call_s, min_block_s=blocks.MIN_BLOCK_S, timed_calls=None)
+        calls = timed_blocks.block_calls(loop.warmup_call_s, min_block_s=timed_blocks.MIN_BLOCK_S, timed_calls=None)
         out.update(input_cost_fields(prepared, calls * spec.steps_per_execution))
     return out
 

@@ -16,7 +16,7 @@ class Sizes:
 
 
 def spread_text(spread: Mapping[str, float]) -> str:
-    """A spread (bench_lib.record.stats.spread) as 'q1–q3 (min–max), n'."""
+    """A spread (bench_lib.maths.stats.spread) as 'q1–q3 (min–max), n'."""
     return f"{spread['q1']:.3g}–{spread['q3']:.3g} ({spread['min']:.3g}–{spread['max']:.3g}), {spread['n']}"
 
 

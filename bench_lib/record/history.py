@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench_lib.record import fingerprint, journal, metrics
+from bench_lib.record import fingerprint, journal_lines, metrics
 
 DEFAULT_STORAGE = Path(".benchmarks")
 # The result schema this reader understands (bench_lib.record.result.SCHEMA_VERSION; a test keeps them equal).
@@ -154,10 +154,10 @@ def load_run(path: Path) -> SavedRun:
         holds no tfbench result.
     """
     path = Path(path)
-    if journal.is_journal(path):
+    if journal_lines.is_journal(path):
         try:
-            data = journal.as_saved_run_data(path)
-        except journal.JournalError as error:
+            data = journal_lines.as_saved_run_data(path)
+        except journal_lines.JournalError as error:
             raise HistoryError(str(error)) from None
     else:
         data = _read_json(path)
@@ -231,7 +231,8 @@ def resolve(selector: str, storage: Path = DEFAULT_STORAGE) -> list[Path]:
         found = [p for p in saved if p.name.startswith(f"{int(selector):04d}_")]
     else:  # a save name: every run saved under it, or an exact stem such as 0003_quick; and its unfinished journal
         found = [p for p in saved if p.stem == selector or p.stem.split("_", 1)[-1] == selector]
-        found += sorted(p for p in Path(storage).glob(f"*/{glob.escape(selector)}{journal.SUFFIX}") if p.is_file())
+        journals = Path(storage).glob(f"*/{glob.escape(selector)}{journal_lines.SUFFIX}")
+        found += sorted(p for p in journals if p.is_file())
     if not found:
         raise HistoryError(
             f"RUN={selector!r} is not allowed: no such file or folder, no glob match, and no run with that "

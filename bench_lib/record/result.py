@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass, field
 
 from bench_lib.config.spec import RunSpec
-from bench_lib.record import stats
+from bench_lib.maths import stats
 from bench_lib.record.epoch import EpochRecord
 
 SCHEMA_VERSION = 1
@@ -50,7 +50,7 @@ class RunResult:
     counts one optimizer step by bench_lib.probes.flops' convention; achieved_gflops is that over the
     timed steps' time and mfu its fraction of peak_gflops, the devices' calibrated matmul peak in
     peak_precision, the precision the step's matrix products run in (runs saved without it: float32).
-    The steps are timed in blocks of block_steps optimizer steps (bench_lib/engine/blocks.py);
+    The steps are timed in blocks of block_steps optimizer steps (bench_lib/engine/timed_blocks.py);
     step_time_ms holds their per-step times' median with its distribution-free 95 % interval
     (median_ci95_low, median_ci95_high; left out under 6 blocks), p90, iqr, mean and min, and
     step_time_cv and warnings judge their stability.

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from bench_lib.record import metrics, stats
+from bench_lib.maths import stats
+from bench_lib.record import metrics
 from bench_lib.record.result import RunResult
 
 

@@ -1,6 +1,6 @@
 """Holds the reference convergence points measured on this project's machine (convergence.json) and reads them.
 
-tools/dev/reference_points.py writes the file from saved suite runs; bench_lib.analysis.reference
+tools/dev/reference_points.py writes the file from saved suite runs; bench_lib.analysis.convergence_points
 checks runs against it.
 """
 

@@ -1,7 +1,7 @@
 """--bench-isolate: each configuration in its own child process, so that one that dies ends only itself.
 
 The child is pytest on that one configuration, with the session's --bench-* options and -p
-plugins, writing its finished configuration to a private journal (bench_lib.record.journal) that
+plugins, writing its finished configuration to a private journal (bench_lib.record.journal_lines) that
 this process reads back. A child killed by a signal is recorded as `crashed` (SIGSEGV, SIGABRT,
 ...) or `killed` (SIGKILL: the kernel's OOM killer, kill -9); one still running after
 --bench-timeout seconds is killed and recorded as `timeout`; the sweep goes on either way. Memory
@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from bench_lib.record import journal
+from bench_lib.record import journal_lines
 from bench_lib.record.result import RunResult, with_scaling_efficiency
 from bench_lib.suite import stash
 from bench_lib.suite.grid import is_configuration
@@ -101,7 +101,7 @@ def run_child(command: list[str], child_journal: Path, timeout: float | None) ->
             returncode, status = process.wait(), "timeout"
         out.seek(0)
         output = out.read()
-    entries = journal.read(child_journal, header=False)[1] if child_journal.exists() else []
+    entries = journal_lines.read(child_journal, header=False)[1] if child_journal.exists() else []
     return Child(status, returncode, tuple(entries), output, time.perf_counter() - started)
 
 

@@ -3,7 +3,7 @@
 The saved run is written once, when the session ends (bench_lib.suite.saving); a process killed
 before then (SIGKILL, the OOM killer, a preempted machine) would save nothing. So, when a run is saved
 (--benchmark-save=NAME), every finished configuration is also appended, fsynced, to
-`<storage>/<machine>/NAME.journal.jsonl` (bench_lib.record.journal). With --bench-resume a later
+`<storage>/<machine>/NAME.journal.jsonl` (bench_lib.record.journal_lines). With --bench-resume a later
 session skips the journaled configurations, runs the rest and saves one complete run, the
 journaled entries put back in it. A session that ends whole removes its journal; one that was
 interrupted, stopped early or could not save keeps it for the next --bench-resume (a session
@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from bench_lib.config.plural import count
-from bench_lib.record import journal
+from bench_lib.record import journal_lines
 from bench_lib.record.files import cannot_write, unwritable
 from bench_lib.suite import pytest_adapter, saving, stash
 
@@ -62,8 +62,8 @@ def check_before_work(config: pytest.Config) -> None:
         pytest.exit(f"tfbench: --benchmark-storage: cannot save into {folder}: {problem}", returncode=2)
     if not name:  # --benchmark-autosave: a fresh name every time, nothing to resume
         return
-    path = journal.journal_path(folder, name)
-    if path.exists() and not resume and journal.is_saved(path):
+    path = journal_lines.journal_path(folder, name)
+    if path.exists() and not resume and journal_lines.is_saved(path):
         path.unlink()  # an interrupted session saved all it held; a new session starts afresh
     if path.exists() and not resume:
         raise pytest.UsageError(
@@ -82,8 +82,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     if sweep is None or not sweep.path.exists():
         return
     try:
-        _, sweep.resumed = journal.read(sweep.path)
-    except journal.JournalError as error:
+        _, sweep.resumed = journal_lines.read(sweep.path)
+    except journal_lines.JournalError as error:
         pytest.exit(f"tfbench: --bench-resume: {error}", returncode=2)
     sweep.has_header = True
     config.stash.setdefault(stash.RESULTS, []).extend(r for e in sweep.resumed for r in e["results"])
@@ -140,7 +140,7 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
     outcome = yield
     ran = item.stash.get(stash.CALL_OUTCOME, None)
     if ran is not None and ran[0] in ("passed", "failed"):
-        done = journal.entry(
+        done = journal_lines.entry(
             nodeid=item.nodeid, outcome=ran[0], seconds=time.perf_counter() - started, benchmark=ran[1],
             results=_plain(results[before:]),
         )  # fmt: skip
@@ -166,9 +166,9 @@ def write(config: pytest.Config, entry: dict) -> None:
             sweep.path.parent.mkdir(parents=True, exist_ok=True)  # pytest-benchmark makes it only when saving
             started = datetime.datetime.now(datetime.UTC).isoformat()
             machine_info, commit_info = saving.machine_and_commit(config)
-            journal.append(sweep.path, journal.header(sweep.save_name, started, machine_info, commit_info))
+            journal_lines.append(sweep.path, journal_lines.header(sweep.save_name, started, machine_info, commit_info))
             sweep.has_header = True
-        journal.append(sweep.path, entry)
+        journal_lines.append(sweep.path, entry)
     except OSError as error:
         pytest.exit(f"tfbench: {cannot_write(error, sweep.path)}; the journal holds every earlier configuration",
                     returncode=2)  # fmt: skip
@@ -213,4 +213,4 @@ def _mark_saved(sweep: Journal) -> None:
     """The interrupted session saved a run: --bench-resume may still continue the journal, and a plain
     new session with the same name removes it instead of refusing to start."""
     with contextlib.suppress(OSError):  # the journal stays as it was: a new session then asks for --bench-resume
-        journal.append(sweep.path, journal.saved(sweep.save_name))
+        journal_lines.append(sweep.path, journal_lines.saved(sweep.save_name))

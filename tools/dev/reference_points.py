@@ -13,7 +13,7 @@ import json
 import sys
 from pathlib import Path
 
-from bench_lib.analysis import reference
+from bench_lib.analysis import convergence_points
 from bench_lib.record import history
 from bench_lib.record.files import write_atomic
 
@@ -29,11 +29,11 @@ def main(paths: list[str]) -> int:
         run = history.load_run(Path(path))
         for bench in run.benchmarks:
             result = {**bench.result, "question": bench.question}
-            found = reference.point(result, result.get("versions") or {})
+            found = convergence_points.point(result, result.get("versions") or {})
             if found is not None:
                 new.append(found | {"run": run.name, "cpu": run.machine.get("cpu", {}).get("brand_raw")})
     old = json.loads(TARGET.read_text())["points"] if TARGET.is_file() else []
-    points = reference.merge(old, new)
+    points = convergence_points.merge(old, new)
     about = "Steps to target per configuration, measured here; written by tools/dev/reference_points.py."
     write_atomic(TARGET, json.dumps({"about": about, "points": points}, indent=1) + "\n", overwrite=True)
     print(f"{TARGET}: {len(new)} points from {len(paths)} runs, {len(points)} in all")

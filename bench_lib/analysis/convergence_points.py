@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import scipy.stats
 
 from bench_lib.config.plural import count
-from bench_lib.record import stats
+from bench_lib.maths import stats
 
 ALPHA = 0.05
 # The fields of a result that identify its reference point.
