@@ -20,6 +20,10 @@ written):
 - `table QUESTION`, `findings QUESTION`, `glance`: the report's tables, sentences and at-a-glance table;
 - `plot QUESTION[-curves|-by-model|-steps-to-target]`: the report's plot, drawn into the built site.
 
+and `{{ code bench_lib.MODULE.NAME [FORMAT] }}` renders a constant the code uses (a judging rule's
+α, floor or threshold: `{{ code bench_lib.analysis.timing_noise.RUN_ALPHA }}`), so a page states the rule the
+code applies.
+
 A directive the run cannot answer (an unknown question, id or key) ends the build with the page
 and the directive named. Nothing here imports TensorFlow.
 """
@@ -27,6 +31,7 @@ and the directive named. Nothing here imports TensorFlow.
 from __future__ import annotations
 
 import functools
+import importlib
 import posixpath
 import re
 import xml.etree.ElementTree as ET
@@ -48,7 +53,7 @@ from bench_lib.record.history import SavedRun
 from bench_lib.render import plot_scaling, plots
 from bench_lib.render import tables as report
 
-DIRECTIVE = re.compile(r"(?<!\$)\{\{\s*run\s+(?P<directive>[^}]*?)\s*\}\}")
+DIRECTIVE = re.compile(r"(?<!\$)\{\{\s*(?P<kind>run|code)\s+(?P<directive>[^}]*?)\s*\}\}")
 # Code shows a directive without rendering it: fenced blocks and inline code are matched first and kept.
 _CODE_OR_DIRECTIVE = re.compile(
     r"(?P<fence>^(?P<tick>```|~~~).*?^(?P=tick))|(?P<span>`[^`\n]*`)|" + DIRECTIVE.pattern, re.S | re.M
@@ -283,9 +288,42 @@ def render(ref: ReferenceRun, directive: str, page_uri: str = "index.md") -> str
         raise DirectiveError(f"{what} does not take {len(args)} argument(s)") from None
 
 
-def directives(markdown: str) -> list[str]:
-    """The directives of a page, outside code."""
-    return [m["directive"] for m in _CODE_OR_DIRECTIVE.finditer(markdown) if m["directive"] is not None]
+def directives(markdown: str, kind: str = "run") -> list[str]:
+    """The directives of one kind (`run` or `code`) of a page, outside code."""
+    return [m["directive"] for m in _CODE_OR_DIRECTIVE.finditer(markdown) if m["kind"] == kind]
+
+
+def render_code(directive: str) -> str:
+    """The text of `{{ code bench_lib.MODULE.NAME[.KEY] [FORMAT] }}`: a constant of the code, formatted.
+
+    The longest importable prefix of the dotted name is the module; the rest is an attribute, then
+    keys of a dict (`bench_lib.analysis.verdict.DEFAULT_THRESHOLDS.time`). Only bench_lib's modules
+    are read. Raises: DirectiveError naming what is wrong."""
+    name, *fmt = directive.split()
+    if len(fmt) > 1 or not name.startswith("bench_lib."):
+        raise DirectiveError(f"code takes one dotted name under bench_lib and an optional format, not {directive!r}")
+    parts = name.split(".")
+    for cut in range(len(parts) - 1, 0, -1):
+        try:
+            value: object = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        break
+    else:
+        raise DirectiveError(f"no module of {name!r} can be imported")
+    for part in parts[cut:]:
+        if isinstance(value, dict) and part in value:
+            value = value[part]
+        elif not isinstance(value, dict) and hasattr(value, part):
+            value = getattr(value, part)
+        else:
+            raise DirectiveError(f"{'.'.join(parts[:cut])} has no {'.'.join(parts[cut:])!r}")
+    if not isinstance(value, (int, float, str)) or isinstance(value, bool):
+        raise DirectiveError(f"{name} is a {type(value).__name__}, not a number or text")
+    try:
+        return _formatted(value, fmt[0] if fmt else "")
+    except ValueError as error:
+        raise DirectiveError(f"{name}: format {fmt[0]!r}: {error}") from None
 
 
 @functools.cache
@@ -328,6 +366,8 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
         if match["directive"] is None:
             return match.group(0)
         try:
+            if match["kind"] == "code":
+                return render_code(match["directive"])
             return render(ref, match["directive"], page.file.src_uri)
         except DirectiveError as error:
             raise PluginError(f"{page.file.src_uri}: {match.group(0)}: {error}") from None

@@ -86,6 +86,34 @@ def test_directives_in_code_or_a_workflow_expression_are_left_alone():
     assert reference_run.directives(text) == ["configurations"]
 
 
+def test_a_code_directive_renders_the_constant_the_code_uses():
+    from bench_lib.analysis import timing_noise, verdict
+
+    assert reference_run.render_code("bench_lib.analysis.timing_noise.RUN_ALPHA") == str(timing_noise.RUN_ALPHA)
+    assert reference_run.render_code("bench_lib.analysis.verdict.MEMORY_FLOOR_MIB .0f") == format(
+        verdict.MEMORY_FLOOR_MIB, ".0f"
+    )
+    assert reference_run.render_code("bench_lib.analysis.verdict.DEFAULT_THRESHOLDS.time .0f") == format(
+        verdict.DEFAULT_THRESHOLDS["time"], ".0f"
+    )
+    assert reference_run.directives("{{ code bench_lib.x.Y }} {{ run glance }}", "code") == ["bench_lib.x.Y"]
+
+
+@pytest.mark.parametrize(
+    ("directive", "message"),
+    [
+        ("os.sep", "one dotted name under bench_lib"),
+        ("bench_lib.analysis.timing_noise.NO_SUCH", "has no 'NO_SUCH'"),
+        ("bench_lib.analysis.verdict.DEFAULT_THRESHOLDS.colour", "has no 'DEFAULT_THRESHOLDS.colour'"),
+        ("bench_lib.analysis.verdict.DEFAULT_THRESHOLDS", "is a dict, not a number"),
+        ("bench_lib.analysis.timing_noise.RUN_ALPHA .2q", "format '.2q'"),
+    ],
+)
+def test_a_code_directive_the_code_cannot_answer_fails_naming_why(directive, message):
+    with pytest.raises(DirectiveError, match=re.escape(message)):
+        reference_run.render_code(directive)
+
+
 def test_session_and_question_times_come_from_junit_xml(tmp_path):
     (tmp_path / "quick.junit.xml").write_text(
         '<testsuites><testsuite name="pytest" time="267.5">'
@@ -113,6 +141,11 @@ def test_every_directive_of_the_manual_renders_from_the_reference_run(reference)
                     reference_run.plot_png(reference, directive.split()[1])
             except DirectiveError as error:
                 problems.append(f"{uri}: {{{{ run {directive} }}}}: {error}")
+        for directive in reference_run.directives(page.read_text(), "code"):
+            try:
+                reference_run.render_code(directive)
+            except DirectiveError as error:
+                problems.append(f"{uri}: {{{{ code {directive} }}}}: {error}")
     assert not problems, "\n".join(problems)
 
 
