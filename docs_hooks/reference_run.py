@@ -16,7 +16,7 @@ written):
 - `value QUESTION/ID KEY [FORMAT]`: one result's value (KEY may be dotted: `step_time_ms.median`);
 - `mean QUESTION/ID KEY [FORMAT]`: the mean over seeds with its 95% interval, `0.912 [0.897, 0.926] (n=3)`;
 - `ratio QUESTION/ID QUESTION/ID KEY`: the first result's KEY over the second's, `2.4×`;
-- `spread QUESTION KEY [FORMAT]`: the median of KEY over a question's configurations, with its range;
+- `spread QUESTION KEY [FORMAT]`: the median of KEY (dotted too) over a question's configurations, with its range;
 - `table QUESTION`, `findings QUESTION`, `glance`: the report's tables, sentences and at-a-glance table;
 - `plot QUESTION[-curves|-by-model|-steps-to-target]`: the report's plot, drawn into the built site.
 
@@ -162,6 +162,14 @@ def _lookup(result: dict, key: str) -> object:
     return value
 
 
+def _held(result: dict, key: str) -> object:
+    """KEY (dotted) of a result, or None where the result does not hold it."""
+    try:
+        return _lookup(result, key)
+    except DirectiveError:
+        return None
+
+
 def _formatted(value: object, fmt: str) -> str:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return format(value, fmt)
@@ -207,7 +215,7 @@ def _mean(ref: ReferenceRun, key: str, metric: str, fmt: str = ".3f") -> str:
 
 
 def _spread(ref: ReferenceRun, question: str, key: str, fmt: str = ".3g") -> str:
-    values = [v for r in ref.results(_question(ref, question)) if isinstance(v := r.get(key), (int, float))]
+    values = [v for r in ref.results(_question(ref, question)) if isinstance(v := _held(r, key), (int, float))]
     if not values:
         raise DirectiveError(f"no configuration of {question!r} holds {key!r}")
     values.sort()

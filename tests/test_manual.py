@@ -86,6 +86,13 @@ def test_directives_in_code_or_a_workflow_expression_are_left_alone():
     assert reference_run.directives(text) == ["configurations"]
 
 
+def test_a_spread_reads_a_dotted_key(reference):
+    held = sorted(r["computation"]["fingerprint_s"] for r in reference.results("throughput") if "computation" in r)
+    assert render(reference, "spread throughput computation.fingerprint_s .2g").endswith(
+        f"({held[0]:.2g} to {held[-1]:.2g} over {len(held)} configurations)"
+    )
+
+
 def test_a_code_directive_renders_the_constant_the_code_uses():
     from bench_lib.analysis import timing_noise, verdict
 
