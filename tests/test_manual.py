@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -273,3 +274,23 @@ def rewrite_pending_counts() -> None:
 
 if __name__ == "__main__":  # PYTHONPATH=. python tests/test_manual.py
     rewrite_pending_counts()
+
+
+def test_the_compare_pages_worked_example_is_what_compare_prints(tmp_path):
+    """docs/results/compare.md's example: its commands, run on the checked-in example run, print its lines."""
+    page = (ROOT / "docs" / "results" / "compare.md").read_text()
+    example = page[page.index("## An example") :]
+    commands, shown = re.findall(r"^```(?:sh)?\n(.*?)^```", example, re.S | re.M)[:2]
+    slow = tmp_path / "0002_slow.json"
+    scale, compare = (line.split("#")[0].replace("/tmp/slow/0002_slow.json", str(slow)).split()
+                      for line in commands.splitlines())  # fmt: skip
+    assert scale[:2] == ["python", "tests/scaled_run.py"] and compare[:3] == ["python", "-m", "bench_lib"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}  # this checkout's code, not an installed one
+    subprocess.run([sys.executable, *scale[1:]], cwd=ROOT, env=env, check=True, capture_output=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, *compare[1:]], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 1, done.stderr
+    printed = set(done.stdout.splitlines())
+    missing = [line for line in shown.splitlines() if line.strip() and line != "…" and line not in printed]
+    assert not missing, f"compare no longer prints these lines of the page's example: {missing}"
