@@ -18,6 +18,7 @@ written):
 - `ratio QUESTION/ID QUESTION/ID KEY`: the first result's KEY over the second's, `2.4×`;
 - `spread QUESTION KEY [FORMAT]`: the median of KEY (dotted too) over a question's configurations, with its range;
 - `table QUESTION`, `findings QUESTION`, `glance`: the report's tables, sentences and at-a-glance table;
+- `saved QUESTION`: the facts line of what a question saved in place of a result (the largest batch's search);
 - `plot QUESTION[-curves|-by-model|-steps-to-target]`: the report's plot, drawn into the built site.
 
 and `{{ code bench_lib.MODULE.NAME [FORMAT] }}` renders a constant the code uses (a judging rule's
@@ -237,6 +238,17 @@ def _table(ref: ReferenceRun, question: str) -> str:
     return "\n\n".join(report.to_markdown(t) for t in tables)
 
 
+def _saved(ref: ReferenceRun, name: str) -> str:
+    """The facts lines of what a question saved in place of a training result (a search, a sweep)."""
+    question = next((q for q in questions.all_questions() if q.name == name), None)
+    if question is None or question.saved_facts is None:
+        raise DirectiveError(f"no question {name!r} states facts from what it saves")
+    entries = question.saved(ref.run.extras)
+    if not entries:
+        raise DirectiveError(f"the reference run saved no entry of {name!r}")
+    return "\n".join(question.saved_facts(entry)[1] for entry in entries)
+
+
 def _findings(ref: ReferenceRun, question: str) -> str:
     results = ref.results(_question(ref, question))
     sentences = findings_rules.findings(results, rules=questions.findings_rules(), family=ref.family)
@@ -283,6 +295,7 @@ def render(ref: ReferenceRun, directive: str, page_uri: str = "index.md") -> str
         "spread": lambda question, key, fmt=".3g": _spread(ref, question, key, fmt),
         "table": lambda question: _table(ref, question),
         "findings": lambda question: _findings(ref, question),
+        "saved": lambda question: _saved(ref, question),
         "glance": lambda: _glance(ref),
         "plot": lambda name: (
             f"![{name}]({posixpath.relpath(f'{PLOT_FOLDER}/{name}.png', posixpath.dirname(page_uri) or '.')})"

@@ -94,6 +94,15 @@ def test_a_spread_reads_a_dotted_key(reference):
     )
 
 
+def test_a_saved_search_renders_as_its_facts_line(reference):
+    from bench_lib.questions import max_batch_size
+
+    (search,) = max_batch_size.QUESTION.saved(reference.run.extras)
+    assert render(reference, "saved max_batch_size") == max_batch_size.search_line(search)
+    with pytest.raises(DirectiveError, match="no question 'batch_size' states facts"):
+        render(reference, "saved batch_size")
+
+
 def test_a_code_directive_renders_the_constant_the_code_uses():
     from bench_lib.analysis import timing_noise, verdict
 
