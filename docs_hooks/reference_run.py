@@ -18,7 +18,8 @@ written):
 - `ratio QUESTION/ID QUESTION/ID KEY`: the first result's KEY over the second's, `2.4×`;
 - `spread QUESTION KEY [FORMAT]`: the median of KEY (dotted too) over a question's configurations, with its range;
 - `table QUESTION`, `findings QUESTION`, `glance`: the report's tables, sentences and at-a-glance table;
-- `saved QUESTION`: the facts line of what a question saved in place of a result (the largest batch's search);
+- `saved QUESTION`: what a question saved in place of a result, as its report states it: a facts line (the
+  largest batch's search) or tables (the all-reduce sweep and its share of the step);
 - `plot QUESTION[-curves|-by-model|-steps-to-target]`: the report's plot, drawn into the built site.
 
 and `{{ code bench_lib.MODULE.NAME [FORMAT] }}` renders a constant the code uses (a judging rule's
@@ -48,6 +49,7 @@ from mkdocs.structure.pages import Page
 from bench_lib import questions
 from bench_lib.analysis import findings as findings_rules
 from bench_lib.analysis import glance as glance_rows
+from bench_lib.analysis import scaling
 from bench_lib.analysis.findings import figure
 from bench_lib.record import fingerprint, history
 from bench_lib.record.history import SavedRun
@@ -239,14 +241,19 @@ def _table(ref: ReferenceRun, question: str) -> str:
 
 
 def _saved(ref: ReferenceRun, name: str) -> str:
-    """The facts lines of what a question saved in place of a training result (a search, a sweep)."""
+    """What a question saved in place of a training result (a search, a sweep), as its report states it:
+    its facts line, else its tables."""
     question = next((q for q in questions.all_questions() if q.name == name), None)
-    if question is None or question.saved_facts is None:
-        raise DirectiveError(f"no question {name!r} states facts from what it saves")
+    if question is None or (question.saved_facts is None and question.saved_tables is None):
+        raise DirectiveError(f"no question {name!r} states facts or tables from what it saves")
     entries = question.saved(ref.run.extras)
     if not entries:
         raise DirectiveError(f"the reference run saved no entry of {name!r}")
-    return "\n".join(question.saved_facts(entry)[1] for entry in entries)
+    if question.saved_facts is not None:
+        return "\n".join(question.saved_facts(entry)[1] for entry in entries)
+    network = scaling.network(ref.run.machine.get("tfbench_cluster"))
+    tables = question.saved_tables(entries, ref.results(), network)
+    return "\n\n".join(report.to_markdown(report.rows_table(t)) for t in tables)
 
 
 def _findings(ref: ReferenceRun, question: str) -> str:

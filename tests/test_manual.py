@@ -103,6 +103,17 @@ def test_a_saved_search_renders_as_its_facts_line(reference):
         render(reference, "saved batch_size")
 
 
+def test_a_saved_sweep_renders_as_its_report_tables(reference):
+    from bench_lib.maths.allreduce_figures import size_text
+    from bench_lib.questions import allreduce
+
+    (sweep,) = allreduce.QUESTION.saved(reference.run.extras)
+    rendered = render(reference, "saved allreduce")
+    assert allreduce.sweep_title(sweep, "in-process") in rendered
+    assert all(f"| {size_text(row['size_bytes'])} |" in rendered for row in sweep["rows"])
+    assert "share of the optimizer step" in rendered
+
+
 def test_a_code_directive_renders_the_constant_the_code_uses():
     from bench_lib.analysis import timing_noise, verdict
 
