@@ -16,9 +16,15 @@ written):
 - `value QUESTION/ID KEY [FORMAT]`: one result's value (KEY may be dotted: `step_time_ms.median`);
 - `mean QUESTION/ID KEY [FORMAT]`: the mean over seeds with its 95% interval, `0.912 [0.897, 0.926] (n=3)`;
 - `ratio QUESTION/ID QUESTION/ID KEY`: the first result's KEY over the second's, `2.4×`;
-- `spread QUESTION KEY [FORMAT]`: the median of KEY over a question's configurations, with its range;
+- `spread QUESTION KEY [FORMAT]`: the median of KEY (dotted too) over a question's configurations, with its range;
 - `table QUESTION`, `findings QUESTION`, `glance`: the report's tables, sentences and at-a-glance table;
+- `saved QUESTION`: what a question saved in place of a result, as its report states it: a facts line (the
+  largest batch's search) or tables (the all-reduce sweep and its share of the step);
 - `plot QUESTION[-curves|-by-model|-steps-to-target]`: the report's plot, drawn into the built site.
+
+and `{{ code bench_lib.MODULE.NAME [FORMAT] }}` renders a constant the code uses (a judging rule's
+α, floor or threshold: `{{ code bench_lib.analysis.timing_noise.RUN_ALPHA }}`), so a page states the rule the
+code applies.
 
 A directive the run cannot answer (an unknown question, id or key) ends the build with the page
 and the directive named. Nothing here imports TensorFlow.
@@ -27,6 +33,7 @@ and the directive named. Nothing here imports TensorFlow.
 from __future__ import annotations
 
 import functools
+import importlib
 import posixpath
 import re
 import xml.etree.ElementTree as ET
@@ -42,13 +49,14 @@ from mkdocs.structure.pages import Page
 from bench_lib import questions
 from bench_lib.analysis import findings as findings_rules
 from bench_lib.analysis import glance as glance_rows
+from bench_lib.analysis import scaling
 from bench_lib.analysis.findings import figure
 from bench_lib.record import fingerprint, history
 from bench_lib.record.history import SavedRun
 from bench_lib.render import plot_scaling, plots
 from bench_lib.render import tables as report
 
-DIRECTIVE = re.compile(r"(?<!\$)\{\{\s*run\s+(?P<directive>[^}]*?)\s*\}\}")
+DIRECTIVE = re.compile(r"(?<!\$)\{\{\s*(?P<kind>run|code)\s+(?P<directive>[^}]*?)\s*\}\}")
 # Code shows a directive without rendering it: fenced blocks and inline code are matched first and kept.
 _CODE_OR_DIRECTIVE = re.compile(
     r"(?P<fence>^(?P<tick>```|~~~).*?^(?P=tick))|(?P<span>`[^`\n]*`)|" + DIRECTIVE.pattern, re.S | re.M
@@ -157,6 +165,14 @@ def _lookup(result: dict, key: str) -> object:
     return value
 
 
+def _held(result: dict, key: str) -> object:
+    """KEY (dotted) of a result, or None where the result does not hold it."""
+    try:
+        return _lookup(result, key)
+    except DirectiveError:
+        return None
+
+
 def _formatted(value: object, fmt: str) -> str:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return format(value, fmt)
@@ -202,7 +218,7 @@ def _mean(ref: ReferenceRun, key: str, metric: str, fmt: str = ".3f") -> str:
 
 
 def _spread(ref: ReferenceRun, question: str, key: str, fmt: str = ".3g") -> str:
-    values = [v for r in ref.results(_question(ref, question)) if isinstance(v := r.get(key), (int, float))]
+    values = [v for r in ref.results(_question(ref, question)) if isinstance(v := _held(r, key), (int, float))]
     if not values:
         raise DirectiveError(f"no configuration of {question!r} holds {key!r}")
     values.sort()
@@ -222,6 +238,22 @@ def _ratio(ref: ReferenceRun, top: str, bottom: str, key: str, fmt: str = ".2f")
 def _table(ref: ReferenceRun, question: str) -> str:
     tables = report.question_tables(ref.results(_question(ref, question)), question)
     return "\n\n".join(report.to_markdown(t) for t in tables)
+
+
+def _saved(ref: ReferenceRun, name: str) -> str:
+    """What a question saved in place of a training result (a search, a sweep), as its report states it:
+    its facts line, else its tables."""
+    question = next((q for q in questions.all_questions() if q.name == name), None)
+    if question is None or (question.saved_facts is None and question.saved_tables is None):
+        raise DirectiveError(f"no question {name!r} states facts or tables from what it saves")
+    entries = question.saved(ref.run.extras)
+    if not entries:
+        raise DirectiveError(f"the reference run saved no entry of {name!r}")
+    if question.saved_facts is not None:
+        return "\n".join(question.saved_facts(entry)[1] for entry in entries)
+    network = scaling.network(ref.run.machine.get("tfbench_cluster"))
+    tables = question.saved_tables(entries, ref.results(), network)
+    return "\n\n".join(report.to_markdown(report.rows_table(t)) for t in tables)
 
 
 def _findings(ref: ReferenceRun, question: str) -> str:
@@ -270,6 +302,7 @@ def render(ref: ReferenceRun, directive: str, page_uri: str = "index.md") -> str
         "spread": lambda question, key, fmt=".3g": _spread(ref, question, key, fmt),
         "table": lambda question: _table(ref, question),
         "findings": lambda question: _findings(ref, question),
+        "saved": lambda question: _saved(ref, question),
         "glance": lambda: _glance(ref),
         "plot": lambda name: (
             f"![{name}]({posixpath.relpath(f'{PLOT_FOLDER}/{name}.png', posixpath.dirname(page_uri) or '.')})"
@@ -283,9 +316,42 @@ def render(ref: ReferenceRun, directive: str, page_uri: str = "index.md") -> str
         raise DirectiveError(f"{what} does not take {len(args)} argument(s)") from None
 
 
-def directives(markdown: str) -> list[str]:
-    """The directives of a page, outside code."""
-    return [m["directive"] for m in _CODE_OR_DIRECTIVE.finditer(markdown) if m["directive"] is not None]
+def directives(markdown: str, kind: str = "run") -> list[str]:
+    """The directives of one kind (`run` or `code`) of a page, outside code."""
+    return [m["directive"] for m in _CODE_OR_DIRECTIVE.finditer(markdown) if m["kind"] == kind]
+
+
+def render_code(directive: str) -> str:
+    """The text of `{{ code bench_lib.MODULE.NAME[.KEY] [FORMAT] }}`: a constant of the code, formatted.
+
+    The longest importable prefix of the dotted name is the module; the rest is an attribute, then
+    keys of a dict (`bench_lib.analysis.verdict.DEFAULT_THRESHOLDS.time`). Only bench_lib's modules
+    are read. Raises: DirectiveError naming what is wrong."""
+    name, *fmt = directive.split()
+    if len(fmt) > 1 or not name.startswith("bench_lib."):
+        raise DirectiveError(f"code takes one dotted name under bench_lib and an optional format, not {directive!r}")
+    parts = name.split(".")
+    for cut in range(len(parts) - 1, 0, -1):
+        try:
+            value: object = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        break
+    else:
+        raise DirectiveError(f"no module of {name!r} can be imported")
+    for part in parts[cut:]:
+        if isinstance(value, dict) and part in value:
+            value = value[part]
+        elif not isinstance(value, dict) and hasattr(value, part):
+            value = getattr(value, part)
+        else:
+            raise DirectiveError(f"{'.'.join(parts[:cut])} has no {'.'.join(parts[cut:])!r}")
+    if not isinstance(value, (int, float, str)) or isinstance(value, bool):
+        raise DirectiveError(f"{name} is a {type(value).__name__}, not a number or text")
+    try:
+        return _formatted(value, fmt[0] if fmt else "")
+    except ValueError as error:
+        raise DirectiveError(f"{name}: format {fmt[0]!r}: {error}") from None
 
 
 @functools.cache
@@ -328,6 +394,8 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
         if match["directive"] is None:
             return match.group(0)
         try:
+            if match["kind"] == "code":
+                return render_code(match["directive"])
             return render(ref, match["directive"], page.file.src_uri)
         except DirectiveError as error:
             raise PluginError(f"{page.file.src_uri}: {match.group(0)}: {error}") from None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -86,6 +87,61 @@ def test_directives_in_code_or_a_workflow_expression_are_left_alone():
     assert reference_run.directives(text) == ["configurations"]
 
 
+def test_a_spread_reads_a_dotted_key(reference):
+    held = sorted(r["computation"]["fingerprint_s"] for r in reference.results("throughput") if "computation" in r)
+    assert render(reference, "spread throughput computation.fingerprint_s .2g").endswith(
+        f"({held[0]:.2g} to {held[-1]:.2g} over {len(held)} configurations)"
+    )
+
+
+def test_a_saved_search_renders_as_its_facts_line(reference):
+    from bench_lib.questions import max_batch_size
+
+    (search,) = max_batch_size.QUESTION.saved(reference.run.extras)
+    assert render(reference, "saved max_batch_size") == max_batch_size.search_line(search)
+    with pytest.raises(DirectiveError, match="no question 'batch_size' states facts"):
+        render(reference, "saved batch_size")
+
+
+def test_a_saved_sweep_renders_as_its_report_tables(reference):
+    from bench_lib.maths.allreduce_figures import size_text
+    from bench_lib.questions import allreduce
+
+    (sweep,) = allreduce.QUESTION.saved(reference.run.extras)
+    rendered = render(reference, "saved allreduce")
+    assert allreduce.sweep_title(sweep, "in-process") in rendered
+    assert all(f"| {size_text(row['size_bytes'])} |" in rendered for row in sweep["rows"])
+    assert "share of the optimizer step" in rendered
+
+
+def test_a_code_directive_renders_the_constant_the_code_uses():
+    from bench_lib.analysis import timing_noise, verdict
+
+    assert reference_run.render_code("bench_lib.analysis.timing_noise.RUN_ALPHA") == str(timing_noise.RUN_ALPHA)
+    assert reference_run.render_code("bench_lib.analysis.verdict.MEMORY_FLOOR_MIB .0f") == format(
+        verdict.MEMORY_FLOOR_MIB, ".0f"
+    )
+    assert reference_run.render_code("bench_lib.analysis.verdict.DEFAULT_THRESHOLDS.time .0f") == format(
+        verdict.DEFAULT_THRESHOLDS["time"], ".0f"
+    )
+    assert reference_run.directives("{{ code bench_lib.x.Y }} {{ run glance }}", "code") == ["bench_lib.x.Y"]
+
+
+@pytest.mark.parametrize(
+    ("directive", "message"),
+    [
+        ("os.sep", "one dotted name under bench_lib"),
+        ("bench_lib.analysis.timing_noise.NO_SUCH", "has no 'NO_SUCH'"),
+        ("bench_lib.analysis.verdict.DEFAULT_THRESHOLDS.colour", "has no 'DEFAULT_THRESHOLDS.colour'"),
+        ("bench_lib.analysis.verdict.DEFAULT_THRESHOLDS", "is a dict, not a number"),
+        ("bench_lib.analysis.timing_noise.RUN_ALPHA .2q", "format '.2q'"),
+    ],
+)
+def test_a_code_directive_the_code_cannot_answer_fails_naming_why(directive, message):
+    with pytest.raises(DirectiveError, match=re.escape(message)):
+        reference_run.render_code(directive)
+
+
 def test_session_and_question_times_come_from_junit_xml(tmp_path):
     (tmp_path / "quick.junit.xml").write_text(
         '<testsuites><testsuite name="pytest" time="267.5">'
@@ -113,6 +169,11 @@ def test_every_directive_of_the_manual_renders_from_the_reference_run(reference)
                     reference_run.plot_png(reference, directive.split()[1])
             except DirectiveError as error:
                 problems.append(f"{uri}: {{{{ run {directive} }}}}: {error}")
+        for directive in reference_run.directives(page.read_text(), "code"):
+            try:
+                reference_run.render_code(directive)
+            except DirectiveError as error:
+                problems.append(f"{uri}: {{{{ code {directive} }}}}: {error}")
     assert not problems, "\n".join(problems)
 
 
@@ -233,3 +294,23 @@ def rewrite_pending_counts() -> None:
 
 if __name__ == "__main__":  # PYTHONPATH=. python tests/test_manual.py
     rewrite_pending_counts()
+
+
+def test_the_compare_pages_worked_example_is_what_compare_prints(tmp_path):
+    """docs/results/compare.md's example: its commands, run on the checked-in example run, print its lines."""
+    page = (ROOT / "docs" / "results" / "compare.md").read_text()
+    example = page[page.index("## An example") :]
+    commands, shown = re.findall(r"^```(?:sh)?\n(.*?)^```", example, re.S | re.M)[:2]
+    slow = tmp_path / "0002_slow.json"
+    scale, compare = (line.split("#")[0].replace("/tmp/slow/0002_slow.json", str(slow)).split()
+                      for line in commands.splitlines())  # fmt: skip
+    assert scale[:2] == ["python", "tests/scaled_run.py"] and compare[:3] == ["python", "-m", "bench_lib"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}  # this checkout's code, not an installed one
+    subprocess.run([sys.executable, *scale[1:]], cwd=ROOT, env=env, check=True, capture_output=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, *compare[1:]], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 1, done.stderr
+    printed = set(done.stdout.splitlines())
+    missing = [line for line in shown.splitlines() if line.strip() and line != "…" and line not in printed]
+    assert not missing, f"compare no longer prints these lines of the page's example: {missing}"
