@@ -27,7 +27,7 @@ def change_cell(metric: Metric, change: float | None) -> str:
 
 
 def run_title(run: object) -> str:
-    """e.g. '0002_quick (2026-11-24 19:39, commit 9695a4034129)'."""
+    """The run's name, when it was saved and its commit: '<NNNN_name> (<date> <time>, commit <12 hex digits>)'."""
     commit = str(run.commit.get("id") or "")[:12] or "unknown"
     return f"`{run.name}` ({run.datetime[:16].replace('T', ' ')}, commit {commit}, {run.path})"
 
