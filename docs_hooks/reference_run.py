@@ -92,7 +92,10 @@ class ReferenceRun:
     def family(self) -> findings_rules.Family:
         """Every comparison of the run's findings and glance rows, judged together as its report judges them."""
         return findings_rules.judged_family(
-            self.results(), rules=questions.findings_rules(), glance_rules=questions.glance_rules()
+            self.results(),
+            rules=questions.findings_rules(),
+            glance_rules=questions.glance_rules(),
+            papers=questions.papers_side_by_side,
         )
 
     def questions(self) -> list[str]:

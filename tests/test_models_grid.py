@@ -33,7 +33,7 @@ def test_the_full_profile_adds_both_mixed_precisions_per_family_on_one_device_on
 
 
 def test_the_models_findings_name_a_mixed_precision_and_the_peak_its_mfu_is_against():
-    from bench_lib.analysis.findings import _hardware_row
+    from bench_lib.questions.models import hardware_row as _hardware_row
 
     spec = {"model": "resnet50", "global_batch_size": 32, "strategy": "one_device"}
     row = {"examples_per_sec": 6.5, "mfu": 0.13, "peak_precision": "bfloat16"}

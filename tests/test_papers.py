@@ -14,8 +14,8 @@ def run(question, batch, values, **spec):
 
 def side_by_side(results):
     rules = questions.findings_rules()
-    family = findings.judged_family(results, rules=rules)
-    return findings.papers_side_by_side(results, family=family)
+    family = findings.judged_family(results, rules=rules, papers=questions.papers_side_by_side)
+    return findings.papers_side_by_side(results, family=family, papers=questions.papers_side_by_side)
 
 
 def pick(rows, paper, published):

@@ -171,12 +171,19 @@ def _summary(results) -> list[str]:
 
 
 def test_a_cross_question_sentence_is_declared_by_the_question_that_owns_it():
-    def beside(by_question):
-        return [f"toy beside {', '.join(sorted(by_question))}"]
+    def beside(supplied):
+        return [f"toy beside {', '.join(f'{f.mean:g}' for f, _ in supplied.estimates)}"]
 
-    owner = questions.Question(name="toy_owner", title="Toy owner", order=997, cross_findings=beside)
-    results = [{"question": "toy_owner", "status": "ok"}, {"question": "batch_size", "status": "ok"},
-               {"question": "precision", "status": "failed"}]  # fmt: skip
+    owner = questions.Question(
+        name="toy_owner",
+        title="Toy owner",
+        order=997,
+        cross_findings=beside,
+        supplies=questions.Supplies(noise_scale=True),
+    )
+    results = [{"question": "toy_owner", "status": "ok", "noise_scale": 90.0},
+               {"question": "toy_owner", "status": "failed", "noise_scale": 70.0},
+               {"question": "batch_size", "status": "ok", "noise_scale": 80.0}]  # fmt: skip
     with questions.QUESTIONS.added(owner):
-        assert "toy beside batch_size, toy_owner" in questions.cross_findings(results), "over ok results only"
+        assert "toy beside 90" in questions.cross_findings(results), "ok results of questions that supply it, only"
     assert questions.question("noise_scale").cross_findings is not None, "noise scale beside the knee is its own"

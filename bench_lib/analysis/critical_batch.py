@@ -5,16 +5,15 @@ steps S and the examples E = B·S needed to reach a target trade off as
 (S/S_min − 1)(E/E_min − 1) = 1, i.e. S(B) = S_min (1 + B_crit / B), where the critical batch
 B_crit = E_min / S_min is where doubling the batch stops halving the steps; and that the simple
 gradient noise scale B_simple, measured in one training run, predicts it. This module fits the
-first to the time-to-accuracy (and tuned lr_tuning) series with an interval by bootstrap over
-the seeds (bench_lib.maths.inference.critical_batch) and sets it beside the second. Pure.
+first to every steps-to-target series the run's questions supply (bench_lib.analysis.supplied),
+with an interval by bootstrap over the seeds (bench_lib.maths.inference.critical_batch), and sets
+it beside the second, from the questions that supply a noise-scale estimate. Pure.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
-from bench_lib.analysis import tuning
-from bench_lib.analysis.vocabulary import Figure, figure, interval_text, spec_of, steps_to_target_series
+from bench_lib.analysis.supplied import Supplied
+from bench_lib.analysis.vocabulary import Figure, interval_text
 from bench_lib.maths import inference
 
 
@@ -41,15 +40,13 @@ def fit_text(found: inference.CriticalBatch | None) -> str:
     return f"B_crit {found.b_crit:,.0f}{interval}, S_min {found.s_min:,.0f} steps"
 
 
-def beside_noise_scale(by_question: Mapping[str, list[Mapping[str, object]]]) -> list[str]:
+def beside_noise_scale(supplied: Supplied) -> list[str]:
     """One sentence: B_crit of each steps-to-target series (tuned ones named so) beside the probe's B_simple."""
-    predicted = [
-        (f, spec_of(r)) for r in by_question.get("noise_scale", []) if (f := figure(r, "noise_scale")) is not None
-    ]
-    targeted = [r for r in by_question.get("time_to_accuracy", []) if spec_of(r).get("target_accuracy") is not None]
-    tuned = [r for r in by_question.get("lr_tuning", []) if spec_of(r).get("target_accuracy") is not None]
-    series = dict(steps_to_target_series(targeted))
-    series |= {f"tuned {name}".strip(): s for name, s in tuning.tuning_series(tuned).items()}
+    predicted = supplied.estimates
+    series: dict[str, list[tuple[int, Figure | None]]] = {}
+    for targeted in supplied.targeted:
+        found = targeted.series()
+        series |= {f"tuned {name}".strip(): s for name, s in found.items()} if targeted.tuned else found
     if not series:
         return []
     measured = "; ".join((f"{name}: " if name else "") + fit_text(fit(s)) for name, s in series.items())

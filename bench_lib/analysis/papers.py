@@ -1,29 +1,35 @@
 """Provides the papers side by side: each published batch-size effect our questions reproduce, beside ours.
 
-Every row names a paper, the effect it reports (with its published figure where one exists), the
-comparison of a saved run that tests it, and a verdict: "agrees", "disagrees" or "undecided",
-read from the run's judged comparisons (bench_lib.analysis.family) — never from means alone. A
-row whose question the run did not measure is left out. Pure: no TensorFlow, no I/O.
+A question declares the papers it reproduces (`Paper`, on its registry entry): the paper, the
+effect it reports (with its published figure where one exists) and how the question's results
+test it. Every row gets a verdict, "agrees", "disagrees" or "undecided", read from the run's
+judged comparisons (bench_lib.analysis.family), never from means alone. A paper whose question the
+run did not measure has no row. Pure: no TensorFlow, no I/O.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from bench_lib.analysis import critical_batch
 from bench_lib.analysis.family import Family, Verdict
+from bench_lib.analysis.supplied import Supplied, Supplies, gather
 from bench_lib.analysis.vocabulary import (
     READINGS,
     Figure,
     context_groups,
     figure,
     interval_text,
+    question_of,
     spec_of,
     steps_to_target_series,
 )
+from bench_lib.maths import inference
 
 VERDICTS = ("agrees", "disagrees", "undecided")
+# What a question's results measure of a paper's effect: (measured, verdict) rows.
+Measured = list[tuple[str, str]]
 
 
 @dataclass(frozen=True)
@@ -39,7 +45,23 @@ class Row:
         return (self.paper, self.published, self.measured, self.verdict)
 
 
-def _ends(results: list[Mapping[str, object]], key: str) -> tuple[tuple[int, Figure], tuple[int, Figure]] | None:
+@dataclass(frozen=True, kw_only=True)
+class Paper:
+    """A published effect a question reproduces: its rows of the papers side by side.
+
+    paper: the authors and year, e.g. "Keskar et al. 2017"; rows of one paper stand together.
+    published: the effect it reports, with its published figure where one exists.
+    read: how the question's results test it: (its ok results, what the run's questions supply,
+      the run's family of judged comparisons) in, (measured, verdict) rows out, none where the
+      run cannot tell.
+    """
+
+    paper: str
+    published: str
+    read: Callable[[list[Mapping[str, object]], Supplied, Family], Measured]
+
+
+def ends(results: list[Mapping[str, object]], key: str) -> tuple[tuple[int, Figure], tuple[int, Figure]] | None:
     """(smallest batch, its figure), (largest batch, its figure) in the first context (e.g. one_device)."""
     group = next(iter(context_groups(results, {"global_batch_size", "learning_rate"}).values()), [])
     points = sorted(
@@ -49,162 +71,78 @@ def _ends(results: list[Mapping[str, object]], key: str) -> tuple[tuple[int, Fig
     return (points[0], points[-1]) if len(points) >= 2 and points[0][0] != points[-1][0] else None
 
 
-def _direction(verdict: Verdict, expected: str) -> str:
-    """agrees / disagrees / undecided for an effect expected to be a 'fall', 'rise' or 'same'."""
+def direction(verdict: Verdict, expected: str) -> str:
+    """agrees / disagrees / undecided for an effect expected to be a 'fall', 'rise', 'same' or 'no fall'."""
     if verdict.decision == "undecided":
         return "undecided"
     if verdict.decision == "same":
-        return "agrees" if expected == "same" else "disagrees"
-    change = verdict.comparison.estimate < (1 if verdict.reading.margin.scale == "ratio" else 0)
-    return "agrees" if ("fall" if change else "rise") == expected else "disagrees"
+        return "agrees" if expected in ("same", "no fall") else "disagrees"
+    fell = verdict.comparison.estimate < (1 if verdict.reading.margin.scale == "ratio" else 0)
+    if expected == "no fall":
+        return "disagrees" if fell else "agrees"
+    return "agrees" if ("fall" if fell else "rise") == expected else "disagrees"
 
 
-def _accuracy_row(
-    results: list[Mapping[str, object]], family: Family, paper: str, published: str, expected: str
-) -> Row | None:
-    ends = _ends(results, "test_accuracy")
-    if ends is None:
-        return None
-    (b0, a), (b1, b) = ends
-    verdict = family.judge(a, b, READINGS["test_accuracy"])
-    measured = f"{interval_text(a, '.3f')} at batch {b0} → {interval_text(b, '.3f')} at {b1} ({verdict.text()})"
-    return Row(paper, published, measured, _direction(verdict, expected))
+def accuracy_along_batch(expected: str) -> Callable[[list[Mapping[str, object]], Supplied, Family], Measured]:
+    """Reads an effect on test accuracy from the smallest to the largest batch: a 'fall', 'rise', 'same' or
+    'no fall' (a rise or the same)."""
+
+    def read(results: list[Mapping[str, object]], supplied: Supplied, family: Family) -> Measured:
+        found = ends(results, "test_accuracy")
+        if found is None:
+            return []
+        (b0, a), (b1, b) = found
+        verdict = family.judge(a, b, READINGS["test_accuracy"])
+        measured = f"{interval_text(a, '.3f')} at batch {b0} → {interval_text(b, '.3f')} at {b1} ({verdict.text()})"
+        return [(measured, direction(verdict, expected))]
+
+    return read
 
 
-def keskar(by_question: Mapping[str, list], family: Family) -> list[Row]:
-    published = (
-        "a large batch loses test accuracy at a fixed budget (Table 2, MNIST F1, Adam: 98.03 ± 0.07% at a small "
-        "batch, 97.81 ± 0.07% at a large one)"
-    )
-    rows = [_accuracy_row(by_question.get("batch_size", []), family, "Keskar et al. 2017", published, "fall")]
-    rows.append(
-        _accuracy_row(
-            by_question.get("batch_size_equal_convergence", []),
-            family,
-            "Keskar et al. 2017",
-            "the gap remains when both are trained to the same training accuracy (sharp minima)",
-            "fall",
-        )
-    )
-    return [r for r in rows if r]
-
-
-def hoffer(by_question: Mapping[str, list], family: Family) -> list[Row]:
-    row = _accuracy_row(
-        by_question.get("batch_size_fixed_steps", []),
-        family,
-        "Hoffer et al. 2017",
-        "the gap closes with as many updates: at a fixed number of steps a large batch is no worse",
-        "rise",
-    )
-    if row and row.verdict == "disagrees" and "same:" in row.measured:
-        row = Row(row.paper, row.published, row.measured, "agrees")  # no worse: the same also agrees
-    return [row] if row else []
-
-
-def masters_luschi(by_question: Mapping[str, list], family: Family) -> list[Row]:
-    results = by_question.get("batch_size", [])
-    ends = _ends(results, "test_accuracy")
-    if ends is None:
-        return []
-    group = next(iter(context_groups(results, {"global_batch_size"}).values()))
-    best = max(
-        ((spec_of(r)["global_batch_size"], f) for r in group if (f := figure(r, "test_accuracy")) is not None),
-        key=lambda p: p[1].mean,
-    )
-    (b0, a), (b1, b) = ends
-    verdict = family.judge(a, b, READINGS["test_accuracy"])
-    word = "undecided" if verdict.decision != "real" else "agrees" if best[0] <= 32 else "disagrees"
-    measured = f"best mean at batch {best[0]}; batch {b0} against {b1}: {verdict.text()}"
-    return [Row("Masters & Luschi 2018", "the best test accuracy at batch sizes 2–32", measured, word)]
-
-
-def goyal(by_question: Mapping[str, list], family: Family) -> list[Row]:
-    results = by_question.get("lr_scaling", [])
-    fixed = [r for r in results if spec_of(r).get("lr_scaling") == "none"]
-    ends = _ends(fixed, "test_accuracy")
-    if ends is None:
-        return []
-    (b0, small), (b1, _) = ends
-    rows = []
-    for r in results:
-        spec = spec_of(r)
-        f = figure(r, "test_accuracy")
-        if spec.get("lr_scaling") != "linear" or spec.get("global_batch_size") != b1 or f is None:
+def steps_fall(results: list[Mapping[str, object]], supplied: Supplied, family: Family) -> Measured:
+    """Steps to the target from the smallest to the largest batch that reached it, in the first series
+    with two such batches (the learning rate is no context: it may be tuned per batch), judged."""
+    targeted = [r for r in results if spec_of(r).get("target_accuracy") is not None]
+    unrated = ({**r, "spec": {k: v for k, v in spec_of(r).items() if k != "learning_rate"}} for r in targeted)
+    for series in steps_to_target_series(unrated).values():
+        reached = [(b, f) for b, f in series if f is not None]
+        if len(reached) < 2:
             continue
-        verdict = family.judge(small, f, READINGS["test_accuracy"])
-        warmup = "with" if spec.get("warmup_epochs") else "without"
+        (b0, a), (b1, b) = reached[0], reached[-1]
+        verdict = family.judge(a, b, READINGS["steps_to_target"])
         measured = (
-            f"linear scaling {warmup} warm-up at batch {b1}: {interval_text(f, '.3f')} against "
-            f"{interval_text(small, '.3f')} at batch {b0} ({verdict.text()})"
+            f"{question_of(targeted[0])}: steps to the target {interval_text(a, ',.0f', log=True)} at batch {b0} → "
+            f"{interval_text(b, ',.0f', log=True)} at {b1} ({verdict.text()}); "
+            f"perfect scaling would divide by {b1 / b0:g}"
         )
-        expected = "same" if spec.get("warmup_epochs") else "fall"
-        rows.append(
-            Row(
-                "Goyal et al. 2017",
-                "linear scaling with gradual warm-up matches the small-batch baseline; without warm-up it does not",
-                measured,
-                _direction(verdict, expected),
-            )
-        )
-    return rows
+        return [(measured, direction(verdict, "fall"))]
+    return []
 
 
-def shallue(by_question: Mapping[str, list], family: Family) -> list[Row]:
-    rows = []
-    for question in ("lr_tuning", "time_to_accuracy"):
-        targeted = [r for r in by_question.get(question, []) if spec_of(r).get("target_accuracy") is not None]
-        for series in steps_to_target_series(
-            {**r, "spec": {k: v for k, v in spec_of(r).items() if k != "learning_rate"}} for r in targeted
-        ).values():
-            reached = [(b, f) for b, f in series if f is not None]
-            if len(reached) < 2:
-                continue
-            (b0, a), (b1, b) = reached[0], reached[-1]
-            verdict = family.judge(a, b, READINGS["steps_to_target"])
-            measured = (
-                f"{question}: steps to the target {interval_text(a, ',.0f', log=True)} at batch {b0} → "
-                f"{interval_text(b, ',.0f', log=True)} at {b1} ({verdict.text()}); "
-                f"perfect scaling would divide by {b1 / b0:g}"
-            )
-            rows.append(
-                Row(
-                    "Shallue et al. 2019",
-                    "steps to a goal fall with the batch: perfect scaling, then diminishing returns, then a plateau",
-                    measured,
-                    _direction(verdict, "fall"),
-                )
-            )
-            break
-    return rows
+def fitted_critical_batches(supplied: Supplied) -> list[inference.CriticalBatch]:
+    """The critical batch fitted to each supplied steps-to-target series at a fixed rule (not tuned per batch)."""
+    series = [s for t in supplied.targeted if not t.tuned for s in t.series().values()]
+    return [found for s in series if (found := critical_batch.fit(s))]
 
 
-def mccandlish(by_question: Mapping[str, list], family: Family) -> list[Row]:
-    probes = [f for r in by_question.get("noise_scale", []) if (f := figure(r, "noise_scale")) is not None]
-    targeted = [r for r in by_question.get("time_to_accuracy", []) if spec_of(r).get("target_accuracy") is not None]
-    fits = [found for s in steps_to_target_series(targeted).values() if (found := critical_batch.fit(s))]
-    if not probes or not fits:
-        return []
-    b_simple, fitted = probes[0], fits[0]
-    if fitted.ci95 is None:
-        word = "undecided"
-    else:
-        word = "agrees" if fitted.ci95[0] <= b_simple.mean <= fitted.ci95[1] else "disagrees"
-    measured = f"B_simple {interval_text(b_simple, ',.0f')} beside the fitted {critical_batch.fit_text(fitted)}"
-    published = "B_simple predicts the critical batch B_crit (on MNIST they report B_simple near 900)"
-    return [Row("McCandlish et al. 2018", published, measured, word)]
+def side_by_side(
+    by_question: Mapping[str, list[Mapping[str, object]]],
+    family: Family,
+    *,
+    declared: Sequence[tuple[str, Paper]],
+    supplies: Mapping[str, Supplies],
+) -> list[Row]:
+    """Every row the run can fill, each paper's together, papers in the order their questions declare them.
 
-
-PAPERS: tuple[Callable[[Mapping[str, list], Family], list[Row]], ...] = (
-    keskar,
-    hoffer,
-    masters_luschi,
-    goyal,
-    shallue,
-    mccandlish,
-)
-
-
-def side_by_side(by_question: Mapping[str, list[Mapping[str, object]]], family: Family) -> list[Row]:
-    """Every paper's rows the run can fill, in PAPERS' order; by_question: the ok results of each question."""
-    return [row for paper in PAPERS for row in paper(by_question, family)]
+    by_question: the ok results of each question. declared: (question, paper) of every question, in
+    report order. supplies: what each question's results supply, in report order.
+    """
+    supplied = gather(by_question, supplies)
+    rows = [
+        Row(paper.paper, paper.published, measured, verdict)
+        for question, paper in declared
+        if by_question.get(question)
+        for measured, verdict in paper.read(by_question[question], supplied, family)
+    ]
+    first = {paper: i for i, paper in reversed(list(enumerate(r.paper for r in rows)))}
+    return sorted(rows, key=lambda r: first[r.paper])

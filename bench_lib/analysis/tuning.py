@@ -108,46 +108,6 @@ def regimes(series: Sequence[tuple[int, Figure | None]]) -> list[tuple[int, int,
     return [(p[0], q[0], regime(p, q)) for p, q in itertools.pairwise(reached)]
 
 
-def _series_text(
-    label: str, series: list[tuple[int, Figure | None]], rates: Mapping[int, float], *, named: bool
-) -> str:
-    points = ", ".join(
-        f"batch {b}: {'not reached' if f is None else _steps(f)} at lr {rates.get(b, math.nan):.3g}" for b, f in series
-    )
-    steps = "; ".join(f"{b0}→{b1} {name}" for b0, b1, name in regimes(series)) if named else ""
-    return f"{label + ': ' if label else ''}{points}" + (f" ({steps})" if steps else "")
-
-
-def _steps(f: Figure) -> str:
-    if f.ci95 is None:
-        return f"{f.mean:,.0f} steps (n={f.n})"
-    return f"{f.mean:,.0f} steps (95% CI {f.ci95[0]:,.0f}–{f.ci95[1]:,.0f}, n={f.n})"
-
-
-def findings(results: list[Mapping[str, object]], metric: str, **_: object) -> list[str]:
-    """Steps to the target against batch size at each batch's tuned rate, per optimizer, with the regimes —
-    named only where every batch's best rate is bracketed by worse ones. (The critical batch fitted to
-    these series: bench_lib.analysis.critical_batch.)"""
-    tuned = [r for r in results if spec_of(r).get("target_accuracy") is not None]
-    if not tuned:
-        return ["lr_tuning: no configuration with a target finished ok."]
-    parts = []
-    for optimizer in dict.fromkeys(spec_of(r).get("optimizer") for r in tuned):
-        group = [r for r in tuned if spec_of(r).get("optimizer") == optimizer]
-        rates = {spec_of(r)["global_batch_size"]: spec_of(r).get("learning_rate") or math.nan for r in group}
-        edge = [str(spec_of(r)["global_batch_size"]) for r in group if at_grid_edge(r)]
-        for label, series in tuning_series(group).items():
-            parts.append(_series_text(", ".join(filter(None, (str(optimizer), label))), series, rates, named=not edge))
-        if edge:
-            parts[-1] += (
-                f" (best rate not bracketed by worse ones at batch {', '.join(edge)} even after widening the grid: "
-                "no scaling regime named)"
-            )
-    target = spec_of(tuned[0])["target_accuracy"]
-    head = f"lr_tuning (test accuracy {target:g}, rate tuned per batch on a validation split)"
-    return [f"{head}: " + "; ".join(parts) + "."]
-
-
 def tuning_series(results: list[Mapping[str, object]]) -> dict[str, list[tuple[int, Figure | None]]]:
     """steps_to_target_series of results whose learning rates differ by batch (it is not a context)."""
     return steps_to_target_series(

@@ -129,7 +129,12 @@ def report_files(run: SavedRun) -> dict[str, str | bytes]:
         facts.append(("entries not read", "; ".join(run.skipped)))
     names = {q: [name for name, _ in pngs] for q, pngs in images.items()}
     files: dict[str, str | bytes] = {name: png for pngs in images.values() for name, png in pngs}
-    family = findings.judged_family(results, rules=questions.findings_rules(), glance_rules=questions.glance_rules())
+    family = findings.judged_family(
+        results,
+        rules=questions.findings_rules(),
+        glance_rules=questions.glance_rules(),
+        papers=questions.papers_side_by_side,
+    )
     sentences = findings.findings(
         results, rules=questions.findings_rules(), family=family, cross=questions.cross_findings
     )
@@ -138,7 +143,7 @@ def report_files(run: SavedRun) -> dict[str, str | bytes]:
         row.as_row() for row in glance.glance(results, rules=questions.glance_rules(), family=family)
     )
     files["report.md"] = report.report_markdown(run.name, facts, sections, names, sentences, leading)
-    side_by_side = findings.papers_side_by_side(results, family=family)
+    side_by_side = findings.papers_side_by_side(results, family=family, papers=questions.papers_side_by_side)
     files["papers.md"] = papers_page(run.name, (row.as_row() for row in side_by_side))
     warned = {q: [line for r in rs for line in report.warning_lines(r)] for q, rs in by_question.items()}
     by_question_findings = _by_question(results, sentences, family)

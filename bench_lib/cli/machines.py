@@ -52,11 +52,13 @@ def machines_files(runs: list[SavedRun]) -> dict[str, str | bytes]:
     profile = machines.performance_profile([(r.name, r.benchmarks) for r in runs], questions=timed_questions())
     png = plot_machines.performance_profile_png(profile)
     sections = [(PROFILE_SECTION, [machine_tables.profile_table(profile)])]
+    shown = questions.machine_table_questions()
     for run in runs:
         facts = report.machine_rows(run.machine, run.commit, (b.result.get("replicas", 1) for b in run.benchmarks))
-        results = [b.result for b in run.benchmarks if b.question == "models"]
         tables = [report.Table(f"{run.name}: machine", ("", ""), [tuple(f) for f in facts])]
-        sections.append((f"machine_{run.name}", tables + report.question_tables(results, "models")))
+        for name in shown:
+            tables += report.question_tables([b.result for b in run.benchmarks if b.question == name], name)
+        sections.append((f"machine_{run.name}", tables))
     title = " vs ".join(r.name for r in runs)
     facts = [("runs", ", ".join(f"{r.name} ({r.path})" for r in runs)), ("families × precisions", str(
         len(profile.problems))), ("configurations not run ok on every machine", str(profile.left_out))]  # fmt: skip

@@ -3,7 +3,10 @@
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from bench_lib.analysis import findings, glance
+from bench_lib.analysis import family as judged
+from bench_lib.analysis import findings as sentences
+from bench_lib.analysis import glance
+from bench_lib.analysis.vocabulary import spec_of
 from bench_lib.config import models as model_registry
 from bench_lib.config import option_text
 from bench_lib.questions.registry import ExtraTable, Page, Question, SizeOption
@@ -101,6 +104,28 @@ def _step_median(step_time_ms: object) -> str:
     )
 
 
+def hardware_row(result: Mapping[str, object]) -> str:
+    """e.g. 'resnet50 at batch 4 on one_device: 2.0 examples/s, MFU 0.62'; a mixed precision is named, with the
+    peak its MFU is against ('... in mixed_bfloat16: ..., MFU 0.13 of the bfloat16 peak')."""
+    spec = spec_of(result)
+    precision = spec.get("precision", "float32")
+    mixed = precision != "float32"
+    return (
+        f"{spec['model']} at batch {spec['global_batch_size']} on {spec['strategy']}"
+        f"{f' in {precision}' if mixed else ''}: {result['examples_per_sec']:,.1f} examples/s, MFU {result['mfu']:.2f}"
+        + (f" of the {result.get('peak_precision') or 'float32'} peak" if mixed else "")
+    )
+
+
+def findings(results: list[Mapping[str, object]], metric: str, *, family: judged.Family | None = None) -> list[str]:
+    """Every configuration's examples/s and MFU, highest MFU first; then the generic sentence where a family has two."""
+    measured = [r for r in results if r.get("mfu") is not None and r.get("examples_per_sec") is not None]
+    rows = [hardware_row(r) for r in sorted(measured, key=lambda r: -float(r["mfu"]))]
+    said = [f"models (steady steps, synthetic data), by MFU: {'; '.join(rows)}."] if rows else []
+    pairs = sentences.generic("models", results, metric, family=family)
+    return said + ([] if "no two configurations" in pairs or "one configuration only" in pairs else [pairs])
+
+
 # A row per configuration; the largest batch is searched on one configuration per family ('-' elsewhere,
 # and everywhere in the quick profile, which does not search).
 HARDWARE_TABLE = ExtraTable(
@@ -145,8 +170,9 @@ QUESTION = Question(
     check=check,
     table=HARDWARE_TABLE,
     model_summary=True,
+    machine_tables=True,
     metric="examples_per_sec",
-    findings=findings.models,
+    findings=findings,
     glance=glance.mfu_span,
     result_keys=(
         ResultKey(

@@ -1,10 +1,13 @@
 """The gradient-noise-scale question: B_simple measured while training, as a critical batch size."""
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from bench_lib.analysis import critical_batch, findings, glance
+from bench_lib.analysis import critical_batch, glance, papers
+from bench_lib.analysis.family import Family
+from bench_lib.analysis.supplied import Supplied, Supplies
+from bench_lib.analysis.vocabulary import figure, interval_text, spec_of
 from bench_lib.config import option_text
 from bench_lib.questions.registry import Page, Question, SizeOption
 from bench_lib.record import metrics
@@ -20,6 +23,42 @@ def check(sizes: Sizes, spec: Callable[..., object]) -> None:
     """Raises: ValueError from RunSpec for probe batch sizes it does not allow."""
     spec(noise_scale_batch_sizes=sizes.batch_sizes)
 
+
+def findings(results: list[Mapping[str, object]], metric: str, *, family: Family | None = None) -> list[str]:
+    """The measured simple noise scale B_simple, i.e. the critical batch size it predicts, per configuration."""
+    parts = []
+    for r in results:
+        f = figure(r, "noise_scale")
+        if f is not None:
+            spec = spec_of(r)
+            parts.append(f"{interval_text(f, ',.0f')} for {spec.get('model')} at batch {spec.get('global_batch_size')}")
+    if not parts:
+        return ["noise_scale: no configuration measured a noise scale."]
+    return [
+        "noise_scale: the simple noise scale B_simple (the critical batch size it predicts) is "
+        + "; ".join(parts)
+        + "."
+    ]
+
+
+def mccandlish(results: list[Mapping[str, object]], supplied: Supplied, family: Family) -> papers.Measured:
+    """The first B_simple inside or outside the interval of the critical batch fitted to a supplied series."""
+    fits = papers.fitted_critical_batches(supplied)
+    if not supplied.estimates or not fits:
+        return []
+    (b_simple, _), fitted = supplied.estimates[0], fits[0]
+    if fitted.ci95 is None:
+        word = "undecided"
+    else:
+        word = "agrees" if fitted.ci95[0] <= b_simple.mean <= fitted.ci95[1] else "disagrees"
+    return [(f"B_simple {interval_text(b_simple, ',.0f')} beside the fitted {critical_batch.fit_text(fitted)}", word)]
+
+
+MCCANDLISH = papers.Paper(
+    paper="McCandlish et al. 2018",
+    published="B_simple predicts the critical batch B_crit (on MNIST they report B_simple near 900)",
+    read=mccandlish,
+)
 
 QUESTION = Question(
     name="noise_scale",
@@ -37,8 +76,11 @@ QUESTION = Question(
     ),
     check=check,
     columns=(metrics.column("noise_scale"), metrics.column("critical_batch_size_estimate")),
-    findings=findings.noise_scale,
+    findings=findings,
+    # Its B_simple beside the critical batch fitted to the steps-to-target series other questions supply.
+    supplies=Supplies(noise_scale=True),
     cross_findings=critical_batch.beside_noise_scale,
+    papers=(MCCANDLISH,),
     # One figure, not a comparison: its row states the estimate.
     glance=functools.partial(glance.estimated, key="noise_scale", words="The critical batch size B_simple predicts"),
     page=Page(

@@ -4,6 +4,8 @@ Every other module of this package declares one question as its QUESTION; nothin
 hand, and no code outside this package (and the question's benchmark module) names a question.
 The suite's profiles take their sizes and options from here, the report its titles, order,
 columns, extra tables, saved entries and findings, the findings at a glance their rows, the
+papers side by side the papers each question reproduces, the sentences across questions what
+each question supplies to the others, the machines command the tables it shows, the
 result-keys reference the keys a question saves, and the manual its question pages.
 """
 
@@ -17,7 +19,10 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields, is_dataclass
 from pathlib import Path
 
-from bench_lib.analysis import findings, glance
+from bench_lib.analysis import findings, glance, papers
+from bench_lib.analysis.family import Family
+from bench_lib.analysis.papers import Paper
+from bench_lib.analysis.supplied import Supplied, Supplies, gather
 from bench_lib.config.registry import Registry
 from bench_lib.record import metrics
 from bench_lib.record.metrics import ResultKey
@@ -27,12 +32,13 @@ Column = tuple[str, str, str | Callable[[object], str]]
 # A question's own findings: its ok results and its metric in (and the run's family of judged
 # comparisons as family=..., bench_lib.analysis.family), its sentences out.
 FindingsRule = Callable[[list[Mapping[str, object]], str], list[str]]
-# Sentences across questions: the ok results of every question, by question name, in; sentences out.
-CrossFindingsRule = Callable[[Mapping[str, list[Mapping[str, object]]]], list[str]]
+# Sentences across questions: what the run's questions supply (bench_lib.analysis.supplied) in; sentences out.
+CrossFindingsRule = Callable[[Supplied], list[str]]
 # A question's row of the findings at a glance: its name and ok results in, a row (or None) out.
 GlanceRule = Callable[[str, list[Mapping[str, object]]], "glance.Glance | None"]
 
 PROFILE_NAMES = ("quick", "full")
+NOTHING_SUPPLIED = Supplies()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -106,10 +112,14 @@ class Question:
     columns: figures its results have beyond the common table's, shown where a result has them.
     metric: the result key its findings follow: a metric with words (bench_lib.record.metrics).
     findings: its own sentences for the report's findings; None gives the generic sentence.
-    cross_findings: sentences that set its results beside other questions' (it owns them).
+    supplies: what its results hand to other questions' sentences and papers rows (steps-to-target
+      series, a noise-scale estimate); by default nothing.
+    cross_findings: sentences that set its results beside what other questions supply (it owns them).
+    papers: the published effects it reproduces, each a row of the papers side by side.
     glance: its row of the findings at a glance; None: the generic row along its first axis.
     table: an extra table of its results, e.g. the harness ratios.
     model_summary: its report also draws examples/s and MFU by model (bench_lib.render.plots.model_figure).
+    machine_tables: the machines command shows its tables beside each machine's facts (a hardware table).
     saved_keys: the keys of an entry it saves in place of a training result (a search, a sweep);
       the reader of saved runs keeps such entries apart (bench_lib.record.history.SavedRun.extras).
     saved_tables: the tables of its report section made from those entries.
@@ -132,10 +142,13 @@ class Question:
     columns: tuple[Column, ...] = ()
     metric: str = "test_accuracy"
     findings: FindingsRule | None = None
+    supplies: Supplies = NOTHING_SUPPLIED
     cross_findings: CrossFindingsRule | None = None
+    papers: tuple[Paper, ...] = ()
     glance: GlanceRule | None = None
     table: ExtraTable | None = None
     model_summary: bool = False
+    machine_tables: bool = False
     saved_keys: frozenset[str] = frozenset()
     saved_tables: SavedTables | None = None
     saved_facts: Callable[[Mapping[str, object]], tuple[str, str]] | None = None
@@ -254,13 +267,30 @@ def _rule(question: Question) -> Callable[[list[Mapping[str, object]]], list[str
     return lambda results, **judged: [findings.generic(question.name, results, question.metric, **judged)]
 
 
+def supplies() -> dict[str, Supplies]:
+    """What every question's results supply to the others, by question name, in report order."""
+    return {q.name: q.supplies for q in all_questions()}
+
+
 def cross_findings(results: Sequence[Mapping[str, object]]) -> list[str]:
     """The sentences questions declare across questions, over the ok results, in report order."""
     by_question: dict[str, list[Mapping[str, object]]] = {}
     for r in results:
         if r.get("status") == "ok":
             by_question.setdefault(findings.question_of(r), []).append(r)
-    return [s for q in all_questions() if q.cross_findings is not None for s in q.cross_findings(by_question)]
+    supplied = gather(by_question, supplies())
+    return [s for q in all_questions() if q.cross_findings is not None for s in q.cross_findings(supplied)]
+
+
+def papers_side_by_side(by_question: Mapping[str, list[Mapping[str, object]]], family: Family) -> list[papers.Row]:
+    """The rows of the papers every question declares, over each question's ok results, judged in the family."""
+    declared = [(q.name, paper) for q in all_questions() for paper in q.papers]
+    return papers.side_by_side(by_question, family, declared=declared, supplies=supplies())
+
+
+def machine_table_questions() -> list[str]:
+    """The questions whose tables the machines command shows beside each machine's facts, in report order."""
+    return [q.name for q in all_questions() if q.machine_tables]
 
 
 def glance_rules() -> dict[str, GlanceRule]:

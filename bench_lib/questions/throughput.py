@@ -1,8 +1,11 @@
 """The throughput question: step time on synthetic data across models, batch sizes, strategies and knobs."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from bench_lib.analysis import findings
+from bench_lib.analysis import findings as sentences
+from bench_lib.analysis.family import Family
+from bench_lib.analysis.xla import xla_dropout
 from bench_lib.questions.registry import Page, Question
 
 
@@ -15,6 +18,11 @@ class Sizes:
     knob_batch_size: int  # where each knob is changed alone from the defaults
 
 
+def findings(results: list[Mapping[str, object]], metric: str, *, family: Family | None = None) -> list[str]:
+    """The generic sentence, then XLA's effect with and without Dropout where the grid measured it."""
+    return [sentences.generic("throughput", results, metric, family=family), *xla_dropout(results)]
+
+
 QUESTION = Question(
     name="throughput",
     title="Throughput (synthetic data)",
@@ -23,7 +31,7 @@ QUESTION = Question(
         batch_sizes=(64, 512), models=("mlp", "cnn"), blocks=8, mfu_batch_sizes=(512, 2048), knob_batch_size=512
     ),
     metric="examples_per_sec",
-    findings=findings.throughput,
+    findings=findings,
     full=Sizes(
         batch_sizes=(64, 128, 256, 512, 1024, 2048, 4096),
         models=("mlp", "cnn"),

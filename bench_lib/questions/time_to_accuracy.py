@@ -1,9 +1,15 @@
 """The time-to-accuracy question: steps, examples and seconds to a target test accuracy across batch sizes."""
 
 import functools
+import itertools
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from bench_lib.analysis import findings, glance
+from bench_lib.analysis import findings as sentences
+from bench_lib.analysis import glance, papers
+from bench_lib.analysis.family import Family
+from bench_lib.analysis.supplied import Supplies
+from bench_lib.analysis.vocabulary import READINGS, Figure, budget, interval_text, spec_of, steps_to_target_series
 from bench_lib.config import option_text
 from bench_lib.questions.registry import Page, Question, SizeOption
 
@@ -16,6 +22,58 @@ class Sizes:
     check_examples: int  # test accuracy is checked about every this many training examples
     max_epochs: int  # the budget of a configuration that never reaches the target
 
+
+def _times(a: float, b: float) -> str:
+    return f"{a / b:.1f}×"
+
+
+def _grid_step(p: tuple[int, Figure], q: tuple[int, Figure]) -> str:
+    """e.g. 'batch 64→256: steps ÷3.7 (perfect ÷4.0)' — perfect scaling divides steps by the batch ratio."""
+    return f"batch {p[0]}→{q[0]}: steps ÷{p[1].mean / q[1].mean:.1f} (perfect ÷{q[0] / p[0]:.1f})"
+
+
+def _series_parts(reached: list[tuple[int, Figure]], missed: list[int], family: Family) -> list[str]:
+    parts = []
+    if len(reached) >= 2:
+        (b0, f0), (b1, f1) = reached[0], reached[-1]
+        verdict = family.judge(f0, f1, READINGS["steps_to_target"]).text()
+        parts.append(
+            f"steps to the target fall from {interval_text(f0, ',.0f', log=True)} at batch {b0} to "
+            f"{interval_text(f1, ',.0f', log=True)} at batch {b1} ({verdict}): a {_times(b1, b0)} larger batch needs "
+            f"{_times(f0.mean, f1.mean)} fewer steps, where perfect scaling would give {_times(b1, b0)}"
+        )
+        if len(reached) > 2:
+            parts.append("step by step " + ", ".join(_grid_step(p, q) for p, q in itertools.pairwise(reached)))
+    elif reached:
+        parts.append(f"reached only at batch {reached[0][0]}, in {interval_text(reached[0][1], ',.0f')} steps")
+    if missed:
+        parts.append("not reached at batch " + ", ".join(map(str, missed)) + " within the budget")
+    return parts
+
+
+def findings(results: list[Mapping[str, object]], metric: str, *, family: Family | None = None) -> list[str]:
+    """Steps to the target along the batch size, judged, against perfect scaling, and where it was not reached."""
+    family = family if family is not None else Family()
+    targeted = [r for r in results if spec_of(r).get("target_accuracy") is not None]
+    if not targeted:
+        return [sentences.generic("time_to_accuracy", results, metric, family=family)]
+    clauses = []
+    for name, series in steps_to_target_series(targeted).items():
+        missed = [b for b, f in series if f is None]
+        parts = _series_parts([(b, f) for b, f in series if f is not None], missed, family)
+        if parts:
+            clauses.append((f"{name}: " if name else "") + "; ".join(parts))
+    target = spec_of(targeted[0])["target_accuracy"]
+    limit = budget(spec_of(targeted[0])).removeprefix("at ")
+    head = f"time_to_accuracy (test accuracy {target:g} within at most {limit})"
+    return [f"{head}: " + ("; ".join(clauses) if clauses else "nothing to compare") + "."]
+
+
+SHALLUE = papers.Paper(
+    paper="Shallue et al. 2019",
+    published="steps to a goal fall with the batch: perfect scaling, then diminishing returns, then a plateau",
+    read=papers.steps_fall,
+)
 
 QUESTION = Question(
     name="time_to_accuracy",
@@ -40,7 +98,10 @@ QUESTION = Question(
         ),
     ),
     metric="steps_to_target",
-    findings=findings.time_to_accuracy,
+    findings=findings,
+    papers=(SHALLUE,),
+    # Its series give the critical batch fitted beside the noise-scale probe's B_simple.
+    supplies=Supplies(steps_to_target=True),
     glance=functools.partial(glance.compared, metric="steps_to_target"),
     page=Page(
         path="time-to-accuracy.md",

@@ -47,7 +47,12 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
     from bench_lib.analysis.glance import glance
 
     terminalreporter.section("tfbench findings")
-    family = judged_family(results, rules=questions.findings_rules(), glance_rules=questions.glance_rules())
+    family = judged_family(
+        results,
+        rules=questions.findings_rules(),
+        glance_rules=questions.glance_rules(),
+        papers=questions.papers_side_by_side,
+    )
     rows = [row.as_row() for row in glance(results, rules=questions.glance_rules(), family=family)]
     if rows:
         terminalreporter.write_line(report.to_markdown(report.glance_table(rows)) + "\n")
