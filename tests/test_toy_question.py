@@ -1,9 +1,11 @@
 """A question is its module: a toy question declared outside bench_lib reaches every reader, nothing else edited.
 
 Its module (tests/toy_question/) declares sizes, an option, an extra column, a findings rule, a
-glance row, an entry it saves in place of a result (with a table and a facts line), a result key
-and a manual page. The suite runs its grid with the option and saves a run; history, report,
-glance, findings, compare, the result-keys reference and the manual's build all show it.
+glance row, an entry it saves in place of a result (with a table and a facts line), a result key,
+a manual page, a paper it reproduces and an input to other questions' sentences (steps-to-target
+series, which the critical batch across questions is fitted to). The suite runs its grid with the
+option and saves a run; history, report, glance, findings, the papers side by side, the sentences
+across questions, compare, the result-keys reference and the manual's build all show it.
 """
 
 import importlib.util
@@ -17,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from bench_lib import questions
+from bench_lib.analysis.family import Family
 from bench_lib.cli.main import main
 from bench_lib.record import history
 from bench_lib.render import question_index, result_keys
@@ -78,6 +81,9 @@ def test_its_report_has_its_section_column_table_facts_findings_and_glance_row(t
     section = text.split("## A toy question")[1]
     assert "| toy figure | status |" in section and "| 3.0 | ok |" in section, "its column"
     assert "**toy trace**" in section and "| toy point |" in section, "its table from the saved entry"
+    assert "- critical batch (McCandlish et al.: " in text, "its steps-to-target series, across questions"
+    papers = (tmp_path / "papers.md").read_text()
+    assert "| Toy et al. | the toy grows with the batch | 2 configurations | undecided |" in papers, "its paper"
 
 
 @pytest.mark.slow  # a suite run in a fresh process, or the manual's build
@@ -87,6 +93,22 @@ def test_compare_matches_its_configurations(toy, saved, tmp_path):
     assert main(["compare", str(saved), str(again), "--reports", str(tmp_path)]) == 0
     (written,) = tmp_path.glob("compare-*.md")
     assert "toy/one_device-bs24-acc1-mlp-adam" in written.read_text()
+
+
+def _toy_result(batch, steps):
+    spec = {"strategy": "one_device", "model": "mlp", "global_batch_size": batch, "target_accuracy": 0.5}
+    return {"question": "toy", "status": "ok", "spec": spec, "test_accuracy": 0.5, "steps_to_target": steps}
+
+
+def test_its_paper_row_and_its_series_reach_the_papers_and_the_sentences_across_questions(toy):
+    results = [_toy_result(8, 400.0), _toy_result(16, 220.0), _toy_result(32, 130.0), _toy_result(64, 95.0)]
+    rows = questions.papers_side_by_side({"toy": results}, Family())
+    assert {r.paper for r in rows} == {"Toy et al."}, "only its own paper: no other question was measured"
+    assert rows[0].measured == "4 configurations" and rows[1].measured.startswith("0.500 (n=1) at batch 8 → ")
+    [sentence] = questions.cross_findings(results)
+    assert sentence.startswith("critical batch (McCandlish et al.: ") and "B_crit " in sentence, sentence
+    assert "no noise-scale probe in this run" in sentence
+    assert questions.cross_findings([{**r, "status": "failed"} for r in results]) == [], "ok results only"
 
 
 def test_its_result_key_and_its_rows_in_the_question_tables(toy):

@@ -4,14 +4,18 @@ from bench_lib.record.result import RunResult
 
 
 def grid(profile):
-    return profile.grid(global_batch_size=tuple(8 * p for p in profile.sizes("toy").points), model="mlp")
+    points = profile.sizes("toy").points
+    return profile.grid(global_batch_size=tuple(8 * p for p in points), model="mlp", target_accuracy=0.5)
 
 
 def test_toy(benchmark, spec):
     benchmark.group = "test_toy"
     benchmark.pedantic(sum, args=(range(100),), rounds=3)
     accuracy = 0.5 + spec.global_batch_size / 1000
-    result = RunResult(spec=spec, status="ok", test_accuracy=accuracy, examples_per_sec=1000.0).as_dict()
+    steps = 240 / spec.global_batch_size  # steps to the target, so that the toy supplies a steps-to-target series
+    result = RunResult(
+        spec=spec, status="ok", test_accuracy=accuracy, examples_per_sec=1000.0, steps_to_target=steps
+    ).as_dict()
     benchmark.extra_info.update({**result, "toy_figure": spec.global_batch_size / 8})
 
 

@@ -8,7 +8,7 @@ bench_lib names it.
 from dataclasses import dataclass
 
 from bench_lib import questions
-from bench_lib.analysis import glance
+from bench_lib.analysis import glance, papers
 from bench_lib.record.metrics import ResultKey
 
 
@@ -32,6 +32,14 @@ def _glance(question, results, **judged):  # judged: the run's family=..., which
     return glance.Glance(question, "The toy answers by its own rule.", f"{len(results)} configurations", "estimate")
 
 
+def _toy_paper(results, supplied, family):
+    """The toy's own reading of its paper, beside the shared reading of test accuracy along the batch."""
+    return [
+        (f"{len(results)} configurations", "undecided"),
+        *papers.accuracy_along_batch("rise")(results, supplied, family),
+    ]
+
+
 def _trace_tables(entries, results, network):
     rows = [{"point": p} for entry in entries for p in entry["toy_trace"]]
     return [questions.RowsTable(title="toy trace", columns=(("toy point", "point", "d"),), rows=rows)]
@@ -51,6 +59,9 @@ QUESTION = questions.Question(
     columns=(("toy figure", "toy_figure", ".1f"),),
     findings=_findings,
     glance=_glance,
+    # Its results are steps-to-target series: the critical batch across questions is fitted to them.
+    supplies=questions.Supplies(steps_to_target=True),
+    papers=(questions.Paper(paper="Toy et al.", published="the toy grows with the batch", read=_toy_paper),),
     saved_keys=frozenset({"toy_trace"}),
     saved_tables=_trace_tables,
     saved_facts=lambda entry: ("toy trace", ", ".join(str(p) for p in entry["toy_trace"])),
