@@ -84,3 +84,20 @@ def test_a_question_that_follows_an_option_the_suite_lacks_is_refused_naming_bot
         all_options()
     with pytest.raises(ValueError, match=r"^toy_follower: option --bench-points field='dots' is not allowed"):
         dataclasses.replace(toy, follows=(("--bench-points", "dots"),))
+
+
+def test_a_clusters_shape_in_the_suite_is_the_command_lines_workers_times_replicas_per_worker(monkeypatch):
+    from bench_lib.config import cluster as cluster_lib
+    from bench_lib.suite.options import profile_from_options
+
+    monkeypatch.delenv(cluster_lib.REPLICAS_PER_WORKER_ENV, raising=False)
+    two = cluster_lib.Cluster(chief=("a:1",), worker=("b:1",), task_type="chief", task_index=0)
+    profile = profile_from_options(_Given(**{"--bench-replicas-per-worker": "3"}), two)
+    shape = profile.shape("multi_worker")
+    assert (shape["replicas"], shape["workers"], profile.workers) == (6, 2, 2)
+    assert profile.spec(**shape, global_batch_size=6).replicas == 6, "a spec takes the shape as it is"
+    assert profile.strategies == ("one_device", "multi_worker")
+    alone = profile_from_options(_Given(), None)
+    assert (alone.shape("multi_worker")["replicas"], alone.shape("mirrored")["replicas"]) == (1, alone.replicas)
+    with pytest.raises(pytest.UsageError, match=r"^--bench-replicas-per-worker=.0. is not allowed"):
+        profile_from_options(_Given(**{"--bench-replicas-per-worker": "0"}), two)

@@ -224,15 +224,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def _cluster_changes(config: pytest.Config, cluster: cluster_lib.Cluster | None) -> dict[str, object]:
-    """Profile fields of a multi-worker run: its shape, and multi_worker among the default strategies."""
-    changes: dict[str, object] = {"workers": cluster.workers if cluster else 1}
+    """Profile fields of a multi-worker run: its cluster and shape, and multi_worker among the default strategies."""
+    given = None
     if (text := config.getoption("--bench-replicas-per-worker")) is not None:
-        changes["replicas_per_worker"] = _one_int("--bench-replicas-per-worker", text)
-    else:
-        try:
-            changes["replicas_per_worker"] = cluster_lib.replicas_per_worker_from_environ()
-        except ValueError as error:
-            raise pytest.UsageError(f"tfbench options: {error}") from None
+        given = _one_int("--bench-replicas-per-worker", text)
+    try:
+        shape = cluster_lib.shape("multi_worker", cluster, replicas_per_worker=given)
+    except ValueError as error:
+        raise pytest.UsageError(f"tfbench options: {error}") from None
+    # The shape's replicas are workers x replicas_per_worker; the profile keeps the factor.
+    changes: dict[str, object] = {"cluster": cluster, "replicas_per_worker": shape["replicas"] // shape["workers"]}
     if cluster is not None and config.getoption("--bench-strategies") is None:
         changes["strategies"] = ("one_device", "multi_worker")
         changes["accuracy_strategies"] = None  # what a cluster is for: the accuracy questions run on it too

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bench_lib import questions
+from bench_lib.config import cluster as cluster_lib
 from bench_lib.config import collective
 from bench_lib.config.spec import RunSpec
 
@@ -37,8 +38,8 @@ class Profile:
     seeds: int | None  # --bench-seeds: every question; None: each question's own default
     question_seeds: int  # the default of the questions whose findings need intervals
     wide_mlp_hidden_units: tuple[int, ...]  # the wide MLP of the MFU target and of the harness comparison
-    # The multi_worker cluster: workers from TF_CONFIG (1 without), replicas in each.
-    workers: int = 1
+    # The multi_worker cluster (from TF_CONFIG or Slurm; None: one worker), and the replicas in each worker.
+    cluster: cluster_lib.Cluster | None = None
     replicas_per_worker: int = 1
     # multi_worker's all-reduce (bench_lib/config/collective.py); one strategy per process, so one per session.
     collective: str = "auto"
@@ -115,16 +116,21 @@ class Profile:
     def replicas_for(self, strategy: str) -> int:
         return self.shape(strategy)["replicas"]
 
+    @property
+    def workers(self) -> int:
+        """The processes of a multi_worker run: the cluster's, 1 without one."""
+        return self.cluster.workers if self.cluster is not None else 1
+
     def shape(self, strategy: str) -> dict[str, object]:
-        """The strategy, replicas and, for multi_worker, workers fields of a spec."""
+        """The strategy, replicas and, for multi_worker, workers and collective fields of a spec.
+
+        The replicas and workers are bench_lib.config.cluster.shape's, as the command line's are.
+        """
         if strategy == "multi_worker":
-            return {
-                "strategy": strategy,
-                "replicas": self.workers * self.replicas_per_worker,
-                "workers": self.workers,
-                **{name: getattr(self, name) for name in collective.DEFAULTS},
-            }
-        return {"strategy": strategy, "replicas": 1 if strategy == "one_device" else self.replicas}
+            found = cluster_lib.shape(strategy, self.cluster, replicas_per_worker=self.replicas_per_worker)
+            return {"strategy": strategy, **found, **{name: getattr(self, name) for name in collective.DEFAULTS}}
+        found = cluster_lib.shape(strategy, None, default_replicas=1 if strategy == "one_device" else self.replicas)
+        return {"strategy": strategy, "replicas": found["replicas"]}
 
     def grid(self, **axes: object) -> list[dict[str, object]]:
         """Spec fields for every strategy crossed with every combination of the axes.
