@@ -15,7 +15,7 @@ import argparse
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.structure.files import File, Files
 
-from bench_lib.cli.arguments import build_parser
+from bench_lib.cli.arguments import command_line
 from bench_lib.suite import options as suite_options
 from bench_lib.suite.profiles import PROFILES
 
@@ -26,7 +26,7 @@ MAX_USAGE_LINES = 4
 def on_files(files: Files, config: MkDocsConfig) -> Files:
     pages = {
         "reference/suite-options.md": suite_options_page(),
-        "reference/cli.md": cli_page(build_parser()),
+        "reference/cli.md": cli_page(command_line()),
         "reference/result-keys.md": result_keys_page(),
         "reference/fingerprint.md": fingerprint_page(),
     }

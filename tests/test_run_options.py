@@ -4,7 +4,7 @@ import dataclasses
 
 import pytest
 
-from bench_lib.cli.arguments import build_parser
+from bench_lib.cli.arguments import command_line
 from bench_lib.cli.main import main
 from bench_lib.cli.run_options import ALIASES, option_name, spec_from_args
 from bench_lib.config import cluster as cluster_lib
@@ -13,25 +13,25 @@ from bench_lib.config.spec import RunSpec
 TWO_WORKERS = '{"cluster": {"worker": ["a:1", "b:1"]}, "task": {"type": "worker", "index": 0}}'
 
 
-def run_parser():
-    parser = build_parser()
+def run_arguments():
+    parser = command_line()
     commands = next(a for a in parser._actions if a.dest == "command")
     return commands.choices["run"]
 
 
 def spec_of(*argv, cluster=None):
-    return spec_from_args(build_parser().parse_args(["run", *argv]), cluster)
+    return spec_from_args(command_line().parse_args(["run", *argv]), cluster)
 
 
 def test_every_runspec_field_has_a_run_option_named_after_it():
-    options = {action.dest: action.option_strings for action in run_parser()._actions}
+    options = {action.dest: action.option_strings for action in run_arguments()._actions}
     for field in dataclasses.fields(RunSpec):
         assert field.name in options, f"no `tfbench run` option sets {field.name}"
         assert option_name(field.name) == options[field.name][0]
 
 
 def test_every_option_help_is_the_fields_declaration():
-    helps = {action.dest: action.help for action in run_parser()._actions}
+    helps = {action.dest: action.help for action in run_arguments()._actions}
     for field in dataclasses.fields(RunSpec):
         assert field.metadata["help"], f"{field.name} declares no help"
         assert field.metadata["help"].replace("%", "%%") in helps[field.name]

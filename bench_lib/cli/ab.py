@@ -34,7 +34,7 @@ PROCESS_TIMEOUT_S = 3600
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
-def add_parser(commands: argparse._SubParsersAction) -> None:
+def add_command(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
         "ab",
         help="base and new measured alternately in one job, judged by a paired test",

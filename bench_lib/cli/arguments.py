@@ -24,18 +24,18 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def command_line() -> argparse.ArgumentParser:
     """`tfbench` (or `python -m bench_lib`): run, launch, allreduce, report, compare and trend, with their options."""
     parser = _Parser(prog=program(), description="tfbench: TensorFlow training benchmarks.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     run = commands.add_parser("run", help="train and measure one configuration")
     run_options.add_run_options(run)
-    launch_arguments.add_parser(commands)
-    bandwidth.add_parser(commands)
-    ab.add_parser(commands)
+    launch_arguments.add_command(commands)
+    bandwidth.add_command(commands)
+    ab.add_command(commands)
     _add_saved_run_commands(commands)
-    machines.add_parser(commands)
-    reference_run.add_parser(commands)
+    machines.add_command(commands)
+    reference_run.add_command(commands)
     return parser
 
 

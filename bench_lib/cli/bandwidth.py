@@ -17,7 +17,7 @@ from bench_lib.maths import allreduce_figures as allreduce
 from bench_lib.render import cluster_tables
 
 
-def add_parser(commands: argparse._SubParsersAction) -> None:
+def add_command(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
         "allreduce",
         help="all-reduce bandwidth (algbw, busbw) and latency of a strategy, 1 KiB to 256 MiB",

@@ -28,7 +28,7 @@ PROFILE_SECTION = "performance_profile"
 RUN_HELP = "a saved run: a path, a folder, a glob, an NNNN counter or a save name in --storage"
 
 
-def add_parser(commands: argparse._SubParsersAction) -> None:
+def add_command(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
         "machines",
         help="a performance profile of two or more saved runs of different machines, with each one's hardware table",

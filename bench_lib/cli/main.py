@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from bench_lib.cli import ab, bandwidth
-from bench_lib.cli.arguments import build_parser, program
+from bench_lib.cli.arguments import command_line, program
 from bench_lib.cli.launch import netns
 from bench_lib.cli.launch.launcher import LaunchOptions, launch
 from bench_lib.cli.run_options import spec_from_args
@@ -182,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     # Everything after `--` is the launched command, never options of ours.
     command = argv[argv.index("--") + 1 :] if "--" in argv else []
     ours = argv[: argv.index("--")] if "--" in argv else argv
-    args = build_parser().parse_args(ours)
+    args = command_line().parse_args(ours)
     if args.command == "launch":
         return launch_command(args, command)
     if args.command == "ab":

@@ -27,7 +27,7 @@ RUN_HELP = "a saved run: a path, a folder, a glob, an NNNN counter or a save nam
 PROVISIONAL = "**Provisional: measured under load. Its timings are no reference; compare accuracy and findings only.**"
 
 
-def add_parser(commands: argparse._SubParsersAction) -> None:
+def add_command(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
         "reference-run", help="keep a saved run as its machine class's reference under REPORTS/reference/"
     )
