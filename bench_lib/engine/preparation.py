@@ -1,7 +1,8 @@
 """Gets one configuration ready to train: data, strategy, model, training loop and running probes.
 
-prepare() builds a PreparedRun: the Workload built once (strategy, model, optimizer, the trainer's traced
-step, the data) and one seed's loop and memory probe; release() frees it. bench_lib/engine/runner.py
+prepare() builds a PreparedRun: the Workload built once (what was built: strategy, model, optimizer, the
+trainer's traced step, the data; what building it cost; the state a further seed starts from) and one
+seed's loop and memory probe; release() frees it. bench_lib/engine/runner.py
 trains it and reads the result (run(), or the suite's own timed steps followed by runner.conclude()).
 reseed() readies a prepared configuration to train again from the start with another seed, keeping
 its Workload.
@@ -47,16 +48,10 @@ class NotOnEveryWorkerError(RuntimeError):
 
 
 @dataclass(frozen=True, kw_only=True)
-class Workload:
-    """What prepare() builds once for a configuration and every further seed of it reuses.
-
-    strategy, model, optimizer and trainer (its traced step and the training iterator it reads);
-    the loaded train_data and the replicas' devices; the noise probe, if the spec asks for one;
-    what building them cost (calibration_s: the devices' peak, once per process; trace_s: tracing
-    the step; input_pipeline_mib: what the training pipeline allocated on the devices); the
-    optimizer's and loss scale's variables as built (initial_state, which reseed() restores);
-    the custom gradients registered before it (release() forgets the newer ones); and on_epoch.
-    """
+class Built:
+    """What prepare() builds for a configuration: the strategy, model, optimizer and trainer (its traced
+    step and the training iterator it reads), the loaded train_data, the replicas' devices, and the
+    noise probe if the spec asks for one."""
 
     strategy: tf.distribute.Strategy
     model: keras.Model
@@ -65,12 +60,39 @@ class Workload:
     train_data: data_lib.Dataset
     devices: list[str]
     noise_probe: GradientNoiseProbe | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class BuildCost:
+    """What building it cost: the devices' peak (peak_gflops, calibrated once per process, in
+    calibration_s), tracing the step (trace_s), and what the training pipeline allocated on the
+    devices (input_pipeline_mib); None where it was not measured."""
+
     peak_gflops: float | None = None
     calibration_s: float = 0.0
     trace_s: float | None = None
     input_pipeline_mib: float | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class StartingState:
+    """What a further seed and release() go back to: the optimizer's and loss scale's variables as built
+    (initial_state, which reseed() restores), and the custom gradients registered before the
+    configuration (release() forgets the newer ones)."""
+
     initial_state: tuple[np.ndarray, ...] = ()
     custom_gradients_before: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Workload:
+    """What prepare() builds once for a configuration and every further seed of it reuses: what was
+    built, what building it cost, the state a further seed starts from, and on_epoch (each seed's
+    loop calls it after every epoch)."""
+
+    built: Built
+    cost: BuildCost
+    starting: StartingState
     on_epoch: Callable[[EpochRecord], None] | None = None
 
 
@@ -92,31 +114,31 @@ class PreparedRun:
     # The parts of the workload its callers reach for (the suite, probes, tests).
     @property
     def trainer(self) -> Trainer:
-        return self.workload.trainer
+        return self.workload.built.trainer
 
     @property
     def model(self) -> keras.Model:
-        return self.workload.model
+        return self.workload.built.model
 
     @property
     def optimizer(self) -> keras.optimizers.Optimizer:
-        return self.workload.optimizer
+        return self.workload.built.optimizer
 
     @property
     def strategy(self) -> tf.distribute.Strategy:
-        return self.workload.strategy
+        return self.workload.built.strategy
 
     @property
     def train_data(self) -> data_lib.Dataset:
-        return self.workload.train_data
+        return self.workload.built.train_data
 
     @property
     def devices(self) -> list[str]:
-        return self.workload.devices
+        return self.workload.built.devices
 
     @property
     def noise_probe(self) -> GradientNoiseProbe | None:
-        return self.workload.noise_probe
+        return self.workload.built.noise_probe
 
 
 def prepare(spec: RunSpec, *, on_epoch: Callable[[EpochRecord], None] | None = None) -> PreparedRun:
@@ -155,7 +177,7 @@ def prepare(spec: RunSpec, *, on_epoch: Callable[[EpochRecord], None] | None = N
         loss_scale=loss_scale,
     )
     trace_s = trainer.trace()
-    workload = Workload(
+    built = Built(
         strategy=strategy,
         model=model,
         optimizer=optimizer,
@@ -163,14 +185,18 @@ def prepare(spec: RunSpec, *, on_epoch: Callable[[EpochRecord], None] | None = N
         train_data=dataset,
         devices=devices,
         noise_probe=_noise_probe(spec, model, dataset, loss_scale),
+    )
+    cost = BuildCost(
         peak_gflops=peak,
         calibration_s=calibration_s,
         trace_s=trace_s,
         input_pipeline_mib=None if None in (held_before, held_after) else held_after - held_before,
+    )
+    starting = StartingState(
         initial_state=tuple(v.numpy() for v in _restartable_variables(optimizer, loss_scale)),
         custom_gradients_before=custom_gradients_before,
-        on_epoch=on_epoch,
     )
+    workload = Workload(built=built, cost=cost, starting=starting, on_epoch=on_epoch)
     loop = _training_loop(spec, workload, per_epoch, check=check)
     return PreparedRun(
         spec=spec, workload=workload, loop=loop, probe=probe, started_at=started_at, cpu_started_at=cpu_started_at
@@ -185,7 +211,7 @@ def release(prepared: PreparedRun) -> None:
     """
     prepared.probe.stop()
     release_variables(prepared.model, prepared.optimizer)
-    forget_custom_gradients(prepared.workload.custom_gradients_before)
+    forget_custom_gradients(prepared.workload.starting.custom_gradients_before)
 
 
 def can_reseed(prepared: PreparedRun) -> bool:
@@ -223,7 +249,7 @@ def reseed(prepared: PreparedRun, seed: int, *, learning_rate: float | None = No
     for variable, value in zip(prepared.model.variables, fresh.variables, strict=True):
         variable.assign(value)
     restartable = _restartable_variables(prepared.optimizer, prepared.trainer.loss_scale)
-    for variable, value in zip(restartable, prepared.workload.initial_state, strict=True):
+    for variable, value in zip(restartable, prepared.workload.starting.initial_state, strict=True):
         variable.assign(value)
     if learning_rate is not None:
         prepared.optimizer.learning_rate = spec.scaled_learning_rate
@@ -292,7 +318,7 @@ def _training_loop(
     spec: RunSpec, workload: Workload, steps_per_epoch: int, *, check: Callable[[], None] | None
 ) -> TrainingLoop:
     """The loop of one seed: the spec's options, the workload's trainer and data, and its hooks."""
-    dataset, noise_probe = workload.train_data, workload.noise_probe
+    dataset, noise_probe = workload.built.train_data, workload.built.noise_probe
     hooks = LoopHooks(
         on_epoch=workload.on_epoch,
         between_steps=_every(spec.noise_scale_interval, noise_probe.measure) if noise_probe else None,
@@ -300,7 +326,7 @@ def _training_loop(
         agree=lambda calls: math.ceil(mean_across_workers(spec, calls)),
     )
     return TrainingLoop(
-        trainer=workload.trainer,
+        trainer=workload.built.trainer,
         options=LoopOptions.for_spec(spec, steps_per_epoch),
         # Evaluating in micro-batches keeps evaluation from raising the measured peak memory
         # above what training itself needs.

@@ -150,9 +150,9 @@ def _sharpness(prepared: PreparedRun) -> float:
 def _performance(prepared: PreparedRun, *, time_input: bool) -> dict[str, object]:
     """FLOPs, MFU, the timings' stability, start-up apart from the steady step, the step's own memory
     and the input pipeline's cost to the step, after training (the last two train a few more steps)."""
-    spec, loop = prepared.spec, prepared.loop
+    spec, loop, peak = prepared.spec, prepared.loop, prepared.workload.cost.peak_gflops
     flops_per_step = training_flops_per_example(prepared.model) * spec.global_batch_size
-    out: dict[str, object] = {"flops_per_step": flops_per_step, "peak_gflops": prepared.workload.peak_gflops,
+    out: dict[str, object] = {"flops_per_step": flops_per_step, "peak_gflops": peak,
                               "peak_precision": speed.matmul_precision(spec.precision, prepared.devices)}  # fmt: skip
     timed = loop.step_times_s
     out["step_time_cv"] = stats.coefficient_of_variation(timed)
@@ -162,7 +162,7 @@ def _performance(prepared: PreparedRun, *, time_input: bool) -> dict[str, object
     if loop.timed_s > 0:
         achieved = flops_per_step * loop.timed_steps / loop.timed_s / 1e9
         out["achieved_gflops"] = achieved
-        out["mfu"] = achieved / prepared.workload.peak_gflops if prepared.workload.peak_gflops else None
+        out["mfu"] = achieved / peak if peak else None
     if time_input:  # once per traced step: a reseeded configuration's step is the first seed's
         out["computation"] = step_graph.fingerprint(prepared.trainer.traced_graph(), prepared.model, prepared.optimizer)
     if timed and loop.diverged_at_step is None and time_input:
@@ -181,12 +181,12 @@ def _start_up(prepared: PreparedRun) -> dict[str, object]:
     compilation where jit_compile is on, and otherwise graph optimization and kernel set-up:
     paid once per configuration, never in the steady step.
     """
-    loop = prepared.loop
+    loop, cost = prepared.loop, prepared.workload.cost
     if loop.first_call_ended_at is None:
         return {}
     out: dict[str, object] = {
-        "time_to_first_step_s": loop.first_call_ended_at - prepared.started_at - prepared.workload.calibration_s,
-        "trace_s": prepared.workload.trace_s,
+        "time_to_first_step_s": loop.first_call_ended_at - prepared.started_at - cost.calibration_s,
+        "trace_s": cost.trace_s,
         "first_step_s": loop.first_call_s,
     }
     if loop.step_times_s:
@@ -202,7 +202,7 @@ def _step_memory(prepared: PreparedRun) -> dict[str, object]:
     held = sum(_variable_bytes(v) for v in [*prepared.model.variables, *prepared.optimizer.variables])
     return {
         "step_peak_mib": None if transient is None else (held + transient) / memory.MIB,
-        "input_pipeline_mib": prepared.workload.input_pipeline_mib,
+        "input_pipeline_mib": prepared.workload.cost.input_pipeline_mib,
     }
 
 
