@@ -47,3 +47,23 @@ def test_the_page_lists_the_rows_or_says_there_are_none():
     page = papers_page("r", [("Keskar et al. 2017", "a fall", "0.9 → 0.5", "agrees")])
     assert "| Keskar et al. 2017 | a fall | 0.9 → 0.5 | agrees |" in page
     assert "measured none of the questions" in papers_page("r", [])
+
+
+def test_hoffer_agrees_with_a_rise_or_the_same_at_fixed_steps_and_disagrees_with_a_real_fall():
+    def hoffer(small, large):
+        rows = side_by_side([run("batch_size_fixed_steps", 32, small), run("batch_size_fixed_steps", 512, large)])
+        return pick(rows, "Hoffer et al. 2017", "the gap closes").verdict
+
+    assert hoffer([0.40, 0.46, 0.52], [0.90, 0.91, 0.92]) == "agrees", "a real rise"
+    assert hoffer([0.9070, 0.9072, 0.9068], [0.9071, 0.9069, 0.9073]) == "agrees", "the same"
+    assert hoffer([0.90, 0.91, 0.92], [0.40, 0.46, 0.52]) == "disagrees", "a real fall"
+
+
+def test_rows_of_one_paper_stand_together_whichever_questions_declare_them():
+    results = [run("batch_size", 32, [0.90, 0.91, 0.92]), run("batch_size", 512, [0.40, 0.46, 0.52]),
+               run("batch_size_fixed_steps", 32, [0.90, 0.91, 0.92]),
+               run("batch_size_fixed_steps", 512, [0.40, 0.46, 0.52]),
+               run("batch_size_equal_convergence", 32, [0.90, 0.91, 0.92], target_accuracy=0.95),
+               run("batch_size_equal_convergence", 512, [0.40, 0.46, 0.52], target_accuracy=0.95)]  # fmt: skip
+    papers = [row.paper for row in side_by_side(results)]
+    assert papers == ["Keskar et al. 2017", "Keskar et al. 2017", "Masters & Luschi 2018", "Hoffer et al. 2017"]
