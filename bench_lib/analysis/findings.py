@@ -1,10 +1,13 @@
-"""Writes the report's "Findings": one sentence per question, stated from the numbers with intervals and tests.
+"""Writes the report's "Findings": each question's sentences, stated from the numbers with intervals and tests.
 
-A pure function of result dicts (RunResult.as_dict(), or pytest-benchmark's extra_info of a
-saved run): no TensorFlow, no I/O. Only results with status ok count. Every comparison a
-sentence makes is judged by bench_lib.analysis.family — real, same or undecided, by Welch's
-test and TOST on the metric's scale, Holm-corrected over all the findings' comparisons — and
-the findings end with the sentence that states that rule.
+The shared machinery only: the generic sentence and its clauses, and the findings of a run put
+together from the rules each question declares beside its registry entry (bench_lib.questions),
+which is where a question's own sentences live. Pure functions of result dicts
+(RunResult.as_dict(), or pytest-benchmark's extra_info of a saved run): no TensorFlow, no I/O.
+Only results with status ok count. Every comparison a sentence makes is judged by
+bench_lib.analysis.family — real, same or undecided, by Welch's test and TOST on the metric's
+scale, Holm-corrected over all the findings' comparisons — and the findings end with the
+sentence that states that rule.
 """
 
 from __future__ import annotations
@@ -14,8 +17,8 @@ from collections.abc import Callable, Iterable, Mapping
 
 from bench_lib.analysis import glance
 from bench_lib.analysis.family import Family
+from bench_lib.analysis.papers import Row
 from bench_lib.analysis.vocabulary import (
-    READINGS,
     Figure,
     Reading,
     axes,
@@ -29,9 +32,6 @@ from bench_lib.analysis.vocabulary import (
     sentence_metric,
     spec_of,
 )
-
-# The metrics a question's sentence can follow (the Question's `metric`): every declared reading.
-SENTENCE_METRICS = READINGS
 
 
 def moves(words: str, a: Figure, b: Figure) -> str:
@@ -76,8 +76,8 @@ def generic(
 
 Rules = Mapping[str, Callable[..., list[str]]]
 # The papers side by side the questions declare (bench_lib.questions.papers_side_by_side): each
-# question's ok results and the run's family in, rows (bench_lib.analysis.papers.Row) out.
-PapersRule = Callable[[Mapping[str, list[Mapping[str, object]]], Family], list]
+# question's ok results and the run's family in, rows out.
+PapersRule = Callable[[Mapping[str, list[Mapping[str, object]]], Family], list[Row]]
 
 
 def _by_question(results: Iterable[Mapping[str, object]]) -> dict[str, list[Mapping[str, object]]]:
@@ -107,7 +107,7 @@ def ok_by_question(by_question: Mapping[str, list[Mapping[str, object]]]) -> dic
     return {q: [r for r in g if r.get("status") == "ok"] for q, g in by_question.items()}
 
 
-def papers_side_by_side(results: Iterable[Mapping[str, object]], *, family: Family, papers: PapersRule) -> list:
+def papers_side_by_side(results: Iterable[Mapping[str, object]], *, family: Family, papers: PapersRule) -> list[Row]:
     """The papers side by side (bench_lib.analysis.papers) of these results, judged with their findings' family."""
     return papers(ok_by_question(_by_question(results)), family)
 
