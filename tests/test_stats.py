@@ -83,6 +83,7 @@ def test_warnings_for_spread_out_or_too_few_timings():
     assert warning.startswith("unstable: the standard deviation of the step times is 29% of their mean (over 10%)")
     [warning] = stats.stability_warnings(steady[:3])
     assert warning.startswith("too few rounds: 3 timed (fewer than 10)")
+    assert "--bench-rounds in the suite, --timed-blocks with tfbench run" in warning  # both ways to ask for more
 
 
 def test_scaling_efficiency_is_replicas_rate_over_replicas_times_one_replicas_rate():

@@ -126,6 +126,10 @@ def coefficient_of_variation(values: Sequence[float]) -> float | None:
     return math.sqrt(variance) / mean
 
 
+# How a user asks for more timed rounds: the suite's option, and `tfbench run`'s.
+_MORE_ROUNDS = "--bench-rounds in the suite, --timed-blocks with tfbench run"
+
+
 def stability_warnings(values: Sequence[float]) -> list[str]:
     """pyperf-style warnings about timings too spread out or too few to trust."""
     warnings = []
@@ -133,12 +137,12 @@ def stability_warnings(values: Sequence[float]) -> list[str]:
     if cv is not None and cv > MAX_STABLE_CV:
         warnings.append(
             f"unstable: the standard deviation of the step times is {cv:.0%} of their mean (over "
-            f"{MAX_STABLE_CV:.0%}); rerun on a quiet machine or with more rounds (--bench-rounds)"
+            f"{MAX_STABLE_CV:.0%}); rerun on a quiet machine or with more rounds ({_MORE_ROUNDS})"
         )
     if len(values) < MIN_STABLE_ROUNDS:
         warnings.append(
             f"too few rounds: {len(values)} timed (fewer than {MIN_STABLE_ROUNDS}); the spread and median "
-            f"are not reliable (--bench-rounds)"
+            f"are not reliable ({_MORE_ROUNDS})"
         )
     return warnings
 
