@@ -16,6 +16,8 @@ written):
 - `value QUESTION/ID KEY [FORMAT]`: one result's value (KEY may be dotted: `step_time_ms.median`);
 - `mean QUESTION/ID KEY [FORMAT]`: the mean over seeds with its 95% interval, `0.912 [0.897, 0.926] (n=3)`;
 - `ratio QUESTION/ID QUESTION/ID KEY`: the first result's KEY over the second's, `2.4×`;
+- `per-example QUESTION/ID KEY [FORMAT]`: KEY over the configuration's global batch (`flops_per_step`);
+  FORMAT `si` (its default, and allowed wherever a FORMAT is) prints 3 significant digits and a prefix, `244 M`;
 - `spread QUESTION KEY [FORMAT]`: the median of KEY (dotted too) over a question's configurations, with its range;
 - `table QUESTION`, `findings QUESTION`, `glance`: the report's tables, sentences and at-a-glance table;
 - `saved QUESTION`: what a question saved in place of a result, as its report states it: a facts line (the
@@ -203,10 +205,26 @@ def _held(result: dict, key: str) -> object:
         return None
 
 
+SI_PREFIXES = (("T", 1e12), ("G", 1e9), ("M", 1e6), ("k", 1e3))
+
+
 def _formatted(value: object, fmt: str) -> str:
+    """A number in Python's FORMAT, or with `si` in 3 significant digits and a prefix (`0.272 M` → `272 k`)."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if fmt == "si":
+            prefix, scale = next(((p, s) for p, s in SI_PREFIXES if abs(value) >= s), ("", 1.0))
+            return f"{value / scale:.3g} {prefix}".rstrip()
         return format(value, fmt)
     return str(value)
+
+
+def _per_example(ref: ReferenceRun, key: str, name: str, fmt: str = "si") -> str:
+    """KEY of a configuration over its global batch: a step's FLOPs as FLOPs per example."""
+    result = _benchmark(ref, key)
+    value, batch = _lookup(result, name), result.get("global_batch_size")
+    if not isinstance(value, (int, float)) or not isinstance(batch, int) or batch <= 0:
+        raise DirectiveError(f"{name} of {key} over its global_batch_size is not a number over a batch")
+    return _formatted(value / batch, fmt)
 
 
 def _question(ref: ReferenceRun, name: str) -> str:
@@ -344,6 +362,7 @@ def render(ref: ReferenceRun, directive: str, page_uri: str = "index.md", kept: 
         "value": lambda key, name, fmt="": _formatted(_lookup(_benchmark(ref, key), name), fmt),
         "mean": lambda key, metric, fmt=".3f": _mean(ref, key, metric, fmt),
         "ratio": lambda top, bottom, key, fmt=".2f": _ratio(ref, top, bottom, key, fmt),
+        "per-example": lambda key, name, fmt="si": _per_example(ref, key, name, fmt),
         "spread": lambda question, key, fmt=".3g": _spread(ref, question, key, fmt),
         "table": lambda question: _table(ref, question),
         "findings": lambda question: _findings(ref, question),

@@ -52,6 +52,19 @@ def test_value_mean_and_ratio_read_the_run(example):
     )
 
 
+def test_a_figure_per_example_is_the_steps_over_its_batch_with_an_si_prefix(reference):
+    key = next(b.key for b in reference.run.benchmarks if b.question == "models")
+    result = reference.run.by_key()[key].result
+    per_example = result["flops_per_step"] / result["global_batch_size"]
+    assert render(reference, f"per-example {key} flops_per_step .0f") == format(per_example, ".0f")
+    rendered = render(reference, f"per-example {key} flops_per_step")
+    number, prefix = rendered.split()
+    assert float(number) * {"k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12}[prefix] == pytest.approx(per_example, rel=5e-3)
+    assert reference_run._formatted(272474, "si") == "272 k" and reference_run._formatted(12, "si") == "12"
+    with pytest.raises(DirectiveError, match="no key 'no_such_key'"):
+        render(reference, f"per-example {key} no_such_key")
+
+
 def test_a_seeded_mean_shows_its_interval():
     seeded = {"seed_stats": {"test_accuracy": {"mean": 0.9123, "ci95": [0.8971, 0.9262], "n": 3}}}
     bench = history.Benchmark(question="q", id="a", result=seeded, rounds_s=(), timing={})
