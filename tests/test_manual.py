@@ -267,6 +267,13 @@ def test_every_directive_of_the_manual_renders_from_the_reference_run(reference)
                     reference_run.plot_png(run, directive.split()[1])
             except DirectiveError as error:
                 problems.append(f"{uri}: {{{{ run{'@' + kept if kept else ''} {directive} }}}}: {error}")
+        if reference_run.run_directives(page.read_text(), "levers"):
+            try:
+                reference_run.render_levers(ROOT / _mkdocs_extra()["noise_levers"])
+            except reference_run.LeversError as error:
+                problems.append(f"{uri}: {{{{ levers }}}}: {error}")
+        if reference_run.run_directives(page.read_text(), "profiles"):
+            reference_run.render_profiles(reference, kept_root)
         for directive in reference_run.directives(page.read_text(), "code"):
             try:
                 reference_run.render_code(directive)

@@ -40,9 +40,8 @@ def test_the_plots_go_through_no_pyplot_state(tmp_path):
     import matplotlib.pyplot as plt
 
     from bench_lib.analysis.machines import PerformanceProfile
-    from bench_lib.render.plot_machines import performance_profile_png
-
     from bench_lib.render import plot_scaling
+    from bench_lib.render.plot_machines import performance_profile_png
 
     assert plot_scaling._figure(rows()).canvas.manager is None, "a figure pyplot made has a manager"
     open_before = plt.get_fignums()

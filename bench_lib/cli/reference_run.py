@@ -1,12 +1,12 @@
 """The `reference-run` command: keeps a saved run as its machine class's reference under reports/reference/.
 
-`tfbench reference-run RUN` copies one saved run to reports/reference/<class>/<class>.json
-(the class from its machine info: bench_lib.analysis.machines.machine_class, e.g.
+`tfbench reference-run RUN` copies one saved run, under its saved name (NNNN_<name>.json), to
+reports/reference/<class>/ (the class from its machine info: bench_lib.analysis.machines.machine_class, e.g.
 `amd-epyc-avx512-bf16`) beside a README.md naming the machine, the profile, the command that
 compares with it, and whether the run was measured under load (bench_lib.record.fingerprint's
 rule). A run measured under load is kept only with --provisional, and its README says in its
 first line that its timings are no reference. A class's folder holds one run: a new one replaces
-it. The file is named after the class, so compare and machines call the run by it.
+it, so compare and machines call the run by its folder.
 `--name NAME` keeps a run of another grid (another dataset, say) beside the class's reference, in
 its own folder reports/reference/<class>-NAME/, so that compare still finds one run in each folder;
 the manual renders figures from it by its save name (docs/reference-run.md).
