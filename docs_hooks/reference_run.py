@@ -19,7 +19,8 @@ written):
 - `per-example QUESTION/ID KEY [FORMAT]`: KEY over the configuration's global batch (`flops_per_step`);
   FORMAT `si` (its default, and allowed wherever a FORMAT is) prints 3 significant digits and a prefix, `244 M`;
 - `spread QUESTION KEY [FORMAT]`: the median of KEY (dotted too) over a question's configurations, with its range;
-- `table QUESTION`, `findings QUESTION`, `glance`: the report's tables, sentences and at-a-glance table;
+- `table QUESTION`, `findings QUESTION…`, `glance`: the report's tables, sentences (of several questions as one
+  list) and at-a-glance table;
 - `saved QUESTION`: what a question saved in place of a result, as its report states it: a facts line (the
   largest batch's search) or tables (the all-reduce sweep and its share of the step);
 - `plot QUESTION[-curves|-by-model|-steps-to-target]`: the report's plot, drawn into the built site.
@@ -304,8 +305,11 @@ def _saved(ref: ReferenceRun, name: str) -> str:
     return "\n\n".join(report.to_markdown(report.rows_table(t)) for t in tables)
 
 
-def _findings(ref: ReferenceRun, question: str) -> str:
-    results = ref.results(_question(ref, question))
+def _findings(ref: ReferenceRun, *names: str) -> str:
+    """The findings of one question, or of several as one list (their verdicts' rule stated once)."""
+    if not names:
+        raise DirectiveError("findings takes one question or more")
+    results = [r for name in names for r in ref.results(_question(ref, name))]
     sentences = findings_rules.findings(results, rules=questions.findings_rules(), family=ref.family)
     return "\n".join(f"- {s}" for s in sentences)
 
@@ -365,7 +369,7 @@ def render(ref: ReferenceRun, directive: str, page_uri: str = "index.md", kept: 
         "per-example": lambda key, name, fmt="si": _per_example(ref, key, name, fmt),
         "spread": lambda question, key, fmt=".3g": _spread(ref, question, key, fmt),
         "table": lambda question: _table(ref, question),
-        "findings": lambda question: _findings(ref, question),
+        "findings": lambda *names: _findings(ref, *names),
         "saved": lambda question: _saved(ref, question),
         "glance": lambda: _glance(ref),
         "answer": lambda question: _glance_cell(ref, question, "answer"),

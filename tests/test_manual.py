@@ -65,6 +65,15 @@ def test_a_figure_per_example_is_the_steps_over_its_batch_with_an_si_prefix(refe
         render(reference, f"per-example {key} no_such_key")
 
 
+def test_findings_of_several_questions_are_one_list_with_one_rule(reference):
+    both = render(reference, "findings batch_size batch_size_fixed_steps").splitlines()
+    alone = [render(reference, f"findings {q}").splitlines() for q in ("batch_size", "batch_size_fixed_steps")]
+    assert [line for line in both if line.startswith("- verdicts:")] == [alone[0][-1]]
+    assert both[:-1] == alone[0][:-1] + alone[1][:-1]
+    with pytest.raises(DirectiveError, match="one question or more"):
+        render(reference, "findings")
+
+
 def test_a_seeded_mean_shows_its_interval():
     seeded = {"seed_stats": {"test_accuracy": {"mean": 0.9123, "ci95": [0.8971, 0.9262], "n": 3}}}
     bench = history.Benchmark(question="q", id="a", result=seeded, rounds_s=(), timing={})
