@@ -32,8 +32,9 @@ question's row gives its cells one by one: `answer QUESTION`, `evidence QUESTION
 (the verdict word of the code's rules, so a page never types one).
 
 `{{ profiles }}` renders the profiles side by side: their settings from bench_lib.suite.profiles, and
-the configurations and session time of each profile's kept run (the reference run for its own
-profile, another the run kept under the profile's save name), or "not kept yet".
+the configurations and session time of each profile's kept run on the reference machine (the
+reference run for its own profile, another the run saved under the profile's name in a folder of
+the same machine class), or "not kept yet".
 
 `{{ levers }}` renders the noise-lever measurements kept in mkdocs.yml `extra.noise_levers`
 (tools/dev/noise_levers.py's JSON, one file per workload) as the tool's tables;
@@ -438,14 +439,19 @@ def _threads(count: int | None) -> str:
 
 
 def profile_run(name: str, reference: ReferenceRun, kept_root: Path) -> ReferenceRun | None:
-    """The kept run of a profile: the reference run if it is that profile's, else the run saved under the
-    profile's name (`make reference PROFILE=NAME`), None when none is kept."""
+    """The kept run of a profile on the reference run's machine: the reference run if it is that profile's,
+    else the run saved under the profile's name in a folder of the same machine class (`<class>` or
+    `<class>-NAME`); None when none is kept. Raises: DirectiveError when several folders hold one."""
     if reference.profile == name:
         return reference
-    try:
-        return load_reference(kept_folder(kept_root, name))
-    except DirectiveError:
-        return None
+    machine_class = reference.run.path.parent.name
+    held = sorted(
+        {p.parent for p in kept_root.rglob(f"[0-9][0-9][0-9][0-9]_{glob.escape(name)}.json")}
+        & {f for f in kept_root.iterdir() if f.name == machine_class or f.name.startswith(f"{machine_class}-")}
+    )
+    if len(held) > 1:
+        raise DirectiveError(f"{len(held)} folders hold a kept {name!r} run of {machine_class}: {held}; keep one")
+    return load_reference(held[0]) if held else None
 
 
 def render_profiles(reference: ReferenceRun, kept_root: Path) -> str:

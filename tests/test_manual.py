@@ -210,7 +210,11 @@ def test_the_profiles_table_shows_each_profiles_settings_and_its_kept_run_or_non
         "not kept yet",
         "not kept yet",
     ]
-    nightly = tmp_path / "machine-nightly"
+    elsewhere = tmp_path / "another-machine-class"  # another machine's nightly run is not this one's
+    elsewhere.mkdir()
+    (elsewhere / "0001_nightly.json").write_bytes(reference.run.path.read_bytes())
+    assert row(reference_run.render_profiles(reference, tmp_path), "kept run")[1] == "not kept yet"
+    nightly = tmp_path / f"{reference.run.path.parent.name}-nightly"
     nightly.mkdir()
     (nightly / "0001_nightly.json").write_bytes(reference.run.path.read_bytes())
     assert row(reference_run.render_profiles(reference, tmp_path), "kept run")[1].startswith(
