@@ -17,7 +17,7 @@ written):
 - `mean QUESTION/ID KEY [FORMAT]`: the mean over seeds with its 95% interval, `0.912 [0.897, 0.926] (n=3)`;
 - `ratio QUESTION/ID QUESTION/ID KEY`: the first result's KEY over the second's, `2.4×`;
 - `per-example QUESTION/ID KEY [FORMAT]`: KEY over the configuration's global batch (`flops_per_step`);
-  FORMAT `si` (its default, and allowed wherever a FORMAT is) prints 3 significant digits and a prefix, `244 M`;
+  FORMAT `si` (its default, and `value`'s too) prints 3 significant digits and a prefix, `244 M`;
 - `spread QUESTION KEY [FORMAT]`: the median of KEY (dotted too) over a question's configurations, with its range;
 - `table QUESTION`, `findings QUESTION…`, `glance`: the report's tables, sentences (of several questions as one
   list) and at-a-glance table;
