@@ -16,11 +16,28 @@ written):
 - `value QUESTION/ID KEY [FORMAT]`: one result's value (KEY may be dotted: `step_time_ms.median`);
 - `mean QUESTION/ID KEY [FORMAT]`: the mean over seeds with its 95% interval, `0.912 [0.897, 0.926] (n=3)`;
 - `ratio QUESTION/ID QUESTION/ID KEY`: the first result's KEY over the second's, `2.4×`;
+- `per-example QUESTION/ID KEY [FORMAT]`: KEY over the configuration's global batch (`flops_per_step`);
+  FORMAT `si` (its default, and `value`'s too) prints 3 significant digits and a prefix, `244 M`;
 - `spread QUESTION KEY [FORMAT]`: the median of KEY (dotted too) over a question's configurations, with its range;
-- `table QUESTION`, `findings QUESTION`, `glance`: the report's tables, sentences and at-a-glance table;
+- `table QUESTION`, `findings QUESTION…`, `glance`: the report's tables, sentences (of several questions as one
+  list) and at-a-glance table;
 - `saved QUESTION`: what a question saved in place of a result, as its report states it: a facts line (the
   largest batch's search) or tables (the all-reduce sweep and its share of the step);
 - `plot QUESTION[-curves|-by-model|-steps-to-target]`: the report's plot, drawn into the built site.
+
+`{{ run@NAME WHAT ARGS }}` answers the same from the kept run saved as NAME (`NNNN_NAME.json`, found
+under mkdocs.yml `extra.kept_runs`, reports/reference by default): a run of another grid, such as
+another dataset, kept with `tfbench reference-run RUN --name NAME`. Besides the glance table, a
+question's row gives its cells one by one: `answer QUESTION`, `evidence QUESTION`, `verdict QUESTION`
+(the verdict word of the code's rules, so a page never types one).
+
+`{{ profiles }}` renders the profiles side by side: their settings from bench_lib.suite.profiles, and
+the configurations and session time of each profile's kept run on the reference machine (the
+reference run for its own profile, another the run saved under the profile's name in a folder of
+the same machine class), or "not kept yet".
+
+`{{ levers }}` renders the noise-lever measurements kept in mkdocs.yml `extra.noise_levers`
+(tools/dev/noise_levers.py's JSON, one file per workload) as the tool's tables;
 
 and `{{ code bench_lib.MODULE.NAME [FORMAT] }}` renders a constant the code uses (a judging rule's
 α, floor or threshold: `{{ code bench_lib.analysis.timing_noise.RUN_ALPHA }}`), so a page states the rule the
@@ -33,7 +50,10 @@ and the directive named. Nothing here imports TensorFlow.
 from __future__ import annotations
 
 import functools
+import glob
 import importlib
+import importlib.util
+import json
 import posixpath
 import re
 import xml.etree.ElementTree as ET
@@ -56,7 +76,10 @@ from bench_lib.record.history import SavedRun
 from bench_lib.render import plot_scaling, plots
 from bench_lib.render import tables as report
 
-DIRECTIVE = re.compile(r"(?<!\$)\{\{\s*(?P<kind>run|code)\s+(?P<directive>[^}]*?)\s*\}\}")
+# `{{ run WHAT … }}` reads the reference run, `{{ run@NAME WHAT … }}` the kept run saved as NAME.
+DIRECTIVE = re.compile(
+    r"(?<!\$)\{\{\s*(?P<kind>run|code|levers|profiles)(?:@(?P<kept>[A-Za-z0-9_.-]+))?\s+(?P<directive>[^}]*?)\s*\}\}"
+)
 # Code shows a directive without rendering it: fenced blocks and inline code are matched first and kept.
 _CODE_OR_DIRECTIVE = re.compile(
     r"(?P<fence>^(?P<tick>```|~~~).*?^(?P=tick))|(?P<span>`[^`\n]*`)|" + DIRECTIVE.pattern, re.S | re.M
@@ -127,6 +150,17 @@ def load_reference(folder: Path) -> ReferenceRun:
     return ReferenceRun(history.load_run(runs[0]), seconds, session)
 
 
+def kept_folder(root: Path, name: str) -> Path:
+    """The folder under root that holds the kept run saved as NAME (`NNNN_NAME.json`).
+
+    Raises: DirectiveError when no folder, or more than one, holds it."""
+    held = sorted({p.parent for p in root.rglob(f"[0-9][0-9][0-9][0-9]_{glob.escape(name)}.json")})
+    if len(held) != 1:
+        where = f": {', '.join(str(f) for f in held)}" if held else ""
+        raise DirectiveError(f"{len(held)} folders under {root} hold a kept run saved as {name!r}{where}; one must")
+    return held[0]
+
+
 def duration(seconds: float) -> str:
     """`4 min 27 s`, `38 s`, `3 h 12 min`."""
     whole = round(seconds)
@@ -176,10 +210,26 @@ def _held(result: dict, key: str) -> object:
         return None
 
 
+SI_PREFIXES = (("T", 1e12), ("G", 1e9), ("M", 1e6), ("k", 1e3))
+
+
 def _formatted(value: object, fmt: str) -> str:
+    """A number in Python's FORMAT, or with `si` in 3 significant digits and a prefix (`0.272 M` → `272 k`)."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if fmt == "si":
+            prefix, scale = next(((p, s) for p, s in SI_PREFIXES if abs(value) >= s), ("", 1.0))
+            return f"{value / scale:.3g} {prefix}".rstrip()
         return format(value, fmt)
     return str(value)
+
+
+def _per_example(ref: ReferenceRun, key: str, name: str, fmt: str = "si") -> str:
+    """KEY of a configuration over its global batch: a step's FLOPs as FLOPs per example."""
+    result = _benchmark(ref, key)
+    value, batch = _lookup(result, name), result.get("global_batch_size")
+    if not isinstance(value, (int, float)) or not isinstance(batch, int) or batch <= 0:
+        raise DirectiveError(f"{name} of {key} over its global_batch_size is not a number over a batch")
+    return _formatted(value / batch, fmt)
 
 
 def _question(ref: ReferenceRun, name: str) -> str:
@@ -259,10 +309,22 @@ def _saved(ref: ReferenceRun, name: str) -> str:
     return "\n\n".join(report.to_markdown(report.rows_table(t)) for t in tables)
 
 
-def _findings(ref: ReferenceRun, question: str) -> str:
-    results = ref.results(_question(ref, question))
+def _findings(ref: ReferenceRun, *names: str) -> str:
+    """The findings of one question, or of several as one list (their verdicts' rule stated once)."""
+    if not names:
+        raise DirectiveError("findings takes one question or more")
+    results = [r for name in names for r in ref.results(_question(ref, name))]
     sentences = findings_rules.findings(results, rules=questions.findings_rules(), family=ref.family)
     return "\n".join(f"- {s}" for s in sentences)
+
+
+def _glance_cell(ref: ReferenceRun, question: str, cell: str) -> str:
+    """One cell of a question's at-a-glance row: its answer, its evidence or its verdict word."""
+    rows = glance_rows.glance(ref.results(), rules=questions.glance_rules(), family=ref.family)
+    row = next((r for r in rows if r.question == _question(ref, question)), None)
+    if row is None:
+        raise DirectiveError(f"the run gives {question!r} no row at a glance")
+    return getattr(row, cell)
 
 
 def _glance(ref: ReferenceRun) -> str:
@@ -291,8 +353,14 @@ def plot_png(ref: ReferenceRun, name: str) -> bytes:
     raise AssertionError("the empty suffix matches every name")
 
 
-def render(ref: ReferenceRun, directive: str, page_uri: str = "index.md") -> str:
-    """The text a directive stands for. Raises: DirectiveError naming what is wrong."""
+def plot_path(name: str, kept: str | None = None) -> str:
+    """Where the built site holds a plot: img/run/NAME.png, or img/run/KEPT/NAME.png for a kept run's."""
+    return f"{PLOT_FOLDER}/{kept}/{name}.png" if kept else f"{PLOT_FOLDER}/{name}.png"
+
+
+def render(ref: ReferenceRun, directive: str, page_uri: str = "index.md", kept: str | None = None) -> str:
+    """The text a directive stands for (kept: the save name of a kept run's `run@NAME`, which places
+    its plots). Raises: DirectiveError naming what is wrong."""
     what, *args = directive.split()
     answers: dict[str, Callable[..., str]] = {
         "fingerprint": lambda: fingerprint_line(ref),
@@ -302,13 +370,17 @@ def render(ref: ReferenceRun, directive: str, page_uri: str = "index.md") -> str
         "value": lambda key, name, fmt="": _formatted(_lookup(_benchmark(ref, key), name), fmt),
         "mean": lambda key, metric, fmt=".3f": _mean(ref, key, metric, fmt),
         "ratio": lambda top, bottom, key, fmt=".2f": _ratio(ref, top, bottom, key, fmt),
+        "per-example": lambda key, name, fmt="si": _per_example(ref, key, name, fmt),
         "spread": lambda question, key, fmt=".3g": _spread(ref, question, key, fmt),
         "table": lambda question: _table(ref, question),
-        "findings": lambda question: _findings(ref, question),
+        "findings": lambda *names: _findings(ref, *names),
         "saved": lambda question: _saved(ref, question),
         "glance": lambda: _glance(ref),
+        "answer": lambda question: _glance_cell(ref, question, "answer"),
+        "evidence": lambda question: _glance_cell(ref, question, "evidence"),
+        "verdict": lambda question: _glance_cell(ref, question, "verdict"),
         "plot": lambda name: (
-            f"![{name}]({posixpath.relpath(f'{PLOT_FOLDER}/{name}.png', posixpath.dirname(page_uri) or '.')})"
+            f"![{name}]({posixpath.relpath(plot_path(name, kept), posixpath.dirname(page_uri) or '.')})"
         ),
     }
     if what not in answers:
@@ -320,8 +392,13 @@ def render(ref: ReferenceRun, directive: str, page_uri: str = "index.md") -> str
 
 
 def directives(markdown: str, kind: str = "run") -> list[str]:
-    """The directives of one kind (`run` or `code`) of a page, outside code."""
-    return [m["directive"] for m in _CODE_OR_DIRECTIVE.finditer(markdown) if m["kind"] == kind]
+    """The directives of one kind (`run` or `code`) of a page, outside code, the reference run's only for `run`."""
+    return [directive for kept, directive in run_directives(markdown, kind) if kept is None or kind == "code"]
+
+
+def run_directives(markdown: str, kind: str = "run") -> list[tuple[str | None, str]]:
+    """Each directive of one kind outside code, with the kept run it names (`run@NAME`; None: the reference run)."""
+    return [(m["kept"], m["directive"]) for m in _CODE_OR_DIRECTIVE.finditer(markdown) if m["kind"] == kind]
 
 
 def render_code(directive: str) -> str:
@@ -357,6 +434,121 @@ def render_code(directive: str) -> str:
         raise DirectiveError(f"{name}: format {fmt[0]!r}: {error}") from None
 
 
+# --- The profiles side by side: {{ profiles }} ---
+
+
+def _threads(count: int | None) -> str:
+    return "TensorFlow's choice" if count is None else str(count)
+
+
+def profile_run(name: str, reference: ReferenceRun, kept_root: Path) -> ReferenceRun | None:
+    """The kept run of a profile on the reference run's machine: the reference run if it is that profile's,
+    else the run saved under the profile's name in a folder of the same machine class (`<class>` or
+    `<class>-NAME`); None when none is kept. Raises: DirectiveError when several folders hold one."""
+    if reference.profile == name:
+        return reference
+    machine_class = reference.run.path.parent.name
+    held = sorted(
+        {p.parent for p in kept_root.rglob(f"[0-9][0-9][0-9][0-9]_{glob.escape(name)}.json")}
+        & {f for f in kept_root.iterdir() if f.name == machine_class or f.name.startswith(f"{machine_class}-")}
+    )
+    if len(held) > 1:
+        raise DirectiveError(f"{len(held)} folders hold a kept {name!r} run of {machine_class}: {held}; keep one")
+    return load_reference(held[0]) if held else None
+
+
+def render_profiles(reference: ReferenceRun, kept_root: Path) -> str:
+    """The profiles side by side: their settings from bench_lib.suite.profiles, and what a kept run of
+    each measured (its configurations and session time), or that none is kept."""
+    from bench_lib.suite import profiles
+
+    shown = [profiles.PROFILES[name] for name in ("quick", "nightly", "full") if name in profiles.PROFILES]
+    rows: list[tuple[str, list[str]]] = [
+        ("question sizes", [p.sizes_from or p.name for p in shown]),
+        ("dataset of the accuracy questions", [p.dataset for p in shown]),
+        ("epochs", [str(p.epochs) for p in shown]),
+        ("strategies", [", ".join(p.strategies) for p in shown]),
+        ("strategies of the seeded accuracy questions",
+         [", ".join(p.accuracy_strategies or p.strategies) for p in shown]),
+        ("seeds of the seeded questions", [str(p.seeds_of_question()) for p in shown]),
+        ("processes per timed configuration", [str(p.processes) for p in shown]),
+        ("intra-op / inter-op threads",
+         [f"{_threads(p.intra_op_threads)} / {_threads(p.inter_op_threads)}" for p in shown]),
+    ]  # fmt: skip
+    kept = [profile_run(p.name, reference, kept_root) for p in shown]
+    rows.append(("kept run", [
+        "not kept yet" if run is None else f"{len(run.run.benchmarks)} configurations: {_questions_of(run)}"
+        for run in kept
+    ]))  # fmt: skip
+    rows.append(("its session's wall time", [
+        "not kept yet" if run is None else
+        duration(run.session_seconds) if run.session_seconds is not None else "no JUnit XML kept"
+        for run in kept
+    ]))  # fmt: skip
+    lines = ["| | " + " | ".join(f"`{p.name}`" for p in shown) + " |", "|---" * (len(shown) + 1) + "|"]
+    lines += [f"| {label} | " + " | ".join(cells) + " |" for label, cells in rows]
+    return "\n".join(lines)
+
+
+def _questions_of(run: ReferenceRun) -> str:
+    return ", ".join(run.questions())
+
+
+# --- The kept noise-lever measurements: {{ levers }} ---
+
+LEVERS_FILES = "noise_levers_*.json"
+TOOL = Path(__file__).resolve().parents[1] / "tools" / "dev" / "noise_levers.py"
+
+
+class LeversError(ValueError):
+    """A kept file that is no noise_levers.py output; the message names the file and what is missing."""
+
+
+def _lever_descriptions() -> dict[str, str]:
+    """Each lever's description, from the tool that measures it (its names are the JSON's keys)."""
+    spec = importlib.util.spec_from_file_location("_noise_levers_tool", TOOL)
+    if spec is None or spec.loader is None:
+        return {}
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    return {name: lever[0] for name, lever in tool.LEVERS.items()}
+
+
+def levers_table(path: Path, descriptions: dict[str, str] | None = None) -> str:
+    """One kept file as a heading line with its `tfbench run` options, then the tool's table.
+
+    Raises: LeversError when the file lacks the options or the summary the tool writes."""
+    held = json.loads(path.read_text())
+    if not isinstance(held, dict) or not isinstance(held.get("summary"), dict) or "options" not in held:
+        raise LeversError(f"{path}: not a noise_levers.py --json file (it needs 'options' and 'summary')")
+    descriptions = _lever_descriptions() if descriptions is None else descriptions
+    processes = {row.get("processes") for row in held["summary"].values()}
+    lines = [
+        f"`tfbench run {' '.join(held['options'])}`, "
+        f"{'/'.join(str(n) for n in sorted(processes))} processes a lever, levers interleaved:",
+        "",
+        "| lever | what it sets | median step, ms | between-process CV | throughput vs defaults | CPU s / wall s |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, row in held["summary"].items():
+        cv = "-" if row.get("between_process_cv") is None else f"{row['between_process_cv']:.1%}"
+        relative = "-" if row.get("relative_throughput") is None else f"{row['relative_throughput']:.2f}"
+        lines.append(
+            f"| `{name}` | {descriptions.get(name, name)} | {row['median_ms']:.2f} | {cv} | {relative} | "
+            f"{row['cpu_over_wall']:.2f} |"
+        )
+    return "\n".join(lines)
+
+
+def render_levers(folder: Path) -> str:
+    """Every kept file of the folder, the wide MLP's first; a sentence when none is kept."""
+    files = sorted(folder.glob(LEVERS_FILES), key=lambda p: (p.stem != "noise_levers_mlp", p.name))
+    if not files:
+        return f"No noise-lever measurement is kept in `{folder.name}/` yet."
+    descriptions = _lever_descriptions()
+    return "\n\n".join(levers_table(path, descriptions) for path in files)
+
+
 @functools.cache
 def _reference(folder: str) -> ReferenceRun:
     return load_reference(Path(folder))
@@ -370,37 +562,56 @@ def _folder(config: MkDocsConfig) -> Path:
     return root / name
 
 
+def kept_runs_root(config: MkDocsConfig) -> Path:
+    """The folder mkdocs.yml names as `extra.kept_runs`, searched for `run@NAME`'s run (default: reports/reference)."""
+    return Path(config.config_file_path).parent / config.extra.get("kept_runs", "reports/reference")
+
+
+def levers_folder(config: MkDocsConfig) -> Path:
+    """The folder mkdocs.yml names as `extra.noise_levers`, of tools/dev/noise_levers.py's kept files."""
+    name = config.extra.get("noise_levers")
+    if not name:
+        raise PluginError("mkdocs.yml names no extra.noise_levers (the folder of the kept noise-lever files)")
+    return Path(config.config_file_path).parent / name
+
+
+def run_of(config: MkDocsConfig, kept: str | None) -> ReferenceRun:
+    """The reference run, or the kept run saved as `kept`. Raises: DirectiveError when no single run is."""
+    return _reference(str(_folder(config) if kept is None else kept_folder(kept_runs_root(config), kept)))
+
+
 def on_files(files: Files, config: MkDocsConfig) -> Files:
     """Draws every plot a page asks for into the built site, so its image link resolves in the strict build."""
-    ref = _reference(str(_folder(config)))
     wanted = set()
     for file in files.documentation_pages():
         if file.abs_src_path is None:  # a page generated from the code holds no directive
             continue
-        for directive in directives(Path(file.abs_src_path).read_text(encoding="utf-8")):
+        for kept, directive in run_directives(Path(file.abs_src_path).read_text(encoding="utf-8")):
             what, *args = directive.split()
             if what == "plot" and args:
-                wanted.add(args[0])
-    for name in sorted(wanted):
+                wanted.add((kept or "", args[0]))
+    for kept, name in sorted(wanted):
         try:
-            png = plot_png(ref, name)
+            png = plot_png(run_of(config, kept or None), name)
         except DirectiveError as error:
-            raise PluginError(f"{{{{ run plot {name} }}}}: {error}") from None
-        files.append(File.generated(config, f"{PLOT_FOLDER}/{name}.png", content=png))
+            raise PluginError(f"{{{{ run{'@' + kept if kept else ''} plot {name} }}}}: {error}") from None
+        files.append(File.generated(config, plot_path(name, kept or None), content=png))
     return files
 
 
 def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
-    ref = _reference(str(_folder(config)))
-
     def replace(match: re.Match) -> str:
         if match["directive"] is None:
             return match.group(0)
         try:
             if match["kind"] == "code":
                 return render_code(match["directive"])
-            return render(ref, match["directive"], page.file.src_uri)
-        except DirectiveError as error:
+            if match["kind"] == "levers":
+                return render_levers(levers_folder(config))
+            if match["kind"] == "profiles":
+                return render_profiles(run_of(config, None), kept_runs_root(config))
+            return render(run_of(config, match["kept"]), match["directive"], page.file.src_uri, match["kept"])
+        except (DirectiveError, LeversError) as error:
             raise PluginError(f"{page.file.src_uri}: {match.group(0)}: {error}") from None
 
     return _CODE_OR_DIRECTIVE.sub(replace, markdown)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -49,6 +50,28 @@ def test_value_mean_and_ratio_read_the_run(example):
     assert render(example, "spread throughput step_time_cv .2f").endswith(
         f"({cvs[0]:.2f} to {cvs[-1]:.2f} over {len(cvs)} configurations)"
     )
+
+
+def test_a_figure_per_example_is_the_steps_over_its_batch_with_an_si_prefix(reference):
+    key = next(b.key for b in reference.run.benchmarks if b.question == "models")
+    result = reference.run.by_key()[key].result
+    per_example = result["flops_per_step"] / result["global_batch_size"]
+    assert render(reference, f"per-example {key} flops_per_step .0f") == format(per_example, ".0f")
+    rendered = render(reference, f"per-example {key} flops_per_step")
+    number, prefix = rendered.split()
+    assert float(number) * {"k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12}[prefix] == pytest.approx(per_example, rel=5e-3)
+    assert reference_run._formatted(272474, "si") == "272 k" and reference_run._formatted(12, "si") == "12"
+    with pytest.raises(DirectiveError, match="no key 'no_such_key'"):
+        render(reference, f"per-example {key} no_such_key")
+
+
+def test_findings_of_several_questions_are_one_list_with_one_rule(reference):
+    both = render(reference, "findings batch_size batch_size_fixed_steps").splitlines()
+    alone = [render(reference, f"findings {q}").splitlines() for q in ("batch_size", "batch_size_fixed_steps")]
+    assert [line for line in both if line.startswith("- verdicts:")] == [alone[0][-1]]
+    assert both[:-1] == alone[0][:-1] + alone[1][:-1]
+    with pytest.raises(DirectiveError, match="one question or more"):
+        render(reference, "findings")
 
 
 def test_a_seeded_mean_shows_its_interval():
@@ -114,6 +137,91 @@ def test_a_saved_sweep_renders_as_its_report_tables(reference):
     assert "share of the optimizer step" in rendered
 
 
+def test_a_kept_run_is_named_by_its_save_name_and_found_in_its_own_folder(tmp_path):
+    from bench_lib.cli.main import main
+
+    quick = ROOT / _mkdocs_extra()["reference_run"]
+    saved = next(quick.glob("[0-9]*_*.json"))
+    renamed = tmp_path / "storage" / "0007_other_grid.json"
+    renamed.parent.mkdir()
+    renamed.write_bytes(saved.read_bytes())
+    reports = tmp_path / "reports"
+    assert main(["reference-run", str(renamed), "--reports", str(reports), "--name", "other_grid"]) == 0
+    (folder,) = (reports / "reference").iterdir()
+    assert folder.name.endswith("-other_grid") and [p.name for p in folder.glob("*.json")] == [renamed.name]
+    assert reference_run.kept_folder(reports / "reference", "other_grid") == folder
+    with pytest.raises(DirectiveError, match=r"0 folders under .* hold a kept run saved as 'nothing'"):
+        reference_run.kept_folder(reports / "reference", "nothing")
+    assert main(["reference-run", str(renamed), "--reports", str(reports), "--name", "Bad Name"]) == 2
+    assert reference_run.run_directives("{{ run@other_grid verdict batch_size }} {{ run glance }}") == [
+        ("other_grid", "verdict batch_size"),
+        (None, "glance"),
+    ]
+    assert reference_run.directives("{{ run@other_grid verdict batch_size }} {{ run glance }}") == ["glance"]
+    assert render(example_run(), "plot batch_size", "questions/found.md", "other_grid") == (
+        "![batch_size](../img/run/other_grid/batch_size.png)"
+    )
+
+
+def example_run():
+    return reference_run.load_reference(EXAMPLE)
+
+
+def test_a_glance_cell_is_the_row_the_report_prints(reference):
+    from bench_lib import questions
+    from bench_lib.analysis import glance
+
+    rows = glance.glance(reference.results(), rules=questions.glance_rules(), family=reference.family)
+    for row in rows:
+        assert render(reference, f"answer {row.question}") == row.answer
+        assert render(reference, f"evidence {row.question}") == row.evidence
+        assert render(reference, f"verdict {row.question}") == row.verdict
+    with pytest.raises(DirectiveError, match="no question 'allreduce'"):
+        render(reference, "verdict allreduce")
+
+
+def test_the_noise_levers_render_as_the_tools_table_and_an_absent_file_says_so(tmp_path):
+    kept = ROOT / _mkdocs_extra()["noise_levers"]
+    rendered = reference_run.render_levers(kept)
+    summary = json.loads((kept / "noise_levers_mlp.json").read_text())["summary"]
+    for name, row in summary.items():
+        assert f"| `{name}` |" in rendered
+        assert f"| {row['median_ms']:.2f} | {row['between_process_cv']:.1%} |" in rendered
+    assert "1 intra-op, 2 inter-op threads" in rendered  # the tool's own description of the lever
+    assert reference_run.render_levers(tmp_path) == f"No noise-lever measurement is kept in `{tmp_path.name}/` yet."
+    (tmp_path / "noise_levers_resnet20.json").write_text('{"summary": {}}')
+    with pytest.raises(reference_run.LeversError, match="needs 'options' and 'summary'"):
+        reference_run.render_levers(tmp_path)
+
+
+def test_the_profiles_table_shows_each_profiles_settings_and_its_kept_run_or_none(reference, tmp_path):
+    from bench_lib.suite import profiles
+
+    def row(table: str, label: str) -> list[str]:
+        line = next(line for line in table.splitlines() if line.startswith(f"| {label} |"))
+        return [cell.strip() for cell in line.strip("|").split("|")][1:]
+
+    table = reference_run.render_profiles(reference, tmp_path)
+    assert row(table, "processes per timed configuration") == [
+        str(profiles.PROFILES[name].processes) for name in ("quick", "nightly", "full")
+    ]
+    assert row(table, "its session's wall time") == [
+        reference_run.duration(reference.session_seconds),
+        "not kept yet",
+        "not kept yet",
+    ]
+    elsewhere = tmp_path / "another-machine-class"  # another machine's nightly run is not this one's
+    elsewhere.mkdir()
+    (elsewhere / "0001_nightly.json").write_bytes(reference.run.path.read_bytes())
+    assert row(reference_run.render_profiles(reference, tmp_path), "kept run")[1] == "not kept yet"
+    nightly = tmp_path / f"{reference.run.path.parent.name}-nightly"
+    nightly.mkdir()
+    (nightly / "0001_nightly.json").write_bytes(reference.run.path.read_bytes())
+    assert row(reference_run.render_profiles(reference, tmp_path), "kept run")[1].startswith(
+        f"{len(reference.run.benchmarks)} configurations: "
+    )
+
+
 def test_a_code_directive_renders_the_constant_the_code_uses():
     from bench_lib.analysis import timing_noise, verdict
 
@@ -160,15 +268,25 @@ def test_session_and_question_times_come_from_junit_xml(tmp_path):
 
 def test_every_directive_of_the_manual_renders_from_the_reference_run(reference):
     problems = []
+    kept_root = ROOT / _mkdocs_extra()["kept_runs"]
     for page in (ROOT / "docs").rglob("*.md"):
         uri = page.relative_to(ROOT / "docs").as_posix()
-        for directive in reference_run.directives(page.read_text()):
+        for kept, directive in reference_run.run_directives(page.read_text()):
             try:
-                render(reference, directive, uri)
+                run = reference if kept is None else reference_run.load_reference(
+                    reference_run.kept_folder(kept_root, kept))  # fmt: skip
+                render(run, directive, uri, kept)
                 if directive.split()[0] == "plot":
-                    reference_run.plot_png(reference, directive.split()[1])
+                    reference_run.plot_png(run, directive.split()[1])
             except DirectiveError as error:
-                problems.append(f"{uri}: {{{{ run {directive} }}}}: {error}")
+                problems.append(f"{uri}: {{{{ run{'@' + kept if kept else ''} {directive} }}}}: {error}")
+        if reference_run.run_directives(page.read_text(), "levers"):
+            try:
+                reference_run.render_levers(ROOT / _mkdocs_extra()["noise_levers"])
+            except reference_run.LeversError as error:
+                problems.append(f"{uri}: {{{{ levers }}}}: {error}")
+        if reference_run.run_directives(page.read_text(), "profiles"):
+            reference_run.render_profiles(reference, kept_root)
         for directive in reference_run.directives(page.read_text(), "code"):
             try:
                 reference_run.render_code(directive)

@@ -36,6 +36,24 @@ def test_reports_get_the_same_plot_as_png_bytes(tmp_path):
     assert steps_to_target_png([r | {"steps_to_target": None} for r in rows()]) is None
 
 
+def test_the_plots_go_through_no_pyplot_state(tmp_path):
+    import matplotlib.pyplot as plt
+
+    from bench_lib.analysis.machines import PerformanceProfile
+    from bench_lib.render import plot_scaling
+    from bench_lib.render.plot_machines import performance_profile_png
+
+    assert plot_scaling._figure(rows()).canvas.manager is None, "a figure pyplot made has a manager"
+    open_before = plt.get_fignums()
+    steps_to_target_png(rows())
+    plot_steps_to_target(rows(), tmp_path / "steps.svg")
+    assert (tmp_path / "steps.svg").read_text().lstrip().startswith("<?xml"), "the format follows the suffix"
+    problems = (("resnet20", "float32"), ("resnet50", "float32"))
+    profile = PerformanceProfile(machines=("a", "b"), problems=problems, ratios=((1.0, 1.5), (2.0, 1.0)), left_out=0)
+    assert performance_profile_png(profile).startswith(b"\x89PNG")
+    assert plt.get_fignums() == open_before
+
+
 def test_a_report_of_a_time_to_accuracy_run_carries_the_log_log_plot():
     from bench_lib.cli.commands import report_files
     from bench_lib.record.history import Benchmark, SavedRun

@@ -199,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
         from bench_lib.cli import reference_run
 
         return reference_run.reference_run_command(
-            args.run, provisional=args.provisional, storage=args.storage, reports=args.reports
+            args.run, provisional=args.provisional, storage=args.storage, reports=args.reports, name=args.name
         )
     if args.command != "run":
         return saved_run_command(args)

@@ -1,18 +1,22 @@
 """The `reference-run` command: keeps a saved run as its machine class's reference under reports/reference/.
 
-`tfbench reference-run RUN` copies one saved run to reports/reference/<class>/<class>.json
-(the class from its machine info: bench_lib.analysis.machines.machine_class, e.g.
+`tfbench reference-run RUN` copies one saved run, under its saved name (NNNN_<name>.json), to
+reports/reference/<class>/ (the class from its machine info: bench_lib.analysis.machines.machine_class, e.g.
 `amd-epyc-avx512-bf16`) beside a README.md naming the machine, the profile, the command that
 compares with it, and whether the run was measured under load (bench_lib.record.fingerprint's
 rule). A run measured under load is kept only with --provisional, and its README says in its
 first line that its timings are no reference. A class's folder holds one run: a new one replaces
-it. The file is named after the class, so compare and machines call the run by it.
+it, so compare and machines call the run by its folder.
+`--name NAME` keeps a run of another grid (another dataset, say) beside the class's reference, in
+its own folder reports/reference/<class>-NAME/, so that compare still finds one run in each folder;
+the manual renders figures from it by its save name (docs/reference-run.md).
 Nothing here imports TensorFlow.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -33,6 +37,10 @@ def add_command(commands: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("run", metavar="RUN", help=RUN_HELP)
     parser.add_argument("--provisional", action="store_true", help="keep a run measured under load, labelled as such")
+    parser.add_argument(
+        "--name",
+        help="keep it beside the class's reference run, in REPORTS/reference/<class>-NAME/: a run of another grid",
+    )
     parser.add_argument("--storage", type=Path, default=Path(".benchmarks"), help="pytest-benchmark's storage folder")
     parser.add_argument("--reports", type=Path, default=Path("reports"), help="where reports go (default reports/)")
 
@@ -40,12 +48,15 @@ def add_command(commands: argparse._SubParsersAction) -> None:
 def readme(run: SavedRun, folder: Path, load: str | None) -> str:
     """The README.md beside a kept run: what it is, where it ran, and how to compare with it."""
     facts = report.machine_rows(run.machine, run.commit, (b.result.get("replicas", 1) for b in run.benchmarks))
+    beside = folder.name != machines.machine_class(run.machine)
+    kept_as = "beside its machine class's reference run, a run of another grid" if beside else (
+        "as the reference of its machine class")  # fmt: skip
     lines = [f"# Reference run: {folder.name}", ""]
     if load:
         lines += [PROVISIONAL, "", f"- {load}", ""]
     lines += [
-        f"A saved run (`{run.name}.json`, saved {run.datetime[:16].replace('T', ' ')} UTC) "
-        "kept as the reference of its machine class, so that a run of another machine can be compared with it:",
+        f"A saved run (`{run.name}.json`, saved {run.datetime[:16].replace('T', ' ')} UTC) kept {kept_as}, "
+        "so that a run of another machine can be compared with it:",
         "",
         "```sh",
         f"tfbench compare {folder.as_posix()} NEW      # the summary per family and precision, then every row",
@@ -63,9 +74,18 @@ def readme(run: SavedRun, folder: Path, load: str | None) -> str:
 
 
 def reference_run_command(
-    selector: str, *, provisional: bool, storage: Path, reports: Path, say: Callable[[str], None] = print
+    selector: str,
+    *,
+    provisional: bool,
+    storage: Path,
+    reports: Path,
+    name: str | None = None,
+    say: Callable[[str], None] = print,
 ) -> int:
     """Exit status 0 kept, 2 the run could not be used or was measured under load without --provisional."""
+    if name is not None and not re.fullmatch(r"[a-z0-9][a-z0-9_]*", name):
+        print(f"tfbench: error: --name={name!r} is not allowed: lower-case letters, digits and _", file=sys.stderr)
+        return 2
     try:
         paths = history.resolve(selector, storage)
         if len(paths) > 1:
@@ -81,9 +101,9 @@ def reference_run_command(
         print(f"tfbench: error: {load}; keep it with --provisional, labelled, or rerun on a quiet machine",
               file=sys.stderr)  # fmt: skip
         return 2
-    folder = reports / "reference" / machines.machine_class(run.machine)
+    folder = reports / "reference" / (machines.machine_class(run.machine) + (f"-{name}" if name else ""))
     kept = folder / paths[0].name  # its saved name (NNNN_profile.json), as the manual's build reads it
-    stale = [p for p in folder.glob("*.json") if p != kept]  # one run a class
+    stale = [p for p in folder.glob("[0-9][0-9][0-9][0-9]_*.json") if p != kept]  # one run a folder
     write_all_atomic({kept: paths[0].read_bytes(), folder / "README.md": readme(run, folder, load)})
     for path in stale:
         path.unlink()

@@ -9,20 +9,18 @@ computed here.
 
 from __future__ import annotations
 
-import io
-
 from bench_lib.analysis.machines import PerformanceProfile
 
 
 def performance_profile_png(profile: PerformanceProfile) -> bytes:
     """The profile as PNG bytes."""
-    import matplotlib
     import matplotlib.ticker
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from bench_lib.render.plots import png
 
-    figure, axes = plt.subplots(figsize=(6.5, 4.5))
+    figure = Figure(figsize=(6.5, 4.5))
+    axes = figure.subplots()
     curves = [profile.curve(m) for m in range(len(profile.machines))]
     right = max(tau for curve in curves for tau, _ in curve) * 1.1
     for name, curve in zip(profile.machines, curves, strict=True):
@@ -41,9 +39,4 @@ def performance_profile_png(profile: PerformanceProfile) -> bytes:
     axes.grid(True, which="both", alpha=0.3)
     axes.legend(fontsize="small", loc="lower right")
     figure.tight_layout()
-    buffer = io.BytesIO()
-    try:
-        figure.savefig(buffer, format="png")
-    finally:
-        plt.close(figure)
-    return buffer.getvalue()
+    return png(figure)

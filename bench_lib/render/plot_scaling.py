@@ -9,7 +9,6 @@ that never reached the target is marked at the top with an x.
 
 from __future__ import annotations
 
-import io
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -18,17 +17,15 @@ from bench_lib.analysis.vocabulary import steps_to_target_series
 
 
 def _figure(results: Iterable[Mapping[str, object]]):
-    """The log-log figure of steps to target against batch size; None if nothing reached a target."""
-    import matplotlib
+    """The pyplot-free log-log figure of steps to target against batch size; None if nothing reached a target."""
     import matplotlib.ticker
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     series = steps_to_target_series(results)
     if not any(f is not None for points in series.values() for _, f in points):
         return None
-    figure, axes = plt.subplots(figsize=(6, 4.5))
+    figure = Figure(figsize=(6, 4.5))
+    axes = figure.subplots()
     top = max(f.ci95[1] if f.ci95 else f.mean for points in series.values() for _, f in points if f is not None)
     for label, points in series.items():
         _draw(axes, label or "steps to target", points, top)
@@ -45,17 +42,10 @@ def _figure(results: Iterable[Mapping[str, object]]):
 
 def steps_to_target_png(results: Iterable[Mapping[str, object]]) -> bytes | None:
     """The plot as PNG bytes (for reports); None if nothing reached a target."""
-    import matplotlib.pyplot as plt
+    from bench_lib.render.plots import png
 
     figure = _figure(results)
-    if figure is None:
-        return None
-    buffer = io.BytesIO()
-    try:
-        figure.savefig(buffer, format="png")
-    finally:
-        plt.close(figure)
-    return buffer.getvalue()
+    return None if figure is None else png(figure)
 
 
 def plot_steps_to_target(results: Iterable[Mapping[str, object]], path: Path) -> Path | None:
@@ -64,8 +54,6 @@ def plot_steps_to_target(results: Iterable[Mapping[str, object]], path: Path) ->
     Raises:
       FileExistsError: path exists (a saved plot is never overwritten).
     """
-    import matplotlib.pyplot as plt
-
     path = Path(path)
     if path.exists():
         raise FileExistsError(f"{path} exists already; choose another path")
@@ -78,7 +66,6 @@ def plot_steps_to_target(results: Iterable[Mapping[str, object]], path: Path) ->
         figure.savefig(tmp)
         os.link(tmp, path)  # fails, rather than replaces, if path appeared meanwhile
     finally:
-        plt.close(figure)
         tmp.unlink(missing_ok=True)
     return path
 

@@ -86,7 +86,8 @@ def _lines(results: Sequence[Result], x: str) -> dict[str, list[Result]]:
     return {label: sorted(rows, key=lambda r: r["spec"][x]) for label, rows in lines.items()}
 
 
-def _png(figure: Figure) -> bytes:
+def png(figure: Figure) -> bytes:
+    """A pyplot-free figure as PNG bytes, drawn on the Agg canvas (every plot of bench_lib.render)."""
     buffer = io.BytesIO()
     FigureCanvasAgg(figure).print_png(buffer)
     return buffer.getvalue()
@@ -132,7 +133,7 @@ def question_figure(question: str, title: str, results: Sequence[Result]) -> byt
     handles, labels = figure.axes[0].get_legend_handles_labels()
     figure.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 4), fontsize="small")
     figure.suptitle(title)
-    return _png(figure)
+    return png(figure)
 
 
 def _std(result: Result, key: str) -> float | None:
@@ -167,7 +168,7 @@ def model_figure(question: str, title: str, results: Sequence[Result]) -> bytes 
     handles = [Patch(color=f"C{i % 10}", label=name) for i, name in enumerate(strategies)]
     figure.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 4), fontsize="small")
     figure.suptitle(f"{title}: examples/s and MFU by model")
-    return _png(figure)
+    return png(figure)
 
 
 LINE_STYLES = ("-", "--", ":", "-.")
@@ -209,7 +210,7 @@ def curves_figure(question: str, title: str, results: Sequence[Result]) -> bytes
         axes.grid(alpha=0.3)
         axes.legend(fontsize="x-small")
     figure.suptitle(f"{title}: learning curves")
-    return _png(figure)
+    return png(figure)
 
 
 NEWEST_COLORS = {"worse": "crimson", "better": "forestgreen"}
@@ -233,4 +234,4 @@ def trend_figure(key: str, series: Sequence[tuple[str, Sequence[tuple[str, float
         axes.set_ylabel(label, fontsize="small")
         axes.grid(alpha=0.3)
     figure.suptitle(key, fontsize="medium")
-    return _png(figure)
+    return png(figure)
