@@ -65,7 +65,7 @@ class Verdict:
         return f"{c.n[0]} and {c.n[1]} {self.over}{added}"
 
     def _tests_text(self) -> str:
-        """How the p-values were adjusted, e.g. ' (Holm-adjusted)' or ' (×4 looks, Holm-adjusted; 5 and 5 seeds of at most 6)'."""
+        """The adjustments, e.g. ' (Holm-adjusted)' or ' (×4 looks, Holm-adjusted; 5 and 5 seeds of at most 6)'."""
         parts = [f"×{self.looks} looks"] if self.looks > 1 else []
         parts += ["Holm-adjusted"] if self.adjusted else []
         text = ", ".join(parts)
