@@ -88,6 +88,8 @@ def top_up(
     most cap − first.
     """
     results = mark(results, plan)
+    if not any(KEY in r for r in results):
+        return results
     while chosen := wanted(results, family := judge(results)):
         said(f"seeds until decided: {count(len(family.undecided()), 'comparison')} undecided; one more seed for "
              + ", ".join(f"{results[i].get('question')} {results[i]['id']}" for i in chosen))  # fmt: skip
