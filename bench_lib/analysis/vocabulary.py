@@ -55,13 +55,15 @@ READINGS: dict[str, Reading] = {
 @dataclass(frozen=True)
 class Figure:
     """A metric of one configuration: its mean, the 95% interval (None for one value), n, and the
-    values it comes from (empty when the saved run kept only the mean), over seeds or timed rounds."""
+    values it comes from (empty when the saved run kept only the mean), over seeds or timed rounds;
+    until_decided: (first, cap) when the suite added seeds to it until its comparisons were decided."""
 
     mean: float
     ci95: tuple[float, float] | None
     n: int
     values: tuple[float, ...] = ()
     over: str = "seeds"
+    until_decided: tuple[int, int] | None = None
 
 
 # A throughput figure of one seed is read over its timed rounds (result key "rounds_s", seconds).
@@ -75,7 +77,9 @@ def figure(result: Mapping[str, object], metric: str) -> Figure | None:
     if entry and entry.get("mean") is not None:
         ci = entry.get("ci95")
         values = tuple(float(v) for v in entry.get("values") or () if v is not None)
-        return Figure(float(entry["mean"]), tuple(ci) if ci else None, int(entry["n"]), values)
+        added = result.get("seeds_until_decided")  # bench_lib.suite.until_decided
+        until = (int(added["first"]), int(added["cap"])) if added else None
+        return Figure(float(entry["mean"]), tuple(ci) if ci else None, int(entry["n"]), values, until_decided=until)
     value = result.get(metric)
     if value is None:
         return None

@@ -12,6 +12,9 @@ p-value. A comparison is decided three ways:
 - "real": not same, and Welch's p-value, Holm-corrected over the family, is below α;
 - "undecided": neither; the comparison then states the smallest difference it could have
   detected (80% power at α, two-sided).
+
+A comparison whose seeds were added until it was decided (sequential_decision, over_looks) has
+its p-values multiplied by its planned looks before the family's correction.
 """
 
 from __future__ import annotations
@@ -174,6 +177,8 @@ def decide_family(comparisons: Sequence[Comparison], *, alpha: float = ALPHA) ->
 # Seeds until decided: a comparison starts with `first` seeds a side and may add one seed a side
 # per look up to `cap`. Each look tests at α / looks (a Bonferroni split over the planned looks),
 # so the chance of ever calling a difference real or a pair the same by error stays within α.
+# Equivalently, the p-value of whichever look the comparison stopped at, times the looks
+# (over_looks), is a valid p-value: it can enter a family's Holm correction like any other.
 def looks(first: int, cap: int) -> int:
     """How many times a comparison from `first` to `cap` seeds a side is tested.
 
@@ -183,6 +188,20 @@ def looks(first: int, cap: int) -> int:
     if first < 2 or cap < first:
         raise ValueError(f"first={first!r}, cap={cap!r} are not allowed: need 2 <= first <= cap")
     return cap - first + 1
+
+
+def over_looks(p_value: float, planned_looks: int) -> float:
+    """A p-value taken at one of `planned_looks` looks, valid whichever look it was: min(1, looks · p).
+
+    Under "no difference", the chance that any of the looks gives p <= t / looks is at most t
+    (Bonferroni), whatever rule chose the look, so min(1, looks · p) is at most t with chance t.
+
+    Raises:
+      ValueError: planned_looks < 1.
+    """
+    if planned_looks < 1:
+        raise ValueError(f"planned_looks={planned_looks!r} is not allowed: >= 1")
+    return min(1.0, planned_looks * p_value)
 
 
 def sequential_decision(

@@ -292,4 +292,7 @@ SUITE_KEYS: tuple[ResultKey, ...] = (
     ResultKey("train_traces", "How often the training step was traced: 1."),
     ResultKey("process_medians", "With `--bench-processes N`: the median step time of each of the N processes "
               "that ran the configuration, the suite's own first, in ms per optimizer step."),
+    ResultKey("seeds_until_decided", "With `--bench-seeds-until-decided` (the full profile's default): "
+              '{"first": seeds the configuration started with, "cap": the most it could reach}, on every '
+              "configuration that could get seeds; `seeds` holds those it got."),
 )  # fmt: skip

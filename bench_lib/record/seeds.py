@@ -58,3 +58,41 @@ def combine(results: list[RunResult]) -> RunResult:
         seed_stats=seed_stats,
         **changes,
     )
+
+
+def extend(combined: dict, more: list[RunResult]) -> dict:
+    """A result dict of one configuration (as saved: combined over its seeds) with further seeds' results added.
+
+    Every seeded metric's seed_stats and mean are taken again over all the seeds, as combine()
+    takes them; `seeds`, `seed_statuses` and the spec's seed count grow; an ok result takes the
+    first bad further seed's status and error. Everything else (history, timings, a question's
+    extra keys) stays the first seed's.
+
+    Raises:
+      ValueError: a further result of another configuration, or of a seed the result already has.
+    """
+    from bench_lib.config.spec import RunSpec
+
+    spec = RunSpec.from_dict(dict(combined["spec"]))
+    seeds = [*combined.get("seeds", [spec.seed]), *(r.spec.seed for r in more)]
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"seeds={seeds!r} is not allowed: each seed once")
+    for r in more:
+        if r.spec.replace(seeds=1, seed=0) != spec.replace(seeds=1, seed=0):
+            raise ValueError(f"extend got different configurations: {spec.id} and {r.spec.id}")
+    out = dict(combined)
+    seed_stats = dict(combined.get("seed_stats") or {})
+    for name in (m.key for m in metrics.METRICS if m.seeded):
+        before = (seed_stats.get(name) or {}).get("values") or [combined.get(name)]
+        after = [getattr(r, name) if r.status == "ok" else None for r in more]
+        seed_stats[name] = stats.summary([*before, *after])
+        out[name] = seed_stats[name]["mean"]
+    bad = next((r for r in more if r.status != "ok"), None)
+    if bad is not None and combined.get("status") == "ok":
+        out |= {"status": bad.status, "error": f"seed {bad.spec.seed}: {bad.error or bad.status}"}
+        out["diverged_at_step"] = bad.diverged_at_step
+    out["seeds"] = seeds
+    out["seed_statuses"] = [*combined.get("seed_statuses", []), *(r.status for r in more)]
+    out["seed_stats"] = seed_stats
+    out["spec"] = {**combined["spec"], "seeds": len(seeds)}
+    return out

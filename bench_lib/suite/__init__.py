@@ -17,6 +17,7 @@ pytest_plugins = [
     "bench_lib.suite.grid",  # the `profile` fixture and each benchmark module's grid as `spec`
     "bench_lib.suite.measuring",  # the measure_run and measure_runs_to_target fixtures
     "bench_lib.suite.record",  # what the saved run holds beyond pytest-benchmark's own
+    "bench_lib.suite.until_decided",  # after the first pass: seeds added until each comparison is decided
     "bench_lib.suite.summary",  # the end-of-session summary and findings
     "bench_lib.suite.journal",  # each finished configuration appended durably; --bench-resume
     "bench_lib.suite.saving",  # the saved run, written by tfbench in pytest-benchmark's format

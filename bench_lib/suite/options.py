@@ -16,7 +16,7 @@ from bench_lib import questions
 from bench_lib.config import cluster as cluster_lib
 from bench_lib.config import collective
 from bench_lib.config.spec import RunSpec
-from bench_lib.suite.profiles import PROFILES, Profile
+from bench_lib.suite.profiles import PROFILES, Profile, UntilDecided
 
 
 def _int_list(option: str, text: str, minimum: int = 1) -> tuple[int, ...]:
@@ -55,6 +55,20 @@ def _names(option: str, text: str) -> tuple[str, ...]:
 
 def _text(option: str, text: str) -> str:
     return text
+
+
+def _until_decided(option: str, text: str) -> UntilDecided | None:
+    """CAP, or CAP:QUESTION,...; 0 adds no seeds."""
+    cap_text, _, names = text.partition(":")
+    cap = _zero_or_more(option, cap_text)
+    if cap == 1:
+        raise pytest.UsageError(f"{option}={text!r} is not allowed: the cap is 0 (no seeds added) or >= 2")
+    chosen = _names(option, names) if names else None
+    unknown = [name for name in chosen or () if questions.find(name) is None]
+    if unknown:
+        known = ", ".join(q.name for q in questions.all_questions())
+        raise pytest.UsageError(f"{option}={text!r} is not allowed: {unknown[0]!r} is not a question; one of {known}")
+    return UntilDecided(cap, chosen) if cap else None
 
 
 @dataclass(frozen=True)
@@ -97,6 +111,14 @@ OPTIONS = (
         "seeds per configuration, every question",
         ("seeds",),
         _one_int,
+    ),
+    Option(
+        "--bench-seeds-until-decided",
+        "CAP or CAP:QUESTION,...: after the first pass, add one seed at a time to both configurations of each "
+        "undecided comparison (of those questions; all with several seeds if none named) until it is real or "
+        "same or has CAP seeds a side; 0: none added (docs: Seeds and statistics)",
+        ("seeds_until_decided",),
+        _until_decided,
     ),
     Option("--bench-plot-dir", "write the steps-to-target plot into this folder"),  # read by the summary
     # Read by measure_run: where each configuration's profiler trace and TensorBoard scalars go.
@@ -258,6 +280,8 @@ def profile_from_options(config: pytest.Config, cluster: cluster_lib.Cluster | N
     if name == "full" and "dataset" not in changes:
         changes["dataset"] = _full_dataset()
     profile = _checked(PROFILES[name].changed(changes))
+    if config.getoption("--bench-seeds-until-decided") is not None:  # a profile's own cap may sit under --bench-seeds
+        _check_until_decided(profile)
     _check_data_present(profile)
     return profile
 
@@ -283,6 +307,16 @@ def _check_collective(profile: Profile) -> None:
         collective.check_machine(profile, collective.visible_gpus())
     elif settings != collective.Settings():
         raise ValueError(f"{settings.describe()} is not allowed: only for multi_worker runs (--bench-strategies)")
+
+
+def _check_until_decided(profile: Profile) -> None:
+    """A cap below the seeds the questions start with could never add a seed: one line, before TensorFlow starts."""
+    plan, first = profile.seeds_until_decided, profile.seeds_of_question()
+    if plan is not None and plan.cap <= first:
+        raise pytest.UsageError(
+            f"--bench-seeds-until-decided={plan}: the cap must be above the {first} seeds a configuration starts "
+            f"with (--bench-seeds or the profile's), or 0 to add none"
+        )
 
 
 # Datasets the suite always has: generated, or shipped with scikit-learn.

@@ -20,6 +20,18 @@ from bench_lib.config import collective
 from bench_lib.config.spec import RunSpec
 
 
+@dataclass(frozen=True)
+class UntilDecided:
+    """Seeds until decided (bench_lib.suite.until_decided): the most seeds a configuration may reach,
+    and the questions whose comparisons get seeds (None: every question with several seeds)."""
+
+    cap: int
+    questions: tuple[str, ...] | None = None
+
+    def __str__(self) -> str:
+        return f"{self.cap}:{','.join(self.questions)}" if self.questions else str(self.cap)
+
+
 @dataclass(frozen=True, kw_only=True)
 class Profile:
     """How big a suite run is: the sizes every question shares, and each question's own (from its registry entry)."""
@@ -37,6 +49,8 @@ class Profile:
     warmup_steps: int
     seeds: int | None  # --bench-seeds: every question; None: each question's own default
     question_seeds: int  # the default of the questions whose findings need intervals
+    # --bench-seeds-until-decided: seeds added to undecided comparisons after the first pass; None: none added.
+    seeds_until_decided: UntilDecided | None = None
     wide_mlp_hidden_units: tuple[int, ...]  # the wide MLP of the MFU target and of the harness comparison
     # The multi_worker cluster (from TF_CONFIG or Slurm; None: one worker), and the replicas in each worker.
     cluster: cluster_lib.Cluster | None = None
@@ -163,6 +177,8 @@ QUICK = Profile(
     warmup_steps=3,
     seeds=None,
     question_seeds=3,
+    # Within the 5-minute budget: the headline comparisons only (time to accuracy, smallest to largest batch).
+    seeds_until_decided=UntilDecided(6, ("time_to_accuracy",)),
     wide_mlp_hidden_units=(512, 512),
     question_sizes=questions.profile_sizes("quick"),
 )
@@ -174,6 +190,7 @@ FULL = dataclasses.replace(
     dataset="mnist_5k",
     warmup_steps=5,
     question_seeds=5,
+    seeds_until_decided=UntilDecided(10),  # every question whose configurations have several seeds
     question_sizes=questions.profile_sizes("full"),
 )
 # Regression tracking: the quick sizes, each timed configuration in 5 processes (the suite's own and 4
