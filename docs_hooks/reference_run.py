@@ -114,12 +114,7 @@ class ReferenceRun:
     @functools.cached_property
     def family(self) -> findings_rules.Family:
         """Every comparison of the run's findings and glance rows, judged together as its report judges them."""
-        return findings_rules.judged_family(
-            self.results(),
-            rules=questions.findings_rules(),
-            glance_rules=questions.glance_rules(),
-            papers=questions.papers_side_by_side,
-        )
+        return questions.judged_family(self.results())
 
     def questions(self) -> list[str]:
         asked = {b.question for b in self.run.benchmarks}

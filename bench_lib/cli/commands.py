@@ -129,12 +129,7 @@ def report_files(run: SavedRun) -> dict[str, str | bytes]:
         facts.append(("entries not read", "; ".join(run.skipped)))
     names = {q: [name for name, _ in pngs] for q, pngs in images.items()}
     files: dict[str, str | bytes] = {name: png for pngs in images.values() for name, png in pngs}
-    family = findings.judged_family(
-        results,
-        rules=questions.findings_rules(),
-        glance_rules=questions.glance_rules(),
-        papers=questions.papers_side_by_side,
-    )
+    family = questions.judged_family(results)
     sentences = findings.findings(
         results, rules=questions.findings_rules(), family=family, cross=questions.cross_findings
     )

@@ -15,7 +15,7 @@ import functools
 import importlib
 import pkgutil
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields, is_dataclass
 from pathlib import Path
 
@@ -286,6 +286,15 @@ def papers_side_by_side(by_question: Mapping[str, list[Mapping[str, object]]], f
     """The rows of the papers every question declares, over each question's ok results, judged in the family."""
     declared = [(q.name, paper) for q in all_questions() for paper in q.papers]
     return papers.side_by_side(by_question, family, declared=declared, supplies=supplies())
+
+
+def judged_family(results: Iterable[Mapping[str, object]]) -> Family:
+    """The run's family: every comparison its findings, glance rows and papers side by side make, judged
+    together under every question's declared rules. The suite's summary, the report and the manual all
+    judge through this one call, so they print the same verdicts."""
+    return findings.judged_family(
+        results, rules=findings_rules(), glance_rules=glance_rules(), papers=papers_side_by_side
+    )
 
 
 def machine_table_questions() -> list[str]:

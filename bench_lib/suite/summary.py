@@ -52,14 +52,8 @@ def judged_results(config: pytest.Config) -> list[dict]:
 def judged_family(results: list[dict]) -> Family:
     """The settled family of these results' findings, as the report judges it."""
     from bench_lib import questions
-    from bench_lib.analysis.findings import judged_family as judged
 
-    return judged(
-        results,
-        rules=questions.findings_rules(),
-        glance_rules=questions.glance_rules(),
-        papers=questions.papers_side_by_side,
-    )
+    return questions.judged_family(results)
 
 
 def replace_results(config: pytest.Config, before: list[dict], after: list[dict]) -> None:
