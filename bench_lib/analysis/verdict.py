@@ -160,34 +160,51 @@ def step_time_log_ratio(base: Benchmark, new: Benchmark) -> float | None:
 def timing_noises(pairs: dict[str, tuple[Benchmark, Benchmark]]) -> dict[str, Noise]:
     """The noise each timed configuration is judged against, estimated once from all of them.
 
-    Configurations whose runs both saved process medians: their pooled within-configuration
-    spread (of their kind when it has enough degrees of freedom, else of all kinds). The others:
-    the robust spread of their log ratios (likewise by kind). The fixed floor only where neither
-    can be estimated.
+    Configurations whose runs both saved process medians: each its own moderated spread
+    (timing_noise.moderated_spreads), from the within-configuration variance of both runs (each
+    pass's shared effect removed where a run saved its passes). The others: the robust spread of
+    their log ratios (of their kind when it has enough configurations, else of all). The fixed
+    floor only where neither can be estimated.
     """
     kinds = {key: timing_noise.kind_of(b.result) for key, (b, _) in pairs.items()}
     medians = {key: [timing_noise.process_medians(x.result) for x in pair] for key, pair in pairs.items()}
     with_processes = {key for key, m in medians.items() if all(m)}
+    within, passes = _within_both_runs({key: pairs[key] for key in with_processes})
+    spreads = timing_noise.moderated_spreads(within)
     ratios = {key: step_time_log_ratio(*pair) for key, pair in pairs.items()}
     alpha = timing_noise.config_alpha(len(pairs))
     noises = {}
     for kind in (timing_noise.BLOCKS, timing_noise.TRAINED):
         mine = [key for key in pairs if kinds[key] == kind]
-        spread = timing_noise.pooled_process_spread([g for key in mine for g in medians[key]])
-        spread = spread or timing_noise.pooled_process_spread([g for m in medians.values() for g in m])
         one = [ratios[k] for k in mine if k not in with_processes and ratios[k] is not None]
         every = [r for k, r in ratios.items() if k not in with_processes and r is not None]
         what = "configurations' log ratios"
         ratio_spread = timing_noise.robust_spread(one, f"{kind} {what}") or timing_noise.robust_spread(every, what)
         for key in mine:
-            if key in with_processes and spread is not None:
-                noises[key] = timing_noise.process_noise(spread, *(len(m) for m in medians[key]), alpha)
+            if key in with_processes and spreads is not None:
+                noises[key] = timing_noise.process_noise(spreads[key], *(len(m) for m in medians[key]), alpha, passes)
             elif ratio_spread is not None:
                 noises[key] = timing_noise.ratio_noise(ratio_spread, kind, alpha)
             else:
                 why = f"fewer than {timing_noise.MIN_POOLED} timed configurations to estimate the spread"
                 noises[key] = timing_noise.fallback_floor(kind, why)
     return noises
+
+
+def _within_both_runs(pairs: dict[str, tuple[Benchmark, Benchmark]]) -> tuple[dict[str, tuple[float, float]], float]:
+    """Each configuration's within-configuration (sum of squares, dof) of log process medians, both runs summed;
+    and the variance both runs' passes add to every configuration's log ratio."""
+    within: dict[str, tuple[float, float]] = {key: (0.0, 0.0) for key in pairs}
+    shared = 0.0
+    for side in (0, 1):
+        results = {key: pair[side].result for key, pair in pairs.items()}
+        logs = {key: [math.log(v) for v in timing_noise.process_medians(r)] for key, r in results.items()}
+        passes = {key: p for key, r in results.items() if (p := timing_noise.process_passes(r))}
+        squares, drift = timing_noise.within_squares(logs, passes)
+        shared += drift
+        for key, (ss, d) in squares.items():
+            within[key] = (within[key][0] + ss, within[key][1] + d)
+    return within, shared
 
 
 def _rounds_moved(base: Benchmark, new: Benchmark) -> tuple[bool | None, str]:
