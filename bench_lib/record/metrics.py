@@ -292,4 +292,6 @@ SUITE_KEYS: tuple[ResultKey, ...] = (
     ResultKey("train_traces", "How often the training step was traced: 1."),
     ResultKey("process_medians", "With `--bench-processes N`: the median step time of each of the N processes "
               "that ran the configuration, the suite's own first, in ms per optimizer step."),
+    ResultKey("process_passes", "Beside `process_medians`: the pass of the session each median was measured in "
+              "(0 the suite's own; pass k ran the k-th further process of every configuration)."),
 )  # fmt: skip
