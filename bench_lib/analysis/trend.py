@@ -52,6 +52,9 @@ class Series:
     points: list[tuple[str, float | str]]  # (run name, value), oldest first; runs without the figure left out
     verdict: Verdict  # the newest run against the runs before it
     step: Step | None = None  # the largest step anywhere in the history, when one stands out
+    # The newest run's noise band (low, high): the history median ÷/× the detectable change for timing,
+    # ± k·1.4826·MAD for accuracy and memory; None where the newest run was not judged against a history.
+    band: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -228,7 +231,7 @@ def trend(runs: Sequence[SavedRun], thresholds: dict[str, float], *, k: float = 
             points = points_of[key, metric.key]
             judged = _judge(metric, key, points, runs[-1].name, thresholds, k, window, noises.get(key), notes[key])
             step = find_step(metric, points, thresholds[metric.compare], noises.get(key))
-            series.append(Series(key, metric, points, judged, step))
+            series.append(Series(key, metric, points, judged, step, noise_band(metric, points, judged, k, window)))
             if metric.compare == "time" and judged.verdict in (WORSE, BETTER, SAME):
                 shifts.append(math.log(judged.new / judged.base))
     shift = timing_noise.shift(shifts)
@@ -239,6 +242,20 @@ def trend(runs: Sequence[SavedRun], thresholds: dict[str, float], *, k: float = 
     )
     series.sort(key=lambda s: (ORDER[s.verdict.verdict], -s.verdict.severity, s.key))
     return Trend(series, run_level)
+
+
+def noise_band(metric: Metric, points: Sequence[tuple[str, float]], judged: Verdict, k: float,
+               window: int) -> tuple[float, float] | None:  # fmt: skip
+    """Where the newest value could land without a verdict: the history median ÷/× the smallest detectable change
+    (timing), or median ± k·1.4826·MAD (accuracy, memory); None when no history judged it."""
+    history = [v for _, v in points[:-1]][-window:]
+    if judged.verdict not in (WORSE, BETTER, SAME) or len(history) < MIN_TREND_HISTORY:
+        return None
+    center = stats.median(history)
+    if judged.detectable is not None:
+        return center / judged.detectable, center * judged.detectable
+    spread = k * 1.4826 * stats.mad(history)
+    return center - spread, center + spread
 
 
 def _noises(metric: Metric, points: dict[str, list[tuple[str, float]]], window: int) -> dict[str, Noise]:
