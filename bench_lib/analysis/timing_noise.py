@@ -169,8 +169,10 @@ def _trigamma_inverse(value: float) -> float:
     return float(brentq(lambda y: polygamma(1, y) - value, low, high))
 
 
-def moderated_spreads(within: Mapping[str, tuple[float, float]]) -> dict[str, Spread] | None:
-    """Each configuration's moderated between-process spread from its (sum of squares, dof) of log process medians.
+def moderated_spreads(
+    within: Mapping[str, tuple[float, float]], what: str = "process medians"
+) -> dict[str, Spread] | None:
+    """Each configuration's moderated spread from its (sum of squares, dof) of log values (`what`: process medians).
 
     s̃² = (d0·s0² + d·s²) / (d0 + d) with d0 + d degrees of freedom (capped at the dof of all
     configurations together, the most the prior itself was estimated from); an infinite d0 gives
@@ -191,10 +193,10 @@ def moderated_spreads(within: Mapping[str, tuple[float, float]]) -> dict[str, Sp
         ss, d = held.get(key, (0.0, 0.0))
         if math.isinf(prior.d0):
             variance, dof = prior.s0_squared, total
-            source = f"spread of {len(held)} configurations' process medians pooled"
+            source = f"spread of {len(held)} configurations' {what} pooled"
         else:
             variance, dof = (prior.d0 * prior.s0_squared + ss) / (prior.d0 + d), min(prior.d0 + d, total)
-            source = (f"this configuration's process medians (s={math.sqrt(ss / d) if d else math.nan:.3f}, "
+            source = (f"this configuration's {what} (s={math.sqrt(ss / d) if d else math.nan:.3f}, "
                       f"{d:.1f} dof) moderated towards {len(held)} configurations' "
                       f"(s0={math.sqrt(prior.s0_squared):.3f}, d0={prior.d0:.1f})")  # fmt: skip
         spreads[key] = Spread(math.sqrt(variance), dof, source)

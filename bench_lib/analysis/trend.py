@@ -105,14 +105,6 @@ def _short(value: float) -> str:
     return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
 
 
-def history_noise(histories: Sequence[Sequence[float]], kind_label: str) -> timing_noise.Spread | None:
-    """The spread of one run's log value around its configuration's, pooled over every history of three runs or more."""
-    spread = timing_noise.pooled_process_spread([h for h in histories if len(h) >= MIN_TREND_HISTORY])
-    if spread is None:
-        return None
-    return timing_noise.Spread(spread.sigma, spread.dof, f"between-run spread of {kind_label} pooled")
-
-
 def _timing(metric: Metric, history: Sequence[float], newest: float, threshold: float, noise: Noise) -> Verdict:
     center = stats.median(history)
     change = (newest / center - 1) * 100
@@ -259,19 +251,22 @@ def noise_band(metric: Metric, points: Sequence[tuple[str, float]], judged: Verd
 
 
 def _noises(metric: Metric, points: dict[str, list[tuple[str, float]]], window: int) -> dict[str, Noise]:
-    """Timing: each configuration's noise from the spread pooled over every configuration's history window."""
+    """Timing: each configuration's noise from its own history's spread, moderated towards every history's
+    (timing_noise.moderated_spreads), as compare moderates process medians."""
     if metric.compare not in verdict.TIMING_RULES:
         return {}
     histories = {key: [v for _, v in p[:-1][-window:] if v > 0] for key, p in points.items()}
-    spread = history_noise(list(histories.values()), "every configuration's history")
+    within = {key: timing_noise.within_squares({key: np.log(h)})[0][key]
+              for key, h in histories.items() if len(h) >= MIN_TREND_HISTORY}  # fmt: skip
+    spreads = timing_noise.moderated_spreads(within, "between-run history") or {}
     alpha = timing_noise.config_alpha(len(histories))
     noises = {}
     for key, history in histories.items():
-        if spread is not None and history:
+        if key in spreads:
+            spread = spreads[key]
             se = spread.sigma * math.sqrt(1 + math.pi / (2 * len(history)))
-            noises[key] = Noise(
-                f"{spread.source} (σ={spread.sigma:.3f}, {spread.dof:.0f} dof)", se, spread.dof, alpha=alpha
-            )
+            source = f"{spread.source} (σ={spread.sigma:.3f}, {spread.dof:.0f} dof)"
+            noises[key] = Noise(source, se, spread.dof, alpha=alpha)
         else:
             why = f"under {timing_noise.MIN_POOLED} degrees of freedom in the histories of {MIN_TREND_HISTORY}+ runs"
             noises[key] = timing_noise.Noise(f"fallback: {why}", floor=timing_noise.DEFAULT_NOISE_FACTOR)
