@@ -49,6 +49,9 @@ MAD_EFFICIENCY = 0.37
 RUN_ALPHA = 0.01
 # The power at which the smallest detectable change is stated.
 POWER = 0.8
+# A significant change counts as below its threshold only when its one-sided upper bound at this level is: a
+# slowdown of exactly the threshold's size is then called worse about 1 - MARGIN_ALPHA of the time, not half.
+MARGIN_ALPHA = 0.05
 # Fewer configurations (or pooled degrees of freedom) than this estimate a spread too poorly.
 MIN_POOLED = 8
 # The fixed floors: the widest between-process swing of one configuration that quiet reruns of the
@@ -95,6 +98,13 @@ class Noise:
             return self.floor
         statistical = math.exp((self._critical() + float(student_t.ppf(POWER, self.dof))) * self.se)
         return max(statistical, self.guard or 1.0)
+
+    def margin(self) -> float:
+        """How far (log scale) a change may truly lie beyond its estimate: the one-sided bound at MARGIN_ALPHA
+        (0 for a fixed floor, which has no standard error)."""
+        if self.floor is not None or not self.se:
+            return 0.0
+        return float(student_t.ppf(1 - MARGIN_ALPHA, self.dof)) * self.se
 
     def _critical(self) -> float:
         return float(student_t.ppf(1 - self.alpha / 2, self.dof))

@@ -110,7 +110,7 @@ def _timing(metric: Metric, history: Sequence[float], newest: float, threshold: 
     change = (newest / center - 1) * 100
     log_ratio = math.log(newest / center) * (-1 if metric.direction == "higher" else 1)  # as a step time
     significant = noise.significant(log_ratio)
-    got_worse, got_better = verdict.direction(metric, change, threshold)
+    got_worse, got_better = verdict.beyond_threshold(metric, change, threshold, noise.margin())
     method = f"{noise.describe(log_ratio)}; against the median of {len(history)} runs"
     if (got_worse or got_better) and not significant:
         method += f"; the noise decided, not the threshold {metric.compare}:{threshold:g}%"

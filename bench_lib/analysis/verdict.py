@@ -222,19 +222,29 @@ def direction(metric: Metric, change: float, threshold: float) -> tuple[bool, bo
     return change > threshold, change < -threshold
 
 
+def beyond_threshold(metric: Metric, change: float, threshold: float, margin: float) -> tuple[bool, bool]:
+    """(got worse, got better) by more than the threshold, or not surely less: the change's ratio stretched
+    outwards by exp(margin), the one-sided bound of its estimate (timing_noise.Noise.margin)."""
+    ratio = 1 + change / 100
+    stretched = ratio * math.exp(margin) if ratio >= 1 else ratio / math.exp(margin)
+    return direction(metric, (stretched - 1) * 100, threshold)
+
+
 def _timing(metric: Metric, base: Benchmark, new: Benchmark, b: float, n: float, threshold: float,
             noise: Noise) -> Verdict:  # fmt: skip
     change = (n / b - 1) * 100
     log_ratio = step_time_log_ratio(base, new)
     if all(timing_noise.process_medians(x.result) for x in (base, new)):
         moved, rounds = True, "processes compared, not rounds"  # the processes are the between-run test
+        sign = -1 if metric.direction == "higher" else 1  # the change the processes measured, in the metric's sense
+        change = (math.exp(sign * log_ratio) - 1) * 100
     else:
         moved, rounds = _rounds_moved(base, new)
     if log_ratio is None or moved is None:
         return Verdict(UNKNOWN, b, n, change, "no rounds or quartiles saved")
     detectable = noise.detectable()
     significant = noise.significant(log_ratio)
-    got_worse, got_better = direction(metric, change, threshold)
+    got_worse, got_better = beyond_threshold(metric, change, threshold, noise.margin())
     parts = [noise.describe(log_ratio), rounds]
     if (got_worse or got_better) and not significant:
         decider = "the noise floor" if noise.floor is not None else "the noise"
@@ -258,7 +268,8 @@ def shift_verdict(metric: Metric, shift: Shift | None, threshold: float, count: 
         return Verdict(UNKNOWN, None, None, method=f"needs {timing_noise.MIN_POOLED} timed configurations, has {count}")
     sign = -1 if metric.compare == "throughput" else 1
     change = (math.exp(sign * shift.median) - 1) * 100
-    got_worse, got_better = direction(metric, change, threshold)
+    margin = shift.high - shift.median if shift.median >= 0 else shift.median - shift.low  # the CI's outer end
+    got_worse, got_better = beyond_threshold(metric, change, threshold, margin)
     method = shift.describe()
     if (got_worse or got_better) and not shift.significant:
         method += f"; the CI includes ×1, not the threshold {metric.compare}:{threshold:g}%, decided"
