@@ -126,3 +126,18 @@ def test_a_suite_run_with_three_processes_saves_them_in_passes(tmp_path):
     assert len(infos) == 2
     for info in infos:
         assert info["process_passes"] == [0, 1, 2] and len(timing_noise.process_medians(info)) == 3
+
+
+def test_a_resumed_session_queues_the_journaled_configurations_that_lack_their_process_medians():
+    spec = RunSpec(dataset="synthetic", steps=2).as_dict()
+    timed = {"status": "ok", "train_traces": 1, "spec": spec, "step_time_ms": {"median": 2.0}}
+    resumed = [
+        {"nodeid": "a", "benchmark": {"extra_info": timed}},
+        {"nodeid": "b", "benchmark": {"extra_info": {**timed, "process_medians": [2.0, 2.1]}}},
+        {"nodeid": "c", "benchmark": {"extra_info": {**timed, "status": "oom"}}},
+        {"nodeid": "d", "benchmark": {"extra_info": {k: v for k, v in timed.items() if k != "train_traces"}}},
+        {"nodeid": "e", "benchmark": None},
+    ]
+    [queued] = interleaving.resumed_without_medians(resumed, processes=5)
+    assert (queued.nodeid, queued.medians, queued.passes, queued.spec.as_dict()) == ("a", [2.0], [0], spec)
+    assert interleaving.resumed_without_medians(resumed, processes=1) == []

@@ -11,9 +11,11 @@ configuration, in an order rotated by one each pass, and each median is saved wi
 The passes run after the last configuration and before the run is saved. Each configuration is
 journaled when it finishes, as always; after each whole pass the medians so far are written into
 the configurations' saved entries, so an interrupted pass leaves the run saved with the passes
-before it. A further process that fails drops that configuration's process medians (its own
-result stands, with a warning). An isolated configuration (--bench-isolate) runs its further
-processes in its own child, one after another, since its child ends before the others start.
+before it. A session killed during the passes leaves its journal without process medians:
+--bench-resume runs the passes for those configurations again. A further process that fails
+drops that configuration's process medians (its own result stands, with a warning). An isolated
+configuration (--bench-isolate) runs its further processes in its own child, one after another,
+since its child ends before the others start.
 """
 
 from __future__ import annotations
@@ -107,15 +109,34 @@ def _write(q: Queued, entry: dict | None) -> None:
             target[PROCESS_MEDIANS], target[PROCESS_PASSES] = list(q.medians), list(q.passes)
 
 
+def resumed_without_medians(resumed: list[dict], processes: int) -> list[Queued]:
+    """The configurations an earlier session journaled but whose passes it did not finish (--bench-resume), queued
+    again: those measure_run timed (they carry train_traces), ok, single-process, without process medians."""
+    queued = []
+    for entry in resumed:
+        info = (entry.get("benchmark") or {}).get("extra_info") or {}
+        spec, step = info.get("spec") or {}, info.get("step_time_ms")
+        eligible = info.get("status") == "ok" and "train_traces" in info and spec.get("workers", 1) == 1
+        if processes > 1 and eligible and isinstance(step, dict) and PROCESS_MEDIANS not in info:
+            own = step["median"]
+            queued.append(Queued(entry["nodeid"], RunSpec.from_dict(spec), info, info.get("peak_gflops"), [own], [0]))
+    return queued
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtestloop(session: pytest.Session):
-    """After the last configuration, before the run is saved: the passes of further processes."""
+    """After the last configuration, before the run is saved: the passes of further processes (also of the
+    configurations a resumed session's journal holds without them)."""
     outcome = yield
     config = session.config
-    queued = config.stash.get(QUEUE, [])
+    sweep = config.stash.get(stash.JOURNAL, None)
+    processes_wanted = config.stash[stash.PROFILE].processes
+    resumed = resumed_without_medians(sweep.resumed if sweep is not None else [], processes_wanted)
+    queued = [*resumed, *config.stash.get(QUEUE, [])]
     if queued and not session.shouldstop and not session.shouldfail:
-        entries = {e["nodeid"]: e["benchmark"] for e in config.stash.get(stash.FINISHED, []) if e.get("benchmark")}
+        finished = [*(sweep.resumed if sweep is not None else ()), *config.stash.get(stash.FINISHED, [])]
+        entries = {e["nodeid"]: e["benchmark"] for e in finished if e.get("benchmark")}
         reporter = config.pluginmanager.get_plugin("terminalreporter")
         say = reporter.write_line if reporter is not None else print
-        run_passes(queued, config.stash[stash.PROFILE].processes, entries, say)
+        run_passes(queued, processes_wanted, entries, say)
     return outcome
