@@ -299,11 +299,12 @@ def _family_false_alarms(sigmas, trials, rng, slowdown=1.0, drift=0.0):
         for shift in (0.0, math.log(slowdown)):
             pass_effect = rng.normal(0, drift, 5)
             runs.append({f"c{i}": shift + pass_effect + rng.normal(0, s, 5) for i, s in enumerate(sigmas)})
-        within, shared = {k: (0.0, 0.0) for k in runs[0]}, 0.0
+        within, effects = {k: (0.0, 0.0) for k in runs[0]}, []
         for run in runs:
-            squares, passes = timing_noise.within_squares(run, {k: range(5) for k in run} if drift else None)
-            shared += passes
+            squares, pass_effects = timing_noise.within_squares(run, {k: range(5) for k in run} if drift else None)
+            effects.append(pass_effects)
             within = {k: (within[k][0] + squares[k][0], within[k][1] + squares[k][1]) for k in run}
+        shared = timing_noise.pass_drift_variance(*effects)
         spreads = timing_noise.moderated_spreads(within)
         called = [timing_noise.process_noise(spreads[k], 5, 5, alpha, shared).significant(
             float(runs[1][k].mean() - runs[0][k].mean())) for k in runs[0]]  # fmt: skip
@@ -324,10 +325,20 @@ def test_moderated_variances_keep_the_family_rate_where_configurations_differ_in
 
 def test_a_drift_shared_by_each_pass_is_removed_from_the_variance_and_kept_in_the_comparison():
     logs = {"a": [0.0, 0.1, 0.2], "b": [1.0, 1.1, 1.2], "c": [2.0, 2.1, 2.2]}  # pass k adds 0.1·k to all
-    squares, passes = timing_noise.within_squares(logs, {k: [0, 1, 2] for k in logs})
+    squares, effects = timing_noise.within_squares(logs, {k: [0, 1, 2] for k in logs})
     assert all(ss == pytest.approx(0, abs=1e-20) for ss, _ in squares.values())
     assert [d for _, d in squares.values()] == pytest.approx([4 / 3] * 3)  # 9 - 3 - 2 residual dof, shared out
-    assert passes == pytest.approx(0.01 / 3)  # the pass effects 0, 0.1, 0.2 vary by 0.01, over 3 passes
+    assert list(effects) == [0, 1, 2] and list(effects.values()) == pytest.approx([0, 0.1, 0.2])
+    # The same pass effects in both runs (the suite's own pass against fresh processes) cancel; a drift does not.
+    assert timing_noise.pass_drift_variance(effects, effects) == pytest.approx((0, 2))
+    assert timing_noise.pass_drift_variance(effects, {0: 0.0, 1: 0.1, 2: 0.5}) == pytest.approx((0.03 / 3, 2))
+    assert timing_noise.pass_drift_variance(effects, {}) == pytest.approx((0.01 / 3, 2)), "one run alone: its own"
+    assert timing_noise.pass_drift_variance({}, {}) == (0, math.inf)
+    # The drift's 2 dof and the spread's 40 make the comparison's dof by Welch-Satterthwaite.
+    noise = timing_noise.process_noise(timing_noise.Spread(0.02, 40, "x"), 5, 5, passes=(0.0002, 2))
+    own = 0.02**2 * 2 / 5
+    assert noise.se == pytest.approx(math.sqrt(own + 0.0002))
+    assert noise.dof == pytest.approx((own + 0.0002) ** 2 / (own**2 / 40 + 0.0002**2 / 2))
     alone, _ = timing_noise.within_squares(logs)
     assert alone["a"] == pytest.approx((0.02, 2.0)), "without passes: around the configuration's mean"
     rng = np.random.default_rng(3)

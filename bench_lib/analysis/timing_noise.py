@@ -215,17 +215,16 @@ def moderated_spreads(
 
 def within_squares(
     logs: Mapping[str, Sequence[float]], passes: Mapping[str, Sequence[int]] | None = None
-) -> tuple[dict[str, tuple[float, float]], float]:
+) -> tuple[dict[str, tuple[float, float]], dict[int, float]]:
     """Each configuration's within-configuration sum of squares of one run's log process medians and its dof;
-    and the variance the passes add to every configuration's mean (0 without passes).
+    and each pass's fitted effect (empty without passes).
 
     Without passes: around the configuration's mean, n − 1 dof. With each process's pass (every
     configuration's further processes run in passes over the session), a two-way fit, log median =
     configuration + pass + noise, by least squares, removes what each pass shared (slow drift of the
-    machine); its residual dof, N − C − (P − 1), are shared out in proportion to n − 1. What the
-    passes shared still moves every configuration's mean alike, by the variance of the fitted pass
-    effects over P: returned, so that the comparison's standard error keeps it. A configuration
-    without passes, or a design that leaves no residual dof, falls back to its mean.
+    machine); its residual dof, N − C − (P − 1), are shared out in proportion to n − 1. The pass
+    effects (the first pass's 0) go to pass_drift_variance. A configuration without passes, or a
+    design that leaves no residual dof, falls back to its mean.
     """
     squares = {key: _around_mean(values) for key, values in logs.items()}
     laid = {key: (np.asarray(logs[key], float), list(p)) for key, p in (passes or {}).items()
@@ -234,7 +233,7 @@ def within_squares(
     rows = sum(len(v) for v, _ in laid.values())
     residual_dof = rows - len(laid) - (len(levels) - 1)
     if len(levels) < 2 or residual_dof < 1:
-        return squares, 0.0
+        return squares, {}
     keys = list(laid)
     design = np.zeros((rows, len(keys) + len(levels) - 1))
     y, owner, row = np.empty(rows), [], 0
@@ -253,8 +252,26 @@ def within_squares(
     for key in keys:
         mine = residuals[[o == key for o in owner]]
         squares[key] = (float(np.sum(mine**2)), (len(mine) - 1) * share)
-    pass_effects = np.concatenate([[0.0], fit[len(keys) :]])
-    return squares, float(np.var(pass_effects, ddof=1) / len(levels))
+    return squares, dict(zip(levels, [0.0, *map(float, fit[len(keys) :])], strict=True))
+
+
+def pass_drift_variance(base: Mapping[int, float], new: Mapping[int, float]) -> tuple[float, float]:
+    """What the passes add to the variance of every configuration's log ratio: that of the difference of the two
+    runs' mean pass effects.
+
+    Where both runs have the same passes, a pass's effect in one run less its effect in the other
+    cancels what every run's passes share (the suite's own pass 0 against fresh processes) and
+    leaves the drift: its variance over the P passes, divided by P. Where one run alone has passes,
+    the variance of its effects over P (an upper bound); 0 where neither has. Returned with its
+    degrees of freedom, P − 1.
+    """
+    if base and new and base.keys() == new.keys():
+        differences = [new[p] - base[p] for p in sorted(base)]
+        return float(np.var(differences, ddof=1) / len(differences)), len(differences) - 1.0
+    effects = list(base.values() or new.values())
+    if len(effects) < 2:
+        return 0.0, math.inf
+    return float(np.var(effects, ddof=1) / len(effects)), len(effects) - 1.0
 
 
 def _around_mean(values: Sequence[float]) -> tuple[float, float]:
@@ -275,13 +292,22 @@ def config_alpha(configurations: int) -> float:
     return min(PROCESS_ALPHA, FAMILY_ALPHA / max(configurations, 1))
 
 
-def process_noise(spread: Spread, n_base: int, n_new: int, alpha: float = PROCESS_ALPHA, passes: float = 0.0) -> Noise:
+def process_noise(spread: Spread, n_base: int, n_new: int, alpha: float = PROCESS_ALPHA,
+                  passes: tuple[float, float] = (0.0, math.inf)) -> Noise:  # fmt: skip
     """The noise of the difference of mean log process medians, n_base against n_new processes; `passes` is the
-    variance the runs' passes add to every configuration's means alike (within_squares)."""
-    se = math.sqrt(spread.sigma**2 * (1 / n_base + 1 / n_new) + passes)
-    drift = f"; passes' drift ±{math.sqrt(passes):.3f}" if passes > 0 else ""
-    source = f"{spread.source} (σ={spread.sigma:.3f}, {spread.dof:.0f} dof; {n_base} vs {n_new} processes{drift})"
-    return Noise(source, se, spread.dof, alpha=alpha)
+    variance the runs' passes add to every configuration's means alike, with its dof (pass_drift_variance).
+
+    With passes, the degrees of freedom of the sum are Welch and Satterthwaite's.
+    """
+    own = spread.sigma**2 * (1 / n_base + 1 / n_new)
+    drift, drift_dof = passes
+    se = math.sqrt(own + drift)
+    dof = spread.dof
+    if drift > 0:
+        dof = (own + drift) ** 2 / (own**2 / spread.dof + drift**2 / drift_dof)
+    drifted = f"; passes' drift ±{math.sqrt(drift):.3f}, {dof:.0f} dof in all" if drift > 0 else ""
+    source = f"{spread.source} (σ={spread.sigma:.3f}, {spread.dof:.0f} dof; {n_base} vs {n_new} processes{drifted})"
+    return Noise(source, se, dof, alpha=alpha)
 
 
 def ratio_noise(spread: Spread, kind: str, alpha: float = PROCESS_ALPHA) -> Noise:

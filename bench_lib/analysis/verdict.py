@@ -193,18 +193,18 @@ def timing_noises(pairs: dict[str, tuple[Benchmark, Benchmark]]) -> dict[str, No
 
 def _within_both_runs(pairs: dict[str, tuple[Benchmark, Benchmark]]) -> tuple[dict[str, tuple[float, float]], float]:
     """Each configuration's within-configuration (sum of squares, dof) of log process medians, both runs summed;
-    and the variance both runs' passes add to every configuration's log ratio."""
+    and the variance both runs' passes add to every configuration's log ratio (timing_noise.pass_drift_variance)."""
     within: dict[str, tuple[float, float]] = {key: (0.0, 0.0) for key in pairs}
-    shared = 0.0
+    effects = []
     for side in (0, 1):
         results = {key: pair[side].result for key, pair in pairs.items()}
         logs = {key: [math.log(v) for v in timing_noise.process_medians(r)] for key, r in results.items()}
         passes = {key: p for key, r in results.items() if (p := timing_noise.process_passes(r))}
-        squares, drift = timing_noise.within_squares(logs, passes)
-        shared += drift
+        squares, pass_effects = timing_noise.within_squares(logs, passes)
+        effects.append(pass_effects)
         for key, (ss, d) in squares.items():
             within[key] = (within[key][0] + ss, within[key][1] + d)
-    return within, shared
+    return within, timing_noise.pass_drift_variance(*effects)
 
 
 def _rounds_moved(base: Benchmark, new: Benchmark) -> tuple[bool | None, str]:
