@@ -1,7 +1,7 @@
 """Judges the newest run of one machine's history by compare's rules, and finds steps anywhere in the history.
 
-- timing: the newest value against its configuration's history median, tested against the
-  between-run spread pooled over every configuration's history (analysis.timing_noise), with its
+- timing: the newest value against its configuration's history median, tested against its
+  history's between-run spread moderated towards every configuration's (analysis.timing_noise), with its
   smallest detectable change; the median shift over all timed configurations is the run-level row;
 - accuracy: outside median ± k·1.4826·MAD of the history and beyond the threshold;
 - memory: the same band, and beyond the threshold and MEMORY_FLOOR_MIB, as in compare;

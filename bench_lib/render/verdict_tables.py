@@ -142,10 +142,10 @@ def trend_markdown(
     lines = [
         f"# tfbench trend: {len(runs)} runs of one machine",
         "",
-        f"Rule: compare's rules against the previous {window} runs (ordered by {order}): timing against the "
-        "between-run spread pooled over every configuration's history; accuracy and memory outside the median "
-        f"± {k:g}·1.4826·MAD and beyond the threshold (memory also by {MEMORY_FLOOR_MIB:g} MiB); a configuration "
-        "that newly stops being ok or goes missing is worse.",
+        f"Rule: compare's rules against the previous {window} runs (ordered by {order}): timing against its "
+        "history's between-run spread moderated towards every configuration's; accuracy and memory outside the "
+        f"median ± {k:g}·1.4826·MAD and beyond the threshold (memory also by {MEMORY_FLOOR_MIB:g} MiB); a "
+        "configuration that newly stops being ok or goes missing is worse.",
         "",
         insensitive_line(result.insensitive(thresholds), timed, thresholds, "trend"),
         "",
