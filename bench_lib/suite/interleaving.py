@@ -35,7 +35,6 @@ class Queued:
 
     nodeid: str
     spec: RunSpec
-    result: dict  # the configuration's result dict, as recorded
     peak_gflops: float | None
     medians: list[float] = field(default_factory=list)
     passes: list[int] = field(default_factory=list)
@@ -59,7 +58,7 @@ def queue_or_run(config: pytest.Config, nodeid: str, spec: RunSpec, result: dict
         return {}
     own = result["step_time_ms"]["median"]
     if config.getoption(CHILD_JOURNAL, None) is None:
-        config.stash.setdefault(QUEUE, []).append(Queued(nodeid, spec, result, result.get("peak_gflops"), [own], [0]))
+        config.stash.setdefault(QUEUE, []).append(Queued(nodeid, spec, result.get("peak_gflops"), [own], [0]))
         return {}
     try:
         further = processes.further_medians_ms(spec, wanted - 1, result.get("peak_gflops"))
@@ -96,17 +95,18 @@ def run_passes(queued: list[Queued], passes: int, entries: dict[str, dict], say=
 
 
 def _write(q: Queued, entry: dict | None) -> None:
-    """The queued configuration's medians so far into its result and saved entry; a failure leaves them out."""
-    targets = [q.result, *([entry["extra_info"]] if entry is not None else [])]
-    for target in targets:
-        if q.failed is not None:
-            target.pop(PROCESS_MEDIANS, None)
-            target.pop(PROCESS_PASSES, None)
-            warning = f"no process medians: {q.failed}"
-            if warning not in (target.get("warnings") or ()):
-                target["warnings"] = [*(target.get("warnings") or ()), warning]
-        elif len(q.medians) > 1:
-            target[PROCESS_MEDIANS], target[PROCESS_PASSES] = list(q.medians), list(q.passes)
+    """The queued configuration's medians so far into its saved entry's extra_info; a failure leaves them out."""
+    if entry is None:
+        return
+    info = entry["extra_info"]
+    if q.failed is not None:
+        info.pop(PROCESS_MEDIANS, None)
+        info.pop(PROCESS_PASSES, None)
+        warning = f"no process medians: {q.failed}"
+        if warning not in (info.get("warnings") or ()):
+            info["warnings"] = [*(info.get("warnings") or ()), warning]
+    elif len(q.medians) > 1:
+        info[PROCESS_MEDIANS], info[PROCESS_PASSES] = list(q.medians), list(q.passes)
 
 
 def resumed_without_medians(resumed: list[dict], processes: int) -> list[Queued]:
@@ -119,7 +119,7 @@ def resumed_without_medians(resumed: list[dict], processes: int) -> list[Queued]
         eligible = info.get("status") == "ok" and "train_traces" in info and spec.get("workers", 1) == 1
         if processes > 1 and eligible and isinstance(step, dict) and PROCESS_MEDIANS not in info:
             own = step["median"]
-            queued.append(Queued(entry["nodeid"], RunSpec.from_dict(spec), info, info.get("peak_gflops"), [own], [0]))
+            queued.append(Queued(entry["nodeid"], RunSpec.from_dict(spec), info.get("peak_gflops"), [own], [0]))
     return queued
 
 
