@@ -42,8 +42,7 @@ def test_a_session_queues_the_configuration_and_a_child_runs_its_processes_at_on
     assert len(config.stash[interleaving.QUEUE]) == 1
 
     monkeypatch.setattr(processes, "further_medians_ms", lambda spec, count, peak: [5.0] * count)
-    assert interleaving.queue_or_run(_config(child=True), "n4", spec, _ok()) == {
-        "process_medians": [4.0, 5.0, 5.0], "process_passes": [0, 1, 2]}  # fmt: skip
+    assert interleaving.queue_or_run(_config(child=True), "n4", spec, _ok()) == {"process_medians": [4.0, 5.0, 5.0]}
 
 
 def test_a_failing_process_in_an_isolated_child_leaves_the_result_with_a_warning(monkeypatch):

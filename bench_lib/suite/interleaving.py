@@ -51,7 +51,7 @@ def queue_or_run(config: pytest.Config, nodeid: str, spec: RunSpec, result: dict
     """What measure_run adds to an ok single-process configuration's result for --bench-processes N > 1.
 
     In a session: nothing yet; the configuration is queued for the passes. In an isolated child: its
-    further processes now, one after another, as process_medians and process_passes.
+    further processes now, one after another, as process_medians (without passes: they shared none).
     """
     wanted = config.stash[stash.PROFILE].processes
     if wanted == 1 or result["status"] != "ok" or spec.workers > 1 or not result.get("step_time_ms"):
@@ -65,7 +65,7 @@ def queue_or_run(config: pytest.Config, nodeid: str, spec: RunSpec, result: dict
     except RuntimeError as error:
         result["warnings"] = [*(result.get("warnings") or ()), f"no process medians: {error}"]
         return {}
-    return {PROCESS_MEDIANS: [own, *further], PROCESS_PASSES: list(range(wanted))}
+    return {PROCESS_MEDIANS: [own, *further]}  # one after another: no passes shared with other configurations
 
 
 def pass_order(queued: list, k: int) -> list:
