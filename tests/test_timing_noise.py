@@ -358,3 +358,21 @@ def test_a_nightly_pair_with_passes_sees_10_percent_and_an_a_a_is_quiet(tmp_path
     worse = [r for r in step_rows(rows) if r[5] == "**worse**"]
     assert len(worse) >= 0.9 * TIMED and code == 1, f"{len(worse)} of {TIMED}"
     assert "passes' drift" in worse[0][7]
+
+
+def test_a_run_with_process_medians_shows_their_geometric_mean_and_the_throughput_at_it(tmp_path):
+    from bench_lib.record import history
+
+    data = scaled_run.scaled(EXAMPLE_DATA, 1.0, jitter=0.05, seed=16, processes=4)
+    bench = scaled_run.timed(data)[0]
+    path = tmp_path / "0001_x.json"
+    path.write_text(json.dumps(data))
+    run = history.load_run(path)
+    key = next(k for k, b in run.by_key().items() if b.result.get("process_medians"))
+    result = run.by_key()[key].result
+    time, throughput = (next(m for m in verdict.compared() if m.compare == rule) for rule in ("time", "throughput"))
+    center = math.exp(np.mean(np.log(result["process_medians"])))
+    assert verdict.metric_value(time, run.by_key()[key]) == pytest.approx(center)
+    expected = result["examples_per_sec"] * result["step_time_ms"]["mean"] / center
+    assert verdict.metric_value(throughput, run.by_key()[key]) == pytest.approx(expected)
+    assert bench["extra_info"]["process_medians"], "the example's rows all carry them here"

@@ -134,10 +134,24 @@ def gate(base: Benchmark, new: Benchmark) -> tuple[str, str] | None:
 
 
 def metric_value(metric: Metric, bench: Benchmark) -> float | str | None:
-    """The figure a metric compares; time is the median of the raw rounds in ms."""
+    """The figure a metric compares; time is the median of the raw rounds in ms.
+
+    A run saved with process medians is represented by all its processes, not its first: time is
+    their geometric mean, throughput the examples/s at that step time (the first process's examples/s,
+    global examples over its mean step time, times that mean over the geometric mean).
+    """
     result = bench.result
     if metric.compare == "status":
         return result.get(metric.key)
+    processes = timing_noise.process_medians(result)
+    step = result.get("step_time_ms")
+    own = step.get("mean", step.get("median")) if isinstance(step, dict) else None
+    if metric.compare in TIMING_RULES and processes and isinstance(own, int | float) and own > 0:
+        center = math.exp(stats.mean([math.log(v) for v in processes]))
+        if metric.compare == "time":
+            return center
+        value = result.get(metric.key)
+        return float(value) * own / center if isinstance(value, int | float) and math.isfinite(value) else None
     if metric.compare == "time":
         if bench.rounds_s:
             return stats.median(bench.rounds_s) * 1000
