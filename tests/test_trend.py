@@ -1,6 +1,7 @@
 """trend by compare's rules: pooled timing noise, the memory floor, status, configuration changes, steps and
 history hygiene, on copies of the checked-in example run."""
 
+import base64
 import copy
 import json
 from pathlib import Path
@@ -196,7 +197,8 @@ def test_each_benchmark_gets_an_html_page_with_its_history_and_noise_band(throug
         stem = key.replace("/", "--")
         assert f"<a href='{stem}.html'>{key}</a>" in index
         page = (folder / f"{stem}.html").read_text()
-        assert f"<img src='{stem}-band.png'" in page and (folder / f"{stem}-band.png").read_bytes()[:4] == b"\x89PNG"
+        png = base64.b64decode(page.split("data:image/png;base64,")[1].split("'")[0])
+        assert png[:4] == b"\x89PNG", "the band figure is in the page itself"
         assert '<td class="worse">worse</td>' in page and "noise band" in page
         assert f"[{key}: page]({stem}.html)" in (folder / "trend.md").read_text()
     # The band is the history median ÷/× the detectable change for timing, and the newest ×1.5 lies beyond it.

@@ -343,8 +343,7 @@ def trend_command(
         files[stem + ".png"] = plots.trend_figure(key, panels)
         plot_names[key] = stem + ".png"
         mine = [s for s in result.series if s.key == key and s.metric.compare != "status"]
-        files[stem + "-band.png"] = trend_pages.band_figure(key, mine)
-        files[stem + ".html"] = trend_pages.benchmark_page(key, mine, stem + "-band.png")
+        files[stem + ".html"] = trend_pages.benchmark_page(key, mine, trend_pages.band_figure(key, mine))
         pages[key] = stem + ".html"
         worst[key] = next(s.verdict.verdict for s in result.series if s.key == key)  # the series are worst first
     files["index.html"] = trend_pages.index_page(pages, worst, len(runs))

@@ -8,6 +8,7 @@ as bench_lib.render.plots does.
 
 from __future__ import annotations
 
+import base64
 import html
 import io
 from collections.abc import Mapping, Sequence
@@ -75,16 +76,18 @@ def _row(one) -> str:
     return "<tr>" + "".join(escaped[:5]) + verdict + "".join(escaped[5:]) + "</tr>"
 
 
-def benchmark_page(key: str, series: Sequence, figure_name: str) -> str:
-    """One benchmark's page: its history figure with the noise band, and a row per metric."""
+def benchmark_page(key: str, series: Sequence, figure_png: bytes) -> str:
+    """One benchmark's page: its history figure with the noise band (embedded, so the page is one file), and a
+    row per metric."""
     header = ("metric", "newest", "history median", "noise band", "change", "verdict", "could see", "step",
               "decided by")  # fmt: skip
     rows = "\n".join(_row(one) for one in series)
     title = html.escape(key)
+    figure = base64.b64encode(figure_png).decode()
     return (
         f"<!doctype html><html><head><meta charset='utf-8'><title>tfbench trend: {title}</title>"
         f"<style>{STYLE}</style></head><body>\n<p><a href='index.html'>all benchmarks</a></p>\n<h1>{title}</h1>\n"
-        f"<p><img src='{html.escape(figure_name)}' alt='{title} over the runs'></p>\n"
+        f"<p><img src='data:image/png;base64,{figure}' alt='{title} over the runs'></p>\n"
         "<p>The shaded band is where the newest run could land without a verdict: the history median ÷/× the "
         "smallest change the comparison could detect (timing), or the median ± k·1.4826·MAD (accuracy, memory).</p>\n"
         "<table><tr>" + "".join(f"<th>{h}</th>" for h in header) + f"</tr>\n{rows}\n</table>\n</body></html>\n"
