@@ -130,7 +130,8 @@ def pytest_runtestloop(session: pytest.Session):
     outcome = yield
     config = session.config
     sweep = config.stash.get(stash.JOURNAL, None)
-    processes_wanted = config.stash[stash.PROFILE].processes
+    profile = config.stash.get(stash.PROFILE, None)
+    processes_wanted = profile.processes if profile is not None else 1
     resumed = resumed_without_medians(sweep.resumed if sweep is not None else [], processes_wanted)
     queued = [*resumed, *config.stash.get(QUEUE, [])]
     if queued and not session.shouldstop and not session.shouldfail:
