@@ -1,9 +1,9 @@
 """Makes a copy of a saved run as if its code had become slower: a developer's instrument for the regression gate.
 
-Every timed configuration's rounds, pytest-benchmark stats, saved process medians, step times and
-examples/s are scaled by one factor (a uniform slowdown), optionally times a random per-configuration
-factor exp(N(0, jitter)) that stands for between-process noise. Tests build their synthetic runs
-with it; by hand it shows what `compare` calls worse at a given slowdown:
+Every timed configuration's rounds, pytest-benchmark stats, saved process medians (a nightly run's
+too), step times and examples/s are scaled by one factor (a uniform slowdown), optionally times a
+random per-configuration factor exp(N(0, jitter)) that stands for between-process noise. Tests build
+their synthetic runs with it; by hand it shows what `compare` calls worse at a given slowdown:
 
     python tests/scaled_run.py .benchmarks/*/0001_aa1.json /tmp/slow/0002_x1.2.json --factor 1.2
     python -m bench_lib compare .benchmarks/*/0001_aa1.json /tmp/slow/0002_x1.2.json
@@ -42,18 +42,25 @@ def scale_benchmark(bench: dict, factor: float) -> None:
         info["process_medians"] = [v * factor for v in info["process_medians"]]
 
 
-def scaled(data: dict, factor: float, *, jitter: float = 0.0, seed: int = 0, processes: int = 0) -> dict:
+def scaled(data: dict, factor: float, *, jitter: float = 0.0, seed: int = 0, processes: int = 0,
+           pass_drift: float | None = None) -> dict:  # fmt: skip
     """A copy of a saved run `factor` times as slow, each configuration also times exp(N(0, jitter)).
 
     processes > 0 gives each configuration that many process medians (its median step time in
-    seconds times exp(N(0, jitter)) each), as `--bench-processes` would have saved them.
+    seconds times exp(N(0, jitter)) each), as `--bench-processes` would have saved them. With
+    pass_drift, they are also saved with their passes (process_passes, as the suite's interleaved
+    passes save them), process k of every configuration times one shared exp(N(0, pass_drift)).
     """
     data = copy.deepcopy(data)
     rng = random.Random(seed)
+    drifts = [1.0 if pass_drift is None else math.exp(rng.gauss(0, pass_drift)) for _ in range(processes)]
     for bench in timed(data):
         if processes:
             median = bench["stats"]["median"]
-            bench["extra_info"]["process_medians"] = [median * math.exp(rng.gauss(0, jitter)) for _ in range(processes)]
+            medians = [median * d * math.exp(rng.gauss(0, jitter)) for d in drifts]
+            bench["extra_info"]["process_medians"] = medians
+            if pass_drift is not None:
+                bench["extra_info"]["process_passes"] = list(range(processes))
             scale_benchmark(bench, factor)
         else:
             scale_benchmark(bench, factor * math.exp(rng.gauss(0, jitter)))

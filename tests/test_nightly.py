@@ -1,5 +1,6 @@
 """The nightly profile: the quick sizes with fixed thread pools and several processes, recorded in the saved run."""
 
+import dataclasses
 import json
 import os
 
@@ -10,10 +11,15 @@ from bench_lib.record import fingerprint
 from bench_lib.suite.profiles import NIGHTLY, PROFILES, QUICK
 
 
-def test_nightly_fixes_the_thread_pools_and_runs_several_processes_on_the_quick_sizes():
+def test_nightly_fixes_the_thread_pools_and_runs_several_longer_processes_on_the_quick_grid():
     assert PROFILES["nightly"] is NIGHTLY
     assert (NIGHTLY.intra_op_threads, NIGHTLY.inter_op_threads, NIGHTLY.processes) == (1, 2, 5)
-    assert NIGHTLY.sizes("throughput") == QUICK.sizes("throughput") and NIGHTLY.sizes("models") == QUICK.sizes("models")
+    night, quick = NIGHTLY.sizes("throughput"), QUICK.sizes("throughput")
+    assert night.blocks == 3 * quick.blocks and dataclasses.replace(night, blocks=quick.blocks) == quick
+    steps = {f.model: f.steps for f in QUICK.sizes("models").families}
+    assert {f.model: f.steps for f in NIGHTLY.sizes("models").families} == {m: 4 * s for m, s in steps.items()}
+    assert NIGHTLY.sizes("models").models == QUICK.sizes("models").models
+    assert NIGHTLY.sizes("batch_size") == QUICK.sizes("batch_size")
     assert (QUICK.intra_op_threads, QUICK.inter_op_threads, QUICK.cpu_affinity) == (None, None, None)
 
 

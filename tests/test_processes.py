@@ -1,12 +1,11 @@
 """Further processes of one configuration (--bench-processes) each report their median step time."""
 
 import subprocess
-from types import SimpleNamespace
 
 import pytest
 
 from bench_lib.config.spec import RunSpec
-from bench_lib.suite import measuring, processes, stash
+from bench_lib.suite import processes
 
 
 def test_a_fresh_process_reports_the_median_step_time_in_ms():
@@ -31,16 +30,3 @@ def test_a_process_that_runs_too_long_is_a_runtime_error_naming_the_configuratio
     spec = RunSpec(dataset="synthetic", steps=2)
     with pytest.raises(RuntimeError, match=f"^{spec.id}: a further process ran longer than "):
         processes.further_medians_ms(spec, 1, peak_gflops=None)
-
-
-def test_a_failing_further_process_leaves_the_result_with_a_warning(monkeypatch):
-    def failing(spec, count, peak_gflops):
-        raise RuntimeError(f"{spec.id}: a further process failed: out of memory")
-
-    monkeypatch.setattr(processes, "further_medians_ms", failing)
-    config = SimpleNamespace(stash={stash.PROFILE: SimpleNamespace(processes=3)})
-    spec = RunSpec(dataset="synthetic", steps=2)
-    result = {"status": "ok", "step_time_ms": {"median": 4.0}, "warnings": ["unstable"]}
-    assert measuring._process_medians(config, spec, result) == {}
-    assert result["warnings"][0] == "unstable"
-    assert result["warnings"][1].endswith("a further process failed: out of memory")

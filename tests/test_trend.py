@@ -1,6 +1,7 @@
 """trend by compare's rules: pooled timing noise, the memory floor, status, configuration changes, steps and
 history hygiene, on copies of the checked-in example run."""
 
+import base64
 import copy
 import json
 from pathlib import Path
@@ -58,7 +59,7 @@ def test_an_unchanged_newest_run_is_quiet_and_a_uniform_slowdown_is_worse(throug
     worse = verdicts(result, "step time (median)").count("worse")
     assert worse >= 0.5 * len(throughput_run["benchmarks"]) and run_level(result) == "worse"
     timing = next(s for s in result.series if s.metric.label == "step time (median)" and s.verdict.verdict == "worse")
-    assert "between-run spread of every configuration's history pooled" in timing.verdict.method
+    assert "this configuration's between-run history" in timing.verdict.method
 
 
 def test_every_timing_verdict_states_what_it_could_see(throughput_run, tmp_path):
@@ -176,3 +177,35 @@ def test_the_history_can_be_ordered_by_commit_time_or_tensorflow_version(through
     assert [r.name for r in history.ordered(runs, "saved")] == ["0001_night", "0002_night", "0003_night"]
     with pytest.raises(ValueError, match="--order='x' is not allowed"):
         history.ordered(runs, "x")
+
+
+def test_each_benchmark_gets_an_html_page_with_its_history_and_noise_band(throughput_run, tmp_path, capsys):
+    data = copy.deepcopy(throughput_run)
+    data["benchmarks"] = data["benchmarks"][:2]
+    store = tmp_path / ".benchmarks" / "machine"
+    store.mkdir(parents=True)
+    for index in range(1, 7):
+        save(store, index, scaled_run.scaled(data, 1.0, jitter=0.02, seed=index))
+    save(store, 7, scaled_run.scaled(data, 1.5, jitter=0.02, seed=7))
+    reports = tmp_path / "reports"
+    assert main(["trend", "--storage", str(tmp_path / ".benchmarks"), "--reports", str(reports)]) == 1
+    assert f"each benchmark's history and noise band: {reports / 'trend' / 'index.html'}" in capsys.readouterr().out
+    folder = reports / "trend"
+    index = (folder / "index.html").read_text()
+    keys = [f"{b['group'].removeprefix('test_')}/{b['param']}" for b in data["benchmarks"]]
+    for key in keys:
+        stem = key.replace("/", "--")
+        assert f"<a href='{stem}.html'>{key}</a>" in index
+        page = (folder / f"{stem}.html").read_text()
+        png = base64.b64decode(page.split("data:image/png;base64,")[1].split("'")[0])
+        assert png[:4] == b"\x89PNG", "the band figure is in the page itself"
+        assert '<td class="worse">worse</td>' in page and "noise band" in page
+        assert f"[{key}: page]({stem}.html)" in (folder / "trend.md").read_text()
+    # The band is the history median ÷/× the detectable change for timing, and the newest ×1.5 lies beyond it.
+    result = trend.trend([history.load_run(p) for p in sorted(store.glob("*.json"))], THRESHOLDS)
+    timing = next(s for s in result.series if s.metric.compare == "time")
+    low, high = timing.band
+    assert low == pytest.approx(timing.verdict.base / timing.verdict.detectable)
+    assert high == pytest.approx(timing.verdict.base * timing.verdict.detectable) and timing.points[-1][1] > high
+    accuracy_or_memory = [s for s in result.series if s.metric.compare == "memory" and s.band is not None]
+    assert accuracy_or_memory and all(s.band[0] <= s.verdict.base <= s.band[1] for s in accuracy_or_memory)

@@ -4,9 +4,12 @@ A run's rounds come from one process, so they say nothing about how much the nex
 differ (memory layout, scheduling, frequency, neighbours). That between-process spread is shared
 by every configuration of a run, so it is estimated once per comparison, on the log scale, from
 all timed configurations of a kind (docs/results/judging-rules.md explains the rule):
-- runs saved with several processes (`process_medians`): the within-configuration variance of the
-  log process medians, pooled over every configuration of both runs (tens of degrees of freedom);
-  each configuration's mean log ratio is then t-tested against it;
+- runs saved with several processes (`process_medians`): each configuration's within-configuration
+  variance of its log process medians (after each pass's shared effect is removed, where the run
+  saved `process_passes`), moderated towards a prior fitted to every configuration's variance
+  (empirical Bayes, Smyth 2004, as limma's moderated t): a configuration borrows strength from the
+  others without being judged as noisy as the noisiest; each configuration's mean log ratio is
+  then t-tested against its own moderated variance;
 - one process a run: the spread of log(new/base) across the configurations, measured robustly
   around its median (scaled MAD), so that a shift shared by every configuration does not widen it;
   each configuration's log ratio is tested against it, and the median log ratio over all
@@ -20,11 +23,12 @@ Pure functions: no TensorFlow, no I/O.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import comb
+from scipy.optimize import brentq
+from scipy.special import comb, digamma, polygamma
 from scipy.stats import binom, mannwhitneyu, median_abs_deviation, norm
 from scipy.stats import t as student_t
 
@@ -45,6 +49,9 @@ MAD_EFFICIENCY = 0.37
 RUN_ALPHA = 0.01
 # The power at which the smallest detectable change is stated.
 POWER = 0.8
+# A significant change counts as below its threshold only when its one-sided upper bound at this level is: a
+# slowdown of exactly the threshold's size is then called worse about 1 - MARGIN_ALPHA of the time, not half.
+MARGIN_ALPHA = 0.05
 # Fewer configurations (or pooled degrees of freedom) than this estimate a spread too poorly.
 MIN_POOLED = 8
 # The fixed floors: the widest between-process swing of one configuration that quiet reruns of the
@@ -53,6 +60,9 @@ MIN_POOLED = 8
 DEFAULT_NOISE_FACTOR = 1.35
 ACCURACY_RUN_NOISE_FACTOR = 1.8
 PROCESS_MEDIANS = "process_medians"  # extra_info key: the median timed round of each process of a run
+PROCESS_PASSES = "process_passes"  # extra_info key: the pass of the session each process median was measured in
+# The moderated variance needs this many configurations with a variance to fit its prior; fewer are pooled.
+MIN_PRIOR_CONFIGURATIONS = 3
 BLOCKS, TRAINED = "timed in blocks", "trained for accuracy"  # the two kinds of timed configuration
 
 
@@ -88,6 +98,13 @@ class Noise:
             return self.floor
         statistical = math.exp((self._critical() + float(student_t.ppf(POWER, self.dof))) * self.se)
         return max(statistical, self.guard or 1.0)
+
+    def margin(self) -> float:
+        """How far (log scale) a change may truly lie beyond its estimate: the one-sided bound at MARGIN_ALPHA
+        (0 for a fixed floor, which has no standard error)."""
+        if self.floor is not None or not self.se:
+            return 0.0
+        return float(student_t.ppf(1 - MARGIN_ALPHA, self.dof)) * self.se
 
     def _critical(self) -> float:
         return float(student_t.ppf(1 - self.alpha / 2, self.dof))
@@ -125,6 +142,143 @@ def pooled_process_spread(groups: Sequence[Sequence[float]]) -> Spread | None:
     return Spread(math.sqrt(squares / dof), dof, f"spread of {len(logs)} configurations' process medians pooled")
 
 
+@dataclass(frozen=True)
+class Prior:
+    """A scaled inverse-χ² prior of the configurations' variances: d0 degrees of freedom around s0²."""
+
+    s0_squared: float
+    d0: float  # math.inf: every configuration has the same variance, the pooled case
+
+
+def variance_prior(variances: Sequence[float], dofs: Sequence[float]) -> Prior:
+    """The prior fitted to sample variances by the moments of their logs (Smyth 2004, section 6.2; limma's fitFDist).
+
+    log s² of a variance with d degrees of freedom around σ² has mean log σ² + ψ(d/2) − log(d/2) and
+    variance ψ'(d/2); what the logs vary beyond that is the prior's ψ'(d0/2). When they vary no more
+    than sampling explains, d0 is infinite and s0² the pooled variance.
+
+    Raises:
+      ValueError: fewer than MIN_PRIOR_CONFIGURATIONS variances, or one not positive and finite.
+    """
+    s2, d = np.asarray(variances, dtype=float), np.asarray(dofs, dtype=float)
+    if len(s2) < MIN_PRIOR_CONFIGURATIONS or not (np.all(np.isfinite(s2)) and np.all(s2 > 0) and np.all(d > 0)):
+        raise ValueError(f"variance_prior needs {MIN_PRIOR_CONFIGURATIONS}+ positive variances, got {list(s2)}")
+    e = np.log(s2) - digamma(d / 2) + np.log(d / 2)
+    excess = float(np.var(e, ddof=1) - np.mean(polygamma(1, d / 2)))
+    if excess <= 0:
+        return Prior(float(np.sum(d * s2) / np.sum(d)), math.inf)
+    d0 = 2 * _trigamma_inverse(excess)
+    return Prior(float(math.exp(np.mean(e) + digamma(d0 / 2) - math.log(d0 / 2))), d0)
+
+
+def _trigamma_inverse(value: float) -> float:
+    """The y > 0 with ψ'(y) = value (ψ' falls from ∞ to 0 over y > 0)."""
+    low, high = 1e-8, 1.0
+    while polygamma(1, high) > value:
+        high *= 2
+    return float(brentq(lambda y: polygamma(1, y) - value, low, high))
+
+
+def moderated_spreads(
+    within: Mapping[str, tuple[float, float]], what: str = "process medians"
+) -> dict[str, Spread] | None:
+    """Each configuration's moderated spread from its (sum of squares, dof) of log values (`what`: process medians).
+
+    s̃² = (d0·s0² + d·s²) / (d0 + d) with d0 + d degrees of freedom (capped at the dof of all
+    configurations together, the most the prior itself was estimated from); an infinite d0 gives
+    every configuration the pooled variance with the pooled dof. None when the configurations hold
+    fewer than MIN_POOLED degrees of freedom together.
+    """
+    held = {key: (ss, d) for key, (ss, d) in within.items() if d > 0}
+    total = sum(d for _, d in held.values())
+    if total < MIN_POOLED:
+        return None
+    pooled = sum(ss for ss, _ in held.values()) / total
+    positive = {key: (ss / d, d) for key, (ss, d) in held.items() if ss > 0}
+    prior = Prior(pooled, math.inf)
+    if len(positive) >= MIN_PRIOR_CONFIGURATIONS:
+        prior = variance_prior([v for v, _ in positive.values()], [d for _, d in positive.values()])
+    spreads = {}
+    for key in within:
+        ss, d = held.get(key, (0.0, 0.0))
+        if math.isinf(prior.d0):
+            variance, dof = prior.s0_squared, total
+            source = f"spread of {len(held)} configurations' {what} pooled"
+        else:
+            variance, dof = (prior.d0 * prior.s0_squared + ss) / (prior.d0 + d), min(prior.d0 + d, total)
+            source = (f"this configuration's {what} (s={math.sqrt(ss / d) if d else math.nan:.3f}, "
+                      f"{d:.1f} dof) moderated towards {len(held)} configurations' "
+                      f"(s0={math.sqrt(prior.s0_squared):.3f}, d0={prior.d0:.1f})")  # fmt: skip
+        spreads[key] = Spread(math.sqrt(variance), dof, source)
+    return spreads
+
+
+def within_squares(
+    logs: Mapping[str, Sequence[float]], passes: Mapping[str, Sequence[int]] | None = None
+) -> tuple[dict[str, tuple[float, float]], dict[int, float]]:
+    """Each configuration's within-configuration sum of squares of one run's log process medians and its dof;
+    and each pass's fitted effect (empty without passes).
+
+    Without passes: around the configuration's mean, n − 1 dof. With each process's pass (every
+    configuration's further processes run in passes over the session), a two-way fit, log median =
+    configuration + pass + noise, by least squares, removes what each pass shared (slow drift of the
+    machine); its residual dof, N − C − (P − 1), are shared out in proportion to n − 1. The pass
+    effects (the first pass's 0) go to pass_drift_variance. A configuration without passes, or a
+    design that leaves no residual dof, falls back to its mean.
+    """
+    squares = {key: _around_mean(values) for key, values in logs.items()}
+    laid = {key: (np.asarray(logs[key], float), list(p)) for key, p in (passes or {}).items()
+            if key in logs and len(p) == len(logs[key]) >= 2}  # fmt: skip
+    levels = sorted({p for _, ps in laid.values() for p in ps})
+    rows = sum(len(v) for v, _ in laid.values())
+    residual_dof = rows - len(laid) - (len(levels) - 1)
+    if len(levels) < 2 or residual_dof < 1:
+        return squares, {}
+    keys = list(laid)
+    design = np.zeros((rows, len(keys) + len(levels) - 1))
+    y, owner, row = np.empty(rows), [], 0
+    for column, key in enumerate(keys):
+        values, ps = laid[key]
+        for value, p in zip(values, ps, strict=True):
+            design[row, column] = 1
+            if p != levels[0]:
+                design[row, len(keys) + levels.index(p) - 1] = 1
+            y[row], row = value, row + 1
+            owner.append(key)
+    fit, *_ = np.linalg.lstsq(design, y, rcond=None)
+    residuals = y - design @ fit
+    rank = np.linalg.matrix_rank(design)
+    share = (rows - rank) / (rows - len(keys))
+    for key in keys:
+        mine = residuals[[o == key for o in owner]]
+        squares[key] = (float(np.sum(mine**2)), (len(mine) - 1) * share)
+    return squares, dict(zip(levels, [0.0, *map(float, fit[len(keys) :])], strict=True))
+
+
+def pass_drift_variance(base: Mapping[int, float], new: Mapping[int, float]) -> tuple[float, float]:
+    """What the passes add to the variance of every configuration's log ratio: that of the difference of the two
+    runs' mean pass effects.
+
+    Where both runs have the same passes, a pass's effect in one run less its effect in the other
+    cancels what every run's passes share (the suite's own pass 0 against fresh processes) and
+    leaves the drift: its variance over the P passes, divided by P. Where one run alone has passes,
+    the variance of its effects over P (an upper bound); 0 where neither has. Returned with its
+    degrees of freedom, P − 1.
+    """
+    if base and new and base.keys() == new.keys():
+        differences = [new[p] - base[p] for p in sorted(base)]
+        return float(np.var(differences, ddof=1) / len(differences)), len(differences) - 1.0
+    effects = list(base.values() or new.values())
+    if len(effects) < 2:
+        return 0.0, math.inf
+    return float(np.var(effects, ddof=1) / len(effects)), len(effects) - 1.0
+
+
+def _around_mean(values: Sequence[float]) -> tuple[float, float]:
+    array = np.asarray(values, dtype=float)
+    return (float(np.sum((array - array.mean()) ** 2)), float(len(array) - 1)) if len(array) else (0.0, 0.0)
+
+
 def robust_spread(values: Sequence[float], what: str) -> Spread | None:
     """The scaled MAD of values around their median (a normal SD estimate); None with fewer than MIN_POOLED."""
     if len(values) < MIN_POOLED:
@@ -138,11 +292,22 @@ def config_alpha(configurations: int) -> float:
     return min(PROCESS_ALPHA, FAMILY_ALPHA / max(configurations, 1))
 
 
-def process_noise(spread: Spread, n_base: int, n_new: int, alpha: float = PROCESS_ALPHA) -> Noise:
-    """The noise of the difference of mean log process medians, n_base against n_new processes."""
-    se = spread.sigma * math.sqrt(1 / n_base + 1 / n_new)
-    source = f"{spread.source} (σ={spread.sigma:.3f}, {spread.dof:.0f} dof; {n_base} vs {n_new} processes)"
-    return Noise(source, se, spread.dof, alpha=alpha)
+def process_noise(spread: Spread, n_base: int, n_new: int, alpha: float = PROCESS_ALPHA,
+                  passes: tuple[float, float] = (0.0, math.inf)) -> Noise:  # fmt: skip
+    """The noise of the difference of mean log process medians, n_base against n_new processes; `passes` is the
+    variance the runs' passes add to every configuration's means alike, with its dof (pass_drift_variance).
+
+    With passes, the degrees of freedom of the sum are Welch and Satterthwaite's.
+    """
+    own = spread.sigma**2 * (1 / n_base + 1 / n_new)
+    drift, drift_dof = passes
+    se = math.sqrt(own + drift)
+    dof = spread.dof
+    if drift > 0:
+        dof = (own + drift) ** 2 / (own**2 / spread.dof + drift**2 / drift_dof)
+    drifted = f"; passes' drift ±{math.sqrt(drift):.3f}, {dof:.0f} dof in all" if drift > 0 else ""
+    source = f"{spread.source} (σ={spread.sigma:.3f}, {spread.dof:.0f} dof; {n_base} vs {n_new} processes{drifted})"
+    return Noise(source, se, dof, alpha=alpha)
 
 
 def ratio_noise(spread: Spread, kind: str, alpha: float = PROCESS_ALPHA) -> Noise:
@@ -199,6 +364,15 @@ def shift(log_ratios: Sequence[float]) -> Shift | None:
     se = math.sqrt(math.pi / 2) * sigma / math.sqrt(n)
     detectable = math.exp((norm.ppf(1 - RUN_ALPHA / 2) + norm.ppf(POWER)) * se)
     return Shift(float(np.median(ordered)), float(ordered[k - 1]), float(ordered[n - k]), n, detectable)
+
+
+def process_passes(result: dict) -> tuple[int, ...]:
+    """The pass of each process median (bench_lib.suite.interleaving); empty when absent or not one int per median."""
+    values, medians = result.get(PROCESS_PASSES), process_medians(result)
+    if not isinstance(values, list | tuple) or len(values) != len(medians):
+        return ()
+    ok = all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in values)
+    return tuple(values) if ok else ()
 
 
 def process_medians(result: dict) -> tuple[float, ...]:

@@ -1,7 +1,7 @@
 """Judges the newest run of one machine's history by compare's rules, and finds steps anywhere in the history.
 
-- timing: the newest value against its configuration's history median, tested against the
-  between-run spread pooled over every configuration's history (analysis.timing_noise), with its
+- timing: the newest value against its configuration's history median, tested against its
+  history's between-run spread moderated towards every configuration's (analysis.timing_noise), with its
   smallest detectable change; the median shift over all timed configurations is the run-level row;
 - accuracy: outside median ± k·1.4826·MAD of the history and beyond the threshold;
 - memory: the same band, and beyond the threshold and MEMORY_FLOOR_MIB, as in compare;
@@ -52,6 +52,9 @@ class Series:
     points: list[tuple[str, float | str]]  # (run name, value), oldest first; runs without the figure left out
     verdict: Verdict  # the newest run against the runs before it
     step: Step | None = None  # the largest step anywhere in the history, when one stands out
+    # The newest run's noise band (low, high): the history median ÷/× the detectable change for timing,
+    # ± k·1.4826·MAD for accuracy and memory; None where the newest run was not judged against a history.
+    band: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -102,20 +105,12 @@ def _short(value: float) -> str:
     return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
 
 
-def history_noise(histories: Sequence[Sequence[float]], kind_label: str) -> timing_noise.Spread | None:
-    """The spread of one run's log value around its configuration's, pooled over every history of three runs or more."""
-    spread = timing_noise.pooled_process_spread([h for h in histories if len(h) >= MIN_TREND_HISTORY])
-    if spread is None:
-        return None
-    return timing_noise.Spread(spread.sigma, spread.dof, f"between-run spread of {kind_label} pooled")
-
-
 def _timing(metric: Metric, history: Sequence[float], newest: float, threshold: float, noise: Noise) -> Verdict:
     center = stats.median(history)
     change = (newest / center - 1) * 100
     log_ratio = math.log(newest / center) * (-1 if metric.direction == "higher" else 1)  # as a step time
     significant = noise.significant(log_ratio)
-    got_worse, got_better = verdict.direction(metric, change, threshold)
+    got_worse, got_better = verdict.beyond_threshold(metric, change, threshold, noise.margin())
     method = f"{noise.describe(log_ratio)}; against the median of {len(history)} runs"
     if (got_worse or got_better) and not significant:
         method += f"; the noise decided, not the threshold {metric.compare}:{threshold:g}%"
@@ -228,7 +223,7 @@ def trend(runs: Sequence[SavedRun], thresholds: dict[str, float], *, k: float = 
             points = points_of[key, metric.key]
             judged = _judge(metric, key, points, runs[-1].name, thresholds, k, window, noises.get(key), notes[key])
             step = find_step(metric, points, thresholds[metric.compare], noises.get(key))
-            series.append(Series(key, metric, points, judged, step))
+            series.append(Series(key, metric, points, judged, step, noise_band(metric, points, judged, k, window)))
             if metric.compare == "time" and judged.verdict in (WORSE, BETTER, SAME):
                 shifts.append(math.log(judged.new / judged.base))
     shift = timing_noise.shift(shifts)
@@ -241,20 +236,37 @@ def trend(runs: Sequence[SavedRun], thresholds: dict[str, float], *, k: float = 
     return Trend(series, run_level)
 
 
+def noise_band(metric: Metric, points: Sequence[tuple[str, float]], judged: Verdict, k: float,
+               window: int) -> tuple[float, float] | None:  # fmt: skip
+    """Where the newest value could land without a verdict: the history median ÷/× the smallest detectable change
+    (timing), or median ± k·1.4826·MAD (accuracy, memory); None when no history judged it."""
+    history = [v for _, v in points[:-1]][-window:]
+    if judged.verdict not in (WORSE, BETTER, SAME) or len(history) < MIN_TREND_HISTORY:
+        return None
+    center = stats.median(history)
+    if judged.detectable is not None:
+        return center / judged.detectable, center * judged.detectable
+    spread = k * 1.4826 * stats.mad(history)
+    return center - spread, center + spread
+
+
 def _noises(metric: Metric, points: dict[str, list[tuple[str, float]]], window: int) -> dict[str, Noise]:
-    """Timing: each configuration's noise from the spread pooled over every configuration's history window."""
+    """Timing: each configuration's noise from its own history's spread, moderated towards every history's
+    (timing_noise.moderated_spreads), as compare moderates process medians."""
     if metric.compare not in verdict.TIMING_RULES:
         return {}
     histories = {key: [v for _, v in p[:-1][-window:] if v > 0] for key, p in points.items()}
-    spread = history_noise(list(histories.values()), "every configuration's history")
+    within = {key: timing_noise.within_squares({key: np.log(h)})[0][key]
+              for key, h in histories.items() if len(h) >= MIN_TREND_HISTORY}  # fmt: skip
+    spreads = timing_noise.moderated_spreads(within, "between-run history") or {}
     alpha = timing_noise.config_alpha(len(histories))
     noises = {}
     for key, history in histories.items():
-        if spread is not None and history:
+        if key in spreads:
+            spread = spreads[key]
             se = spread.sigma * math.sqrt(1 + math.pi / (2 * len(history)))
-            noises[key] = Noise(
-                f"{spread.source} (σ={spread.sigma:.3f}, {spread.dof:.0f} dof)", se, spread.dof, alpha=alpha
-            )
+            source = f"{spread.source} (σ={spread.sigma:.3f}, {spread.dof:.0f} dof)"
+            noises[key] = Noise(source, se, spread.dof, alpha=alpha)
         else:
             why = f"under {timing_noise.MIN_POOLED} degrees of freedom in the histories of {MIN_TREND_HISTORY}+ runs"
             noises[key] = timing_noise.Noise(f"fallback: {why}", floor=timing_noise.DEFAULT_NOISE_FACTOR)

@@ -134,10 +134,24 @@ def gate(base: Benchmark, new: Benchmark) -> tuple[str, str] | None:
 
 
 def metric_value(metric: Metric, bench: Benchmark) -> float | str | None:
-    """The figure a metric compares; time is the median of the raw rounds in ms."""
+    """The figure a metric compares; time is the median of the raw rounds in ms.
+
+    A run saved with process medians is represented by all its processes, not its first: time is
+    their geometric mean, throughput the examples/s at that step time (the first process's examples/s,
+    global examples over its mean step time, times that mean over the geometric mean).
+    """
     result = bench.result
     if metric.compare == "status":
         return result.get(metric.key)
+    processes = timing_noise.process_medians(result)
+    step = result.get("step_time_ms")
+    own = step.get("mean", step.get("median")) if isinstance(step, dict) else None
+    if metric.compare in TIMING_RULES and processes and isinstance(own, int | float) and own > 0:
+        center = math.exp(stats.mean([math.log(v) for v in processes]))
+        if metric.compare == "time":
+            return center
+        value = result.get(metric.key)
+        return float(value) * own / center if isinstance(value, int | float) and math.isfinite(value) else None
     if metric.compare == "time":
         if bench.rounds_s:
             return stats.median(bench.rounds_s) * 1000
@@ -160,34 +174,51 @@ def step_time_log_ratio(base: Benchmark, new: Benchmark) -> float | None:
 def timing_noises(pairs: dict[str, tuple[Benchmark, Benchmark]]) -> dict[str, Noise]:
     """The noise each timed configuration is judged against, estimated once from all of them.
 
-    Configurations whose runs both saved process medians: their pooled within-configuration
-    spread (of their kind when it has enough degrees of freedom, else of all kinds). The others:
-    the robust spread of their log ratios (likewise by kind). The fixed floor only where neither
-    can be estimated.
+    Configurations whose runs both saved process medians: each its own moderated spread
+    (timing_noise.moderated_spreads), from the within-configuration variance of both runs (each
+    pass's shared effect removed where a run saved its passes). The others: the robust spread of
+    their log ratios (of their kind when it has enough configurations, else of all). The fixed
+    floor only where neither can be estimated.
     """
     kinds = {key: timing_noise.kind_of(b.result) for key, (b, _) in pairs.items()}
     medians = {key: [timing_noise.process_medians(x.result) for x in pair] for key, pair in pairs.items()}
     with_processes = {key for key, m in medians.items() if all(m)}
+    within, passes = _within_both_runs({key: pairs[key] for key in with_processes})
+    spreads = timing_noise.moderated_spreads(within)
     ratios = {key: step_time_log_ratio(*pair) for key, pair in pairs.items()}
     alpha = timing_noise.config_alpha(len(pairs))
     noises = {}
     for kind in (timing_noise.BLOCKS, timing_noise.TRAINED):
         mine = [key for key in pairs if kinds[key] == kind]
-        spread = timing_noise.pooled_process_spread([g for key in mine for g in medians[key]])
-        spread = spread or timing_noise.pooled_process_spread([g for m in medians.values() for g in m])
         one = [ratios[k] for k in mine if k not in with_processes and ratios[k] is not None]
         every = [r for k, r in ratios.items() if k not in with_processes and r is not None]
         what = "configurations' log ratios"
         ratio_spread = timing_noise.robust_spread(one, f"{kind} {what}") or timing_noise.robust_spread(every, what)
         for key in mine:
-            if key in with_processes and spread is not None:
-                noises[key] = timing_noise.process_noise(spread, *(len(m) for m in medians[key]), alpha)
+            if key in with_processes and spreads is not None:
+                noises[key] = timing_noise.process_noise(spreads[key], *(len(m) for m in medians[key]), alpha, passes)
             elif ratio_spread is not None:
                 noises[key] = timing_noise.ratio_noise(ratio_spread, kind, alpha)
             else:
                 why = f"fewer than {timing_noise.MIN_POOLED} timed configurations to estimate the spread"
                 noises[key] = timing_noise.fallback_floor(kind, why)
     return noises
+
+
+def _within_both_runs(pairs: dict[str, tuple[Benchmark, Benchmark]]) -> tuple[dict[str, tuple[float, float]], float]:
+    """Each configuration's within-configuration (sum of squares, dof) of log process medians, both runs summed;
+    and the variance both runs' passes add to every configuration's log ratio (timing_noise.pass_drift_variance)."""
+    within: dict[str, tuple[float, float]] = {key: (0.0, 0.0) for key in pairs}
+    effects = []
+    for side in (0, 1):
+        results = {key: pair[side].result for key, pair in pairs.items()}
+        logs = {key: [math.log(v) for v in timing_noise.process_medians(r)] for key, r in results.items()}
+        passes = {key: p for key, r in results.items() if (p := timing_noise.process_passes(r))}
+        squares, pass_effects = timing_noise.within_squares(logs, passes)
+        effects.append(pass_effects)
+        for key, (ss, d) in squares.items():
+            within[key] = (within[key][0] + ss, within[key][1] + d)
+    return within, timing_noise.pass_drift_variance(*effects)
 
 
 def _rounds_moved(base: Benchmark, new: Benchmark) -> tuple[bool | None, str]:
@@ -205,19 +236,29 @@ def direction(metric: Metric, change: float, threshold: float) -> tuple[bool, bo
     return change > threshold, change < -threshold
 
 
+def beyond_threshold(metric: Metric, change: float, threshold: float, margin: float) -> tuple[bool, bool]:
+    """(got worse, got better) by more than the threshold, or not surely less: the change's ratio stretched
+    outwards by exp(margin), the one-sided bound of its estimate (timing_noise.Noise.margin)."""
+    ratio = 1 + change / 100
+    stretched = ratio * math.exp(margin) if ratio >= 1 else ratio / math.exp(margin)
+    return direction(metric, (stretched - 1) * 100, threshold)
+
+
 def _timing(metric: Metric, base: Benchmark, new: Benchmark, b: float, n: float, threshold: float,
             noise: Noise) -> Verdict:  # fmt: skip
     change = (n / b - 1) * 100
     log_ratio = step_time_log_ratio(base, new)
     if all(timing_noise.process_medians(x.result) for x in (base, new)):
         moved, rounds = True, "processes compared, not rounds"  # the processes are the between-run test
+        sign = -1 if metric.direction == "higher" else 1  # the change the processes measured, in the metric's sense
+        change = (math.exp(sign * log_ratio) - 1) * 100
     else:
         moved, rounds = _rounds_moved(base, new)
     if log_ratio is None or moved is None:
         return Verdict(UNKNOWN, b, n, change, "no rounds or quartiles saved")
     detectable = noise.detectable()
     significant = noise.significant(log_ratio)
-    got_worse, got_better = direction(metric, change, threshold)
+    got_worse, got_better = beyond_threshold(metric, change, threshold, noise.margin())
     parts = [noise.describe(log_ratio), rounds]
     if (got_worse or got_better) and not significant:
         decider = "the noise floor" if noise.floor is not None else "the noise"
@@ -241,7 +282,8 @@ def shift_verdict(metric: Metric, shift: Shift | None, threshold: float, count: 
         return Verdict(UNKNOWN, None, None, method=f"needs {timing_noise.MIN_POOLED} timed configurations, has {count}")
     sign = -1 if metric.compare == "throughput" else 1
     change = (math.exp(sign * shift.median) - 1) * 100
-    got_worse, got_better = direction(metric, change, threshold)
+    margin = shift.high - shift.median if shift.median >= 0 else shift.median - shift.low  # the CI's outer end
+    got_worse, got_better = beyond_threshold(metric, change, threshold, margin)
     method = shift.describe()
     if (got_worse or got_better) and not shift.significant:
         method += f"; the CI includes ×1, not the threshold {metric.compare}:{threshold:g}%, decided"

@@ -23,7 +23,7 @@ from bench_lib.cli.arguments import program
 from bench_lib.record import fingerprint, history
 from bench_lib.record.files import write_all_atomic, write_atomic
 from bench_lib.record.history import SavedRun
-from bench_lib.render import cluster_tables, export, machine_tables, page, plot_scaling, plots
+from bench_lib.render import cluster_tables, export, machine_tables, page, plot_scaling, plots, trend_pages
 from bench_lib.render import tables as report
 from bench_lib.render import verdict_tables as verdict_report
 from bench_lib.render.papers import papers_page
@@ -334,12 +334,19 @@ def trend_command(
     result = history_trend.trend(runs, thresholds, k=k, window=window)
     files: dict[str, str | bytes] = {}
     plot_names: dict[str, str] = {}
+    pages: dict[str, str] = {}
+    worst: dict[str, str] = {}
     for key in runs[-1].by_key():
         panels = [(s.metric.label + (f" ({s.metric.unit})" if s.metric.unit else ""), s.points, s.verdict.verdict)
                   for s in result.series if s.key == key and s.metric.compare != "status"]  # fmt: skip
-        name = _safe(key.replace("/", "--")) + ".png"
-        files[name] = plots.trend_figure(key, panels)
-        plot_names[key] = name
+        stem = _safe(key.replace("/", "--"))
+        files[stem + ".png"] = plots.trend_figure(key, panels)
+        plot_names[key] = stem + ".png"
+        mine = [s for s in result.series if s.key == key and s.metric.compare != "status"]
+        files[stem + ".html"] = trend_pages.benchmark_page(key, mine, trend_pages.band_figure(key, mine))
+        pages[key] = stem + ".html"
+        worst[key] = next(s.verdict.verdict for s in result.series if s.key == key)  # the series are worst first
+    files["index.html"] = trend_pages.index_page(pages, worst, len(runs))
     changed = computation.changed_in_history(runs)
     text = verdict_report.trend_markdown(
         runs,
@@ -352,11 +359,12 @@ def trend_command(
         loaded_lines,
         order=order,
         computation_changed=changed,
+        pages=pages,
     )
     files["trend.md"] = text
     folder = reports / "trend"
     _write_all(folder, files)
     say(text.split("\n## Plots")[0])
-    say(f"wrote {len(files)} files to {folder}/")
+    say(f"wrote {len(files)} files to {folder}/; each benchmark's history and noise band: {folder / 'index.html'}")
     status = _status(result.any_worse, fail_insensitive and bool(result.insensitive(thresholds)))
     return status if status else (2 if named_failed else 0)

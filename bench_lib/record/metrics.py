@@ -295,4 +295,6 @@ SUITE_KEYS: tuple[ResultKey, ...] = (
     ResultKey("seeds_until_decided", "With `--bench-seeds-until-decided` (the full profile's default): "
               '{"first": seeds the configuration started with, "cap": the most it could reach}, on every '
               "configuration that could get seeds; `seeds` holds those it got."),
+    ResultKey("process_passes", "Beside `process_medians`: the pass of the session each median was measured in "
+              "(0 the suite's own; pass k ran the k-th further process of every configuration)."),
 )  # fmt: skip

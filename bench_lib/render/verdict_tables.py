@@ -134,17 +134,18 @@ def compare_markdown(
 def trend_markdown(
     runs, result, plots: Mapping[str, str], k: float, window: int, left_out: list[str],
     thresholds: Mapping[str, float], load: list[str] = (), order: str = "saved",
-    computation_changed: Sequence[ComputationChange] = (),
+    computation_changed: Sequence[ComputationChange] = (), pages: Mapping[str, str] | None = None,
 ) -> str:  # fmt: skip
-    """The trend report: the runs in order, the run level, each benchmark metric's verdict worst first, steps."""
+    """The trend report: the runs in order, the run level, each benchmark metric's verdict worst first, steps;
+    each plot links to its benchmark's HTML page (`pages`, by key) when there is one."""
     timed = len({s.key for s in result.series if s.verdict.detectable is not None})
     lines = [
         f"# tfbench trend: {len(runs)} runs of one machine",
         "",
-        f"Rule: compare's rules against the previous {window} runs (ordered by {order}): timing against the "
-        "between-run spread pooled over every configuration's history; accuracy and memory outside the median "
-        f"± {k:g}·1.4826·MAD and beyond the threshold (memory also by {MEMORY_FLOOR_MIB:g} MiB); a configuration "
-        "that newly stops being ok or goes missing is worse.",
+        f"Rule: compare's rules against the previous {window} runs (ordered by {order}): timing against its "
+        "history's between-run spread moderated towards every configuration's; accuracy and memory outside the "
+        f"median ± {k:g}·1.4826·MAD and beyond the threshold (memory also by {MEMORY_FLOOR_MIB:g} MiB); a "
+        "configuration that newly stops being ok or goes missing is worse.",
         "",
         insensitive_line(result.insensitive(thresholds), timed, thresholds, "trend"),
         "",
@@ -174,5 +175,8 @@ def trend_markdown(
     if steps:
         lines += ["", to_markdown(Table("Steps anywhere in the history", ("benchmark", "metric", "step"), steps))]
     lines += ["", "## Plots", ""]
-    lines += [f"![{key}]({name})" for key, name in plots.items()]
+    if pages:
+        lines += ["Each benchmark's page, its history with its noise band: [index.html](index.html).", ""]
+    lines += [f"![{key}]({name})" + (f" [{key}: page]({pages[key]})" if key in (pages or {}) else "")
+              for key, name in plots.items()]  # fmt: skip
     return "\n".join(lines) + "\n"

@@ -22,5 +22,6 @@ pytest_plugins = [
     "bench_lib.suite.journal",  # each finished configuration appended durably; --bench-resume
     "bench_lib.suite.saving",  # the saved run, written by tfbench in pytest-benchmark's format
     "bench_lib.suite.isolation",  # --bench-isolate: each configuration in a child process
+    "bench_lib.suite.interleaving",  # --bench-processes: further processes in passes over the session
     "bench_lib.suite.progress",  # configurations done / total, elapsed and time left
 ]

@@ -13,7 +13,7 @@ from collections.abc import Callable
 import pytest
 
 from bench_lib.config.spec import RunSpec
-from bench_lib.suite import startup, stash
+from bench_lib.suite import interleaving, startup, stash
 from bench_lib.suite.record import recorder
 
 
@@ -65,7 +65,7 @@ def measure_run(benchmark, request: pytest.FixtureRequest):
         finally:
             preparation.release(prepared)
         result["train_traces"] = prepared.trainer.train_traces
-        result.update(_process_medians(request.config, spec, result))
+        result.update(interleaving.queue_or_run(request.config, request.node.nodeid, spec, result))
         if extra is not None and result["status"] == "ok":
             result.update(extra(result))
         result = with_scaling_efficiency(result, request.config.stash.get(stash.RESULTS, []))
@@ -100,28 +100,6 @@ def _prepare_or_record_failure(spec: RunSpec, record: Callable[[dict], None]):
         record(runner.failed(spec, error).as_dict())
         _stop_if_others_wait(spec, f"{spec.id}: could not start: {error}")
         pytest.fail(f"{spec.id}: could not start: {error}", pytrace=False)
-
-
-def _process_medians(config: pytest.Config, spec: RunSpec, result: dict) -> dict[str, list[float]]:
-    """process_medians, read by compare's noise floor: this process's median step time and those of
-    --bench-processes - 1 fresh ones.
-
-    Only for ok single-process configurations (a multi-worker one would need the whole cluster again).
-    A further process that fails leaves process_medians out and adds a line to result["warnings"]:
-    the configuration's own result stands.
-    """
-    from bench_lib.analysis.timing_noise import PROCESS_MEDIANS
-    from bench_lib.suite import processes
-
-    wanted = config.stash[stash.PROFILE].processes
-    if wanted == 1 or result["status"] != "ok" or spec.workers > 1 or not result.get("step_time_ms"):
-        return {}
-    try:
-        further = processes.further_medians_ms(spec, wanted - 1, result.get("peak_gflops"))
-    except RuntimeError as error:
-        result["warnings"] = [*(result.get("warnings") or ()), f"no process medians: {error}"]
-        return {}
-    return {PROCESS_MEDIANS: [result["step_time_ms"]["median"], *further]}
 
 
 def _output_dir(config: pytest.Config, option: str):

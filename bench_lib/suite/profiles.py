@@ -195,8 +195,13 @@ FULL = dataclasses.replace(
 )
 # Regression tracking: the quick sizes, each timed configuration in 5 processes (the suite's own and 4
 # fresh ones, whose medians compare and trend judge between-process noise by), one intra-op thread
-# and a fixed inter-op pool. Made for the throughput and models questions (docs/running/nightly.md).
+# and a fixed inter-op pool. Made for the throughput and models questions (docs/running/nightly.md),
+# whose timed work per process it lengthens: a process's start-up and trace cost far more than its
+# timed blocks, and a median of a handful of steps adds its own spread to the processes'.
 NIGHTLY = dataclasses.replace(
     QUICK, name="nightly", sizes_from="quick", processes=5, intra_op_threads=1, inter_op_threads=2
-)
+).changed({
+    "throughput.blocks": 3 * QUICK.sizes("throughput").blocks,
+    "models.families": tuple(dataclasses.replace(f, steps=4 * f.steps) for f in QUICK.sizes("models").families),
+})  # fmt: skip
 PROFILES = {p.name: p for p in (QUICK, FULL, NIGHTLY)}
