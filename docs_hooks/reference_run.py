@@ -104,12 +104,8 @@ class ReferenceRun:
         return str(self.run.machine.get("tfbench_profile", "?"))
 
     def results(self, question: str | None = None) -> list[dict]:
-        # The timed rounds go with each result, as in a report: a one-seed throughput finding is read over them.
-        return [
-            {**b.result, "question": b.question, "rounds_s": b.rounds_s}
-            for b in self.run.benchmarks
-            if question in (None, b.question)
-        ]
+        """The run's results as its report judges them (SavedRun.judged_results)."""
+        return self.run.judged_results(question)
 
     @functools.cached_property
     def family(self) -> findings_rules.Family:

@@ -37,7 +37,7 @@ def test_the_session_judges_the_results_the_report_of_its_saved_run_reads():
     without them (the session's own result dicts), the family would have fewer comparisons."""
     session = summary.judged_results(_session_that_saved(EXAMPLE, keep_data=True))
     run = history.load_run(EXAMPLE)
-    report = [{**b.result, "question": b.question, "rounds_s": b.rounds_s} for b in run.benchmarks]
+    report = run.judged_results()
     assert len(summary.judged_family(session)) == len(summary.judged_family(report))
     assert _sentences(session) == _sentences(report)
     without_rounds = [{k: v for k, v in r.items() if k != "rounds_s"} for r in report]
