@@ -55,3 +55,13 @@ def test_the_session_and_the_report_of_its_saved_run_print_the_same_findings(sui
     sentences = [line for line in printed if line.startswith("- ")]
     assert any(s.startswith("- verdicts:") for s in sentences)
     assert [s for s in sentences if s not in report] == []
+
+
+def test_no_caller_can_judge_a_family_without_every_question_rule():
+    """findings() takes the run's family and judged_family every question's glance rules and papers: leaving
+    one out would judge a family other than the report's."""
+    results = history.load_run(EXAMPLE).judged_results()
+    with pytest.raises(TypeError, match="family"):
+        findings.findings(results, rules=questions.findings_rules())
+    with pytest.raises(TypeError, match="glance_rules"):
+        findings.judged_family(results, rules=questions.findings_rules(), papers=None)
