@@ -65,3 +65,21 @@ def test_no_caller_can_judge_a_family_without_every_question_rule():
         findings.findings(results, rules=questions.findings_rules())
     with pytest.raises(TypeError, match="glance_rules"):
         findings.judged_family(results, rules=questions.findings_rules(), papers=None)
+
+
+def test_an_added_seed_that_diverged_leaves_its_configuration_saved_once_among_the_results():
+    from bench_lib.config.spec import RunSpec
+    from bench_lib.record.result import RunResult
+    from bench_lib.record.seeds import extend
+
+    config = _session_that_saved(EXAMPLE, keep_data=True)
+    before = summary.judged_results(config)
+    i = next(i for i, r in enumerate(before) if r["status"] == "ok" and len(r.get("seeds") or []) >= 2)
+    spec = RunSpec.from_dict(dict(before[i]["spec"])).replace(seeds=1, seed=max(before[i]["seeds"]) + 1)
+    diverged = RunResult(spec=spec, status="diverged", seeds=[spec.seed], seed_statuses=["diverged"])
+    after = [*before[:i], extend(before[i], [diverged]), *before[i + 1 :]]
+    summary.replace_results(config, before, after)
+    judged = summary.judged_results(config)
+    assert len(judged) == len(before)
+    [once] = [r for r in judged if (r["question"], r["id"]) == (before[i]["question"], before[i]["id"])]
+    assert once["status"] == "ok" and once["seed_statuses"][-1] == "diverged"
