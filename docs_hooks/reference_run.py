@@ -27,7 +27,9 @@ written):
 
 `{{ run@NAME WHAT ARGS }}` answers the same from the kept run saved as NAME (`NNNN_NAME.json`, found
 under mkdocs.yml `extra.kept_runs`, reports/reference by default): a run of another grid, such as
-another dataset, kept with `tfbench reference-run RUN --name NAME`. Besides the glance table, a
+another dataset, saved with `--benchmark-save=NAME` and kept with `tfbench reference-run RUN --name
+FOLDER`, which names only the folder beside the class's reference (`<class>-FOLDER`); the file keeps
+its save name, which is the NAME run@ finds. Besides the glance table, a
 question's row gives its cells one by one: `answer QUESTION`, `evidence QUESTION`, `verdict QUESTION`
 (the verdict word of the code's rules, so a page never types one).
 
@@ -104,16 +106,13 @@ class ReferenceRun:
         return str(self.run.machine.get("tfbench_profile", "?"))
 
     def results(self, question: str | None = None) -> list[dict]:
-        # The timed rounds go with each result, as in a report: a one-seed throughput finding is read over them.
-        return [
-            {**b.result, "question": b.question, "rounds_s": b.rounds_s}
-            for b in self.run.benchmarks
-            if question in (None, b.question)
-        ]
+        """The run's results as its report judges them (SavedRun.judged_results)."""
+        return self.run.judged_results(question)
 
     @functools.cached_property
     def family(self) -> findings_rules.Family:
-        """Every comparison of the run's findings and glance rows, judged together as its report judges them."""
+        """Every comparison of the run's findings, glance rows and papers side by side, judged together as its
+        report judges them (bench_lib.questions.judged_family)."""
         return questions.judged_family(self.results())
 
     def questions(self) -> list[str]:
@@ -466,6 +465,7 @@ def render_profiles(reference: ReferenceRun, kept_root: Path) -> str:
         ("strategies of the seeded accuracy questions",
          [", ".join(p.accuracy_strategies or p.strategies) for p in shown]),
         ("seeds of the seeded questions", [str(p.seeds_of_question()) for p in shown]),
+        ("seeds until decided (cap[:questions])", [str(p.seeds_until_decided or "none") for p in shown]),
         ("processes per timed configuration", [str(p.processes) for p in shown]),
         ("intra-op / inter-op threads",
          [f"{_threads(p.intra_op_threads)} / {_threads(p.inter_op_threads)}" for p in shown]),

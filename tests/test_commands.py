@@ -86,9 +86,8 @@ def test_report_md_has_the_machine_and_a_table_per_question_and_strategy(report_
     assert row, text
     # The report opens with the findings written from the numbers, one line per sentence.
     run = history.load_run(saved_suite)
-    sentences = findings.findings(
-        ({**b.result, "question": b.question} for b in run.benchmarks), rules=questions.findings_rules()
-    )
+    results = run.judged_results()
+    sentences = findings.findings(results, rules=questions.findings_rules(), family=questions.judged_family(results))
     assert sentences and all(f"\n- {sentence}\n" in text for sentence in sentences)
     assert text.index("## Findings") < text.index("## Batch size")
     # ... led by the table at a glance, whose batch-size row has intervals from the two seeds.

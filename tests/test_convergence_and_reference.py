@@ -62,7 +62,7 @@ def test_the_one_sided_p_values_are_scipys_pooled_t_test_halved():
 
 
 def findings(results):
-    return all_findings(results, rules=questions.findings_rules())
+    return all_findings(results, rules=questions.findings_rules(), family=questions.judged_family(results))
 
 
 def test_the_stored_points_read_and_hold_what_the_check_matches_on():

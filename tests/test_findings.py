@@ -6,7 +6,11 @@ from bench_lib.maths import stats
 
 def findings(results):
     """The findings with every registered question's own rule, as the report writes them."""
-    return findings_lib.findings(results, rules=questions.findings_rules(), cross=questions.cross_findings)
+    results = list(results)
+    family = questions.judged_family(results)
+    return findings_lib.findings(
+        results, rules=questions.findings_rules(), family=family, cross=questions.cross_findings
+    )
 
 
 def result(question, batch, accuracy, values=None, n=None, status="ok", **spec):
@@ -267,8 +271,7 @@ def test_the_example_runs_findings_render_with_tests_and_no_unearned_no_change()
     from bench_lib.record import history
 
     run = history.load_run(Path(__file__).parent.parent / "reports" / "example" / "0001_example.json")
-    results = [{**b.result, "question": b.question, "rounds_s": b.rounds_s} for b in run.benchmarks]
-    sentences = findings(results)
+    sentences = findings(run.judged_results())
     [steps] = [s for s in sentences if s.startswith("time_to_accuracy")]
     assert "at batch 1024 (real: ×0.1" in steps, "the tenfold fall in steps is a real fall"
     assert not any("does not" in s or "within noise" in s for s in sentences)

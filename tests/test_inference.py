@@ -3,6 +3,8 @@ import math
 import pytest
 from scipy import stats as scipy_stats
 
+from bench_lib.analysis.family import Family
+from bench_lib.analysis.vocabulary import READINGS, Figure
 from bench_lib.maths import inference
 from bench_lib.maths.inference import Margin
 
@@ -46,10 +48,26 @@ def test_holm_multiplies_the_smallest_p_by_m_and_keeps_the_order():
     assert inference.holm([0.9, 0.8]) == [1.0, 1.0]  # 2 × 0.8 capped at 1; never below the one before
 
 
+def _borderline(i: int) -> tuple[Figure, Figure]:
+    """A fall of 0.04 over 3 seeds a side: real at α, not at α/4 (pair i: configurations of their own)."""
+    return (
+        Figure(0.92, None, 3, (0.905, 0.92, 0.935), source=("q", f"a{i}")),
+        Figure(0.88, None, 3, (0.865, 0.88, 0.895), source=("q", f"b{i}")),
+    )
+
+
+def _settled(pairs: int) -> Family:
+    family = Family()
+    for i in range(pairs):
+        family.judge(*_borderline(i), READINGS["test_accuracy"])
+    family.settle()
+    return family
+
+
 def test_a_family_decides_after_correction():
-    borderline = inference.compare([0.905, 0.92, 0.935], [0.865, 0.88, 0.895], POINT)
-    assert inference.decide_family([borderline]) == ["real"]
-    assert inference.decide_family([borderline] * 4) == ["undecided"] * 4
+    assert _settled(1).judge(*_borderline(0), READINGS["test_accuracy"]).decision == "real"
+    four = _settled(4)
+    assert [four.judge(*_borderline(i), READINGS["test_accuracy"]).decision for i in range(4)] == ["undecided"] * 4
 
 
 def test_bad_input_is_named():
@@ -63,21 +81,9 @@ def test_bad_input_is_named():
         Margin("log", 0.1)
 
 
-def test_seeds_until_decided_splits_alpha_over_the_looks_and_stops_when_decided():
+def test_the_looks_run_from_first_to_cap_and_refuse_fewer_than_two():
     assert inference.looks(3, 8) == 6
-    # a clear fall is decided at the first look
-    assert inference.sequential_decision([60, 90, 123, 80, 100], [7, 9, 11, 8, 10], STEPS, first=3, cap=5) == (
-        "real",
-        3,
-    )
-    # a pair with one noisy seed needs more seeds; at α/looks it decides once they come in
-    a = [0.90, 0.95, 0.85, 0.90, 0.91, 0.90, 0.89, 0.90]
-    b = [v - 0.10 for v in a]
-    word, seeds = inference.sequential_decision(a, b, POINT, first=3, cap=8)
-    assert word == "real" and seeds > 3
-    # pure noise stays undecided up to the cap
-    noise_a, noise_b = [0.6, 0.9, 0.7, 0.8, 0.65], [0.8, 0.6, 0.9, 0.7, 0.75]
-    assert inference.sequential_decision(noise_a, noise_b, POINT, first=3, cap=5) == ("undecided", 5)
+    assert inference.looks(2, 2) == 1
     with pytest.raises(ValueError, match="first=1"):
         inference.looks(1, 4)
 

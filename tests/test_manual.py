@@ -205,6 +205,10 @@ def test_the_profiles_table_shows_each_profiles_settings_and_its_kept_run_or_non
     assert row(table, "processes per timed configuration") == [
         str(profiles.PROFILES[name].processes) for name in ("quick", "nightly", "full")
     ]
+    assert row(table, "seeds until decided (cap[:questions])") == [
+        str(profiles.PROFILES[name].seeds_until_decided or "none") for name in ("quick", "nightly", "full")
+    ]
+    assert row(table, "seeds until decided (cap[:questions])")[2] == str(profiles.FULL.seeds_until_decided.cap)
     assert row(table, "its session's wall time") == [
         reference_run.duration(reference.session_seconds),
         "not kept yet",

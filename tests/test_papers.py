@@ -13,8 +13,7 @@ def run(question, batch, values, **spec):
 
 
 def side_by_side(results):
-    rules = questions.findings_rules()
-    family = findings.judged_family(results, rules=rules, papers=questions.papers_side_by_side)
+    family = questions.judged_family(results)
     return findings.papers_side_by_side(results, family=family, papers=questions.papers_side_by_side)
 
 

@@ -37,7 +37,7 @@ def test_the_session_judges_the_results_the_report_of_its_saved_run_reads():
     without them (the session's own result dicts), the family would have fewer comparisons."""
     session = summary.judged_results(_session_that_saved(EXAMPLE, keep_data=True))
     run = history.load_run(EXAMPLE)
-    report = [{**b.result, "question": b.question, "rounds_s": b.rounds_s} for b in run.benchmarks]
+    report = run.judged_results()
     assert len(summary.judged_family(session)) == len(summary.judged_family(report))
     assert _sentences(session) == _sentences(report)
     without_rounds = [{k: v for k, v in r.items() if k != "rounds_s"} for r in report]
@@ -55,3 +55,31 @@ def test_the_session_and_the_report_of_its_saved_run_print_the_same_findings(sui
     sentences = [line for line in printed if line.startswith("- ")]
     assert any(s.startswith("- verdicts:") for s in sentences)
     assert [s for s in sentences if s not in report] == []
+
+
+def test_no_caller_can_judge_a_family_without_every_question_rule():
+    """findings() takes the run's family and judged_family every question's glance rules and papers: leaving
+    one out would judge a family other than the report's."""
+    results = history.load_run(EXAMPLE).judged_results()
+    with pytest.raises(TypeError, match="family"):
+        findings.findings(results, rules=questions.findings_rules())
+    with pytest.raises(TypeError, match="glance_rules"):
+        findings.judged_family(results, rules=questions.findings_rules(), papers=None)
+
+
+def test_an_added_seed_that_diverged_leaves_its_configuration_saved_once_among_the_results():
+    from bench_lib.config.spec import RunSpec
+    from bench_lib.record.result import RunResult
+    from bench_lib.record.seeds import extend
+
+    config = _session_that_saved(EXAMPLE, keep_data=True)
+    before = summary.judged_results(config)
+    i = next(i for i, r in enumerate(before) if r["status"] == "ok" and len(r.get("seeds") or []) >= 2)
+    spec = RunSpec.from_dict(dict(before[i]["spec"])).replace(seeds=1, seed=max(before[i]["seeds"]) + 1)
+    diverged = RunResult(spec=spec, status="diverged", seeds=[spec.seed], seed_statuses=["diverged"])
+    after = [*before[:i], extend(before[i], [diverged]), *before[i + 1 :]]
+    summary.replace_results(config, before, after)
+    judged = summary.judged_results(config)
+    assert len(judged) == len(before)
+    [once] = [r for r in judged if (r["question"], r["id"]) == (before[i]["question"], before[i]["id"])]
+    assert once["status"] == "ok" and once["seed_statuses"][-1] == "diverged"

@@ -41,4 +41,6 @@ def test_added_seeds_are_saved_like_the_first_ones_and_the_finding_names_the_cap
         assert bench["stats"]["rounds"] == 2, "the timed rounds are the first pass's"
     added = len(infos[0]["seeds"]) > 2
     assert ("tfbench: seeds until decided:" in done.stdout) == added
-    assert "seeds of at most 4" in done.stdout and "×3 looks" in done.stdout
+    assert "seeds of at most 4" in done.stdout, "the verdict names the cap, decided or not"
+    assert "multiplied by its planned looks (cap − first values + 1: ×3)" in done.stdout, "the rule names the looks"
+    assert not json.loads(out.read_text()).get("tfbench_failures"), "each configuration saved once, as a result"

@@ -94,4 +94,5 @@ def test_regimes_are_named_only_where_every_optimum_is_bracketed():
 
 
 def findings(results):
-    return all_findings(results, rules=questions.findings_rules(), cross=questions.cross_findings)
+    family = questions.judged_family(results)
+    return all_findings(results, rules=questions.findings_rules(), family=family, cross=questions.cross_findings)

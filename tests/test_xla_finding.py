@@ -34,6 +34,6 @@ def test_no_explanation_when_xla_is_slow_without_dropout_too():
 
 
 def test_the_throughput_findings_carry_the_xla_sentence_after_the_generic_one():
-    sentences = findings(MEASURED, rules=questions.findings_rules())
+    sentences = findings(MEASURED, rules=questions.findings_rules(), family=questions.judged_family(MEASURED))
     assert sentences[0].startswith("throughput") and sentences[1].startswith("XLA (jit_compile)")
     assert xla_dropout(MEASURED[:1]) == [], "no XLA run, no sentence"

@@ -122,21 +122,22 @@ def judged_family(
     results: Iterable[Mapping[str, object]],
     *,
     rules: Rules,
-    glance_rules: Mapping[str, glance.Rule] | None = None,
-    papers: PapersRule | None = None,
+    glance_rules: Mapping[str, glance.Rule],
+    papers: PapersRule | None,
 ) -> Family:
     """Every comparison the findings, the at-a-glance rows and the papers side by side make, settled together.
 
     glance_rules: each question's at-a-glance rule (bench_lib.questions.glance_rules()), the rows that
-    are judged with the findings; None gives every question the generic row.
+    are judged with the findings; a question without one gets the generic row.
     papers: the papers side by side the questions declare (bench_lib.questions.papers_side_by_side);
-    None judges no papers row.
+    None judges no papers row. Both are required, so no caller judges a different family by
+    leaving them out: bench_lib.questions.judged_family passes every question's.
     """
     results = list(results)
     family = Family()
     by_question = _by_question(results)
     _sentences(by_question, rules, family)
-    glance.glance(results, rules=glance_rules or {}, family=family)
+    glance.glance(results, rules=glance_rules, family=family)
     if papers is not None:
         papers(ok_by_question(by_question), family)
     family.settle()
@@ -147,7 +148,7 @@ def findings(
     results: Iterable[Mapping[str, object]],
     *,
     rules: Rules,
-    family: Family | None = None,
+    family: Family,
     cross: Callable[[list[Mapping[str, object]]], list[str]] | None = None,
 ) -> list[str]:
     """One sentence per question (or the several its own rule writes), in the order questions first appear,
@@ -156,10 +157,10 @@ def findings(
     rules: a question's own sentences by question name (bench_lib.questions.findings_rules()), each
     called with its ok results, and family=... where it takes it (its comparisons are then judged
     with the run's); a question without one gets the generic sentence.
-    family: the judged family of these results (judged_family); None judges them here.
+    family: the settled family of these results (bench_lib.questions.judged_family), so the findings
+    are judged as the run's report and summary judge them.
     cross: the sentences questions declare across questions (bench_lib.questions.cross_findings).
     """
     results = list(results)
-    family = family if family is not None else judged_family(results, rules=rules)
     sentences = _sentences(_by_question(results), rules, family) + (cross(results) if cross else [])
     return sentences + ([family.rule_text()] if len(family) else [])

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from bench_lib.maths import stats
 from bench_lib.maths.inference import Margin
+from bench_lib.record import seeds
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,9 @@ READINGS: dict[str, Reading] = {
 class Figure:
     """A metric of one configuration: its mean, the 95% interval (None for one value), n, and the
     values it comes from (empty when the saved run kept only the mean), over seeds or timed rounds;
-    until_decided: (first, cap) when the suite added seeds to it until its comparisons were decided."""
+    until_decided: (values among its first seeds, cap) when the suite may add seeds to it until its
+    comparisons are decided; source: (question, id) of the result it was read from (None for a
+    figure derived from several), so two configurations with equal values stay two."""
 
     mean: float
     ci95: tuple[float, float] | None
@@ -64,6 +67,7 @@ class Figure:
     values: tuple[float, ...] = ()
     over: str = "seeds"
     until_decided: tuple[int, int] | None = None
+    source: tuple[str, str] | None = None
 
 
 # A throughput figure of one seed is read over its timed rounds (result key "rounds_s", seconds).
@@ -72,28 +76,39 @@ TIMED = "examples_per_sec"
 
 def figure(result: Mapping[str, object], metric: str) -> Figure | None:
     """The metric of a result dict: from seed_stats when several seeds measured it; examples/s of one
-    seed from its timed rounds when the result carries them (rounds_s)."""
+    seed from its timed rounds when the result carries them (rounds_s).
+
+    Where the suite may add seeds to the result (its `seeds_until_decided` mark) and the metric is
+    one added seeds join (bench_lib.record.seeds.EXTENDED), until_decided is (the values among the
+    first seeds, the cap): a seed that never reached the target gives no value, and the looks count
+    from the values the comparison started with."""
+    source = (question_of(result), str(result.get("id")))
     entry = (result.get("seed_stats") or {}).get(metric)
     if entry and entry.get("mean") is not None:
         ci = entry.get("ci95")
-        values = tuple(float(v) for v in entry.get("values") or () if v is not None)
+        raw = list(entry.get("values") or ())
+        values = tuple(float(v) for v in raw if v is not None)
         added = result.get("seeds_until_decided")  # bench_lib.suite.until_decided
-        until = (int(added["first"]), int(added["cap"])) if added else None
-        return Figure(float(entry["mean"]), tuple(ci) if ci else None, int(entry["n"]), values, until_decided=until)
+        until = None
+        if added and metric in seeds.EXTENDED:
+            until = (sum(v is not None for v in raw[: int(added["first"])]), int(added["cap"]))
+        return Figure(
+            float(entry["mean"]), tuple(ci) if ci else None, int(entry["n"]), values, until_decided=until, source=source
+        )
     value = result.get(metric)
     if value is None:
         return None
     rounds = [float(s) for s in result.get("rounds_s") or () if s and s > 0]
     if metric == TIMED and len(rounds) > 1:
-        return _over_rounds(float(value), rounds)
-    return Figure(float(value), None, 1, (float(value),))
+        return _over_rounds(float(value), rounds, source)
+    return Figure(float(value), None, 1, (float(value),), source=source)
 
 
-def _over_rounds(examples_per_sec: float, rounds_s: list[float]) -> Figure:
+def _over_rounds(examples_per_sec: float, rounds_s: list[float], source: tuple[str, str]) -> Figure:
     """examples/s in each timed round: every round trains the same examples, so its rate is the
     overall rate scaled by the mean round time over this round's time."""
     rates = tuple(examples_per_sec * stats.mean(rounds_s) / s for s in rounds_s)
-    return Figure(examples_per_sec, stats.ci95(rates), len(rates), rates, over="rounds")
+    return Figure(examples_per_sec, stats.ci95(rates), len(rates), rates, over="rounds", source=source)
 
 
 def interval_text(f: Figure, fmt: str, *, log: bool = False) -> str:

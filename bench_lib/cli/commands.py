@@ -93,8 +93,7 @@ def report_files(run: SavedRun) -> dict[str, str | bytes]:
     """Every file of one run's report, by name: report.md, index.html, results.csv, PNGs, exports."""
     by_question = _questions(run)
     network = scaling.network(run.machine.get("tfbench_cluster"))
-    # The timed rounds go with each result: a one-seed throughput finding is read over them.
-    results = [{**b.result, "question": b.question, "rounds_s": b.rounds_s} for b in run.benchmarks]
+    results = run.judged_results()
     sections = [
         (q, report.question_tables(rs, q) + _scaling_tables(rs, network) + _precision_tables(run, q))
         for q, rs in by_question.items()

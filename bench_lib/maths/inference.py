@@ -13,8 +13,8 @@ p-value. A comparison is decided three ways:
 - "undecided": neither; the comparison then states the smallest difference it could have
   detected (80% power at α, two-sided).
 
-A comparison whose seeds were added until it was decided (sequential_decision, over_looks) has
-its p-values multiplied by its planned looks before the family's correction.
+A comparison whose seeds were added until it was decided has its p-values multiplied by its
+planned looks (looks, over_looks) before the family's correction (bench_lib.analysis.family).
 """
 
 from __future__ import annotations
@@ -167,13 +167,6 @@ def decide(adjusted_p: float, adjusted_equivalence_p: float, *, alpha: float = A
     return "real" if adjusted_p < alpha else "undecided"
 
 
-def decide_family(comparisons: Sequence[Comparison], *, alpha: float = ALPHA) -> list[str]:
-    """Each comparison's decision, Welch's and TOST's p-values each Holm-corrected over the family."""
-    differ = holm([c.p_value for c in comparisons])
-    same = holm([c.equivalence_p for c in comparisons])
-    return [decide(p, q, alpha=alpha) for p, q in zip(differ, same, strict=True)]
-
-
 # Seeds until decided: a comparison starts with `first` seeds a side and may add one seed a side
 # per look up to `cap`. Each look tests at α / looks (a Bonferroni split over the planned looks),
 # so the chance of ever calling a difference real or a pair the same by error stays within α.
@@ -202,27 +195,6 @@ def over_looks(p_value: float, planned_looks: int) -> float:
     if planned_looks < 1:
         raise ValueError(f"planned_looks={planned_looks!r} is not allowed: >= 1")
     return min(1.0, planned_looks * p_value)
-
-
-def sequential_decision(
-    a: Sequence[float], b: Sequence[float], margin: Margin, *, first: int, cap: int, alpha: float = ALPHA
-) -> tuple[str, int]:
-    """(decision, seeds a side it took): the comparison tested at α / looks(first, cap) after each
-    seed from `first` on, stopping at the first "real" or "same"; "undecided" at the cap.
-
-    a, b: the seeds' values in the order they were run (at least `cap` each, or all there are).
-
-    Raises:
-      ValueError: first < 2 or cap < first.
-    """
-    level = alpha / looks(first, cap)
-    last = min(cap, len(a), len(b))
-    for n in range(first, last + 1):
-        c = compare(a[:n], b[:n], margin, alpha=level)
-        word = decide(c.p_value, c.equivalence_p, alpha=level)
-        if word != "undecided":
-            return word, n
-    return "undecided", last
 
 
 # McCandlish et al. (2018), "An empirical model of large-batch training": steps S and examples

@@ -3,9 +3,9 @@
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from bench_lib.analysis import family as judged
 from bench_lib.analysis import findings as sentences
 from bench_lib.analysis import glance
+from bench_lib.analysis.family import Family
 from bench_lib.analysis.vocabulary import spec_of
 from bench_lib.config import models as model_registry
 from bench_lib.config import option_text
@@ -15,7 +15,7 @@ from bench_lib.record.metrics import ResultKey
 
 
 @dataclass(frozen=True, kw_only=True)
-class Family:
+class ModelFamily:
     """How one model is measured: its global batch sizes, timed and warm-up steps, on which strategies, in
     which precisions (a mixed precision runs where the device has a fast path for it and is skipped with
     the reason elsewhere)."""
@@ -31,7 +31,7 @@ class Family:
 @dataclass(frozen=True, kw_only=True)
 class Sizes:
     models: tuple[str, ...]  # the families measured, in table order (--bench-models)
-    families: tuple[Family, ...]  # how each is measured; a model without a row gets FALLBACK's sizes
+    families: tuple[ModelFamily, ...]  # how each is measured; a model without a row gets FALLBACK's sizes
     # (layers, width, heads, sequence length) of a model that takes a size (`transformer`); None: its own.
     transformer_size: tuple[int, ...] | None = None
     # The largest global batch within this many MiB of TensorFlow memory is searched once per family,
@@ -41,8 +41,8 @@ class Sizes:
     # MLPerf's ResNet-50 runs, which Keras also traces faster than Adam (docs/questions/models.md).
     optimizer: str = "momentum"
 
-    def family(self, model: str) -> Family:
-        return next((f for f in self.families if f.model == model), Family(model=model, **FALLBACK))
+    def family(self, model: str) -> ModelFamily:
+        return next((f for f in self.families if f.model == model), ModelFamily(model=model, **FALLBACK))
 
     def model_fields(self, model: str) -> dict[str, object]:
         """The spec fields that choose the model: its name, and transformer_size where it takes a size.
@@ -81,20 +81,20 @@ FALLBACK = {"batch_sizes": (32,), "steps": 10, "warmup_steps": 2}
 # GPUs, float16 on GPUs' tensor cores. The quick profile leaves them out: its budget holds float32 only.
 EVERY_PRECISION = ("float32", "mixed_bfloat16", "mixed_float16")
 QUICK_FAMILIES = (
-    Family(model="resnet20", batch_sizes=(64,), steps=6, warmup_steps=2, strategies=("one_device",)),
-    Family(model="transformer_small", batch_sizes=(32,), steps=8, warmup_steps=2, strategies=("one_device",)),
+    ModelFamily(model="resnet20", batch_sizes=(64,), steps=6, warmup_steps=2, strategies=("one_device",)),
+    ModelFamily(model="transformer_small", batch_sizes=(32,), steps=8, warmup_steps=2, strategies=("one_device",)),
     # One small batch for a few steps, so that the quick profile stays within its time on 2 cores.
-    Family(model="resnet50", batch_sizes=(4,), steps=2, warmup_steps=1, strategies=("one_device",)),
+    ModelFamily(model="resnet50", batch_sizes=(4,), steps=2, warmup_steps=1, strategies=("one_device",)),
 )
 QUICK_MODELS = ("resnet20", "transformer_small", "resnet50")
 # Batch sizes near those the models' papers and tf_cnn_benchmarks used, within a 2-core CPU's reach.
 FULL_FAMILIES = (
-    Family(model="resnet20", batch_sizes=(128, 512), steps=30, warmup_steps=3, precisions=EVERY_PRECISION),
-    Family(model="resnet56", batch_sizes=(128,), steps=20, warmup_steps=3, precisions=EVERY_PRECISION),
-    Family(model="resnet50", batch_sizes=(32, 64), steps=10, warmup_steps=2, precisions=EVERY_PRECISION),
-    Family(model="mobilenet_v2", batch_sizes=(32, 64), steps=10, warmup_steps=2, precisions=EVERY_PRECISION),
-    Family(model="transformer_small", batch_sizes=(64, 256), steps=30, warmup_steps=3, precisions=EVERY_PRECISION),
-    Family(model="bert_base", batch_sizes=(8, 32), steps=10, warmup_steps=2, precisions=EVERY_PRECISION),
+    ModelFamily(model="resnet20", batch_sizes=(128, 512), steps=30, warmup_steps=3, precisions=EVERY_PRECISION),
+    ModelFamily(model="resnet56", batch_sizes=(128,), steps=20, warmup_steps=3, precisions=EVERY_PRECISION),
+    ModelFamily(model="resnet50", batch_sizes=(32, 64), steps=10, warmup_steps=2, precisions=EVERY_PRECISION),
+    ModelFamily(model="mobilenet_v2", batch_sizes=(32, 64), steps=10, warmup_steps=2, precisions=EVERY_PRECISION),
+    ModelFamily(model="transformer_small", batch_sizes=(64, 256), steps=30, warmup_steps=3, precisions=EVERY_PRECISION),
+    ModelFamily(model="bert_base", batch_sizes=(8, 32), steps=10, warmup_steps=2, precisions=EVERY_PRECISION),
 )
 
 
@@ -117,7 +117,7 @@ def hardware_row(result: Mapping[str, object]) -> str:
     )
 
 
-def findings(results: list[Mapping[str, object]], metric: str, *, family: judged.Family | None = None) -> list[str]:
+def findings(results: list[Mapping[str, object]], metric: str, *, family: Family | None = None) -> list[str]:
     """Every configuration's examples/s and MFU, highest MFU first; then the generic sentence where a family has two."""
     measured = [r for r in results if r.get("mfu") is not None and r.get("examples_per_sec") is not None]
     rows = [hardware_row(r) for r in sorted(measured, key=lambda r: -float(r["mfu"]))]

@@ -59,6 +59,16 @@ class SavedRun:
     def by_key(self) -> dict[str, Benchmark]:
         return {b.key: b for b in self.benchmarks}
 
+    def judged_results(self, question: str | None = None) -> list[dict]:
+        """The result dicts the run's findings are judged from (of one question, if given), in the run's order:
+        each configuration's result with its question and its timed rounds as rounds_s (a one-seed throughput
+        finding is read over them; empty where the run kept none)."""
+        return [
+            {**b.result, "question": b.question, "rounds_s": b.rounds_s}
+            for b in self.benchmarks
+            if question in (None, b.question)
+        ]
+
 
 def _with_defaults(result: dict) -> dict:
     """Fills keys that later schema additions introduced, so years-old files still read.

@@ -60,13 +60,36 @@ def combine(results: list[RunResult]) -> RunResult:
     )
 
 
+# The seeded metrics a further seed's run joins (extend): what training reached, which does not depend
+# on the process it trained in. Timings and memory (examples/s, seconds to target, wall and CPU
+# time, peak memory, GFLOP/s) stay the first pass's: a further seed trains late in the session,
+# prepared afresh, and a process's peak memory is its whole life's.
+EXTENDED = frozenset(
+    {
+        "test_accuracy",
+        "test_loss",
+        "train_accuracy",
+        "train_loss",
+        "generalization_gap_accuracy",
+        "generalization_gap_loss",
+        "steps_to_target",
+        "examples_to_target",
+        "sharpness",
+        "noise_scale",
+        "critical_batch_size_estimate",
+    }
+)
+
+
 def extend(combined: dict, more: list[RunResult]) -> dict:
     """A result dict of one configuration (as saved: combined over its seeds) with further seeds' results added.
 
-    Every seeded metric's seed_stats and mean are taken again over all the seeds, as combine()
-    takes them; `seeds`, `seed_statuses` and the spec's seed count grow; an ok result takes the
-    first bad further seed's status and error. Everything else (history, timings, a question's
-    extra keys) stays the first seed's.
+    The seed_stats and mean of every metric in EXTENDED are taken again over all the seeds, as
+    combine() takes them, a further seed that did not end ok giving None; `seeds`,
+    `seed_statuses` and the spec's seed count grow. The status stays the combined one (a further
+    seed that failed or diverged shows only in seed_statuses, so the configuration is still one
+    result with its first pass's status). Everything else — the other metrics (timings, memory),
+    history, a question's extra keys — stays the first pass's.
 
     Raises:
       ValueError: a further result of another configuration, or of a seed the result already has.
@@ -74,7 +97,8 @@ def extend(combined: dict, more: list[RunResult]) -> dict:
     from bench_lib.config.spec import RunSpec
 
     spec = RunSpec.from_dict(dict(combined["spec"]))
-    seeds = [*combined.get("seeds", [spec.seed]), *(r.spec.seed for r in more)]
+    earlier = list(combined.get("seeds") or [spec.seed])
+    seeds = [*earlier, *(r.spec.seed for r in more)]
     if len(set(seeds)) != len(seeds):
         raise ValueError(f"seeds={seeds!r} is not allowed: each seed once")
     for r in more:
@@ -82,17 +106,17 @@ def extend(combined: dict, more: list[RunResult]) -> dict:
             raise ValueError(f"extend got different configurations: {spec.id} and {r.spec.id}")
     out = dict(combined)
     seed_stats = dict(combined.get("seed_stats") or {})
-    for name in (m.key for m in metrics.METRICS if m.seeded):
-        before = (seed_stats.get(name) or {}).get("values") or [combined.get(name)]
+    for name in (m.key for m in metrics.METRICS if m.seeded and m.key in EXTENDED):
+        # Without per-seed values, one seed's value is the result's; the mean of several is no seed's value.
+        alone = [combined.get(name)] if len(earlier) == 1 else [None] * len(earlier)
+        before = (seed_stats.get(name) or {}).get("values") or alone
         after = [getattr(r, name) if r.status == "ok" else None for r in more]
         seed_stats[name] = stats.summary([*before, *after])
         out[name] = seed_stats[name]["mean"]
-    bad = next((r for r in more if r.status != "ok"), None)
-    if bad is not None and combined.get("status") == "ok":
-        out |= {"status": bad.status, "error": f"seed {bad.spec.seed}: {bad.error or bad.status}"}
-        out["diverged_at_step"] = bad.diverged_at_step
+    statuses = list(combined.get("seed_statuses") or [])
+    statuses += [combined.get("status", "ok")] * (len(earlier) - len(statuses))
     out["seeds"] = seeds
-    out["seed_statuses"] = [*combined.get("seed_statuses", []), *(r.status for r in more)]
+    out["seed_statuses"] = [*statuses, *(r.status for r in more)]
     out["seed_stats"] = seed_stats
     out["spec"] = {**combined["spec"], "seeds": len(seeds)}
     return out

@@ -59,11 +59,13 @@ def _text(option: str, text: str) -> str:
 
 def _until_decided(option: str, text: str) -> UntilDecided | None:
     """CAP, or CAP:QUESTION,...; 0 adds no seeds."""
-    cap_text, _, names = text.partition(":")
+    cap_text, colon, names = text.partition(":")
     cap = _zero_or_more(option, cap_text)
     if cap == 1:
         raise pytest.UsageError(f"{option}={text!r} is not allowed: the cap is 0 (no seeds added) or >= 2")
-    chosen = _names(option, names) if names else None
+    if colon and not names.strip(" ,"):
+        raise pytest.UsageError(f"{option}={text!r} is not allowed: name one question or more after ':', or drop it")
+    chosen = _names(option, names) if colon else None
     unknown = [name for name in chosen or () if questions.find(name) is None]
     if unknown:
         known = ", ".join(q.name for q in questions.all_questions())

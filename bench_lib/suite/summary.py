@@ -118,6 +118,8 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
         terminalreporter.write_line(f"- {sentence}")
     if (reason := config.stash.get(until_decided.NOT_HERE, None)) is not None:
         terminalreporter.write_line(f"- seeds until decided: no seeds added, {reason}", yellow=True)
+    for line in until_decided.held_lines(judged):
+        terminalreporter.write_line(f"- {line}", yellow=True)
     if (folder := config.getoption("--bench-plot-dir")) is not None:
         _write_plot(terminalreporter, results, folder)
 

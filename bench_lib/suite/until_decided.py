@@ -6,12 +6,16 @@ session's findings are judged as the report of the saved run will judge them (on
 bench_lib.suite.summary.judged_results); each comparison over seeds that is still undecided and
 whose two figures are configurations of those questions gets one more seed on each side that has
 no more values than the comparison tests; then the family is judged again, until no comparison
-wants a seed or every side it wants has the cap. A configuration that may get seeds says so in its
+wants a seed or every side it wants has the cap or is held: a side whose added seed failed or
+diverged, or whose added seeds twice gave no value (never reached the target), gets no more, and
+the session says so. A configuration that may get seeds says so in its
 result, `seeds_until_decided` = {"first": seeds it started with, "cap": cap}, also when it got none:
 its comparisons are then tested on their first n seeds a side and their p-values multiplied by
 their planned looks (bench_lib.analysis.family), so the family keeps α whichever look they
-stopped at. The added seeds join the result's seed_stats as the first ones did
-(bench_lib.record.seeds.extend); they are not among the benchmark's timed rounds.
+stopped at. The added seeds join the seed_stats of the metrics that do not depend on the process
+(accuracies, losses, steps and examples to the target, sharpness, noise scale:
+bench_lib.record.seeds.extend); timings and memory, and the benchmark's timed rounds, stay the
+first pass's.
 
 Not under a multi-worker cluster (every worker would have to add the same seeds) nor under
 --bench-isolate (a seed would train in the process isolation keeps TensorFlow out of).
@@ -24,8 +28,9 @@ from collections.abc import Callable
 import pytest
 
 from bench_lib.analysis.family import Family
-from bench_lib.analysis.vocabulary import figure
+from bench_lib.analysis.vocabulary import Figure, question_of
 from bench_lib.config.plural import count
+from bench_lib.record.seeds import EXTENDED
 from bench_lib.suite import stash
 from bench_lib.suite.profiles import UntilDecided
 
@@ -49,27 +54,66 @@ def mark(results: list[dict], plan: UntilDecided) -> list[dict]:
     return [{**r, KEY: {"first": len(r["seeds"]), "cap": plan.cap}} if eligible(r, plan) else r for r in results]
 
 
-def _owner(results: list[dict], metric: str, values: tuple[float, ...]) -> int | None:
-    """The index of the marked result whose figure of `metric` has these values; None if none has (a derived figure)."""
+# A side whose added seeds gave no value this many times (runs that never reached the target) gets no more:
+# each costs the full budget and a side that keeps missing would take every seed up to the cap.
+MISSES = 2
+
+
+def _owner(results: list[dict], f: Figure) -> int | None:
+    """The index of the marked result the figure was read from; None if none (a derived figure, or unmarked)."""
     for i, result in enumerate(results):
-        if KEY in result and (f := figure(result, metric)) is not None and f.values == values:
+        if KEY in result and f.source == (question_of(result), str(result.get("id"))):
             return i
     return None
 
 
-def wanted(results: list[dict], family: Family) -> list[int]:
-    """The indices of the results that get one more seed: both sides of each undecided comparison between marked
-    results, each side with no more values than the comparison tests (the fewer of the two) and under its cap."""
+def held(result: dict, metric: str | None = None) -> str | None:
+    """Why a marked result gets no more seeds although under its cap: an added seed that did not end ok, or
+    MISSES added seeds without a value of the metric (of any metric added seeds join that its first seeds gave,
+    without one); None if neither.
+    """
+    first, seeds = result[KEY]["first"], result.get("seeds") or []
+    statuses = (result.get("seed_statuses") or [])[first:]
+    for seed, status in zip(seeds[first:], statuses, strict=False):
+        if status != "ok":
+            return f"its added seed {seed} ended {status}: no more seeds for it"
+    stats_of = result.get("seed_stats") or {}
+    for name in [metric] if metric else sorted(stats_of.keys() & EXTENDED):
+        values = (stats_of.get(name) or {}).get("values") or []
+        measured = any(v is not None for v in values[:first])  # a metric the configuration never gives is not missed
+        if measured and sum(v is None for v in values[first:]) >= MISSES:
+            return f"{MISSES} of its added seeds gave no {name}: no more seeds for its comparisons of {name}"
+    return None
+
+
+def wanted(results: list[dict], family: Family) -> tuple[list[int], int]:
+    """The indices of the results that get one more seed, and how many comparisons wanted them: both sides of each
+    undecided comparison between marked results, each side with no more values than the comparison tests (the
+    fewer of the two) and under its cap; none for a comparison with a side held (held)."""
     chosen: dict[int, None] = {}
+    asking = 0
     for metric, a, b in family.undecided():
-        sides = [_owner(results, metric, f.values) for f in (a, b)]
-        if None in sides:
+        sides = [_owner(results, f) for f in (a, b)]
+        if None in sides or any(held(results[i], metric) for i in sides):
             continue
         tested = min(len(a.values), len(b.values))
-        for i, f in zip(sides, (a, b), strict=True):
-            if len(f.values) <= tested and len(results[i]["seeds"]) < results[i][KEY]["cap"]:
-                chosen[i] = None
-    return list(chosen)
+        more = [
+            i
+            for i, f in zip(sides, (a, b), strict=True)
+            if len(f.values) <= tested and len(results[i]["seeds"]) < results[i][KEY]["cap"]
+        ]
+        asking += bool(more)
+        chosen |= dict.fromkeys(more)
+    return list(chosen), asking
+
+
+def held_lines(results: list[dict]) -> list[str]:
+    """A line for each marked result that stopped getting seeds before its cap, and why."""
+    return [
+        f"seeds until decided: {r.get('question')} {r['id']}: {why}"
+        for r in results
+        if KEY in r and len(r.get("seeds") or []) < r[KEY]["cap"] and (why := held(r))
+    ]
 
 
 def top_up(
@@ -80,22 +124,27 @@ def top_up(
     add_seed: Callable[[dict], dict],
     said: Callable[[str], None] = lambda line: None,
 ) -> list[dict]:
-    """The results after seeds were added until every comparison between marked results is decided or capped.
+    """The results after seeds were added until every comparison between marked results is decided, capped or held.
 
     judge: the settled family of a list of results (as the report judges them). add_seed: a
     result with one more seed (bench_lib.record.seeds.extend of a further seed's run). Every
     round adds one seed to each side that wants one; a side stops at the cap, so the rounds are at
-    most cap − first.
+    most cap − first; a side whose added seed failed, or whose added seeds gave no value MISSES
+    times, stops there (held), and said names it.
     """
     results = mark(results, plan)
     if not any(KEY in r for r in results):
         return results
-    while chosen := wanted(results, family := judge(results)):
-        said(f"seeds until decided: {count(len(family.undecided()), 'comparison')} undecided; one more seed for "
-             + ", ".join(f"{results[i].get('question')} {results[i]['id']}" for i in chosen))  # fmt: skip
+    while True:
+        chosen, asking = wanted(results, judge(results))
+        if not chosen:
+            return results
+        names = ", ".join(f"{results[i].get('question')} {results[i]['id']}" for i in chosen)
+        said(f"seeds until decided: one more seed for {names} ({count(asking, 'undecided comparison')} to decide)")
         for i in chosen:
-            results[i] = add_seed(results[i])
-    return results
+            was, results[i] = held(results[i]), add_seed(results[i])
+            if (why := held(results[i])) is not None and why != was:
+                said(f"seeds until decided: {results[i].get('question')} {results[i]['id']}: {why}")
 
 
 def one_more_seed(result: dict) -> dict:
@@ -114,7 +163,12 @@ def one_more_seed(result: dict) -> dict:
 
 
 def why_not_here(config: pytest.Config) -> str | None:
-    """Why this session adds no seeds although its profile would: a cluster, isolation, or an isolated child."""
+    """Why this session adds no seeds although its profile would: a cluster, isolation, an isolated child, or
+    --bench-seeds at or above the profile's own cap (a cap given on the command line is checked by the options)."""
+    profile = config.stash[stash.PROFILE]
+    if (first := profile.seeds_of_question()) >= (cap := profile.seeds_until_decided.cap):
+        starts = f"the {first} seeds a configuration starts with (--bench-seeds)"
+        return f"the profile's cap of {cap} seeds is not above {starts}"
     if config.stash[stash.CLUSTER] is not None:
         return "not in a multi-worker cluster"
     if config.getoption("--bench-isolate") or config.getoption("--bench-child-journal", None):
@@ -128,7 +182,7 @@ def pytest_runtestloop(session: pytest.Session):
     outcome = yield
     config = session.config
     plan = config.stash[stash.PROFILE].seeds_until_decided
-    if plan is None or session.shouldstop or session.shouldfail or config.stash.get(stash.INTERRUPTED, False):
+    if plan is None or session.shouldstop or session.shouldfail:
         return outcome
     if (reason := why_not_here(config)) is not None:
         config.stash[NOT_HERE] = reason
