@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats as scipy_stats
 
+from bench_lib import questions
 from bench_lib.analysis.family import Family
 from bench_lib.analysis.vocabulary import READINGS, Figure, figure
 from bench_lib.config.spec import RunSpec
@@ -179,9 +180,13 @@ def test_a_cap_at_or_under_the_first_seeds_is_refused():
         options._check_until_decided(FULL.changed({"seeds_until_decided": UntilDecided(5)}))
 
 
-def test_full_adds_seeds_to_every_seeded_question_and_quick_to_the_headline_only():
+def test_full_adds_seeds_to_every_seeded_question_and_quick_to_the_questions_that_declare_it():
     assert FULL.seeds_until_decided == UntilDecided(10)
-    assert QUICK.seeds_until_decided == UntilDecided(6, ("time_to_accuracy",))
+    declared = tuple(q.name for q in questions.all_questions() if q.quick_until_decided)
+    assert QUICK.seeds_until_decided == UntilDecided(6, declared)
+    # the seed article's batch-size answer and the time to accuracy headline; not the "same"-seeking ones
+    assert {"batch_size", "time_to_accuracy"} <= set(declared)
+    assert "accumulation" not in declared
 
 
 def _steps(name: str, values: list, question: str = "time_to_accuracy") -> dict:

@@ -45,6 +45,7 @@ QUESTION = Question(
     name="batch_size",
     title="Batch size (fixed epochs)",
     order=10,
+    quick_until_decided=True,
     quick=Sizes(batch_sizes=(32, 128, 512)),
     full=Sizes(batch_sizes=(16, 32, 64, 128, 256, 512, 1024)),
     follows=(("--bench-batch-sizes", "batch_sizes"),),

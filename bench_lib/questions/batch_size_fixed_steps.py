@@ -21,6 +21,7 @@ QUESTION = Question(
     name="batch_size_fixed_steps",
     title="Batch size (fixed optimizer steps)",
     order=20,
+    quick_until_decided=True,
     quick=Sizes(steps=220),  # 5 epochs of digits
     full=Sizes(steps=2500),  # 20 epochs of mnist_5k
     papers=(HOFFER,),

@@ -112,6 +112,7 @@ QUESTION = Question(
     name="lr_scaling",
     title="Learning-rate scaling with the batch size",
     order=60,
+    quick_until_decided=True,
     quick=Sizes(batch_sizes=(32, 512), optimizers=("adam",), warmup_epochs=1.0, sharpness_samples=3),
     full=Sizes(
         batch_sizes=(32, 128, 512, 1024), optimizers=("adam", "momentum"), warmup_epochs=2.0, sharpness_samples=10

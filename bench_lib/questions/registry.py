@@ -126,6 +126,8 @@ class Question:
     saved_facts: a (label, text) line of the report's facts per saved entry.
     result_keys: the keys its results (or saved entries) have that no metric declares, for the reference.
     page: its page of the manual; None for a question a sibling's page covers.
+    quick_until_decided: the quick profile also adds seeds to its undecided comparisons (the full
+      profile adds them to every question's): for a headline answer whose seeds cost little.
 
     Raises:
       ValueError: a field is not allowed, naming it.
@@ -149,6 +151,7 @@ class Question:
     table: ExtraTable | None = None
     model_summary: bool = False
     machine_tables: bool = False
+    quick_until_decided: bool = False
     saved_keys: frozenset[str] = frozenset()
     saved_tables: SavedTables | None = None
     saved_facts: Callable[[Mapping[str, object]], tuple[str, str]] | None = None
@@ -295,6 +298,11 @@ def judged_family(results: Iterable[Mapping[str, object]]) -> Family:
     return findings.judged_family(
         results, rules=findings_rules(), glance_rules=glance_rules(), papers=papers_side_by_side
     )
+
+
+def quick_until_decided() -> tuple[str, ...]:
+    """The questions whose comparisons get seeds until decided in the quick profile, in report order."""
+    return tuple(q.name for q in all_questions() if q.quick_until_decided)
 
 
 def machine_table_questions() -> list[str]:

@@ -79,6 +79,7 @@ QUESTION = Question(
     name="time_to_accuracy",
     title="Steps and time to a target accuracy",
     order=70,
+    quick_until_decided=True,
     quick=Sizes(
         target_accuracy=0.85, batch_sizes=(16, 128, 1024), lr_scalings=("linear",), check_examples=256, max_epochs=40
     ),
