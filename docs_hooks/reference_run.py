@@ -469,6 +469,8 @@ def render_profiles(reference: ReferenceRun, kept_root: Path) -> str:
         ("processes per timed configuration", [str(p.processes) for p in shown]),
         ("intra-op / inter-op threads",
          [f"{_threads(p.intra_op_threads)} / {_threads(p.inter_op_threads)}" for p in shown]),
+        ("CPUs", ["every CPU the session may use" if p.cpu_count is None else
+                  f"the first {p.cpu_count} of those the session may use" for p in shown]),
     ]  # fmt: skip
     kept = [profile_run(p.name, reference, kept_root) for p in shown]
     rows.append(("kept run", [

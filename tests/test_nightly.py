@@ -21,6 +21,18 @@ def test_nightly_fixes_the_thread_pools_and_runs_several_longer_processes_on_the
     assert NIGHTLY.sizes("models").models == QUICK.sizes("models").models
     assert NIGHTLY.sizes("batch_size") == QUICK.sizes("batch_size")
     assert (QUICK.intra_op_threads, QUICK.inter_op_threads, QUICK.cpu_affinity) == (None, None, None)
+    assert (NIGHTLY.cpu_count, QUICK.cpu_count) == (1, None)  # nightly pinned to one CPU, quick on every CPU
+
+
+def test_a_cpu_count_pins_the_process_to_the_first_cpus_it_may_use():
+    before = os.sched_getaffinity(0)
+    try:
+        threads.apply(intra_op=None, inter_op=None, cpus=None, cpu_count=1)
+        assert os.sched_getaffinity(0) == {min(before)}
+        with pytest.raises(ValueError, match="cpu_count=0 is not allowed"):
+            threads.apply(intra_op=None, inter_op=None, cpus=None, cpu_count=0)
+    finally:
+        os.sched_setaffinity(0, before)
 
 
 @pytest.mark.parametrize(

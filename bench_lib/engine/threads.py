@@ -16,20 +16,26 @@ from collections.abc import Sequence
 import tensorflow as tf
 
 
-def apply(*, intra_op: int | None, inter_op: int | None, cpus: Sequence[int] | None) -> None:
+def apply(
+    *, intra_op: int | None, inter_op: int | None, cpus: Sequence[int] | None, cpu_count: int | None = None
+) -> None:
     """Sets what is given; None leaves TensorFlow's (or the process's) own choice.
+
+    cpus: the CPUs the process may run on; cpu_count: then only the first this many of them.
 
     Raises:
       ValueError: a count below 1, or CPUs this machine does not have (naming them).
     """
-    for name, count in (("intra_op_threads", intra_op), ("inter_op_threads", inter_op)):
+    for name, count in (("intra_op_threads", intra_op), ("inter_op_threads", inter_op), ("cpu_count", cpu_count)):
         if count is not None and count < 1:
             raise ValueError(f"{name}={count!r} is not allowed: a whole number >= 1, or unset")
+    available = os.sched_getaffinity(0)
     if cpus is not None:
-        available = os.sched_getaffinity(0)
         if not cpus or not set(cpus) <= available:
             raise ValueError(f"cpu_affinity={tuple(cpus)!r} is not allowed: CPUs among {sorted(available)}")
-        os.sched_setaffinity(0, set(cpus))
+        available = set(cpus)
+    if cpus is not None or cpu_count is not None:
+        os.sched_setaffinity(0, set(sorted(available)[:cpu_count]))
     if intra_op is not None:
         tf.config.threading.set_intra_op_parallelism_threads(intra_op)
     if inter_op is not None:

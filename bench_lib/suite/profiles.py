@@ -69,6 +69,9 @@ class Profile:
     intra_op_threads: int | None = None
     inter_op_threads: int | None = None
     cpu_affinity: tuple[int, ...] | None = None
+    # How many CPUs the session and its further processes run on: the first this many of those it may
+    # use (after cpu_affinity, if set); None: all of them.
+    cpu_count: int | None = None
     # The registry profile whose question sizes this one takes ("quick" or "full"); "" is its own name.
     sizes_from: str = ""
     # Each question's sizes (its module's Sizes) in this profile, by question name.
@@ -198,8 +201,11 @@ FULL = dataclasses.replace(
 # and a fixed inter-op pool. Made for the throughput and models questions (docs/running/nightly.md),
 # whose timed work per process it lengthens: a process's start-up and trace cost far more than its
 # timed blocks, and a median of a handful of steps adds its own spread to the processes'.
+# Pinned to one CPU: a process alone on its CPU is placed the same way every time, which took the
+# between-process spread from several percent to about one (docs/running/nightly.md, measured by
+# tools/dev/noise_levers.py); it measures one CPU's speed, as a regression tracker may.
 NIGHTLY = dataclasses.replace(
-    QUICK, name="nightly", sizes_from="quick", processes=5, intra_op_threads=1, inter_op_threads=2
+    QUICK, name="nightly", sizes_from="quick", processes=5, intra_op_threads=1, inter_op_threads=2, cpu_count=1
 ).changed({
     "throughput.blocks": 3 * QUICK.sizes("throughput").blocks,
     "models.families": tuple(dataclasses.replace(f, steps=4 * f.steps) for f in QUICK.sizes("models").families),

@@ -46,7 +46,12 @@ def pytest_configure(config: pytest.Config) -> None:
     from bench_lib.engine import threads
 
     try:
-        threads.apply(intra_op=profile.intra_op_threads, inter_op=profile.inter_op_threads, cpus=profile.cpu_affinity)
+        threads.apply(
+            intra_op=profile.intra_op_threads,
+            inter_op=profile.inter_op_threads,
+            cpus=profile.cpu_affinity,
+            cpu_count=profile.cpu_count,
+        )
     except ValueError as error:
         raise pytest.UsageError(f"tfbench: {error}") from None
     if "multi_worker" in profile.strategies:

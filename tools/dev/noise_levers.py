@@ -86,9 +86,9 @@ def main() -> None:
         raise SystemExit(f"--levers={args.levers!r} / --processes={args.processes!r} is not allowed: levers of "
                          f"{', '.join(LEVERS)}, 2 processes or more")  # fmt: skip
     run_options = ["--model", args.model, "--batch-size", str(args.batch_size), "--dataset", "synthetic",
-                   "--steps", str(args.steps), "--optimizer", "sgd", "--dropout", "0"]  # fmt: skip
-    if args.model == "mlp":
-        run_options += ["--hidden-units", "512,512"]
+                   "--steps", str(args.steps), "--optimizer", "sgd"]  # fmt: skip
+    if args.model == "mlp":  # the wide MLP without Dropout; other families have no Dropout to turn off
+        run_options += ["--hidden-units", "512,512", "--dropout", "0"]
     measured: dict[str, list[dict[str, float]]] = {name: [] for name in chosen}
     for round_index in range(args.processes):
         rotated = chosen[round_index % len(chosen) :] + chosen[: round_index % len(chosen)]
