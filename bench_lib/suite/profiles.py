@@ -201,9 +201,9 @@ FULL = dataclasses.replace(
 # and a fixed inter-op pool. Made for the throughput and models questions (docs/running/nightly.md),
 # whose timed work per process it lengthens: a process's start-up and trace cost far more than its
 # timed blocks, and a median of a handful of steps adds its own spread to the processes'.
-# Pinned to one CPU: a process alone on its CPU is placed the same way every time, which took the
-# between-process spread from several percent to about one (docs/running/nightly.md, measured by
-# tools/dev/noise_levers.py); it measures one CPU's speed, as a regression tracker may.
+# Pinned to one CPU: a process alone on its CPU is placed the same way every time, the lever that
+# narrows the between-process spread most (docs/running/nightly.md renders what
+# tools/dev/noise_levers.py measured); it measures one CPU's speed, as a regression tracker may.
 NIGHTLY = dataclasses.replace(
     QUICK, name="nightly", sizes_from="quick", processes=5, intra_op_threads=1, inter_op_threads=2, cpu_count=1
 ).changed({
