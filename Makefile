@@ -4,7 +4,8 @@
 #   make test-slow  the tests marked slow (model families, clusters, Slurm, suite processes); CI runs both
 #   make docs    builds the manual (docs/, MkDocs) into build/site with --strict
 #   make test-fast  the tests not marked slow, without lint and the manual (CI runs them on a second Python)
-#   make reference  runs the quick profile and keeps it as the manual's reference run (reports/reference/$(MACHINE)/)
+#   make reference  runs the quick profile and keeps it as the manual's reference run (reports/reference/$(MACHINE)/);
+#                   PROFILE=nightly keeps a nightly run beside it (reports/reference/$(MACHINE)-nightly/)
 # Knobs: NAME=<run name> ARGS="<extra pytest options>" TF=cpu|gpu PYTHON=<a python3.11 to 3.13>
 #        MACHINE=<machine class, the reference run's folder> PROFILE=<the reference run's profile>
 
@@ -63,7 +64,9 @@ test-slow: $(STAMP)
 # The manual renders every measured figure from this run (mkdocs.yml extra.reference_run, docs_hooks/reference_run.py):
 # the saved run with its raw rounds, and pytest's JUnit XML of the same session for the wall times. Run it on a
 # quiet machine; the folder then holds only the new run.
-REFERENCE := reports/reference/$(MACHINE)
+# Another profile's run is kept beside the manual's, in <class>-<profile>/, never in its place.
+KEPT_AS := $(if $(filter-out quick,$(PROFILE)),$(PROFILE))
+REFERENCE := reports/reference/$(MACHINE)$(if $(KEPT_AS),-$(KEPT_AS))
 reference: $(STAMP)
 	rm -rf build/reference
 	$(BIN)/python -m pytest benchmarks/ --bench-profile $(PROFILE) --benchmark-save=$(PROFILE) --benchmark-save-data \
@@ -72,7 +75,7 @@ reference: $(STAMP)
 	rm -f $(REFERENCE)/*.json $(REFERENCE)/*.junit.xml
 	mv build/reference/*/0001_$(PROFILE).json $(REFERENCE)/
 	mv build/reference/$(PROFILE).junit.xml $(REFERENCE)/
-	$(BIN)/python -m bench_lib reference-run $(REFERENCE)/0001_$(PROFILE).json --reports reports
+	$(BIN)/python -m bench_lib reference-run $(REFERENCE)/0001_$(PROFILE).json --reports reports $(if $(KEPT_AS),--name $(KEPT_AS))
 	@echo "kept in $(REFERENCE)/; make docs renders the manual from it"
 
 clean:
