@@ -38,6 +38,8 @@ TINY_OPTIONS = (
     "2",
     "--bench-seeds",
     "2",
+    "--bench-seeds-until-decided",  # two seeds a configuration, as saved; adding seeds has its own test
+    "0",
 )
 
 

@@ -120,7 +120,7 @@ def _sweep(storage: Path, *options: str) -> subprocess.Popen:
         "-p", "no:cacheprovider",
         "-p", "planted_faults", "--bench-strategies", "one_device", "--bench-batch-sizes", "64,128,256",
         "--bench-rounds", "2", "--bench-warmup", "1", f"--benchmark-storage=file://{storage}",
-        "--benchmark-save=night", "--benchmark-save-data", *options,
+        "--benchmark-save=night", "--benchmark-save-data", "--bench-seeds-until-decided", "0", *options,
     ]  # fmt: skip
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "TFBENCH_PLANTED_ABORT": "bs128",
            "PYTHONPATH": os.pathsep.join([str(ROOT / "tests"), os.environ.get("PYTHONPATH", "")])}  # fmt: skip

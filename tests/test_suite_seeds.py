@@ -17,7 +17,8 @@ def _seeded_run(folder: Path) -> tuple[subprocess.CompletedProcess, Path, Path]:
     out, plots = folder / "run.json", folder / "plots"
     command = [
         sys.executable, "-m", "pytest", "benchmarks/test_time_to_accuracy.py", "-k", "bs128-", "-q",
-        "-p", "no:cacheprovider", "--bench-seeds", "2", "--bench-target-accuracy", "0.5", f"--bench-plot-dir={plots}",
+        "-p", "no:cacheprovider", "--bench-seeds", "2", "--bench-seeds-until-decided", "0",
+        "--bench-target-accuracy", "0.5", f"--bench-plot-dir={plots}",
         f"--benchmark-json={out}",
     ]  # fmt: skip
     return background.run(command, timeout=600, cwd=ROOT), out, plots
