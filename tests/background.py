@@ -9,12 +9,14 @@ after all the others (`waiting_last`), so the in-process tests cover the jobs' t
 """
 
 import contextlib
+import errno
 import os
 import shutil
 import signal
 import subprocess
 import tempfile
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -63,7 +65,7 @@ class Jobs:
         with self._lock:
             if self._closing:
                 raise RuntimeError("the test session is ending")
-            process = subprocess.Popen(command, start_new_session=True, **kwargs)
+            process = _spawn(command, **kwargs)
             self._processes.add(process)
         return process
 
@@ -82,6 +84,23 @@ class Jobs:
         self._pool.shutdown(wait=True)
         for folder in self._folders:
             shutil.rmtree(folder, ignore_errors=True)
+
+
+# A spawn from a job's thread, while the main thread loads TensorFlow, has once failed in a sandboxed CI
+# with EFAULT ("Bad address") from exec, and every test waiting for that job then failed with it.
+SPAWN_ATTEMPTS = 3
+
+
+def _spawn(command: list[str], **kwargs) -> subprocess.Popen:
+    """subprocess.Popen in a new process group, tried again after a transient EFAULT from exec."""
+    for attempt in range(1, SPAWN_ATTEMPTS + 1):
+        try:
+            return subprocess.Popen(command, start_new_session=True, **kwargs)
+        except OSError as error:
+            if error.errno != errno.EFAULT or attempt == SPAWN_ATTEMPTS:
+                raise
+            time.sleep(0.5 * attempt)
+    raise AssertionError("unreachable")
 
 
 def _kill_group(process: subprocess.Popen) -> None:
