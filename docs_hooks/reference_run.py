@@ -73,6 +73,7 @@ from bench_lib.analysis import findings as findings_rules
 from bench_lib.analysis import glance as glance_rows
 from bench_lib.analysis import scaling
 from bench_lib.analysis.findings import figure
+from bench_lib.config.wording import duration
 from bench_lib.record import fingerprint, history
 from bench_lib.record.history import SavedRun
 from bench_lib.render import plot_scaling, plots
@@ -153,16 +154,6 @@ def kept_folder(root: Path, name: str) -> Path:
         where = f": {', '.join(str(f) for f in held)}" if held else ""
         raise DirectiveError(f"{len(held)} folders under {root} hold a kept run saved as {name!r}{where}; one must")
     return held[0]
-
-
-def duration(seconds: float) -> str:
-    """`4 min 27 s`, `38 s`, `3 h 12 min`."""
-    whole = round(seconds)
-    if whole < 60:
-        return f"{whole} s"
-    if whole < 3600:
-        return f"{whole // 60} min {whole % 60} s"
-    return f"{whole // 3600} h {whole % 3600 // 60} min"
 
 
 def fingerprint_line(ref: ReferenceRun) -> str:

@@ -74,12 +74,25 @@ def test_each_pass_runs_every_configuration_once_in_a_rotated_order_and_saves_ea
         q.spec = RunSpec(dataset="synthetic", steps=2, model="mlp")
     monkeypatch.setattr(processes, "one_median_ms", one)
     entries = {n: {"extra_info": {}} for n in "abc"}
-    said = []
-    interleaving.run_passes(queued, 3, entries, said.append)
+    said, shown = [], []
+    interleaving.run_passes(
+        queued, 3, entries, said.append, lambda k, done, total, left: shown.append((k, done, total))
+    )
     assert ran == ["b", "c", "a", "c", "a", "b"]
     assert entries["a"]["extra_info"] == {"process_medians": [1.0, 5.0, 7.0], "process_passes": [0, 1, 2]}
     assert said == ["tfbench: further processes, pass 1 of 2: 3 configurations",
                     "tfbench: further processes, pass 2 of 2: 3 configurations"]  # fmt: skip
+    assert shown == [(1, 1, 3), (1, 2, 3), (1, 3, 3), (2, 1, 3), (2, 2, 3), (2, 3, 3)]
+
+
+def test_the_time_left_in_the_passes_is_the_processes_left_at_the_mean_seconds_of_one(monkeypatch):
+    queued = _queue(["a", "b"])
+    clock = iter(range(0, 100, 5))  # every further process takes 5 s
+    monkeypatch.setattr(interleaving.time, "perf_counter", lambda: next(clock))
+    monkeypatch.setattr(processes, "one_median_ms", lambda spec, peak: 2.0)
+    lefts = []
+    interleaving.run_passes(queued, 3, {}, lambda line: None, lambda k, done, total, left: lefts.append(left))
+    assert lefts == [15.0, 10.0, 5.0, 0.0]
 
 
 def test_a_failing_process_drops_that_configurations_medians_and_an_interruption_keeps_the_passes_before_it(

@@ -103,6 +103,22 @@ def test_time_left_prices_remaining_work_at_the_measured_seconds_per_example():
     )
 
 
+def test_time_left_prices_the_further_processes_of_every_timed_configuration_on_one_worker():
+    spec = {"dataset": "synthetic", "global_batch_size": 100, "seeds": 1, "steps": 10, "workers": 1}
+    ok = {"spec": spec, "global_batch_size": 100, "optimizer_steps": 10, "status": "ok", "step_time_ms": {"median": 1}}
+    done = [
+        progress.Finished(10.0, (ok,)),  # timed: 4 further processes of 10 s each
+        progress.Finished(10.0, ({**ok, "status": "failed"},)),  # failed: not queued
+        progress.Finished(10.0, ({**ok, "spec": {**spec, "workers": 2}},)),  # a cluster's: not queued
+    ]
+    remaining = [spec, {**spec, "workers": 2}]  # 10 s each at 1 ms an example; the first runs 4 more
+    assert progress.seconds_left(done, remaining) == pytest.approx(20.0)
+    assert progress.seconds_left(done, remaining, further_passes=4) == pytest.approx(20.0 + 4 * (10.0 + 10.0))
+    assert progress.pass_line(2, 4, 1, 21, 725, 300) == (
+        "tfbench progress: pass 2 of 4, 1/21 further processes done, 12 min 05 s elapsed, about 5 min 00 s left"
+    )
+
+
 # --- a sweep killed with SIGKILL, resumed with a crashing configuration isolated ----------------
 
 

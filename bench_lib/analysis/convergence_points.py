@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import scipy.stats
 
-from bench_lib.config.plural import count
+from bench_lib.config.wording import count
 from bench_lib.maths import stats
 
 ALPHA = 0.05

@@ -35,7 +35,7 @@ from bench_lib.analysis.vocabulary import (
     sentence_metric,
     spec_of,
 )
-from bench_lib.config.plural import count
+from bench_lib.config.wording import count
 
 VERDICTS = ("real", "same", "undecided", "estimate", "one seed", "see below")
 

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
-from bench_lib.config.plural import count
+from bench_lib.config.wording import count
 
 COLLECTIVES = ("auto", "ring", "nccl")
 DEFAULTS = {"collective": "auto", "bytes_per_pack": 0, "collective_timeout_s": None}

@@ -20,8 +20,8 @@ from tensorflow.python.distribute import distribute_lib as _distribute_lib
 
 from bench_lib.config.cluster import TF_CONFIG_ENV, Cluster
 from bench_lib.config.collective import Settings
-from bench_lib.config.plural import count
 from bench_lib.config.spec import RunSpec
+from bench_lib.config.wording import count
 
 # TensorFlow reads this when it first initializes the CPU device; with the default CPU
 # allocator tf.config.experimental.get_memory_info() is unavailable on the CPU.

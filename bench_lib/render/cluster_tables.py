@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from bench_lib.config.plural import count
+from bench_lib.config.wording import count
 from bench_lib.maths.allreduce_figures import size_text
 from bench_lib.render.tables import Table
 

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from bench_lib import questions
-from bench_lib.config.plural import count
+from bench_lib.config.wording import count
 from bench_lib.record import metrics
 
 

@@ -20,12 +20,13 @@ since its child ends before the others start.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 import pytest
 
 from bench_lib.config.spec import RunSpec
-from bench_lib.suite import processes, stash
+from bench_lib.suite import processes, progress, stash
 from bench_lib.suite.isolation import CHILD_JOURNAL
 
 
@@ -74,22 +75,30 @@ def pass_order(queued: list, k: int) -> list:
     return queued[shift:] + queued[:shift]
 
 
-def run_passes(queued: list[Queued], passes: int, entries: dict[str, dict], say=print) -> None:
+def run_passes(queued: list[Queued], passes: int, entries: dict[str, dict], say=print, shown=None) -> None:
     """Runs passes 1 .. passes - 1 over queued, writing each configuration's medians into its entry after each pass.
 
-    entries maps a node id to its saved benchmark entry (pytest-benchmark's, with extra_info).
+    entries maps a node id to its saved benchmark entry (pytest-benchmark's, with extra_info). After each
+    further process, shown(k, done, total, left_s), if given, hears how far pass k is and the seconds all
+    the passes have left, priced at the mean seconds a further process took so far.
     """
+    took: list[float] = []
     for k in range(1, passes):
         alive = [q for q in pass_order(queued, k) if q.failed is None]
         if not alive:
             return
         say(f"tfbench: further processes, pass {k} of {passes - 1}: {len(alive)} configurations")
-        for q in alive:
+        for done, q in enumerate(alive, start=1):
+            started = time.perf_counter()
             try:
                 q.medians.append(processes.one_median_ms(q.spec, q.peak_gflops))
                 q.passes.append(k)
             except RuntimeError as error:
                 q.failed = str(error)
+            took.append(time.perf_counter() - started)
+            if shown is not None:
+                left = len(alive) - done + (passes - 1 - k) * sum(q.failed is None for q in queued)
+                shown(k, done, len(alive), left * sum(took) / len(took))
         for q in queued:
             _write(q, entries.get(q.nodeid))
 
@@ -138,6 +147,24 @@ def pytest_runtestloop(session: pytest.Session):
         finished = [*(sweep.resumed if sweep is not None else ()), *config.stash.get(stash.FINISHED, [])]
         entries = {e["nodeid"]: e["benchmark"] for e in finished if e.get("benchmark")}
         reporter = config.pluginmanager.get_plugin("terminalreporter")
-        say = reporter.write_line if reporter is not None else print
-        run_passes(queued, processes_wanted, entries, say)
+
+        def say(line: str) -> None:
+            progress.Screen.of(config).hide()  # the progress line, in a terminal, goes under what is said
+            (reporter.write_line if reporter is not None else print)(line)
+
+        run_passes(queued, processes_wanted, entries, say, _shown(config, processes_wanted - 1))
+        progress.Screen.of(config).hide()
     return outcome
+
+
+def _shown(config: pytest.Config, passes: int):
+    """How a pass's progress is shown: as the suite's progress line, when the session shows one."""
+    session_progress = config.stash.get(stash.PROGRESS, None)
+    if session_progress is None:
+        return None
+
+    def shown(k: int, done: int, total: int, left_s: float) -> None:
+        line = progress.pass_line(k, passes, done, total, session_progress.elapsed_s(), left_s)
+        progress.Screen.of(config).show(line)
+
+    return shown

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from bench_lib.config.plural import count
+from bench_lib.config.wording import count
 from bench_lib.record import journal_lines
 from bench_lib.record.files import cannot_write, unwritable
 from bench_lib.suite import pytest_adapter, saving, stash

@@ -3,9 +3,13 @@
 The estimate prices each remaining configuration by its planned work (optimizer steps × global
 batch × seeds; for an epoch budget, the examples per epoch its dataset showed so far) at the
 seconds per example the finished configurations took, or at their mean time when its work is not
-known yet. Configurations a resumed session took from the journal count as done, with their
-times. In a terminal the progress is one line under pytest's own, rewritten after every
-configuration; elsewhere (CI logs, a file) it is one plain line per configuration.
+known yet. With --bench-processes N, each timed configuration on one worker will run N - 1
+further processes after the last configuration (bench_lib.suite.interleaving), each priced at the
+seconds its own configuration took; during those passes the line counts the processes of the
+pass and prices what is left at the mean seconds a further process took so far. Configurations a
+resumed session took from the journal count as done, with their times. In a terminal the progress
+is one line under pytest's own, rewritten after every configuration; elsewhere (CI logs, a file) it
+is one plain line per configuration.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from bench_lib.config.plural import count
+from bench_lib.config.wording import count, duration
 from bench_lib.suite import pytest_adapter, stash
 from bench_lib.suite.grid import is_configuration
 
@@ -49,8 +53,9 @@ def planned_examples(spec: dict, per_epoch: dict[str, float]) -> float | None:
     return None
 
 
-def seconds_left(finished: list[Finished], remaining: list[dict | None]) -> float | None:
-    """The estimated seconds the remaining configurations (their spec dicts, None if unknown) will take.
+def seconds_left(finished: list[Finished], remaining: list[dict | None], further_passes: int = 0) -> float | None:
+    """The estimated seconds the remaining configurations (their spec dicts, None if unknown) will take, with
+    further_passes more processes of each timed configuration on one worker.
 
     None until a configuration has finished.
     """
@@ -61,26 +66,43 @@ def seconds_left(finished: list[Finished], remaining: list[dict | None]) -> floa
     priced = [(examples, seconds) for examples, seconds in priced if examples]
     rate = sum(s for _, s in priced) / sum(e for e, _ in priced) if priced else None
     mean = sum(f.seconds for f in finished) / len(finished)
-    left = 0.0
+    each = []
     for spec in remaining:
         examples = planned_examples(spec, per_epoch) if spec is not None else None
-        left += examples * rate if examples is not None and rate is not None else mean
-    return left
+        each.append(examples * rate if examples is not None and rate is not None else mean)
+    if not further_passes:
+        return sum(each)
+    timed = sum(f.seconds for f in finished if _runs_further_processes(f))
+    timed += sum(seconds for spec, seconds in zip(remaining, each, strict=True) if (spec or {}).get("workers", 1) == 1)
+    return sum(each) + further_passes * timed
 
 
-def duration(seconds: float) -> str:
-    """'41 s', '12 min 05 s', '3 h 07 min'."""
-    seconds = round(seconds)
-    if seconds < 60:
-        return f"{seconds} s"
-    if seconds < 3600:
-        return f"{seconds // 60} min {seconds % 60:02d} s"
-    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+def _runs_further_processes(done: Finished) -> bool:
+    """Whether a finished configuration is queued for the passes: ok, timed, on one worker, without process medians."""
+    result = done.results[0] if done.results else {}
+    return (
+        result.get("status") == "ok"
+        and bool(result.get("step_time_ms"))
+        and (result.get("spec") or {}).get("workers", 1) == 1
+        and "process_medians" not in result
+    )
 
 
 def progress_line(done: int, total: int, elapsed_s: float, left_s: float | None) -> str:
-    left = "time left not known yet" if left_s is None else f"about {duration(left_s)} left"
-    return f"tfbench progress: {done}/{count(total, 'configuration')} done, {duration(elapsed_s)} elapsed, {left}"
+    configurations = count(total, "configuration")
+    return f"tfbench progress: {done}/{configurations} done, {duration(elapsed_s)} elapsed, {_left(left_s)}"
+
+
+def pass_line(k: int, passes: int, done: int, total: int, elapsed_s: float, left_s: float | None) -> str:
+    """The line during the passes of further processes: which pass, its processes done, the time left in all."""
+    return (
+        f"tfbench progress: pass {k} of {passes}, {done}/{count(total, 'further process', 'further processes')} done, "
+        f"{duration(elapsed_s)} elapsed, {_left(left_s)}"
+    )
+
+
+def _left(left_s: float | None) -> str:
+    return "time left not known yet" if left_s is None else f"about {duration(left_s)} left"
 
 
 @dataclass
@@ -92,12 +114,15 @@ class Progress:
     started: float = field(default_factory=time.perf_counter)
     earlier_s: float = 0.0  # the seconds journaled configurations took in earlier sessions
     total: int = 0
+    further_passes: int = 0  # --bench-processes N - 1: the passes of further processes after the last configuration
     screen: Screen | None = None  # where it is shown, made on first use
 
     def line(self) -> str:
-        left = seconds_left(self.finished, list(self.planned.values()))
-        elapsed = self.earlier_s + time.perf_counter() - self.started
-        return progress_line(len(self.finished), self.total, elapsed, left)
+        left = seconds_left(self.finished, list(self.planned.values()), self.further_passes)
+        return progress_line(len(self.finished), self.total, self.elapsed_s(), left)
+
+    def elapsed_s(self) -> float:
+        return self.earlier_s + time.perf_counter() - self.started
 
 
 def _spec_dict(item: pytest.Item) -> dict | None:
@@ -118,6 +143,9 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     progress.finished = [Finished(e.get("seconds") or 0.0, tuple(e.get("results") or ())) for e in resumed]
     progress.earlier_s = sum(f.seconds for f in progress.finished)
     progress.total = len(items) + len(resumed)
+    profile = config.stash.get(stash.PROFILE, None)
+    if profile is not None and not config.getoption("--bench-isolate", False):  # an isolated child runs its own
+        progress.further_passes = profile.processes - 1
     config.stash[stash.PROGRESS] = progress
 
 

@@ -29,7 +29,7 @@ import pytest
 
 from bench_lib.analysis.family import Family
 from bench_lib.analysis.vocabulary import Figure, question_of
-from bench_lib.config.plural import count
+from bench_lib.config.wording import count
 from bench_lib.record.seeds import EXTENDED
 from bench_lib.suite import stash
 from bench_lib.suite.profiles import UntilDecided

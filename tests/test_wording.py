@@ -1,6 +1,6 @@
-"""bench_lib/config/plural.py and the messages that count things: one of a thing is singular."""
+"""bench_lib/config/wording.py and the messages that count things or say how long: one of a thing is singular."""
 
-from bench_lib.config.plural import count
+from bench_lib.config.wording import count, duration
 from bench_lib.render.tables import spec_line
 from bench_lib.suite.progress import progress_line
 
@@ -15,3 +15,9 @@ def test_messages_count_one_replica_and_one_configuration_in_the_singular():
             "accumulation_steps": 1, "micro_batch_size": 32}  # fmt: skip
     assert "= 1 replica x 1 accumulation" in spec_line(spec)
     assert progress_line(1, 1, 5, None).startswith("tfbench progress: 1/1 configuration done")
+
+
+def test_a_duration_reads_in_its_two_largest_units():
+    assert duration(38) == "38 s" and duration(59.4) == "59 s"
+    assert duration(267.5) == "4 min 28 s" and duration(725) == "12 min 05 s"
+    assert duration(3 * 3600 + 12 * 60) == "3 h 12 min" and duration(3 * 3600 + 7 * 60 + 29) == "3 h 07 min"
