@@ -1,6 +1,8 @@
 """Further processes in passes over every configuration of the session: order, saved passes, failures, interruption."""
 
 import json
+import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -121,7 +123,9 @@ def test_a_failing_process_drops_that_configurations_medians_and_an_interruption
 
 
 @pytest.mark.slow
-def test_a_suite_run_with_three_processes_saves_them_in_passes(tmp_path):
+def test_a_session_killed_in_its_passes_resumes_them_and_saves_every_process_median(tmp_path):
+    """SIGKILL to the session's process group during pass 1 leaves only the journal; --bench-resume runs the
+    passes for both configurations and saves three medians each, with their passes."""
     storage = tmp_path / "storage"
     command = [
         sys.executable, "-m", "pytest", "benchmarks/test_throughput.py", "-q", "-p", "no:cacheprovider",
@@ -129,14 +133,34 @@ def test_a_suite_run_with_three_processes_saves_them_in_passes(tmp_path):
         "--bench-processes", "3", "--bench-rounds", "2", "--bench-warmup", "1",
         f"--benchmark-storage=file://{storage}", "--benchmark-save=passes",
     ]  # fmt: skip
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    assert "tfbench: further processes, pass 2 of 2: 2 configurations" in done.stdout
+    environ = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    killed = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                              env=environ, start_new_session=True)  # fmt: skip
+    output = []
+    try:
+        for line in killed.stdout:
+            output.append(line)
+            if line.startswith("tfbench progress: pass 1 of 2, 1/2 further processes done"):
+                os.killpg(killed.pid, signal.SIGKILL)
+                break
+    finally:
+        if killed.poll() is None:
+            os.killpg(killed.pid, signal.SIGKILL)
+        killed.wait(timeout=60)
+    said = "".join(output)
+    assert "tfbench: further processes, pass 1 of 2: 2 configurations" in said, said[-3000:]
+    assert [p.name for p in storage.rglob("*") if p.is_file()] == ["passes.journal.jsonl"], said[-3000:]
+
+    resumed = subprocess.run([*command, "--bench-resume"], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert resumed.returncode == 0, resumed.stdout[-3000:] + resumed.stderr[-3000:]
+    assert "tfbench: resuming passes: 2 configurations" in resumed.stdout
+    assert "tfbench: further processes, pass 2 of 2: 2 configurations" in resumed.stdout
     [saved] = storage.glob("*/0001_passes.json")
     infos = [b["extra_info"] for b in json.loads(saved.read_text())["benchmarks"]]
     assert len(infos) == 2
     for info in infos:
         assert info["process_passes"] == [0, 1, 2] and len(timing_noise.process_medians(info)) == 3
+    assert not list(storage.glob("*/*.journal.jsonl")), "a complete run's journal is removed"
 
 
 def test_a_resumed_session_queues_the_journaled_configurations_that_lack_their_process_medians():
