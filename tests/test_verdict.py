@@ -77,6 +77,19 @@ def test_a_changed_configuration_gets_no_verdict_and_names_the_fields():
     assert verdict.gate(older, bench(STEADY, spec={"epochs": 5, "timed_blocks": None})) is None
 
 
+def test_seeds_added_until_decided_are_not_a_changed_configuration_but_another_first_count_is():
+    def seeded(reached, first, cap=6):
+        return bench(STEADY, spec={"epochs": 5, "seeds": reached}, seeds_until_decided={"first": first, "cap": cap})
+
+    assert verdict.gate(seeded(3, 3), seeded(6, 3)) is None
+    assert verdict.gate(bench(STEADY, spec={"epochs": 5, "seeds": 3}), seeded(5, 3)) is None  # a run made before
+    assert verdict.gate(seeded(5, 3), seeded(5, 5)) == ("configuration changed", "seeds 3 -> 5")
+    assert verdict.gate(bench(STEADY, spec={"seeds": 3}), bench(STEADY, spec={"seeds": 5})) == (
+        "configuration changed",
+        "seeds 3 -> 5",
+    )
+
+
 def test_the_run_level_shift_is_worse_beyond_the_threshold_only():
     many = [0.18 + 0.01 * ((i % 5) - 2) for i in range(20)]
     shift = timing_noise.shift(many)

@@ -109,10 +109,21 @@ def configuration_changed(base: Benchmark, new: Benchmark) -> str | None:
     """The spec fields both runs saved and that differ ('epochs 5 -> 2, seeds 1 -> 3'); None when none do.
 
     A field one run did not save (it predates the field) is not compared, so old runs still compare.
+    Seeds added until decided are an outcome, not a configuration: such a row's seeds are the ones
+    it started with.
     """
-    b, n = base.result.get("spec") or {}, new.result.get("spec") or {}
+    b, n = _configured(base.result), _configured(new.result)
     fields = sorted(k for k in b.keys() & n.keys() if k not in NOT_CONFIGURATION and b[k] != n[k])
     return ", ".join(f"{k} {b[k]!r} -> {n[k]!r}" for k in fields) or None
+
+
+def _configured(result: dict) -> dict:
+    """A result's spec with the seeds it was configured with (those it started with, if seeds were added)."""
+    spec = result.get("spec") or {}
+    plan = result.get("seeds_until_decided")
+    if isinstance(plan, dict) and "first" in plan and "seeds" in spec:
+        return {**spec, "seeds": plan["first"]}
+    return spec
 
 
 # Each check returns what differs, or None; the first that finds something decides. A check that a
