@@ -114,9 +114,11 @@ def test_mixed_precision_is_set_against_its_float32_twin_with_the_loss_scale():
     ("base", "new", "call"),
     [
         (Side("real", "rises"), Side("real", "rises"), "agree"),
-        (Side("within noise", None), Side("within noise", None), "agree"),
+        (Side("same", None), Side("same", None), "agree"),
         (Side("real", "rises"), Side("real", "falls"), "disagree"),
-        (Side("real", "falls"), Side("within noise", None), "undecided"),  # not seeing it is no evidence against
+        (Side("real", "falls"), Side("same", None), "undecided"),  # a real difference may lie inside the margin
+        (Side("real", "falls"), Side("undecided", "falls"), "undecided"),  # not seeing it is no evidence against
+        (Side("undecided", None), Side("undecided", None), "undecided"),
         (Side("one seed", "rises"), Side("real", "rises"), "undecided"),
         (Side("see below", None), Side("see below", None), "undecided"),
     ],
@@ -138,6 +140,33 @@ def test_the_summary_renders_ratios_intervals_and_means_and_computes_nothing():
     assert "| resnet50 | float32 | 1 | 2.00× [" in text
     assert "**geometric mean** (1 families) | float32 |" in text
     assert "| batch_size | falls (real) | falls (real) | agree |" in text
+
+
+def test_each_runs_findings_are_judged_with_its_own_family_and_same_on_both_agrees():
+    """The verdict word comes from the family `judged` gives each run, as that run's own report prints it."""
+    from bench_lib.analysis.family import Family
+    from bench_lib.analysis.glance import Glance
+
+    judged_runs = []
+
+    def judged(results):
+        judged_runs.append(sorted(r["verdict"] for r in results))
+        family = Family()
+        family.word = results[0]["verdict"]  # what this run's judging decided, read back by the rule below
+        return family
+
+    def rule(question, results, *, family):
+        return Glance(question, f"answer {family.word}", "evidence", family.word)
+
+    def run(word):
+        return [Saved("q", "a", {"status": "ok", "verdict": word}), Saved("q", "b", {"status": "ok", "verdict": word})]
+
+    calls = {}
+    for a, b in [("same", "same"), ("real", "same"), ("undecided", "undecided")]:
+        [pair] = machines.findings_side_by_side(run(a), run(b), rules={"q": rule}, judged=judged)
+        calls[a, b] = pair.call
+    assert calls == {("same", "same"): "agree", ("real", "same"): "undecided", ("undecided", "undecided"): "undecided"}
+    assert len(judged_runs) == 6
 
 
 def test_compare_across_machines_puts_the_summary_before_the_rows(saved_suite, tmp_path, capsys):

@@ -26,13 +26,14 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from scipy import stats as scipy_stats
 
 from bench_lib.analysis import glance
+from bench_lib.analysis.family import Family
 
 CONFIDENCE = 0.95
 MEMORY_KEY = "step_peak_mib"
@@ -204,16 +205,13 @@ class Side:
 def side_by_side(base: Side, new: Side) -> str:
     """agree, disagree or undecided for one finding measured on two machines.
 
-    Both runs call it "real" in the same direction, or both "within noise": agree. Both "real" in
-    opposite directions: disagree, since accuracy findings are about the model, not the hardware,
-    and a difference is itself a finding (or a bug). One "real" and the other "within noise" is
-    undecided: not seeing a change is no evidence against it (the second run may have had less
-    power). So is anything that cannot be called: one seed, an estimate, a finding judged elsewhere.
+    Both runs call it "real" in the same direction, or both "same" (inside the metric's margin):
+    agree. Both "real" in opposite directions: disagree, since accuracy findings are about the
+    model, not the hardware, and a difference is itself a finding (or a bug). One "real" and the
+    other "same" is undecided: a real difference can still lie inside the margin. So is anything
+    else: undecided on either side, one seed, an estimate, a finding judged elsewhere.
     """
-    decided = ("real", "within noise")
-    if base.verdict not in decided or new.verdict not in decided:
-        return UNDECIDED
-    if base.verdict == new.verdict == "within noise":
+    if base.verdict == new.verdict == "same":
         return AGREE
     if base.verdict == new.verdict == "real":
         return AGREE if base.direction == new.direction else DISAGREE
@@ -239,16 +237,22 @@ class FindingPair:
 
 
 def findings_side_by_side(
-    base: Iterable[Saved], new: Iterable[Saved], *, rules: Mapping[str, glance.Rule]
+    base: Iterable[Saved],
+    new: Iterable[Saved],
+    *,
+    rules: Mapping[str, glance.Rule],
+    judged: Callable[[list[dict]], Family],
 ) -> list[FindingPair]:
     """The glance findings (bench_lib.analysis.glance) of every question either run answers, paired.
 
     rules: each question's glance rule by name (bench_lib.questions.glance_rules()).
+    judged: a run's judged family from its results (bench_lib.questions.judged_family), so each
+      row's verdict word is the one that run's report prints.
     """
 
     def by_question(run: Iterable[Saved]) -> dict[str, glance.Glance]:
-        results = ({**b.result, "question": b.question} for b in run)
-        return {g.question: g for g in glance.glance(results, rules=rules)}
+        results = [{**b.result, "question": b.question} for b in run]
+        return {g.question: g for g in glance.glance(results, rules=rules, family=judged(results))}
 
     rows_base, rows_new = by_question(base), by_question(new)
     pairs = []

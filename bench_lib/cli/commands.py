@@ -268,7 +268,9 @@ def _machines_section(base: SavedRun, new: SavedRun) -> str:
     """NEW over BASE per family and precision on the questions that time steps, and both runs' findings."""
     timed = [q.name for q in questions.all_questions() if q.metric == "examples_per_sec"]
     summary = machines.summarize(base.benchmarks, new.benchmarks, questions=timed)
-    pairs = machines.findings_side_by_side(base.benchmarks, new.benchmarks, rules=questions.glance_rules())
+    pairs = machines.findings_side_by_side(
+        base.benchmarks, new.benchmarks, rules=questions.glance_rules(), judged=questions.judged_family
+    )
     speedups = [(run.name, machines.precision_speedups(run.benchmarks, questions=timed)) for run in (base, new)]
     return machine_tables.summary_markdown(base.name, new.name, summary, pairs, speedups)
 
