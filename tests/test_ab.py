@@ -55,7 +55,7 @@ def test_the_same_environment_on_both_sides_gives_nothing_worse(tmp_path, fake_p
     assert main(ab_args(tmp_path, fake_python)) == 0
     assert (tmp_path / "order").read_text().split() == ["base", "new", "new", "base"] * 2
     out = capsys.readouterr().out
-    assert "**0 worse**, 0 better, 1 same, 0 unknown over 1 benchmarks" in out
+    assert "**0 worse**, 0 better, 1 same, 0 unknown over 1 benchmark" in out
     assert "Computation changed" not in out
     saved = json.loads((tmp_path / "reports" / "ab-ab" / "ab.json").read_text())
     assert len(saved["times_ms"]["base"]) == 4 and saved["verdicts"][0]["verdict"] == "same"
@@ -104,5 +104,5 @@ def test_a_side_that_computes_something_else_is_named_before_the_verdicts(tmp_pa
     monkeypatch.setenv("AB_ORDER", str(tmp_path / "order"))
     assert main(ab_args(tmp_path, fake_python, "--new-env", "PARAMETERS=120")) == 0
     out = capsys.readouterr().out
-    assert "## Computation changed: 1 benchmarks" in out and "- `cfg` (base → new): parameters 100→120" in out
+    assert "## Computation changed: 1 benchmark" in out and "- `cfg` (base → new): parameters 100→120" in out
     assert out.index("Computation changed") < out.index("**0 worse**")

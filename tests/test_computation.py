@@ -127,5 +127,5 @@ def test_trend_names_the_run_where_a_benchmarks_computation_changed(saved_suite,
     main(args)
     out = capsys.readouterr().out
     key = f"throughput/{data['benchmarks'][0]['extra_info']['id']}"
-    assert "## Computation changed: 1 benchmarks" in out
+    assert "## Computation changed: 1 benchmark" in out
     assert f"- `{key}` (0002_night → 0003_night): parameters " in out

@@ -138,7 +138,7 @@ def test_the_summary_renders_ratios_intervals_and_means_and_computes_nothing():
     text = machine_tables.summary_markdown("a", "b", summary, pairs)
     assert text.startswith("# Machines: b over a")
     assert "| resnet50 | float32 | 1 | 2.00× [" in text
-    assert "**geometric mean** (1 families) | float32 |" in text
+    assert "**geometric mean** (1 family) | float32 |" in text
     assert "| batch_size | falls (real) | falls (real) | agree |" in text
 
 

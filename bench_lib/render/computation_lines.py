@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bench_lib.analysis.computation import ComputationChange
+from bench_lib.config.wording import count
 
 
 def computation_lines(changes: Sequence[ComputationChange]) -> list[str]:
@@ -13,7 +14,7 @@ def computation_lines(changes: Sequence[ComputationChange]) -> list[str]:
         return []
     benchmarks = len({change.key for change in changes})
     return [
-        f"## Computation changed: {benchmarks} benchmarks",
+        f"## Computation changed: {count(benchmarks, 'benchmark')}",
         "",
         "Exact counts of the traced training step differ (no timing involved): these benchmarks measure another "
         "computation, so their timings compare different work.",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bench_lib.analysis.machines import FindingPair, LogRatio, MachineSummary, PerformanceProfile, PrecisionSpeedup
+from bench_lib.config.wording import count
 from bench_lib.render.tables import Table, to_markdown
 
 
@@ -40,13 +41,13 @@ def summary_markdown(
         ]
         for precision, mean in summary.throughput_by_precision.items():
             memory = summary.memory_by_precision.get(precision)
-            count = sum(f.precision == precision for f in summary.families)
-            rows.append((f"**geometric mean** ({count} families)", precision, "", f"**{ratio_cell(mean)}**",
-                         ratio_cell(memory)))  # fmt: skip
+            families = sum(f.precision == precision for f in summary.families)
+            mean_of = f"**geometric mean** ({count(families, 'family', 'families')})"
+            rows.append((mean_of, precision, "", f"**{ratio_cell(mean)}**", ratio_cell(memory)))
         header = ("family", "precision", "configurations", "throughput NEW/BASE [95% CI]", "step memory NEW/BASE")
         lines += [to_markdown(Table("", header, rows)), ""]
         if summary.unmatched:
-            lines += [f"{summary.unmatched} configurations ran in one run only and are left out.", ""]
+            lines += [f"{count(summary.unmatched, 'configuration')} ran in one run only and are left out.", ""]
     for name, found in speedups:
         if found:
             lines += [to_markdown(speedup_table(found, f"{name}: mixed precision over float32")), ""]

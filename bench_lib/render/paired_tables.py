@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from bench_lib.analysis import paired
 from bench_lib.analysis.computation import ComputationChange
+from bench_lib.config.wording import count
 from bench_lib.render.computation_lines import computation_lines
 from bench_lib.render.tables import Table, to_markdown
 
@@ -32,7 +33,8 @@ def ab_markdown(
         "",
         *computation_lines(computation_changed),
         f"**{counts[paired.WORSE]} worse**, {counts[paired.BETTER]} better, {counts[paired.SAME]} same, "
-        f"{counts[paired.UNKNOWN]} unknown over {len(verdicts)} benchmarks; {len(blind)} could not have detected "
+        f"{counts[paired.UNKNOWN]} unknown over {count(len(verdicts), 'benchmark')}; "
+        f"{len(blind)} could not have detected "
         f"a {threshold:g}% change (α={paired.ALPHA:g}, power {paired.POWER:.0%}).",
         "",
     ]

@@ -92,7 +92,9 @@ def _extras(result: Mapping[str, object]) -> str:
             f"{detail['big_batch_size']})"
         )
     if result.get("loss_scale_final") is not None:
-        out += f"  loss scale {result['loss_scale_final']:g}, {result['loss_scale_skipped_steps']} steps skipped"
+        out += (
+            f"  loss scale {result['loss_scale_final']:g}, {count(result['loss_scale_skipped_steps'], 'step')} skipped"
+        )
     return out
 
 

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from bench_lib.analysis import timing_noise
 from bench_lib.analysis.computation import ComputationChange
 from bench_lib.analysis.verdict import INSENSITIVE_EXIT, MEMORY_FLOOR_MIB, threshold_factor
+from bench_lib.config.wording import count
 from bench_lib.record.metrics import Metric
 from bench_lib.render.computation_lines import computation_lines
 from bench_lib.render.tables import Table, to_markdown
@@ -91,7 +92,7 @@ def run_level_lines(rows, thresholds: Mapping[str, float]) -> list[str]:
 
 def insensitive_line(insensitive: list[str], timed: int, thresholds: Mapping[str, float], command: str) -> str:
     return (
-        f"{len(insensitive)} of {timed} timed benchmarks could not have seen a change of the threshold's size "
+        f"{len(insensitive)} of {count(timed, 'timed benchmark')} could not have seen a change of the threshold's size "
         f"(time {thresholds['time']:g}%, throughput {thresholds['throughput']:g}%) at its α and power "
         f"{timing_noise.POWER:.0%}: the between-process noise "
         "decides there, not the threshold. `--bench-processes N` in the suite narrows the noise; "
@@ -119,8 +120,8 @@ def compare_markdown(
         *load_lines(list(load)),
         *computation_lines(comparison.computation_changed),
         f"**{counts['worse']} worse**, {counts['better']} better, {counts['same']} same, {counts['unknown']} unknown, "
-        f"{counts['changed']} configuration changed over {len({r.key for r in comparison.rows})} benchmarks in both "
-        "runs. " + insensitive_line(comparison.insensitive(thresholds), timed, thresholds, "compare"),
+        f"{counts['changed']} configuration changed over {count(len({r.key for r in comparison.rows}), 'benchmark')} "
+        "in both runs. " + insensitive_line(comparison.insensitive(thresholds), timed, thresholds, "compare"),
         "",
         *run_level_lines(comparison.run_level, thresholds),
         to_markdown(Table("", COLUMNS, verdict_rows(comparison.rows, thresholds))),
@@ -140,9 +141,9 @@ def trend_markdown(
     each plot links to its benchmark's HTML page (`pages`, by key) when there is one."""
     timed = len({s.key for s in result.series if s.verdict.detectable is not None})
     lines = [
-        f"# tfbench trend: {len(runs)} runs of one machine",
+        f"# tfbench trend: {count(len(runs), 'run')} of one machine",
         "",
-        f"Rule: compare's rules against the previous {window} runs (ordered by {order}): timing against its "
+        f"Rule: compare's rules against the previous {count(window, 'run')} (ordered by {order}): timing against its "
         "history's between-run spread moderated towards every configuration's; accuracy and memory outside the "
         f"median ± {k:g}·1.4826·MAD and beyond the threshold (memory also by {MEMORY_FLOOR_MIB:g} MiB); a "
         "configuration that newly stops being ok or goes missing is worse.",

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from bench_lib.config.spec import RunSpec
+from bench_lib.config.wording import count
 from bench_lib.suite import processes, progress, stash
 from bench_lib.suite.isolation import CHILD_JOURNAL
 
@@ -87,7 +88,7 @@ def run_passes(queued: list[Queued], passes: int, entries: dict[str, dict], say=
         alive = [q for q in pass_order(queued, k) if q.failed is None]
         if not alive:
             return
-        say(f"tfbench: further processes, pass {k} of {passes - 1}: {len(alive)} configurations")
+        say(f"tfbench: further processes, pass {k} of {passes - 1}: {count(len(alive), 'configuration')}")
         for done, q in enumerate(alive, start=1):
             started = time.perf_counter()
             try:
