@@ -278,3 +278,15 @@ def test_a_regenerated_report_removes_only_its_own_stale_plots(saved_suite, tmp_
     assert main(["report", str(fewer), "--out", str(out)]) == 0
     assert sorted(p.name for p in out.glob("*.png")) == ["mine.png", "throughput.png"]
     assert "Batch size" not in (out / "report.md").read_text()
+
+
+def test_the_thresholds_help_names_the_floors_that_decide_with_one_process_a_run(capsys):
+    from bench_lib.analysis import timing_noise
+
+    for command in ("compare", "trend"):
+        with pytest.raises(SystemExit):
+            main([command, "--help"])
+        text = " ".join(capsys.readouterr().out.split())
+        assert f"x{timing_noise.DEFAULT_NOISE_FACTOR:g} for a configuration timed in blocks" in text
+        assert f"x{timing_noise.ACCURACY_RUN_NOISE_FACTOR:g} for one trained for accuracy" in text
+        assert "--bench-processes N" in text and "--fail-insensitive" in text

@@ -9,6 +9,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from bench_lib.analysis import timing_noise
 from bench_lib.cli import ab, bandwidth, machines, reference_run, run_options
 from bench_lib.cli.launch import arguments as launch_arguments
 
@@ -67,9 +68,12 @@ def _add_saved_run_commands(commands: argparse._SubParsersAction) -> None:
             default="",
             help="thresholds, e.g. time:10%%,throughput:10%%,accuracy:1pt,memory:10%% (these are the defaults). "
             "A timing change must exceed its threshold AND stand out from the between-process noise "
-            "estimated from the runs; where the noise (or, with too few timed configurations, a fixed "
-            "noise floor) is wider than the threshold, the noise decides, the report says so, and "
-            "--bench-processes N in the suite narrows it",
+            "estimated from the runs. With one process a run (the quick and full profiles), every row must "
+            f"also pass a fixed floor: x{timing_noise.DEFAULT_NOISE_FACTOR:g} for a configuration timed in "
+            f"blocks, x{timing_noise.ACCURACY_RUN_NOISE_FACTOR:g} for one trained for accuracy or a step "
+            "budget; only the run level sees less. Where the noise or the floor is wider than the "
+            "threshold, it decides, the report names it, and --bench-processes N in the suite (the "
+            "nightly profile) narrows it",
         )
         sub.add_argument(
             "--fail-insensitive",
