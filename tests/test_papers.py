@@ -66,3 +66,13 @@ def test_rows_of_one_paper_stand_together_whichever_questions_declare_them():
                run("batch_size_equal_convergence", 512, [0.40, 0.46, 0.52], target_accuracy=0.95)]  # fmt: skip
     papers = [row.paper for row in side_by_side(results)]
     assert papers == ["Keskar et al. 2017", "Keskar et al. 2017", "Masters & Luschi 2018", "Hoffer et al. 2017"]
+
+
+def test_mccandlish_agrees_where_the_intervals_overlap_and_needs_both_intervals():
+    from bench_lib.questions.noise_scale import mccandlish_word
+
+    assert mccandlish_word((80, 120), (100, 300)) == "agrees"
+    assert mccandlish_word((400, 900), (100, 300)) == "disagrees"
+    assert mccandlish_word((20, 60), (100, 300)) == "disagrees"
+    assert mccandlish_word(None, (100, 300)) == "undecided", "B_simple from one seed has no interval"
+    assert mccandlish_word((80, 120), None) == "undecided"

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from bench_lib.analysis import critical_batch, glance, papers
 from bench_lib.analysis.family import Family
 from bench_lib.analysis.supplied import Supplied, Supplies
-from bench_lib.analysis.vocabulary import figure, interval_text, spec_of
+from bench_lib.analysis.vocabulary import Figure, figure, interval_text, spec_of
 from bench_lib.config import option_text
+from bench_lib.maths.inference import CriticalBatch
 from bench_lib.questions.registry import Page, Question, SizeOption
 from bench_lib.record import metrics
 
@@ -42,16 +43,25 @@ def findings(results: list[Mapping[str, object]], metric: str, *, family: Family
 
 
 def mccandlish(results: list[Mapping[str, object]], supplied: Supplied, family: Family) -> papers.Measured:
-    """The first B_simple inside or outside the interval of the critical batch fitted to a supplied series."""
+    """The first B_simple beside the critical batch fitted to a supplied series: agrees where their
+    intervals overlap, disagrees where they do not, undecided where either has no interval (B_simple
+    from one seed, a fit without one)."""
     fits = papers.fitted_critical_batches(supplied)
     if not supplied.estimates or not fits:
         return []
     (b_simple, _), fitted = supplied.estimates[0], fits[0]
-    if fitted.ci95 is None:
-        word = "undecided"
-    else:
-        word = "agrees" if fitted.ci95[0] <= b_simple.mean <= fitted.ci95[1] else "disagrees"
-    return [(f"B_simple {interval_text(b_simple, ',.0f')} beside the fitted {critical_batch.fit_text(fitted)}", word)]
+    return [(_beside(b_simple, fitted), mccandlish_word(b_simple.ci95, fitted.ci95))]
+
+
+def mccandlish_word(b_simple: tuple[float, float] | None, b_crit: tuple[float, float] | None) -> str:
+    """agrees, disagrees or undecided for B_simple's and the fitted B_crit's 95% intervals."""
+    if b_simple is None or b_crit is None:
+        return "undecided"
+    return "agrees" if b_simple[0] <= b_crit[1] and b_crit[0] <= b_simple[1] else "disagrees"
+
+
+def _beside(b_simple: Figure, fitted: CriticalBatch) -> str:
+    return f"B_simple {interval_text(b_simple, ',.0f')} beside the fitted {critical_batch.fit_text(fitted)}"
 
 
 MCCANDLISH = papers.Paper(
