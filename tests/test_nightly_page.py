@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from bench_lib.analysis.verdict import INSENSITIVE_EXIT
+
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = ROOT / "docs" / "nightly.md"
 NEEDS_INSTALLING = "make install"  # the test runs in an installed environment
@@ -36,7 +38,10 @@ def test_the_page_holds_a_nightly_workflow_and_a_gate():
     nightly, gate = found["nightly"], found["benchmark gate"]
     assert "schedule" in nightly[True] and "pull_request" in str(gate[True])  # YAML reads `on:` as True
     assert any("trend" in step for step in run_steps(nightly))
-    assert any("compare nightly pr" in step for step in run_steps(gate))
+    assert any("compare nightly pr --fail-insensitive" in step for step in run_steps(gate))
+    for workflow in (nightly, gate):
+        assert workflow["env"]["PROFILE"] == "nightly"
+        assert all("--bench-profile $PROFILE" in step for step in run_steps(workflow) if "pytest $BENCH" in step)
     uses = [step.get("uses", "") for step in nightly["jobs"]["track"]["steps"]]
     assert any(u.startswith("benchmark-action/github-action-benchmark") for u in uses)
 
@@ -52,8 +57,9 @@ def test_the_workflows_steps_run_as_written(tmp_path):
         source = ROOT / name
         (shutil.copytree if source.is_dir() else shutil.copy)(source, tmp_path / name)
     found = workflows(PAGE.read_text())
-    for workflow, allowed in (("nightly", {}), ("benchmark gate", {"compare": {0, 1}})):
-        env = {**os.environ, **found[workflow]["env"], "BENCH": SMALL_QUESTION, "PYTHONPATH": str(ROOT)}
+    for workflow, allowed in (("nightly", {}), ("benchmark gate", {"compare": {0, 1, INSENSITIVE_EXIT}})):
+        env = {**os.environ, **found[workflow]["env"], "BENCH": SMALL_QUESTION, "PROFILE": "quick",
+               "PYTHONPATH": str(ROOT)}  # fmt: skip
         for step in run_steps(found[workflow]):
             if step == NEEDS_INSTALLING:
                 continue
