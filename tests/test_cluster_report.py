@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from bench_lib.analysis import scaling
-from bench_lib.cli import commands
+from bench_lib.cli.saved_runs import report as report_command
 from bench_lib.config.spec import RunSpec
 from bench_lib.maths import allreduce_figures as allreduce
 from bench_lib.record import history
@@ -57,7 +57,7 @@ def report(tmp_path):
     assert [b.id for b in run.benchmarks][:1] == ["multi_worker2x1-bs256-acc1-mlp-adam"] and len(
         run.extras["allreduce"]
     ) == 1
-    return commands.report_files(run)
+    return report_command.report_files(run)
 
 
 def test_the_sweep_and_the_share_of_the_step_are_shown_in_the_all_reduce_section(report):
@@ -92,7 +92,7 @@ def test_the_html_page_shows_the_same_tables(report):
 def test_a_run_of_the_sweep_alone_reads_and_reports(tmp_path):
     run = _saved_run(tmp_path, [_bench("test_allreduce", _sweep())])
     assert run.benchmarks == () and run.extras["allreduce"][0]["latency_us"] == pytest.approx(60)
-    assert "## All-reduce bandwidth" in commands.report_files(run)["report.md"]
+    assert "## All-reduce bandwidth" in report_command.report_files(run)["report.md"]
 
 
 @pytest.mark.parametrize(
@@ -131,4 +131,4 @@ def test_the_question_saves_its_sweep_and_the_report_reads_it(tmp_path):
     (sweep,) = run.extras["allreduce"]
     assert sweep["id"] == "mirrored2-bs2-acc1-mlp-adam" and sweep["spec"]["replicas"] == 2
     assert [r["size_bytes"] for r in sweep["rows"]] == [1024, 16 * 1024, 256 * 1024, 4 * 2**20, 64 * 2**20]
-    assert sweep["latency_us"] > 0 and "| 64 MiB |" in commands.report_files(run)["report.md"]
+    assert sweep["latency_us"] > 0 and "| 64 MiB |" in report_command.report_files(run)["report.md"]

@@ -298,13 +298,13 @@ def test_the_speed_up_table_shows_the_interval_and_the_skipped_steps():
 
 
 def test_a_report_sets_each_mixed_precision_configuration_against_its_float32_twin(tmp_path):
-    from bench_lib.cli import commands
+    from bench_lib.cli.saved_runs import report
     from bench_lib.record.history import SavedRun
 
     run = SavedRun(path=tmp_path / "r.json", name="r", datetime="2030-01-01T00:00:00", machine={}, commit={},
                    benchmarks=(bench("mlp", SLOW, question="precision"),
                                bench("mlp", FAST, question="precision", precision="mixed_bfloat16")),
                    skipped=())  # fmt: skip
-    [table] = commands._precision_tables(run, "precision")
+    [table] = report._precision_tables(run, "precision")
     assert table.rows[0][0] == "one_device-bs32-mlp-mixed_bfloat16"
-    assert commands._precision_tables(run, "models") == []
+    assert report._precision_tables(run, "models") == []

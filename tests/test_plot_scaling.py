@@ -55,7 +55,7 @@ def test_the_plots_go_through_no_pyplot_state(tmp_path):
 
 
 def test_a_report_of_a_time_to_accuracy_run_carries_the_log_log_plot():
-    from bench_lib.cli.commands import report_files
+    from bench_lib.cli.saved_runs.report import report_files
     from bench_lib.record.history import Benchmark, SavedRun
 
     benches = tuple(Benchmark(question="time_to_accuracy", id=f"bs{r['spec']['global_batch_size']}", result=r,

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bench_lib import questions
-from bench_lib.cli import commands
+from bench_lib.cli.saved_runs import report as report_command
 from bench_lib.record import history
 from bench_lib.suite import stash, summary
 
@@ -120,7 +120,7 @@ def _example_run_with_toy_results() -> history.SavedRun:
 
 
 def test_a_question_registered_at_test_time_reaches_the_report(toy):
-    text = commands.report_files(_example_run_with_toy_results())["report.md"]
+    text = report_command.report_files(_example_run_with_toy_results())["report.md"]
     headings = [line for line in text.splitlines() if line.startswith("## ")]
     assert headings[1:4] == [
         "## Batch size (fixed epochs)",

@@ -8,7 +8,7 @@ import pytest
 
 from bench_lib import questions
 from bench_lib.analysis import findings
-from bench_lib.cli import commands
+from bench_lib.cli.saved_runs import report as report_command
 from bench_lib.record import history
 from bench_lib.suite import stash, summary
 from bench_lib.suite.saving import Saving
@@ -50,7 +50,7 @@ def test_a_run_saved_without_its_rounds_is_judged_without_them():
 
 
 def test_the_session_and_the_report_of_its_saved_run_print_the_same_findings(suite_run):
-    report = commands.report_files(history.load_run(suite_run.saved))["report.md"].splitlines()
+    report = report_command.report_files(history.load_run(suite_run.saved))["report.md"].splitlines()
     printed = suite_run.stdout.split("tfbench findings", 1)[1].splitlines()
     sentences = [line for line in printed if line.startswith("- ")]
     assert any(s.startswith("- verdicts:") for s in sentences)

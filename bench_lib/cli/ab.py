@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bench_lib.cli.program import program
+
 if TYPE_CHECKING:  # the reading side is imported when the command runs, not when the parser is built
     from bench_lib.analysis.paired import PairedVerdict
 
@@ -233,7 +235,6 @@ def verdicts(by_side: dict[str, list[dict[str, float]]], threshold: float) -> li
 
 def ab_command(args: argparse.Namespace, command: Sequence[str], *, say: Callable[[str], None] = print) -> int:
     from bench_lib.analysis import paired
-    from bench_lib.cli.arguments import program  # arguments registers this command's parser
     from bench_lib.record.files import write_atomic
     from bench_lib.render.paired_tables import ab_markdown
 

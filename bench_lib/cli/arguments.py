@@ -6,18 +6,12 @@ launch/arguments.py and `allreduce`'s in bandwidth.py; the saved-run commands' a
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from bench_lib.analysis import timing_noise
 from bench_lib.cli import ab, bandwidth, machines, reference_run, run_options
 from bench_lib.cli.launch import arguments as launch_arguments
-
-
-def program() -> str:
-    """The program as the user invoked it, for --help and error lines: the console script's name
-    `tfbench`, else `python -m bench_lib`."""
-    return "tfbench" if Path(sys.argv[0]).name == "tfbench" else "python -m bench_lib"
+from bench_lib.cli.program import program
 
 
 class _Parser(argparse.ArgumentParser):

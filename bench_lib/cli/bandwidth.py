@@ -1,17 +1,20 @@
-"""The `allreduce` command's options, the strategy they describe and the table it prints.
+"""The `allreduce` command: its options, the strategy they describe, the measuring and the table it prints.
 
-Under `launch` every worker measures (bench_lib.probes.allreduce_timing, started by cli/main.py) and the
+Under `launch` every worker measures (bench_lib.probes.allreduce_timing, imported when the command runs) and the
 chief prints and saves the table: one row per size with the time of one all-reduce, algbw and
-busbw (bench_lib.maths.allreduce_figures), as the allreduce question saves them. Nothing here imports TensorFlow.
+busbw (bench_lib.maths.allreduce_figures), as the allreduce question saves them. TensorFlow is imported only
+when the command runs, not when its options are built.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
+from bench_lib.cli.program import fail
 from bench_lib.config import cluster as cluster_lib
-from bench_lib.config import collective
+from bench_lib.config import collective, heartbeat
 from bench_lib.config.spec import RunSpec
 from bench_lib.maths import allreduce_figures as allreduce
 from bench_lib.render import cluster_tables
@@ -91,3 +94,35 @@ def table(spec: RunSpec, rows: list[dict[str, float]]) -> list[str]:
 def document(spec: RunSpec, rows: list[dict[str, float]]) -> str:
     """The JSON `--json` writes: the sweep as the suite saves it."""
     return json.dumps(allreduce.sweep(spec.id, spec.as_dict(), rows), indent=2)
+
+
+def allreduce_command(args: argparse.Namespace) -> int:
+    """Measures and prints (under `launch`, on the chief) the all-reduce table; --json saves it, never over a file."""
+    from bench_lib.engine import slurm  # imports TensorFlow only for a Slurm cluster
+
+    try:
+        cluster = slurm.resolve(args.cluster)
+        spec = spec_of(args, cluster)
+        collective.check_machine(spec, collective.visible_gpus())
+        swept = sizes(args)
+    except ValueError as error:
+        return fail(str(error))
+    if args.json is not None and Path(args.json).exists():
+        return fail(f"--json {args.json} exists already; choose another path (results are never overwritten)")
+    heartbeat.start()
+    from bench_lib.engine import strategy as strategy_lib
+    from bench_lib.probes import allreduce_timing as allreduce
+    from bench_lib.record.files import write_atomic
+
+    try:
+        strategy_lib.configure_for(spec, cluster)
+        rows = allreduce.measure(strategy_lib.build_strategy(spec), swept)
+        if cluster is not None and not cluster.is_chief:
+            return 0  # the chief prints and saves
+        print("\n".join(table(spec, rows)), flush=True)
+        if args.json is not None:
+            write_atomic(args.json, document(spec, rows))
+            print(f"wrote {args.json}")
+    except (RuntimeError, OSError) as error:
+        return fail(str(error))
+    return 0

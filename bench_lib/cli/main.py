@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import NoReturn
 
 from bench_lib.cli import ab, bandwidth
-from bench_lib.cli.arguments import command_line, program
+from bench_lib.cli.arguments import command_line
 from bench_lib.cli.launch import netns
 from bench_lib.cli.launch.launcher import LaunchOptions, launch
+from bench_lib.cli.program import fail, program
 from bench_lib.cli.run_options import spec_from_args
 from bench_lib.config import collective, heartbeat
 
@@ -41,18 +42,18 @@ def saved_run_command(args: argparse.Namespace) -> int:
     option, target = ("--out", args.out) if getattr(args, "out", None) is not None else ("--reports", args.reports)
     if problem := _unwritable(target / "report.md"):  # before any run is read or drawn
         return _fail(f"{option}={str(target)!r} is not allowed: {problem}")
-    from bench_lib.cli import commands
+    from bench_lib.cli.saved_runs import compare, report, trend
     from bench_lib.record.files import cannot_write
 
     try:
         if args.command == "report":
-            return commands.report_command(args.runs, storage=args.storage, reports=args.reports, out=args.out)
+            return report.report_command(args.runs, storage=args.storage, reports=args.reports, out=args.out)
         if args.command == "compare":
-            return commands.compare_command(
+            return compare.compare_command(
                 args.base, args.new, thresholds=thresholds, storage=args.storage, reports=args.reports,
                 fail_insensitive=args.fail_insensitive,
             )  # fmt: skip
-        return commands.trend_command(
+        return trend.trend_command(
             args.runs, thresholds=thresholds, k=args.k, window=args.window, storage=args.storage, reports=args.reports,
             order=args.order, fail_insensitive=args.fail_insensitive,
         )  # fmt: skip
@@ -61,8 +62,7 @@ def saved_run_command(args: argparse.Namespace) -> int:
 
 
 def _fail(message: str) -> int:
-    print(f"{program()}: error: {message}", file=sys.stderr)
-    return 2
+    return fail(message)
 
 
 def _unwritable(path: Path) -> str | None:
@@ -146,37 +146,6 @@ def launch_command(args: argparse.Namespace, command: list[str]) -> int:
     return launch(options)
 
 
-def allreduce_command(args: argparse.Namespace) -> int:
-    from bench_lib.engine import slurm  # imports TensorFlow only for a Slurm cluster
-
-    try:
-        cluster = slurm.resolve(args.cluster)
-        spec = bandwidth.spec_of(args, cluster)
-        collective.check_machine(spec, collective.visible_gpus())
-        swept = bandwidth.sizes(args)
-    except ValueError as error:
-        return _fail(str(error))
-    if args.json is not None and Path(args.json).exists():
-        return _fail(f"--json {args.json} exists already; choose another path (results are never overwritten)")
-    heartbeat.start()
-    from bench_lib.engine import strategy as strategy_lib
-    from bench_lib.probes import allreduce_timing as allreduce
-    from bench_lib.record.files import write_atomic
-
-    try:
-        strategy_lib.configure_for(spec, cluster)
-        rows = allreduce.measure(strategy_lib.build_strategy(spec), swept)
-        if cluster is not None and not cluster.is_chief:
-            return 0  # the chief prints and saves
-        print("\n".join(bandwidth.table(spec, rows)), flush=True)
-        if args.json is not None:
-            write_atomic(args.json, bandwidth.document(spec, rows))
-            print(f"wrote {args.json}")
-    except (RuntimeError, OSError) as error:
-        return _fail(str(error))
-    return 0
-
-
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     # Everything after `--` is the launched command, never options of ours.
@@ -190,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     if command:
         return _fail(f"{args.command} takes no command after --: {' '.join(command)!r}")
     if args.command == "allreduce":
-        return allreduce_command(args)
+        return bandwidth.allreduce_command(args)
     if args.command == "machines":
         from bench_lib.cli import machines
 

@@ -29,8 +29,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TextIO
 
-from bench_lib.cli.arguments import program
 from bench_lib.cli.launch import netns
+from bench_lib.cli.program import program
 from bench_lib.config import cluster, heartbeat
 
 TAIL_LINES = 15
