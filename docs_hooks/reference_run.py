@@ -59,7 +59,7 @@ import json
 import posixpath
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -390,7 +390,7 @@ def render_code(directive: str) -> str:
     """The text of `{{ code bench_lib.MODULE.NAME[.KEY] [FORMAT] }}`: a constant of the code, formatted.
 
     The longest importable prefix of the dotted name is the module; the rest is an attribute, then
-    keys of a dict (`bench_lib.analysis.verdict.DEFAULT_THRESHOLDS.time`). Only bench_lib's modules
+    keys of a mapping (`bench_lib.analysis.verdict.DEFAULT_THRESHOLDS.time`). Only bench_lib's modules
     are read. Raises: DirectiveError naming what is wrong."""
     name, *fmt = directive.split()
     if len(fmt) > 1 or not name.startswith("bench_lib."):
@@ -405,9 +405,9 @@ def render_code(directive: str) -> str:
     else:
         raise DirectiveError(f"no module of {name!r} can be imported")
     for part in parts[cut:]:
-        if isinstance(value, dict) and part in value:
+        if isinstance(value, Mapping) and part in value:
             value = value[part]
-        elif not isinstance(value, dict) and hasattr(value, part):
+        elif not isinstance(value, Mapping) and hasattr(value, part):
             value = getattr(value, part)
         else:
             raise DirectiveError(f"{'.'.join(parts[:cut])} has no {'.'.join(parts[cut:])!r}")

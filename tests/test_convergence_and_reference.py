@@ -51,6 +51,10 @@ def test_a_run_that_takes_significantly_more_steps_than_its_reference_point_is_f
     assert faster.verdict == "faster"
     assert convergence_points.check([run([52, 55, 50], dataset="mnist_5k")], [point]) == [], "another workload's point"
     assert "slower (one-sided p=" in convergence_points.sentences([slower, same])[0]
+    assert slower.line().startswith(
+        "time_to_accuracy one_device-bs128-acc1-mlp-adam: the number of steps to the target is 52 (n=3) "
+        "against the reference's 42 (n=5): slower"
+    ), "the words and format of steps_to_target's registry entry"
 
 
 def test_the_one_sided_p_values_are_scipys_pooled_t_test_halved():

@@ -33,6 +33,13 @@ def test_a_clear_difference_is_real_by_welchs_test():
     assert rule.startswith("verdicts: Welch's t-test") and "Holm-corrected over the 1 comparison of" in rule
 
 
+def test_equal_means_stay_level_and_name_both_ends():
+    level = [result("accumulation", 1, 0.858), result("accumulation", 8, 0.858)]
+    [sentence, *_] = findings(level)
+    assert "test accuracy stays level, 0.858 (n=1) at batch 1 and 0.858 (n=1) at batch 8 (" in sentence
+    assert "stays from" not in sentence
+
+
 def test_wide_intervals_are_undecided_and_say_what_they_could_have_seen():
     wide = [result("accumulation", 1, None, [0.60, 0.73, 0.86]), result("accumulation", 8, None, [0.60, 0.726, 0.85])]
     [sentence, _] = findings(wide)

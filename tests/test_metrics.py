@@ -1,6 +1,7 @@
 """The metric registry: its invariants, its agreement with RunResult, and a metric added at test time
 reaching the summary table, the CSV, the github-action-benchmark export, compare, trend and the reference."""
 
+import ast
 import csv
 import dataclasses
 import io
@@ -12,7 +13,9 @@ from pathlib import Path
 import pytest
 
 from bench_lib.analysis import trend, verdict
+from bench_lib.analysis.vocabulary import READINGS
 from bench_lib.config.spec import RunSpec
+from bench_lib.maths.inference import Margin
 from bench_lib.record import history, metrics
 from bench_lib.record.metrics import COMPARE_RULES, Metric, metric
 from bench_lib.record.result import STATUSES, RunResult
@@ -77,6 +80,64 @@ def test_a_bad_metric_is_refused_naming_the_field(field, value, allowed):
 def test_a_compared_metric_needs_a_direction():
     with pytest.raises(ValueError, match="direction=None is not allowed for a compared or exported metric"):
         dataclasses.replace(TOP5, direction=None)
+
+
+def test_words_and_a_margin_go_together():
+    with pytest.raises(ValueError, match=r"top5_accuracy: words='top-5 accuracy' with margin=None is not allowed"):
+        dataclasses.replace(TOP5, words="top-5 accuracy")
+    with pytest.raises(ValueError, match=r"top5_accuracy: words='' with margin=Margin.* is not allowed"):
+        dataclasses.replace(TOP5, margin=Margin("difference", 0.01))
+
+
+def test_a_sentence_reads_a_metric_by_its_registry_entry_alone():
+    """READINGS is the registry's words, sentence format and margin, not a second declaration: every
+    metric with words has a reading that agrees with its entry, and one added at test time has one too."""
+    assert list(READINGS) == list(metrics.sentence_metrics())
+    for key, reading in READINGS.items():
+        entry = metric(key)
+        assert (reading.key, reading.words, reading.fmt, reading.margin) == (
+            key, entry.words, entry.sentence_format, entry.margin
+        )  # fmt: skip
+    assert metric("test_accuracy").fmt == ".4f" and READINGS["test_accuracy"].fmt == ".3f", "table and sentence"
+    assert metric("examples_per_sec").sentence_format == metric("examples_per_sec").fmt == ",.0f"
+    worded = dataclasses.replace(TOP5, words="top-5 accuracy", sentence_fmt=".2f", margin=Margin("difference", 0.02))
+    with metrics.METRICS.added(worded):
+        reading = READINGS["top5_accuracy"]
+        assert (reading.words, reading.fmt, reading.margin.margin) == ("top-5 accuracy", ".2f", 0.02)
+    assert "top5_accuracy" not in READINGS
+    with pytest.raises(KeyError):
+        READINGS["tf_peak_mib"]  # no words: no sentence follows it
+
+
+def _literals(tree: ast.AST) -> list[str]:
+    """The string constants of a module other than its docstrings."""
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef)
+        and node.body and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)
+    }  # fmt: skip
+    return [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)
+            and id(n) not in docstrings]  # fmt: skip
+
+
+def test_no_module_of_the_reading_side_declares_a_metrics_words_or_a_findings_format_again():
+    """A metric's words are a string only its registry entry holds, and the analysis modules take every
+    figure's format in a sentence from a reading or the registry, never a literal."""
+    package = Path(metrics.__file__).parents[1]
+    worded = {m.words: m.key for m in metrics.METRICS if m.words and m.words != m.key}
+    for path in sorted(package.rglob("*.py")):
+        if path == Path(metrics.__file__):
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        again = sorted(set(_literals(tree)) & set(worded))
+        assert not again, f"{path.relative_to(package)} declares {again} again: read metrics.METRICS"
+        if path.parent.name != "analysis":
+            continue
+        for call in (n for n in ast.walk(tree) if isinstance(n, ast.Call)):
+            name = getattr(call.func, "id", getattr(call.func, "attr", ""))
+            if name == "interval_text" and len(call.args) > 1:
+                assert not isinstance(call.args[1], ast.Constant), f"{path.name}:{call.lineno} formats a literal"
 
 
 def test_an_unknown_key_names_the_known_ones():

@@ -19,6 +19,7 @@ import scipy.stats
 
 from bench_lib.config.wording import count
 from bench_lib.maths import stats
+from bench_lib.record import metrics
 
 ALPHA = 0.05
 # The fields of a result that identify its reference point.
@@ -81,10 +82,13 @@ class Deviation:
         return "faster" if self.p_faster < ALPHA else "as the reference"
 
     def line(self) -> str:
+        """e.g. 'q id: the number of steps to the target is 1,240 (n=3) against the reference's 1,000 (n=5): ...'."""
         p = min(self.p_slower, self.p_faster)
+        steps = metrics.metric("steps_to_target")
+        mean, reference = (format(m, steps.sentence_format) for m in (self.mean, self.reference_mean))
         return (
-            f"{self.question} {self.id}: {self.mean:,.1f} steps to the target (n={self.n}) against the reference's "
-            f"{self.reference_mean:,.1f} (n={self.reference_n}): {self.verdict} (one-sided p={p:.3g})"
+            f"{self.question} {self.id}: {steps.words} is {mean} (n={self.n}) against the reference's "
+            f"{reference} (n={self.reference_n}): {self.verdict} (one-sided p={p:.3g})"
         )
 
 

@@ -13,7 +13,7 @@ it beside the second, from the questions that supply a noise-scale estimate. Pur
 from __future__ import annotations
 
 from bench_lib.analysis.supplied import Supplied
-from bench_lib.analysis.vocabulary import Figure, interval_text
+from bench_lib.analysis.vocabulary import READINGS, Figure, interval_text
 from bench_lib.maths import inference
 
 
@@ -50,10 +50,11 @@ def beside_noise_scale(supplied: Supplied) -> list[str]:
     if not series:
         return []
     measured = "; ".join((f"{name}: " if name else "") + fit_text(fit(s)) for name, s in series.items())
+    fmt = READINGS["noise_scale"].fmt
     probe = (
         "; B_simple from the noise-scale probe: "
         + "; ".join(
-            f"{interval_text(f, ',.0f')} for {spec.get('model')} at batch {spec.get('global_batch_size')}"
+            f"{interval_text(f, fmt)} for {spec.get('model')} at batch {spec.get('global_batch_size')}"
             for f, spec in predicted
         )
         if predicted

@@ -34,10 +34,15 @@ from bench_lib.analysis.vocabulary import (
 )
 
 
-def moves(words: str, a: Figure, b: Figure) -> str:
-    """e.g. 'test accuracy falls from': how a figure moves from a to b, after its words."""
-    direction = "rises" if b.mean > a.mean else "falls" if b.mean < a.mean else "stays"
-    return f"{words} {direction} from"
+def moves(words: str, a: Figure, b: Figure, start: str, end: str) -> str:
+    """How a figure moves from a to b, after its words; start and end give each one's value and where it is.
+
+    e.g. 'test accuracy falls from 0.910 (n=1) at batch 32 to 0.850 (n=1) at batch 512', or for
+    equal means 'test accuracy stays level, 0.858 (n=1) at float32 and 0.858 (n=1) at mixed_float16'.
+    """
+    if b.mean == a.mean:
+        return f"{words} stays level, {start} and {end}"
+    return f"{words} {'rises' if b.mean > a.mean else 'falls'} from {start} to {end}"
 
 
 def clause(group: list[Mapping[str, object]], axis: str, reading: Reading, family: Family) -> str | None:
@@ -48,10 +53,9 @@ def clause(group: list[Mapping[str, object]], axis: str, reading: Reading, famil
         return None
     (v1, a), (v2, b) = points[0], points[-1]
     log = reading.margin.scale == "ratio"
-    return (
-        f"{moves(reading.words, a, b)} {interval_text(a, reading.fmt, log=log)} at {label(axis, v1)} to "
-        f"{interval_text(b, reading.fmt, log=log)} at {label(axis, v2)} ({family.judge(a, b, reading).text()})"
-    )
+    start = f"{interval_text(a, reading.fmt, log=log)} at {label(axis, v1)}"
+    end = f"{interval_text(b, reading.fmt, log=log)} at {label(axis, v2)}"
+    return f"{moves(reading.words, a, b, start, end)} ({family.judge(a, b, reading).text()})"
 
 
 def generic(

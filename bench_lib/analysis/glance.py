@@ -36,6 +36,7 @@ from bench_lib.analysis.vocabulary import (
     spec_of,
 )
 from bench_lib.config.wording import count
+from bench_lib.record import metrics
 
 VERDICTS = ("real", "same", "undecided", "estimate", "one seed", "see below")
 
@@ -119,13 +120,15 @@ def compared(
 def estimated(
     question: str, results: list[Mapping[str, object]], *, key: str, words: str, family: Family | None = None
 ) -> Glance | None:
-    """The row of a question that estimates one figure: its first configuration's value."""
+    """The row of a question that estimates one figure (a registered metric): its first configuration's value."""
+    fmt = metrics.metric(key).sentence_format
     for r in results:
         f = figure(r, key)
         if f is not None:
             spec = spec_of(r)
-            answer = f"{words} is about {f.mean:,.0f} for {spec.get('model')} at batch {spec.get('global_batch_size')}."
-            return Glance(question, answer, interval_text(f, ",.0f"), "estimate" if f.ci95 else "one seed")
+            where = f"for {spec.get('model')} at batch {spec.get('global_batch_size')}"
+            answer = f"{words} is about {format(f.mean, fmt)} {where}."
+            return Glance(question, answer, interval_text(f, fmt), "estimate" if f.ci95 else "one seed")
     return None
 
 
@@ -136,12 +139,14 @@ def mfu_span(question: str, results: list[Mapping[str, object]], *, family: Fami
         return None
     best = max(measured, key=lambda r: float(r["mfu"]))
     spec = spec_of(best)
-    lowest = min(float(r["mfu"]) for r in measured)
+    mfu = metrics.metric("mfu")
+    lowest = format(min(float(r["mfu"]) for r in measured), mfu.sentence_format)
+    highest = format(float(best["mfu"]), mfu.sentence_format)
     answer = (
-        f"MFU from {lowest:.2f} to {float(best['mfu']):.2f} over {count(len(measured), 'configuration')}; "
+        f"{mfu.label} from {lowest} to {highest} over {count(len(measured), 'configuration')}; "
         "every family's examples/s in its findings."
     )
-    evidence = f"highest: {spec.get('model')} at batch {spec.get('global_batch_size')}, MFU {float(best['mfu']):.2f}"
+    evidence = f"highest: {spec.get('model')} at batch {spec.get('global_batch_size')}, {mfu.label} {highest}"
     return Glance(question, answer, evidence, "see below")
 
 

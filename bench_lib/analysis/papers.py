@@ -92,8 +92,10 @@ def accuracy_along_batch(expected: str) -> Callable[[list[Mapping[str, object]],
         if found is None:
             return []
         (b0, a), (b1, b) = found
-        verdict = family.judge(a, b, READINGS["test_accuracy"])
-        measured = f"{interval_text(a, '.3f')} at batch {b0} → {interval_text(b, '.3f')} at {b1} ({verdict.text()})"
+        accuracy = READINGS["test_accuracy"]
+        verdict = family.judge(a, b, accuracy)
+        start, end = interval_text(a, accuracy.fmt), interval_text(b, accuracy.fmt)
+        measured = f"{start} at batch {b0} → {end} at {b1} ({verdict.text()})"
         return [(measured, direction(verdict, expected))]
 
     return read
@@ -109,10 +111,11 @@ def steps_fall(results: list[Mapping[str, object]], supplied: Supplied, family: 
         if len(reached) < 2:
             continue
         (b0, a), (b1, b) = reached[0], reached[-1]
-        verdict = family.judge(a, b, READINGS["steps_to_target"])
+        steps = READINGS["steps_to_target"]
+        verdict = family.judge(a, b, steps)
         measured = (
-            f"{question_of(targeted[0])}: steps to the target {interval_text(a, ',.0f', log=True)} at batch {b0} → "
-            f"{interval_text(b, ',.0f', log=True)} at {b1} ({verdict.text()}); "
+            f"{question_of(targeted[0])}: steps to the target {interval_text(a, steps.fmt, log=True)} at batch {b0} → "
+            f"{interval_text(b, steps.fmt, log=True)} at {b1} ({verdict.text()}); "
             f"perfect scaling would divide by {b1 / b0:g}"
         )
         return [(measured, direction(verdict, "fall"))]

@@ -4,25 +4,27 @@ Pure functions of result dicts (RunResult.as_dict(), or pytest-benchmark's extra
 run): no TensorFlow, no I/O. A result belongs to the question in its "question" key, else its
 "group" (pytest-benchmark's, e.g. "test_batch_size"), else "runs".
 
-READINGS declares, once, how a sentence reads each metric it compares: its words, its format,
-and its equivalence margin (the difference inside which two configurations are "the same").
+READINGS is how a sentence reads each metric it compares: its words, its format and its
+equivalence margin (the difference inside which two configurations are "the same"), all read from
+the metric's entry in bench_lib.record.metrics.METRICS, where they are declared once.
 """
 
 from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from bench_lib.maths import stats
 from bench_lib.maths.inference import Margin
-from bench_lib.record import seeds
+from bench_lib.record import metrics, seeds
 
 
 @dataclass(frozen=True)
 class Reading:
-    """How a finding reads a metric: words ("test accuracy"), format (".3f") and equivalence margin."""
+    """How a finding reads a metric: words ("test accuracy"), format (".3f") and equivalence margin,
+    those of its registry entry (bench_lib.record.metrics.Metric: words, sentence_format, margin)."""
 
     key: str
     words: str
@@ -36,21 +38,24 @@ class Reading:
         return f"±{format(self.margin.margin, self.fmt)}"
 
 
-_POINT = Margin("difference", 0.01)  # one accuracy point
-_FACTOR = Margin("ratio", 0.2)  # ±20% of a count or a time
-READINGS: dict[str, Reading] = {
-    r.key: r
-    for r in (
-        Reading("test_accuracy", "test accuracy", ".3f", _POINT),
-        Reading("generalization_gap_accuracy", "train − test accuracy", ".3f", _POINT),
-        Reading("sharpness", "sharpness", ".3g", _FACTOR),
-        Reading("examples_per_sec", "examples/s", ",.0f", Margin("ratio", 0.05)),
-        Reading("steps_to_target", "the number of steps to the target", ",.0f", _FACTOR),
-        Reading("examples_to_target", "the number of examples to the target", ",.0f", _FACTOR),
-        Reading("seconds_to_target", "the time to the target", ",.2f", _FACTOR),
-        Reading("noise_scale", "the simple noise scale B_simple", ",.0f", Margin("ratio", 0.5)),
-    )
-}
+class _Readings(Mapping[str, Reading]):
+    """The reading of every registered metric with words, by key, looked up in the registry when asked,
+    so a metric registered later reads as the built-in ones do."""
+
+    def __getitem__(self, key: str) -> Reading:
+        entry = metrics.METRICS.find(key)
+        if entry is None or entry.margin is None:
+            raise KeyError(key)
+        return Reading(entry.key, entry.words, entry.sentence_format, entry.margin)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(metrics.sentence_metrics())
+
+    def __len__(self) -> int:
+        return len(metrics.sentence_metrics())
+
+
+READINGS: Mapping[str, Reading] = _Readings()
 
 
 @dataclass(frozen=True)

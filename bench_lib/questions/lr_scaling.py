@@ -42,10 +42,11 @@ def findings(results: list[Mapping[str, object]], metric: str, *, family: Family
         small, large = fixed[0], fixed[-1]
         s0, s1 = figure(small, "test_accuracy"), figure(large, "test_accuracy")
         big = spec_of(large)["global_batch_size"]
+        start = f"{interval_text(s0, accuracy.fmt)} at batch {spec_of(small)['global_batch_size']}"
+        end = f"{interval_text(s1, accuracy.fmt)} at batch {big}"
         parts = [
-            f"with a fixed learning rate test accuracy {sentences.moves('', s0, s1).strip()} "
-            f"{interval_text(s0, '.3f')} at batch {spec_of(small)['global_batch_size']} to {interval_text(s1, '.3f')} "
-            f"at batch {big} ({family.judge(s0, s1, accuracy).text()})"
+            f"with a fixed learning rate {sentences.moves(accuracy.words, s0, s1, start, end)} "
+            f"({family.judge(s0, s1, accuracy).text()})"
         ]
         for r in group:
             spec = spec_of(r)
@@ -55,7 +56,7 @@ def findings(results: list[Mapping[str, object]], metric: str, *, family: Family
             epochs = spec.get("warmup_epochs")
             warmup = f", warm-up {epochs:g} epoch{'s' if epochs != 1 else ''}" if epochs else ""
             parts.append(
-                f"{spec['lr_scaling']} scaling{warmup} gives {interval_text(f, '.3f')} at batch {big} "
+                f"{spec['lr_scaling']} scaling{warmup} gives {interval_text(f, accuracy.fmt)} at batch {big} "
                 f"({family.judge(s1, f, accuracy).text()} against fixed), {_recovery(s0, s1, f)}"
             )
         clauses.append((f"{name}: " if name else "") + "; ".join(parts))
@@ -86,17 +87,18 @@ def goyal(results: list[Mapping[str, object]], supplied: Supplied, family: Famil
     if found is None:
         return []
     (b0, small), (b1, _) = found
+    accuracy = READINGS["test_accuracy"]
     rows = []
     for r in results:
         spec = spec_of(r)
         f = figure(r, "test_accuracy")
         if spec.get("lr_scaling") != "linear" or spec.get("global_batch_size") != b1 or f is None:
             continue
-        verdict = family.judge(small, f, READINGS["test_accuracy"])
+        verdict = family.judge(small, f, accuracy)
         warmup = "with" if spec.get("warmup_epochs") else "without"
         measured = (
-            f"linear scaling {warmup} warm-up at batch {b1}: {interval_text(f, '.3f')} against "
-            f"{interval_text(small, '.3f')} at batch {b0} ({verdict.text()})"
+            f"linear scaling {warmup} warm-up at batch {b1}: {interval_text(f, accuracy.fmt)} against "
+            f"{interval_text(small, accuracy.fmt)} at batch {b0} ({verdict.text()})"
         )
         rows.append((measured, papers.direction(verdict, "same" if spec.get("warmup_epochs") else "fall")))
     return rows

@@ -33,19 +33,21 @@ def _grid_step(p: tuple[int, Figure], q: tuple[int, Figure]) -> str:
 
 
 def _series_parts(reached: list[tuple[int, Figure]], missed: list[int], family: Family) -> list[str]:
+    steps = READINGS["steps_to_target"]
     parts = []
     if len(reached) >= 2:
         (b0, f0), (b1, f1) = reached[0], reached[-1]
-        verdict = family.judge(f0, f1, READINGS["steps_to_target"]).text()
+        verdict = family.judge(f0, f1, steps).text()
         parts.append(
-            f"steps to the target fall from {interval_text(f0, ',.0f', log=True)} at batch {b0} to "
-            f"{interval_text(f1, ',.0f', log=True)} at batch {b1} ({verdict}): a {_times(b1, b0)} larger batch needs "
+            f"steps to the target fall from {interval_text(f0, steps.fmt, log=True)} at batch {b0} to "
+            f"{interval_text(f1, steps.fmt, log=True)} at batch {b1} ({verdict}): "
+            f"a {_times(b1, b0)} larger batch needs "
             f"{_times(f0.mean, f1.mean)} fewer steps, where perfect scaling would give {_times(b1, b0)}"
         )
         if len(reached) > 2:
             parts.append("step by step " + ", ".join(_grid_step(p, q) for p, q in itertools.pairwise(reached)))
     elif reached:
-        parts.append(f"reached only at batch {reached[0][0]}, in {interval_text(reached[0][1], ',.0f')} steps")
+        parts.append(f"reached only at batch {reached[0][0]}, in {interval_text(reached[0][1], steps.fmt)} steps")
     if missed:
         parts.append("not reached at batch " + ", ".join(map(str, missed)) + " within the budget")
     return parts

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bench_lib.config.registry import Registry
+from bench_lib.maths.inference import Margin
 from bench_lib.record.result import STATUSES
 
 DIRECTIONS = ("higher", "lower", None)
@@ -40,8 +41,12 @@ class Metric:
     column: its title in the suite's summary table; "" leaves it out.
     summary: for a figure that is a dict, the entry that stands for it (step_time_ms's "median").
     export_label: github-action-benchmark's series name when it is not label (published series keep theirs).
-    words: how a sentence of the findings names it, e.g. "steps to the target"; "" for a figure no
-      sentence follows (a question's `metric` must have words).
+    words: how a sentence of the findings names it, e.g. "the number of steps to the target"; "" for a
+      figure no sentence follows (a question's `metric` must have words).
+    sentence_fmt: the format spec of its value in a sentence where that is not fmt (an accuracy reads
+      ".3f" in a sentence, ".4f" in a table); "" is fmt.
+    margin: with words, the equivalence margin inside which a sentence calls two of its values "the
+      same" (bench_lib.analysis.family); None without words.
 
     Raises:
       ValueError: a field outside what is allowed, naming it.
@@ -60,6 +65,13 @@ class Metric:
     summary: str = ""
     export_label: str = ""
     words: str = ""
+    sentence_fmt: str = ""
+    margin: Margin | None = None
+
+    @property
+    def sentence_format(self) -> str:
+        """The format spec of its value in a sentence of the findings."""
+        return self.sentence_fmt or self.fmt
 
     def __post_init__(self) -> None:
         if self.direction not in DIRECTIONS:
@@ -69,6 +81,11 @@ class Metric:
         judged = self.exported or self.compare not in (None, "status")
         if judged and self.direction is None:
             raise ValueError(f"{self.key}: direction=None is not allowed for a compared or exported metric")
+        if bool(self.words) != (self.margin is not None):
+            raise ValueError(
+                f"{self.key}: words={self.words!r} with margin={self.margin!r} is not allowed: a metric a sentence "
+                "follows has both, any other neither"
+            )
 
 
 def _status_description() -> str:
@@ -77,6 +94,10 @@ def _status_description() -> str:
     return f"{', '.join(listed[:-1])} or {listed[-1]}."
 
 
+# The equivalence margins sentences judge by: one accuracy point, ±20% of a count or a time.
+_POINT = Margin("difference", 0.01)
+_FACTOR = Margin("ratio", 0.2)
+
 # Registry order is the order of the summary table's columns, of the export's entries and of compare's
 # rows within one rule. Units in labels and descriptions follow the key's suffix (_ms, _mib, _s).
 METRICS: Registry[Metric] = Registry("metric", key="key", built_in=(
@@ -84,6 +105,7 @@ METRICS: Registry[Metric] = Registry("metric", key="key", built_in=(
            description=_status_description()),
     Metric(key="test_accuracy", label="test accuracy", unit="", direction="higher", fmt=".4f", seeded=True,
            compare="accuracy", exported=True, column="test acc", words="test accuracy",
+           sentence_fmt=".3f", margin=_POINT,
            description="Accuracy of the final model on the test split, inference mode."),
     Metric(key="test_loss", label="test loss", unit="", direction="lower", fmt=".4f", seeded=True,
            description="Loss of the final model on the test split, inference mode."),
@@ -91,16 +113,17 @@ METRICS: Registry[Metric] = Registry("metric", key="key", built_in=(
            description="Accuracy of the final model on the whole training split, inference mode."),
     Metric(key="train_loss", label="train loss", unit="", direction="lower", fmt=".4f", seeded=True,
            description="Loss of the final model on the whole training split, inference mode."),
-    Metric(key="generalization_gap_accuracy", label="train - test accuracy", unit="", direction=None, fmt=".4f",
-           seeded=True,
+    Metric(key="generalization_gap_accuracy", label="train − test accuracy", unit="", direction=None, fmt=".4f",
+           seeded=True, words="train − test accuracy", sentence_fmt=".3f", margin=_POINT,
            description="Train minus test accuracy of the final model: positive when it fits its training data "
                        "better than unseen data."),
-    Metric(key="generalization_gap_loss", label="test - train loss", unit="", direction=None, fmt=".4f",
+    Metric(key="generalization_gap_loss", label="test − train loss", unit="", direction=None, fmt=".4f",
            seeded=True,
            description="Test minus train loss of the final model: positive when it fits its training data better "
                        "than unseen data."),
     Metric(key="examples_per_sec", label="throughput", unit="examples/s", direction="higher", fmt=",.0f",
            seeded=True, compare="throughput", exported=True, column="ex/s", words="examples/s",
+           margin=Margin("ratio", 0.05),
            description="Global examples (all replicas of all workers) per second over the timed steps."),
     Metric(key="step_time_ms", label="step time (median)", unit="ms", direction="lower", fmt=".3f",
            compare="time", exported=True, summary="median", export_label="step time median",
@@ -164,19 +187,20 @@ METRICS: Registry[Metric] = Registry("metric", key="key", built_in=(
     Metric(key="peak_gflops", label="peak GFLOP/s", unit="GFLOP/s", direction=None, fmt=",.0f",
            description="The devices' calibrated (or declared) matmul peak in `peak_precision`."),
     Metric(key="steps_to_target", label="steps to target", unit="steps", direction="lower", fmt=",.0f",
-           seeded=True, words="the number of steps to the target",
+           seeded=True, words="the number of steps to the target", margin=_FACTOR,
            description="Optimizer steps until the test accuracy first reached `target_accuracy`; null when not "
                        "reached or no target was set."),
     Metric(key="examples_to_target", label="examples to target", unit="examples", direction="lower", fmt=",.0f",
-           seeded=True,
+           seeded=True, words="the number of examples to the target", margin=_FACTOR,
            description="`steps_to_target` times the global batch."),
-    Metric(key="seconds_to_target", label="seconds to target", unit="s", direction="lower", fmt=".2f",
-           seeded=True,
+    Metric(key="seconds_to_target", label="seconds to target", unit="s", direction="lower", fmt=",.2f",
+           seeded=True, words="the time to the target", margin=_FACTOR,
            description="Summed step time until the target was reached (warm-up included, evaluation excluded)."),
     Metric(key="sharpness", label="sharpness", unit="%", direction=None, fmt=".3g", seeded=True,
+           words="sharpness", margin=_FACTOR,
            description="The sharpness probe's figure in percent; null when not probed."),
     Metric(key="noise_scale", label="noise scale B_simple", unit="examples", direction=None, fmt=",.0f",
-           seeded=True,
+           seeded=True, words="the simple noise scale B_simple", margin=Margin("ratio", 0.5),
            description="B_simple = tr(Σ)/|G|² averaged over the run; null unless `noise_scale_batch_sizes` is set,"
                        " or when the averaged |G|² was not positive."),
     Metric(key="critical_batch_size_estimate", label="critical batch size estimate", unit="examples",
