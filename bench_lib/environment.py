@@ -7,9 +7,9 @@ one place that writes os.environ. A value the user set wins; if TensorFlow was i
 bench_lib, neither default has any effect.
 
 - TF_ENABLE_ONEDNN_OPTS=1: oneDNN's CPU kernels are TensorFlow's default only on CPUs with
-  AVX-512 VNNI/BF16 or AMX; on others (the AVX2 test machine) Eigen's run instead, and there
-  oneDNN made the CNN's step about 3 x faster and the 2048^3 matmul about 1.5 x
-  (docs/performance.md, "The knobs").
+  AVX-512 VNNI/BF16 or AMX; on others (AVX2 CPUs) Eigen's run instead, and oneDNN's are faster
+  there for most of the suite's steps (docs/performance.md, "The knobs", with the command that
+  compares them).
 - TF_CPP_MIN_LOG_LEVEL=2: TensorFlow's C++ INFO and WARNING lines (CPU features, tf.data notes)
   are not this program's output; errors still show. A user who wants them sets
   TF_CPP_MIN_LOG_LEVEL=0. The two start-up notices that ignore this level are left out by

@@ -426,6 +426,15 @@ def _threads(count: int | None) -> str:
     return "TensorFlow's choice" if count is None else str(count)
 
 
+def _question_sizes(profile: str) -> str:
+    """Whose sizes a profile's questions take: its own, or a default profile's but for those that declare their own."""
+    from bench_lib import questions
+
+    default = questions.registry.SIZES_DEFAULT_FROM.get(profile)
+    own = questions.declaring_sizes(profile)
+    return profile if default is None else default + (f"; their own for {', '.join(own)}" if own else "")
+
+
 def profile_run(name: str, reference: ReferenceRun, kept_root: Path) -> ReferenceRun | None:
     """The kept run of a profile on the reference run's machine: the reference run if it is that profile's,
     else the run saved under the profile's name in a folder of the same machine class (`<class>` or
@@ -449,7 +458,7 @@ def render_profiles(reference: ReferenceRun, kept_root: Path) -> str:
 
     shown = [profiles.PROFILES[name] for name in ("quick", "nightly", "full") if name in profiles.PROFILES]
     rows: list[tuple[str, list[str]]] = [
-        ("question sizes", [p.sizes_from or p.name for p in shown]),
+        ("question sizes", [_question_sizes(p.name) for p in shown]),
         ("dataset of the accuracy questions", [p.dataset for p in shown]),
         ("epochs", [str(p.epochs) for p in shown]),
         ("strategies", [", ".join(p.strategies) for p in shown]),

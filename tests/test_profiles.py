@@ -1,12 +1,15 @@
 """The suite's profiles: shared sizes in the profile, each question's own from its registry entry."""
 
 import dataclasses
+import inspect
+import re
 
 import pytest
 
 from bench_lib import questions
+from bench_lib.suite import profiles
 from bench_lib.suite.options import all_options
-from bench_lib.suite.profiles import FULL, QUICK
+from bench_lib.suite.profiles import FULL, NIGHTLY, QUICK
 
 
 def test_a_profile_gives_each_question_its_sizes_from_the_registry():
@@ -47,6 +50,36 @@ def test_a_question_registered_later_gets_its_sizes_into_a_profile_built_then():
         full = dataclasses.replace(FULL, question_sizes=questions.profile_sizes("full"))
         assert full.sizes("toy_sized").points == 4
         assert full.changed({"toy_sized.points": 2}).sizes("toy_sized").points == 2
+
+
+def test_a_question_declares_its_nightly_sizes_and_one_that_declares_none_takes_its_quick_ones():
+    @dataclasses.dataclass(frozen=True, kw_only=True)
+    class Sizes:
+        points: int
+
+    own = questions.Question(
+        name="toy_nightly", title="Toy", order=997, quick=Sizes(points=1), full=Sizes(points=4), nightly=Sizes(points=3)
+    )
+    plain = questions.Question(name="toy_plain", title="Toy", order=996, quick=Sizes(points=1), full=Sizes(points=4))
+    with questions.QUESTIONS.added(own), questions.QUESTIONS.added(plain):
+        assert (NIGHTLY.sizes("toy_nightly").points, NIGHTLY.sizes("toy_plain").points) == (3, 1)
+        assert (QUICK.sizes("toy_nightly").points, FULL.sizes("toy_nightly").points) == (1, 4)
+        declaring = questions.declaring_sizes("nightly")
+        assert "toy_nightly" in declaring and "toy_plain" not in declaring
+        built = dataclasses.replace(NIGHTLY, question_sizes=questions.profile_sizes("nightly"))
+        assert (built.sizes("toy_nightly").points, built.sizes("toy_plain").points) == (3, 1)
+        assert built.changed({"toy_nightly.points": 5}).sizes("toy_nightly").points == 5
+    with pytest.raises(ValueError, match=r"^toy_odd: nightly=int is not allowed: sizes of the same kind as its quick"):
+        questions.Question(name="toy_odd", title="Toy", order=9, quick=Sizes(points=1), full=Sizes(points=2), nightly=3)
+
+
+def test_the_profiles_name_no_question_each_takes_its_nightly_sizes_from_the_registry():
+    source = inspect.getsource(profiles)
+    named = [q.name for q in questions.all_questions() if re.search(rf"\b{q.name}\b", source)]
+    assert named == [], "a question's sizes are declared on its registry entry, not in the profiles"
+    for q in questions.all_questions():
+        if q.quick is not None:
+            assert NIGHTLY.sizes(q.name) == (q.nightly if q.nightly is not None else q.quick), q.name
 
 
 class _Given:

@@ -70,7 +70,7 @@ def test_a_bad_name_is_one_line_naming_it_and_what_is_allowed():
     with pytest.raises(ValueError, match=r"^question='batch' is not allowed: choose one of batch_size, "):
         questions.question("batch")
     assert questions.find("batch") is None
-    with pytest.raises(ValueError, match=r"^profile='huge' is not allowed: choose one of quick, full$"):
+    with pytest.raises(ValueError, match=r"^profile='huge' is not allowed: choose one of quick, full, nightly$"):
         questions.question("batch_size").sizes("huge")
     with pytest.raises(ValueError, match=r"^name='Toy Question' is not allowed: lower-case letters, digits and _$"):
         questions.Question(name="Toy Question", title="Toy", order=1)
@@ -78,6 +78,8 @@ def test_a_bad_name_is_one_line_naming_it_and_what_is_allowed():
         questions.register(questions.Question(name="precision", title="Again", order=1))
     with pytest.raises(ValueError, match=r"^toy: quick and full sizes are given together or not at all$"):
         questions.Question(name="toy", title="Toy", order=1, quick=object())
+    with pytest.raises(ValueError, match=r"^toy: nightly sizes are given with quick and full sizes or not at all$"):
+        questions.Question(name="toy", title="Toy", order=1, nightly=object())
     with pytest.raises(ValueError, match=r"^toy: metric='test_loss' is not allowed: use one of test_accuracy, "):
         questions.Question(name="toy", title="Toy", order=1, metric="test_loss")
 

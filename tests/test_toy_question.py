@@ -1,11 +1,12 @@
 """A question is its module: a toy question declared outside bench_lib reaches every reader, nothing else edited.
 
-Its module (tests/toy_question/) declares sizes, an option, an extra column, a findings rule, a
-glance row, an entry it saves in place of a result (with a table and a facts line), a result key,
-a manual page, a paper it reproduces and an input to other questions' sentences (steps-to-target
-series, which the critical batch across questions is fitted to). The suite runs its grid with the
-option and saves a run; history, report, glance, findings, the papers side by side, the sentences
-across questions, compare, the result-keys reference and the manual's build all show it.
+Its module (tests/toy_question/) declares sizes (its nightly ones too), an option, an extra
+column, a findings rule, a glance row, an entry it saves in place of a result (with a table and a
+facts line), a result key, a manual page, a paper it reproduces and an input to other questions'
+sentences (steps-to-target series, which the critical batch across questions is fitted to). The
+suite runs its grid with the option and saves a run; each profile's grid takes the sizes it
+declares for that profile; history, report, glance, findings, the papers side by side, the
+sentences across questions, compare, the result-keys reference and the manual's build all show it.
 """
 
 import importlib.util
@@ -23,6 +24,7 @@ from bench_lib.analysis.family import Family
 from bench_lib.cli.main import main
 from bench_lib.record import history
 from bench_lib.render import question_index, result_keys
+from bench_lib.suite import profiles
 
 ROOT = Path(__file__).resolve().parents[1]
 TOY = Path(__file__).resolve().parent / "toy_question"
@@ -93,6 +95,15 @@ def test_compare_matches_its_configurations(toy, saved, tmp_path):
     assert main(["compare", str(saved), str(again), "--reports", str(tmp_path)]) == 0
     (written,) = tmp_path.glob("compare-*.md")
     assert "toy/one_device-bs24-acc1-mlp-adam" in written.read_text()
+
+
+def test_each_profile_runs_its_grid_at_the_sizes_it_declares_for_that_profile(toy, toy_folder):
+    spec = importlib.util.spec_from_file_location("toy_grid", toy_folder / "test_toy.py")
+    benchmark = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(benchmark)
+    batches = {name: [f["global_batch_size"] for f in benchmark.grid(p) if f["strategy"] == "one_device"]
+               for name, p in profiles.PROFILES.items()}  # fmt: skip
+    assert batches == {"quick": [8, 16], "full": [8, 16, 32], "nightly": [16]}
 
 
 def _toy_result(batch, steps):

@@ -29,7 +29,7 @@ from bench_lib.record.history import Benchmark, SavedRun
 from bench_lib.record.metrics import COMPARE_RULES, Metric
 
 BETTER, WORSE, SAME, UNKNOWN, CHANGED = "better", "worse", "same", "unknown", "changed"
-# Allocator peaks of the digits models (0.3-9 MiB) moved by up to 1.2 MiB between quiet reruns.
+# A memory peak is worse only if it also rose by this much: small allocator peaks move between reruns.
 MEMORY_FLOOR_MIB = 2.0
 # The exit status of compare and trend with --fail-insensitive when a timing comparison could not have seen a
 # change of the threshold's size (1: something is worse, 2: bad input).

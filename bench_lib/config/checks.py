@@ -7,33 +7,37 @@ import math
 from bench_lib.config import models
 
 
-def _fail(field: str, value: object, allowed: str) -> None:
+def fail(field: str, value: object, allowed: str) -> None:
+    """Raises the one-line ValueError: "field=value is not allowed: allowed"."""
     raise ValueError(f"{field}={value!r} is not allowed: {allowed}")
 
 
-def _check_choice(field: str, value: object, choices: tuple[str, ...]) -> None:
+def check_choice(field: str, value: object, choices: tuple[str, ...]) -> None:
+    """One of the choices."""
     if value not in choices:
-        _fail(field, value, "choose one of " + ", ".join(choices))
+        fail(field, value, "choose one of " + ", ".join(choices))
 
 
-def _check_fraction(field: str, value: object, allowed: str, *, upper_open: bool = False) -> None:
+def check_fraction(field: str, value: object, allowed: str, *, upper_open: bool = False) -> None:
     """A number in (0, 1], or in (0, 1) when upper_open."""
     ok = not isinstance(value, bool) and isinstance(value, int | float) and math.isfinite(value)
     if not ok or not 0 < value <= 1 or (upper_open and value == 1):
-        _fail(field, value, allowed)
+        fail(field, value, allowed)
 
 
-def _check_int(field: str, value: object, minimum: int) -> None:
+def check_int(field: str, value: object, minimum: int) -> None:
+    """A whole number (not a bool) at least minimum."""
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        _fail(field, value, f"a whole number >= {minimum}")
+        fail(field, value, f"a whole number >= {minimum}")
 
 
-def _check_bool(field: str, value: object) -> None:
+def check_bool(field: str, value: object) -> None:
+    """True or False."""
     if not isinstance(value, bool):
-        _fail(field, value, "True or False")
+        fail(field, value, "True or False")
 
 
-def _check_batch_pair(field: str, sizes: object) -> None:
+def check_batch_pair(field: str, sizes: object) -> None:
     """A (small, big) pair of batch sizes with small < big and big a multiple of small."""
     if (
         not isinstance(sizes, tuple)
@@ -42,7 +46,7 @@ def _check_batch_pair(field: str, sizes: object) -> None:
         or sizes[0] >= sizes[1]
         or sizes[1] % sizes[0]
     ):
-        _fail(
+        fail(
             field, sizes, "two whole numbers (small, big) with small < big and big a multiple of small, e.g. (16, 256)"
         )
 
@@ -58,7 +62,7 @@ def check_transformer_size(spec: object) -> None:
         if given:
             sized = [name for name in models.names() if models.declared(name).takes_size]
             what = f"is fixed at {model.transformer.describe()}" if model.transformer else "is not a transformer"
-            _fail(
+            fail(
                 given[0],
                 getattr(spec, given[0]),
                 f"model={spec.model!r} {what}; model={' or '.join(map(repr, sized))} takes a size",

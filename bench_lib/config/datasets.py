@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from bench_lib.config.checks import _check_choice, _fail
+from bench_lib.config.checks import check_choice, fail
 
 DATASETS = ("digits", "mnist", "fashion_mnist", "mnist_5k", "cifar10", "cifar100", "synthetic")
 TFDS_PREFIX = "tfds:"
@@ -55,17 +55,17 @@ def check_dataset(dataset: object, data_path: object) -> None:
     """
     if isinstance(dataset, str) and dataset.startswith(TFDS_PREFIX):
         if not _TFDS_NAME.match(tfds_name(dataset)):
-            _fail(
+            fail(
                 "dataset",
                 dataset,
                 "tfds: takes a TensorFlow Datasets name in lower case, optionally with /config and :version, "
                 "e.g. tfds:cifar10 or tfds:imdb_reviews/plain_text:1.0.0",
             )
     else:
-        _check_choice("dataset", dataset, (*DATASETS, TFDS_ANY))
+        check_choice("dataset", dataset, (*DATASETS, TFDS_ANY))
     if data_path is None:
         return
     if not isinstance(data_path, str) or not data_path:
-        _fail("data_path", data_path, "a file or folder path as a non-empty string, or None")
+        fail("data_path", data_path, "a file or folder path as a non-empty string, or None")
     if not (dataset in FILE_DATASETS or tfds_name(dataset) is not None):
-        _fail("data_path", data_path, "only for dataset=" + " or ".join(map(repr, FILE_DATASETS)))
+        fail("data_path", data_path, "only for dataset=" + " or ".join(map(repr, FILE_DATASETS)))

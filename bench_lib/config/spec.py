@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bench_lib.config import checks, collective, datasets, models
-from bench_lib.config.checks import _check_batch_pair, _check_bool, _check_choice, _check_fraction, _check_int, _fail
+from bench_lib.config.checks import check_batch_pair, check_bool, check_choice, check_fraction, check_int, fail
 from bench_lib.config.models import BATCH_NORMS
 
 STRATEGIES = ("one_device", "mirrored", "multi_worker")
@@ -40,7 +40,7 @@ def check_image_shape(spec: RunSpec, shape: tuple[int, ...]) -> None:
         return
     fits = [name for name, given in datasets.IMAGE_SHAPES.items() if min(given[:2]) >= side]
     small = [model for model in models.names() if _takes_small_images(model)]
-    _fail(
+    fail(
         "dataset",
         spec.dataset,
         f"it gives {'x'.join(map(str, shape))} images and model={spec.model!r} needs at least {side}x{side}; "
@@ -185,55 +185,55 @@ class RunSpec:
     )
 
     def __post_init__(self) -> None:
-        _check_choice("strategy", self.strategy, STRATEGIES)
-        _check_int("replicas", self.replicas, 1)
+        check_choice("strategy", self.strategy, STRATEGIES)
+        check_int("replicas", self.replicas, 1)
         if self.strategy == "one_device" and self.replicas != 1:
-            _fail("replicas", self.replicas, "strategy='one_device' runs exactly 1 replica; use strategy='mirrored'")
+            fail("replicas", self.replicas, "strategy='one_device' runs exactly 1 replica; use strategy='mirrored'")
         self._check_workers()
-        _check_int("global_batch_size", self.global_batch_size, 1)
-        _check_int("accumulation_steps", self.accumulation_steps, 1)
+        check_int("global_batch_size", self.global_batch_size, 1)
+        check_int("accumulation_steps", self.accumulation_steps, 1)
         self._check_micro_batch()
-        _check_int("epochs", self.epochs, 1)
+        check_int("epochs", self.epochs, 1)
         if self.steps is not None:
-            _check_int("steps", self.steps, 1)
-        _check_choice("optimizer", self.optimizer, OPTIMIZERS)
+            check_int("steps", self.steps, 1)
+        check_choice("optimizer", self.optimizer, OPTIMIZERS)
         if self.learning_rate is not None:
             lr = self.learning_rate
             if isinstance(lr, bool) or not isinstance(lr, int | float) or not math.isfinite(lr) or lr <= 0:
-                _fail("learning_rate", lr, "a finite number > 0, or None for the optimizer's default")
-        _check_int("seed", self.seed, 0)
-        _check_choice("model", self.model, models.names())
+                fail("learning_rate", lr, "a finite number > 0, or None for the optimizer's default")
+        check_int("seed", self.seed, 0)
+        check_choice("model", self.model, models.names())
         d = self.dropout
         if isinstance(d, bool) or not isinstance(d, int | float) or not 0 <= d < 1:
-            _fail("dropout", d, "a rate in [0, 1)")
+            fail("dropout", d, "a rate in [0, 1)")
         datasets.check_dataset(self.dataset, self.data_path)
-        _check_choice("precision", self.precision, PRECISIONS)
-        _check_int("warmup_steps", self.warmup_steps, 0)
-        _check_int("seeds", self.seeds, 1)
+        check_choice("precision", self.precision, PRECISIONS)
+        check_int("warmup_steps", self.warmup_steps, 0)
+        check_int("seeds", self.seeds, 1)
         self._check_learning_rate_schedule()
         self._check_target()
-        _check_int("sharpness_samples", self.sharpness_samples, 0)
-        _check_fraction("sharpness_epsilon", self.sharpness_epsilon, "a number in (0, 1)", upper_open=True)
+        check_int("sharpness_samples", self.sharpness_samples, 0)
+        check_fraction("sharpness_epsilon", self.sharpness_epsilon, "a number in (0, 1)", upper_open=True)
         self._check_bn()
         self._check_noise_scale()
         self._check_performance_fields()
         checks.check_transformer_size(self)
         self._check_model_inputs()
-        _check_bool("deterministic", self.deterministic)
+        check_bool("deterministic", self.deterministic)
         if self.memory_limit_mib is not None:
-            _check_int("memory_limit_mib", self.memory_limit_mib, 1)
+            check_int("memory_limit_mib", self.memory_limit_mib, 1)
         if self.timed_blocks is not None:
-            _check_int("timed_blocks", self.timed_blocks, 1)
+            check_int("timed_blocks", self.timed_blocks, 1)
         collective.check_fields(self)
 
     def _check_learning_rate_schedule(self) -> None:
-        _check_choice("lr_scaling", self.lr_scaling, LR_SCALINGS)
-        _check_int("base_batch_size", self.base_batch_size, 1)
+        check_choice("lr_scaling", self.lr_scaling, LR_SCALINGS)
+        check_int("base_batch_size", self.base_batch_size, 1)
         w = self.warmup_epochs
         if isinstance(w, bool) or not isinstance(w, int | float) or not math.isfinite(w) or w < 0:
-            _fail("warmup_epochs", w, "a number of epochs >= 0")
+            fail("warmup_epochs", w, "a number of epochs >= 0")
         if w > 0 and self.lr_scaling == "none":
-            _fail(
+            fail(
                 "warmup_epochs",
                 w,
                 "warm-up ramps from the base learning rate to the scaled one; it needs lr_scaling='linear' or 'sqrt'",
@@ -241,33 +241,33 @@ class RunSpec:
 
     def _check_target(self) -> None:
         if self.target_accuracy is not None:
-            _check_fraction("target_accuracy", self.target_accuracy, "a test accuracy in (0, 1], or None")
+            check_fraction("target_accuracy", self.target_accuracy, "a test accuracy in (0, 1], or None")
             if self.dataset == "synthetic":  # random labels: accuracy is chance, and is not measured
-                _fail("target_accuracy", self.target_accuracy, "None on dataset='synthetic'")
+                fail("target_accuracy", self.target_accuracy, "None on dataset='synthetic'")
         if self.target_check_steps is not None:
-            _check_int("target_check_steps", self.target_check_steps, 1)
+            check_int("target_check_steps", self.target_check_steps, 1)
             if self.target_accuracy is None:
-                _fail("target_check_steps", self.target_check_steps, "only with a target_accuracy")
+                fail("target_check_steps", self.target_check_steps, "only with a target_accuracy")
         if not isinstance(self.stop_at_target, bool):
-            _fail("stop_at_target", self.stop_at_target, "True or False")
+            fail("stop_at_target", self.stop_at_target, "True or False")
         if self.stop_at_target and self.target_accuracy is None:
-            _fail("stop_at_target", self.stop_at_target, "only with a target_accuracy")
-        _check_choice("target_on", self.target_on, TARGET_SETS)
+            fail("stop_at_target", self.stop_at_target, "only with a target_accuracy")
+        check_choice("target_on", self.target_on, TARGET_SETS)
         if self.target_on != "test" and self.target_accuracy is None:
-            _fail("target_on", self.target_on, "only with a target_accuracy")
+            fail("target_on", self.target_on, "only with a target_accuracy")
         v = self.validation_fraction
         if isinstance(v, bool) or not isinstance(v, int | float) or not 0 <= v <= 0.5:
-            _fail("validation_fraction", v, "a share of the training set in [0, 0.5]; 0 evaluates on the test set")
+            fail("validation_fraction", v, "a share of the training set in [0, 0.5]; 0 evaluates on the test set")
 
     def _check_bn(self) -> None:
         if self.bn is None:
             return
-        _check_choice("bn", self.bn, BATCH_NORMS)
+        check_choice("bn", self.bn, BATCH_NORMS)
         model = models.declared(self.model)
         if self.bn not in model.batch_norms:
-            _fail("bn", self.bn, model.batch_norm_error())
+            fail("bn", self.bn, model.batch_norm_error())
         if self.bn == "sync" and self.accumulation_steps > 1:
-            _fail(
+            fail(
                 "bn",
                 self.bn,
                 "sync BN all-reduces inside each micro-batch, which tf.distribute cannot do inside the "
@@ -280,7 +280,7 @@ class RunSpec:
         kinds = datasets.kinds(self.dataset)
         if model.input_kind not in kinds:
             suitable = [name for name, given in datasets.DATASET_INPUT_KINDS.items() if model.input_kind in given]
-            _fail(
+            fail(
                 "dataset",
                 self.dataset,
                 f"it gives {' or '.join(kinds)} and model={self.model!r} takes {model.input_kind}; "
@@ -291,7 +291,7 @@ class RunSpec:
         for field in models.TUNABLE_FIELDS:
             default = next(f.default for f in dataclasses.fields(self) if f.name == field)
             if field not in model.tunes and getattr(self, field) != default:
-                _fail(field, getattr(self, field), f"model={self.model!r} does not use it; leave it at {default!r}")
+                fail(field, getattr(self, field), f"model={self.model!r} does not use it; leave it at {default!r}")
 
     def _check_noise_scale(self) -> None:
         sizes = self.noise_scale_batch_sizes
@@ -300,15 +300,15 @@ class RunSpec:
         if isinstance(sizes, list):  # a spec read back from JSON
             sizes = tuple(sizes)
             object.__setattr__(self, "noise_scale_batch_sizes", sizes)
-        _check_batch_pair("noise_scale_batch_sizes", sizes)
-        _check_int("noise_scale_interval", self.noise_scale_interval, 1)
+        check_batch_pair("noise_scale_batch_sizes", sizes)
+        check_int("noise_scale_interval", self.noise_scale_interval, 1)
 
     def _check_workers(self) -> None:
-        _check_int("workers", self.workers, 1)
+        check_int("workers", self.workers, 1)
         if self.strategy != "multi_worker" and self.workers != 1:
-            _fail("workers", self.workers, f"strategy={self.strategy!r} runs in 1 process; use strategy='multi_worker'")
+            fail("workers", self.workers, f"strategy={self.strategy!r} runs in 1 process; use strategy='multi_worker'")
         if self.replicas % self.workers:
-            _fail(
+            fail(
                 "replicas",
                 self.replicas,
                 f"every one of the {self.workers} workers runs the same number of replicas, "
@@ -324,18 +324,18 @@ class RunSpec:
             or not units
             or any(isinstance(u, bool) or not isinstance(u, int) or u < 1 for u in units)
         ):
-            _fail("hidden_units", units, "a non-empty tuple of whole numbers >= 1, e.g. (512, 512)")
-        _check_int("steps_per_execution", self.steps_per_execution, 1)
+            fail("hidden_units", units, "a non-empty tuple of whole numbers >= 1, e.g. (512, 512)")
+        check_int("steps_per_execution", self.steps_per_execution, 1)
         for name in ("jit_compile", "input_cache"):
             if not isinstance(getattr(self, name), bool):
-                _fail(name, getattr(self, name), "True or False")
-        _check_int("prefetch_batches", self.prefetch_batches, 0)
-        _check_choice("distribute_input", self.distribute_input, DISTRIBUTE_INPUTS)
+                fail(name, getattr(self, name), "True or False")
+        check_int("prefetch_batches", self.prefetch_batches, 0)
+        check_choice("distribute_input", self.distribute_input, DISTRIBUTE_INPUTS)
 
     def _check_micro_batch(self) -> None:
         shards = self.replicas * self.accumulation_steps
         if self.global_batch_size % shards:
-            _fail(
+            fail(
                 "global_batch_size",
                 self.global_batch_size,
                 f"it must split evenly into replicas x accumulation_steps = {self.replicas} x "
@@ -457,5 +457,5 @@ class RunSpec:
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
-            _fail(unknown[0], data[unknown[0]], "not a RunSpec field; known: " + ", ".join(sorted(known)))
+            fail(unknown[0], data[unknown[0]], "not a RunSpec field; known: " + ", ".join(sorted(known)))
         return cls(**data)

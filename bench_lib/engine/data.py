@@ -325,8 +325,8 @@ def without_autotune(ds: tf.data.Dataset) -> tf.data.Dataset:
     Every buffer and parallelism of tfbench's pipelines is fixed, so autotuning has nothing to
     tune; but with it on, each iterator runs an optimization thread that sleeps in a timed wait
     of up to a minute, and destroying the iterator waits for it to wake: keras.backend.clear_session()
-    between configurations took 1.5-4.9 s now and then (8 configurations of the batch-norm and
-    harness questions: 12 s in all), and fit() makes a new iterator every call.
+    between configurations then stalls for seconds now and then, and fit() makes a new iterator every
+    call (docs/performance.md, "Starts between configurations").
     """
     options = tf.data.Options()
     options.autotune.enabled = False

@@ -11,8 +11,8 @@ accumulation loop, accuracy count and per-step bookkeeping on one side, Keras's 
 other. (d) shares only model and optimizer, so against it the suite's figure also pays for the
 library's pipeline, wherever that pipeline takes CPU from the step.
 
-Why interleaved rounds: timing the variants one after the other let a change of the machine's load
-between them move the ratios by ±20 %. Instead the suite's timed steps are cut into blocks of
+Why interleaved rounds: timing the variants one after the other lets a change of the machine's load
+between them move the ratios. Instead the suite's timed steps are cut into blocks of
 block_steps optimizer steps (by default the suite loop's own calibrated blocks), and around each
 block of the suite the others run one block each, in an order that rotates every round (suite,
 hand-written, fit, minimal; hand-written, fit, minimal, suite; ...), so load drifts and a block's

@@ -63,7 +63,8 @@ def release_variables(model: keras.Model, optimizer: keras.optimizers.Optimizer)
     Assigning each variable an empty tensor frees its buffer at once, whoever still holds the
     variable — on this TensorFlow/Keras a traced optimizer step is kept alive by TensorFlow's
     gradient registry (see strategy.forget_custom_gradients), and with it every variable it
-    updated: about 5 MiB per configuration of the conv net with Adam.
+    updated, so a long sweep would keep every configuration's variables (docs/reliability.md,
+    "Memory over a long sweep").
     """
     for variable in [*model.variables, *optimizer.variables]:
         variable = getattr(variable, "value", variable)  # a Keras variable wraps a tf.Variable

@@ -293,10 +293,10 @@ def _start_memory_probe(
 def _freeze_survivors() -> None:
     """Once per process, takes what is alive when the first configuration starts out of the collector's view.
 
-    That is mostly TensorFlow's and Keras's modules: some 400,000 objects that every full
-    collection (a few per configuration) would otherwise traverse again, ~0.3 s each on the
-    2-core test machine. Frozen objects still die when their last reference goes, but a
-    frozen cycle is never collected, so this runs right after a collection.
+    That is mostly TensorFlow's and Keras's modules: hundreds of thousands of objects that every
+    full collection (a few per configuration) would otherwise traverse again. Frozen objects still
+    die when their last reference goes, but a frozen cycle is never collected, so this runs right
+    after a collection.
     """
     gc.freeze()
 

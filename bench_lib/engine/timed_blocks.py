@@ -1,11 +1,11 @@
 """Sizes the timed blocks of a training loop: enough optimizer steps that a block dwarfs dispatch jitter.
 
 A timed round of the suite is a block of consecutive optimizer steps, not one step: one step
-of the small models takes 0.5-2 ms, mostly Python dispatch, and its time varies by a quarter
-from step to step, while the mean step of a block of some tens of milliseconds varies by a few
-percent. The block size is calibrated once per configuration from its warm-up calls, as
-pytest-benchmark calibrates its loops against min_time: the fewest whole calls whose expected
-time reaches MIN_BLOCK_S.
+of the small models is short, mostly Python dispatch, and its time varies widely from step to
+step, while the mean step of a block of many steps varies far less (docs/measuring.md). The
+block size is calibrated once per configuration from its warm-up calls, as pytest-benchmark
+calibrates its loops against min_time: the fewest whole calls whose expected time reaches
+MIN_BLOCK_S.
 """
 
 from __future__ import annotations
@@ -16,10 +16,9 @@ from collections.abc import Sequence
 # A block lasts at least this long when the warm-up calls are a fair guide.
 MIN_BLOCK_S = 0.05
 # ... and this long where the budget is a number of blocks (the questions that ask what a step
-# costs). In quiet quick runs the throughput question's median coefficient of variation over its
-# blocks was 6.1 % with 50 ms blocks and 4.4 % with 200 ms ones: the CNN's blocks of one to six
-# steps varied by 1-3 %, the MLP's of 15-75 steps by 3-10 %, so what spreads the small steps does
-# not average out within a block. 100 ms is the compromise with the suite's time.
+# costs). Longer blocks spread less from one to the next, though not in proportion: what spreads
+# small steps does not average out within a block. This length is the compromise between that
+# spread and the suite's time (docs/measuring.md, "Figures measured here").
 TIMED_BLOCK_S = 0.1
 # With a fixed step budget (the accuracy questions), blocks are cut small enough to give this many:
 # compare's rank test on a run's rounds needs enough of them to see a real slowdown through a

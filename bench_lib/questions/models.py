@@ -1,5 +1,6 @@
 """The models question: the hardware table of the standard model families on synthetic data at their own shapes."""
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -87,6 +88,10 @@ QUICK_FAMILIES = (
     ModelFamily(model="resnet50", batch_sizes=(4,), steps=2, warmup_steps=1, strategies=("one_device",)),
 )
 QUICK_MODELS = ("resnet20", "transformer_small", "resnet50")
+# The nightly profile's: the quick families with four times the timed steps. Each of its processes pays its
+# start-up and trace before it times anything, and the median of a handful of steps would add its own
+# spread to the between-process spread its verdicts are judged by (docs/running/nightly.md).
+NIGHTLY_FAMILIES = tuple(dataclasses.replace(f, steps=4 * f.steps) for f in QUICK_FAMILIES)
 # Batch sizes near those the models' papers and tf_cnn_benchmarks used, within a 2-core CPU's reach.
 FULL_FAMILIES = (
     ModelFamily(model="resnet20", batch_sizes=(128, 512), steps=30, warmup_steps=3, precisions=EVERY_PRECISION),
@@ -151,6 +156,7 @@ QUESTION = Question(
     title="Standard models: the hardware table",
     order=105,
     quick=Sizes(models=QUICK_MODELS, families=QUICK_FAMILIES),
+    nightly=Sizes(models=QUICK_MODELS, families=NIGHTLY_FAMILIES),
     full=Sizes(models=tuple(f.model for f in FULL_FAMILIES), families=FULL_FAMILIES, limit_mib=4096),
     follows=(("--bench-memory-limit-mib", "limit_mib"),),
     options=(

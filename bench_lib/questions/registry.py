@@ -37,7 +37,9 @@ CrossFindingsRule = Callable[[Supplied], list[str]]
 # A question's row of the findings at a glance: its name and ok results in, a row (or None) out.
 GlanceRule = Callable[[str, list[Mapping[str, object]]], "glance.Glance | None"]
 
-PROFILE_NAMES = ("quick", "full")
+PROFILE_NAMES = ("quick", "full", "nightly")
+# A profile whose sizes a question may leave undeclared, and the profile whose sizes it then takes.
+SIZES_DEFAULT_FROM = {"nightly": "quick"}
 NOTHING_SUPPLIED = Supplies()
 
 
@@ -104,6 +106,8 @@ class Question:
     title: the heading of its report section. order: sections and summaries sort by it.
     quick, full: the sizes only this question uses (a frozen dataclass of its module), per profile;
       None for a question whose grid needs nothing beyond the profile's shared sizes.
+    nightly: its sizes in the nightly (regression-tracking) profile, of the same dataclass as quick's;
+      None: its quick sizes.
     options: --bench-* options that set one of its sizes.
     follows: (option, size field) pairs: a shared option of the suite (e.g. --bench-epochs) that also
       sets one of its sizes.
@@ -138,6 +142,7 @@ class Question:
     order: int
     quick: object = None
     full: object = None
+    nightly: object = None
     options: tuple[SizeOption, ...] = ()
     follows: tuple[tuple[str, str], ...] = ()
     check: Callable[[object, Callable[..., object]], None] | None = None
@@ -163,6 +168,13 @@ class Question:
             raise ValueError(f"name={self.name!r} is not allowed: lower-case letters, digits and _")
         if (self.quick is None) != (self.full is None):
             raise ValueError(f"{self.name}: quick and full sizes are given together or not at all")
+        if self.nightly is not None and self.quick is None:
+            raise ValueError(f"{self.name}: nightly sizes are given with quick and full sizes or not at all")
+        if self.nightly is not None and type(self.nightly) is not type(self.quick):
+            raise ValueError(
+                f"{self.name}: nightly={type(self.nightly).__name__} is not allowed: "
+                f"sizes of the same kind as its quick sizes ({type(self.quick).__name__})"
+            )
         if self.metric not in metrics.sentence_metrics():
             allowed = ", ".join(metrics.sentence_metrics())
             raise ValueError(f"{self.name}: metric={self.metric!r} is not allowed: use one of {allowed}")
@@ -175,14 +187,17 @@ class Question:
                 )
 
     def sizes(self, profile: str) -> object:
-        """Its sizes in the profile of that name.
+        """Its sizes in the profile of that name: those it declares, else those of SIZES_DEFAULT_FROM's profile.
 
         Raises:
-          ValueError: the profile is not quick or full.
+          ValueError: the profile is not one of PROFILE_NAMES.
         """
         if profile not in PROFILE_NAMES:
             raise ValueError(f"profile={profile!r} is not allowed: choose one of {', '.join(PROFILE_NAMES)}")
-        return self.quick if profile == "quick" else self.full
+        own = getattr(self, profile)
+        if own is None and profile in SIZES_DEFAULT_FROM:
+            return self.sizes(SIZES_DEFAULT_FROM[profile])
+        return own
 
     def saved(self, extras: Mapping[str, Sequence[Mapping[str, object]]]) -> list[Mapping[str, object]]:
         """Its entries among a saved run's extras (SavedRun.extras): those that have all its saved_keys."""
@@ -236,6 +251,12 @@ def find(name: str) -> Question | None:
 def profile_sizes(profile: str) -> dict[str, object]:
     """Every question's sizes in that profile, by question name (questions without sizes left out)."""
     return {q.name: q.sizes(profile) for q in all_questions() if q.quick is not None}
+
+
+def declaring_sizes(profile: str) -> tuple[str, ...]:
+    """The questions that declare their own sizes for that profile, in report order (the others take
+    SIZES_DEFAULT_FROM's, or have none)."""
+    return tuple(q.name for q in all_questions() if getattr(q, profile) is not None)
 
 
 def size_options() -> list[tuple[str, SizeOption]]:

@@ -40,10 +40,10 @@ class Profile:
     epochs: int
     dataset: str
     strategies: tuple[str, ...]
-    # The strategies of the seeded accuracy questions (batch size, accumulation, batch norm); None:
+    # The strategies of the seeded accuracy questions (those whose grid is accuracy_grid); None:
     # `strategies`. Their figures are the global batch's, which a mirrored step computes as one
     # device does (to 2e-7, tests/test_train.py), so the quick profile trains them on one device
-    # only and leaves what the strategy costs to the throughput, models and sync_bn questions.
+    # only and leaves what the strategy costs to the questions that time it on every strategy.
     accuracy_strategies: tuple[str, ...] | None
     replicas: int
     warmup_steps: int
@@ -51,7 +51,7 @@ class Profile:
     question_seeds: int  # the default of the questions whose findings need intervals
     # --bench-seeds-until-decided: seeds added to undecided comparisons after the first pass; None: none added.
     seeds_until_decided: UntilDecided | None = None
-    wide_mlp_hidden_units: tuple[int, ...]  # the wide MLP of the MFU target and of the harness comparison
+    wide_mlp_hidden_units: tuple[int, ...]  # the wide MLP of the MFU target, for every question that times it
     # The multi_worker cluster (from TF_CONFIG or Slurm; None: one worker), and the replicas in each worker.
     cluster: cluster_lib.Cluster | None = None
     replicas_per_worker: int = 1
@@ -72,13 +72,12 @@ class Profile:
     # How many CPUs the session and its further processes run on: the first this many of those it may
     # use (after cpu_affinity, if set); None: all of them.
     cpu_count: int | None = None
-    # The registry profile whose question sizes this one takes ("quick" or "full"); "" is its own name.
-    sizes_from: str = ""
-    # Each question's sizes (its module's Sizes) in this profile, by question name.
+    # Each question's sizes (its module's Sizes) in this profile, by question name: the registry's
+    # sizes of the profile of this name (questions.registry.PROFILE_NAMES).
     question_sizes: Mapping[str, object] = dataclasses.field(default_factory=dict, hash=False)
 
     def sizes(self, question: str) -> Any:
-        """One question's sizes in this profile, e.g. profile.sizes("batch_size").batch_sizes.
+        """One question's sizes in this profile: the Sizes its registry entry declares, with any changes made here.
 
         Raises:
           ValueError: no question of that name has sizes.
@@ -86,10 +85,9 @@ class Profile:
         if question in self.question_sizes:
             return self.question_sizes[question]
         entry = questions.find(question)  # registered after this profile was built
-        sizes_from = self.sizes_from or self.name
-        if entry is None or entry.quick is None or sizes_from not in questions.registry.PROFILE_NAMES:
+        if entry is None or entry.quick is None or self.name not in questions.registry.PROFILE_NAMES:
             raise ValueError(f"question={question!r} is not allowed: choose one of {', '.join(self.question_sizes)}")
-        return entry.sizes(sizes_from)
+        return entry.sizes(self.name)
 
     def value(self, name: str) -> object:
         """The value of a field, named as in changed(): 'epochs', or 'question.field' for a question's size."""
@@ -196,18 +194,20 @@ FULL = dataclasses.replace(
     seeds_until_decided=UntilDecided(10),  # every question whose configurations have several seeds
     question_sizes=questions.profile_sizes("full"),
 )
-# Regression tracking: the quick sizes, each timed configuration in 5 processes (the suite's own and 4
-# fresh ones, whose medians compare and trend judge between-process noise by), one intra-op thread
-# and a fixed inter-op pool. Made for the throughput and models questions (docs/running/nightly.md),
-# whose timed work per process it lengthens: a process's start-up and trace cost far more than its
-# timed blocks, and a median of a handful of steps adds its own spread to the processes'.
+# Regression tracking: the quick profile's grid, each timed configuration in 5 processes (the suite's own
+# and 4 fresh ones, whose medians compare and trend judge between-process noise by), one intra-op thread
+# and a fixed inter-op pool. Made for the timed questions (docs/running/nightly.md); a question whose timed
+# work per process the median needs longer declares its own nightly sizes, the others keep their quick ones.
 # Pinned to one CPU: a process alone on its CPU is placed the same way every time, the lever that
 # narrows the between-process spread most (docs/running/nightly.md renders what
 # tools/dev/noise_levers.py measured); it measures one CPU's speed, as a regression tracker may.
 NIGHTLY = dataclasses.replace(
-    QUICK, name="nightly", sizes_from="quick", processes=5, intra_op_threads=1, inter_op_threads=2, cpu_count=1
-).changed({
-    "throughput.blocks": 3 * QUICK.sizes("throughput").blocks,
-    "models.families": tuple(dataclasses.replace(f, steps=4 * f.steps) for f in QUICK.sizes("models").families),
-})  # fmt: skip
+    QUICK,
+    name="nightly",
+    processes=5,
+    intra_op_threads=1,
+    inter_op_threads=2,
+    cpu_count=1,
+    question_sizes=questions.profile_sizes("nightly"),
+)
 PROFILES = {p.name: p for p in (QUICK, FULL, NIGHTLY)}

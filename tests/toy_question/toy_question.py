@@ -51,6 +51,7 @@ QUESTION = questions.Question(
     order=15,
     quick=Sizes(points=(1, 2)),
     full=Sizes(points=(1, 2, 4)),
+    nightly=Sizes(points=(2,)),  # the nightly profile's own; a question that declares none runs its quick sizes there
     options=(
         questions.SizeOption(
             name="--bench-toy-points", help="points of the toy question", field="points", parse=_points
