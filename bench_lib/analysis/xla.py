@@ -3,7 +3,7 @@
 On CPU, XLA compiles Keras's Dropout (a random mask drawn every step) into a step several times
 slower than the one TensorFlow runs without XLA, while the same model without Dropout runs as
 fast or a little faster with XLA. The throughput grid holds both pairs, so the sentence here can
-say which effect the measurements show instead of leaving "XLA is 4× slower" unexplained.
+say which effect the measurements show instead of leaving a slower XLA step unexplained.
 """
 
 from __future__ import annotations

@@ -17,8 +17,8 @@ would put a mixed-precision step's MFU against the wrong denominator in either d
 On a CPU the peak is the better of two kernels: TensorFlow's own matmul and the host BLAS that
 numpy links (OpenBLAS in numpy's wheels). TensorFlow's kernel depends on how the process started:
 without TF_ENABLE_ONEDNN_OPTS=1 it is Eigen wherever the CPU lacks AVX-512 VNNI/BF16 or AMX, and
-Eigen reaches only about 70 % of the rate oneDNN and OpenBLAS reach on the same cores (docs/performance.md,
-"FLOPs, peak and MFU"). The peak is what the hardware does, not what one library does, so a run
+Eigen reaches a lower rate than oneDNN and OpenBLAS on the same cores (docs/performance.md, "FLOPs, peak
+and MFU", has the figure). The peak is what the hardware does, not what one library does, so a run
 is judged against the same denominator whichever kernel it happens to use. numpy has no bfloat16
 and no float16 BLAS, so the reduced-precision peaks are TensorFlow's kernel's. A CPU kernel's call
 is also rated by the process's CPU time spread over the host's cores, so that a calibration on a
@@ -144,7 +144,7 @@ def _declared(environ: Mapping[str, str], variable: str) -> float | None:
 def device_peak_gflops(
     device: str, precision: str = "float32", size: int = CALIBRATION_SIZE, repeats: int = CALIBRATION_REPEATS
 ) -> float:
-    """Best matmul rate of one device in `precision` in GFLOP/s; measured once per process (one to two seconds).
+    """Best matmul rate of one device in `precision` in GFLOP/s; measured once per process, then cached.
 
     Raises:
       ValueError: a precision not in CALIBRATION_DTYPES.
