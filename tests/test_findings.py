@@ -103,11 +103,18 @@ def test_time_to_accuracy_compares_with_perfect_scaling_and_names_batches_that_m
         rows.append(steps_run(batch, steps))
     sentence = findings(rows)[0]
     assert "steps to the target fall from 128 (n=1) at batch 16 to 16 (n=1) at batch 256" in sentence
-    assert "a 16.0× larger batch needs 8.0× fewer steps, where perfect scaling would give 16.0×" in sentence
+    assert "a 16.0× larger batch needs 8.0× fewer steps, where perfect scaling would give 16.0× fewer" in sentence
     assert "step by step batch 16→64: steps ÷4.0 (perfect ÷4.0), batch 64→256: steps ÷2.0 (perfect ÷4.0)" in sentence
     assert "not reached at batch 1024 within the budget" in sentence
     series = steps_to_target_series(rows)
     assert [(b, f.mean if f else None) for b, f in series[""]] == [(16, 128), (64, 32), (256, 16), (1024, None)]
+
+
+def test_steps_that_rise_with_the_batch_are_said_to_rise():
+    sentence = findings([steps_run(16, 40), steps_run(256, 60)])[0]
+    assert "steps to the target rise from 40 (n=1) at batch 16 to 60 (n=1) at batch 256" in sentence
+    assert "a 16.0× larger batch needs 1.5× more steps, where perfect scaling would give 16.0× fewer" in sentence
+    assert "fall" not in sentence.split(":")[1]
 
 
 def steps_run(batch, steps, **spec):

@@ -27,6 +27,17 @@ def _times(a: float, b: float) -> str:
     return f"{a / b:.1f}×"
 
 
+def _direction(small: float, large: float) -> str:
+    return "fall" if large < small else "rise" if large > small else "stay level"
+
+
+def _fewer(small: float, large: float) -> str:
+    """'8.0× fewer steps', '1.5× more steps' or 'as many steps', from the small batch's steps to the large one's."""
+    if large < small:
+        return f"{_times(small, large)} fewer steps"
+    return f"{_times(large, small)} more steps" if large > small else "as many steps"
+
+
 def _grid_step(p: tuple[int, Figure], q: tuple[int, Figure]) -> str:
     """e.g. 'batch 64→256: steps ÷3.7 (perfect ÷4.0)' — perfect scaling divides steps by the batch ratio."""
     return f"batch {p[0]}→{q[0]}: steps ÷{p[1].mean / q[1].mean:.1f} (perfect ÷{q[0] / p[0]:.1f})"
@@ -39,10 +50,10 @@ def _series_parts(reached: list[tuple[int, Figure]], missed: list[int], family: 
         (b0, f0), (b1, f1) = reached[0], reached[-1]
         verdict = family.judge(f0, f1, steps).text()
         parts.append(
-            f"steps to the target fall from {interval_text(f0, steps.fmt, log=True)} at batch {b0} to "
-            f"{interval_text(f1, steps.fmt, log=True)} at batch {b1} ({verdict}): "
-            f"a {_times(b1, b0)} larger batch needs "
-            f"{_times(f0.mean, f1.mean)} fewer steps, where perfect scaling would give {_times(b1, b0)}"
+            f"steps to the target {_direction(f0.mean, f1.mean)} from {interval_text(f0, steps.fmt, log=True)} at "
+            f"batch {b0} to {interval_text(f1, steps.fmt, log=True)} at batch {b1} ({verdict}): "
+            f"a {_times(b1, b0)} larger batch needs {_fewer(f0.mean, f1.mean)}, "
+            f"where perfect scaling would give {_times(b1, b0)} fewer"
         )
         if len(reached) > 2:
             parts.append("step by step " + ", ".join(_grid_step(p, q) for p, q in itertools.pairwise(reached)))
