@@ -44,6 +44,18 @@ def _add_saved_run_commands(commands: argparse._SubParsersAction) -> None:
     compare = commands.add_parser("compare", help="better / worse / same per metric between two saved runs")
     compare.add_argument("base", metavar="BASE", help=RUN_HELP)
     compare.add_argument("new", metavar="NEW", help=RUN_HELP)
+    gate = commands.add_parser(
+        "gate-check",
+        help="which slowdown compare calls worse on two runs of this machine",
+        description="Compares BASE with NEW as measured, then with copies of NEW whose timings are multiplied "
+        "by each --factors (a uniform slowdown): two runs of unchanged code show whether the gate cries wolf "
+        "(as measured) and whether it sees a slowdown of the threshold's size on each timed benchmark.",
+    )
+    gate.add_argument("base", metavar="BASE", help=RUN_HELP)
+    gate.add_argument("new", metavar="NEW", help=RUN_HELP)
+    gate.add_argument(
+        "--factors", default="1.1,1.2,1.5", help="slowdowns to apply to NEW's timings (default %(default)s)"
+    )
     trend = commands.add_parser("trend", help="the newest run of one machine against its history")
     trend.add_argument("runs", nargs="*", metavar="RUN", help=RUN_HELP + " (default: every saved run)")
     trend.add_argument("--k", type=float, default=3.0, help="width of the band in MADs (default %(default)s)")
@@ -56,7 +68,7 @@ def _add_saved_run_commands(commands: argparse._SubParsersAction) -> None:
         default="saved",
         help="order the history by save time, by the commit's time or by TensorFlow version (default %(default)s)",
     )
-    for sub in (compare, trend):
+    for sub in (compare, trend, gate):
         sub.add_argument(
             "--fail-on",
             default="",
@@ -69,12 +81,13 @@ def _add_saved_run_commands(commands: argparse._SubParsersAction) -> None:
             "threshold, it decides, the report names it, and --bench-processes N in the suite (the "
             "nightly profile) narrows it",
         )
+    for sub in (compare, trend):
         sub.add_argument(
             "--fail-insensitive",
             action="store_true",
             help="exit 3 (when nothing is worse) if any timing comparison could not have seen a change of "
             "the threshold's size (at its α and 80%% power)",
         )
-    for sub in (report, compare, trend):
+    for sub in (report, compare, trend, gate):
         sub.add_argument("--storage", type=Path, default=Path(".benchmarks"), help="pytest-benchmark's storage folder")
         sub.add_argument("--reports", type=Path, default=Path("reports"), help="where reports go (default reports/)")

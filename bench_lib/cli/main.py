@@ -25,13 +25,20 @@ from bench_lib.config import collective, heartbeat
 
 
 def saved_run_command(args: argparse.Namespace) -> int:
-    """report / compare / trend; options are checked before anything is read."""
+    """report / compare / trend / gate-check; options are checked before anything is read."""
     from bench_lib.analysis import verdict
 
     try:
         thresholds = verdict.parse_thresholds(getattr(args, "fail_on", ""))
     except ValueError as error:
         return _fail(str(error))
+    if args.command == "gate-check":
+        from bench_lib.cli.saved_runs.gate_check import parse_factors
+
+        try:
+            factors = parse_factors(args.factors)
+        except ValueError as error:
+            return _fail(str(error))
     if args.command == "trend" and (args.k <= 0 or args.window < 1):
         bad = (
             f"--k={args.k!r} is not allowed: a number > 0"
@@ -42,12 +49,16 @@ def saved_run_command(args: argparse.Namespace) -> int:
     option, target = ("--out", args.out) if getattr(args, "out", None) is not None else ("--reports", args.reports)
     if problem := _unwritable(target / "report.md"):  # before any run is read or drawn
         return _fail(f"{option}={str(target)!r} is not allowed: {problem}")
-    from bench_lib.cli.saved_runs import compare, report, trend
+    from bench_lib.cli.saved_runs import compare, gate_check, report, trend
     from bench_lib.record.files import cannot_write
 
     try:
         if args.command == "report":
             return report.report_command(args.runs, storage=args.storage, reports=args.reports, out=args.out)
+        if args.command == "gate-check":
+            return gate_check.gate_check_command(
+                args.base, args.new, factors=factors, thresholds=thresholds, storage=args.storage, reports=args.reports
+            )
         if args.command == "compare":
             return compare.compare_command(
                 args.base, args.new, thresholds=thresholds, storage=args.storage, reports=args.reports,

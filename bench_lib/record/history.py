@@ -164,13 +164,29 @@ def load_run(path: Path) -> SavedRun:
         holds no tfbench result.
     """
     path = Path(path)
+    return run_from_data(read_data(path), path)
+
+
+def read_data(path: Path) -> object:
+    """A saved file's data as pytest-benchmark writes it; a sweep's journal as the run it would have saved.
+
+    Raises:
+      HistoryError: the file is unreadable or not JSON, or the journal is unusable.
+    """
     if journal_lines.is_journal(path):
         try:
-            data = journal_lines.as_saved_run_data(path)
+            return journal_lines.as_saved_run_data(path)
         except journal_lines.JournalError as error:
             raise HistoryError(str(error)) from None
-    else:
-        data = _read_json(path)
+    return _read_json(path)
+
+
+def run_from_data(data: object, path: Path) -> SavedRun:
+    """The saved run a pytest-benchmark file's data holds, named after path (its stem).
+
+    Raises:
+      HistoryError: as load_run, for data that is not a saved suite run.
+    """
     if isinstance(data, dict) and "schema_version" in data and "spec" in data:
         raise HistoryError(f"{path}: a single `python -m bench_lib run` result, not a saved suite run; not read")
     if not isinstance(data, dict) or not isinstance(data.get("benchmarks"), list):

@@ -1,0 +1,52 @@
+"""The gate check's table: BASE against NEW as measured and against NEW made slower by each factor."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from bench_lib.analysis.gate_check import Check
+from bench_lib.render.tables import Table, to_markdown
+
+HEADER = (
+    "NEW's step times",
+    "timed benchmarks",
+    "called worse",
+    "called better",
+    "could not see the threshold",
+    "run level",
+    "compare's exit",
+)
+
+
+def _timings(factor: float) -> str:
+    return "as measured" if factor == 1.0 else f"×{factor:g}"
+
+
+def rows(checks: Sequence[Check]) -> list[tuple[str, ...]]:
+    return [
+        (
+            _timings(c.factor),
+            str(c.timed),
+            f"{c.worse} ({c.worse_share:.0%})",
+            str(c.better),
+            str(c.insensitive),
+            c.run_level,
+            "1" if c.any_worse else "0",
+        )
+        for c in checks
+    ]
+
+
+def gate_check_markdown(base: str, new: str, checks: Sequence[Check], thresholds: Mapping[str, float]) -> str:
+    """The title line, the rule, and the table."""
+    lines = [
+        f"# tfbench gate-check: {base} against {new}",
+        "",
+        f"compare's rules at the thresholds time {thresholds['time']:g}%, throughput {thresholds['throughput']:g}%; "
+        "each row after the first compares BASE with a copy of NEW whose timings are all multiplied by the factor "
+        "(a uniform slowdown). Two runs of unchanged code should give 0 worse and 0 better as measured, and a "
+        "slowdown of the threshold's size should be called worse on nearly every timed benchmark.",
+        "",
+        to_markdown(Table("", HEADER, rows(checks))),
+    ]
+    return "\n".join(lines) + "\n"
