@@ -20,6 +20,7 @@ docs_hooks/reference_run.py).
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import os
 import platform
@@ -91,7 +92,7 @@ def train(batch_sizes: list[int], seeds: list[int], epochs: int) -> dict:
         "hidden_units": [HIDDEN_UNITS],
         "dropout": DROPOUT,
         "optimizer": "adam",
-        "learning_rate": keras.optimizers.Adam().get_config()["learning_rate"],
+        "learning_rate": inspect.signature(keras.optimizers.Adam).parameters["learning_rate"].default,
         "epochs": epochs,
         "batch_sizes": runs,
         "versions": {"tensorflow": _tensorflow_version(), "keras": keras.__version__,
