@@ -1,4 +1,4 @@
-"""Trains the batch-size question's network with plain Keras on the suite's digits split: a check of the suite's training.
+"""Trains the batch-size question's network with plain Keras on the suite's digits split, to check the suite's training.
 
     PYTHONPATH=. python tools/dev/keras_crosscheck.py --out keras_crosscheck.json
     PYTHONPATH=. python tools/dev/keras_crosscheck.py --batch-sizes 512 --seeds 0 --epochs 1 --out one.json
@@ -152,7 +152,9 @@ def main() -> None:
     started = time.perf_counter()
     held = train(batch_sizes, seeds, args.epochs)
     held |= {"cpu_model": cpu_model(), "wall_s": time.perf_counter() - started, "command": command()}
-    print(f"\n{held['command']}\n\n| batch | seeds | optimizer steps an epoch | test accuracy, mean |\n|---|---|---|---|")
+    print(
+        f"\n{held['command']}\n\n| batch | seeds | optimizer steps an epoch | test accuracy, mean |\n|---|---|---|---|"
+    )
     for batch_size, run in held["batch_sizes"].items():
         print(f"| {batch_size} | {len(run['seeds'])} | {run['steps_per_epoch']} | "
               f"{statistics.fmean(run['test_accuracy']):.3f} |")  # fmt: skip
