@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import json
 import math
@@ -138,6 +139,15 @@ def test_the_tool_refuses_a_bad_option_or_an_existing_file_before_training(tmp_p
         assert done.returncode == 1 and done.stderr.strip().splitlines() == [done.stderr.strip()]
         assert message in done.stderr
     assert kept.read_text() == "a user's file" and sorted(p.name for p in tmp_path.iterdir()) == ["kept.json"]
+
+
+def test_the_tool_takes_only_the_data_split_from_the_suite():
+    """Independence: nothing of the suite's model builder, step or training loop trains plain Keras' side."""
+    imported = {node.module for node in ast.walk(ast.parse(TOOL.read_text())) if isinstance(node, ast.ImportFrom)}
+    assert {m for m in imported if m.startswith("bench_lib")} == {
+        "bench_lib.config.spec", "bench_lib.engine", "bench_lib.probes.machine"
+    }  # fmt: skip
+    assert "from bench_lib.engine import data\n" in TOOL.read_text()
 
 
 def test_writing_refuses_a_file_that_appeared_meanwhile_and_leaves_no_temporary(tmp_path):

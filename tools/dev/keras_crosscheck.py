@@ -13,7 +13,7 @@ training: nothing of the suite's model builder, step or loop is used.
 
 It prints each batch size's test accuracies and writes them, with the optimizer steps Keras took,
 the versions, the CPU and the command, to --out as JSON; it never overwrites a file. The manual's
-batch-size page sets the kept file beside the reference run (`{{ keras_check }}`,
+batch-size page sets the kept file beside the reference run (`{{ keras_check batch_size }}`,
 docs_hooks/reference_run.py).
 """
 
@@ -30,6 +30,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # imported where it is used, so that a bad option is refused before TensorFlow starts
+    import keras
 
 ROOT = Path(__file__).resolve().parents[2]
 HIDDEN_UNITS = 128
@@ -48,9 +52,24 @@ def _integers(text: str, option: str, smallest: int) -> list[int]:
     return values
 
 
+def plain_mlp(image_shape: tuple[int, ...], num_classes: int) -> keras.Model:
+    """The suite's mlp of one hidden layer, as plain Keras builds it, compiled with Adam at its default rate."""
+    import keras
+
+    model = keras.Sequential([
+        keras.Input(shape=image_shape),
+        keras.layers.Flatten(),
+        keras.layers.Dense(HIDDEN_UNITS, activation="relu"),
+        keras.layers.Dropout(DROPOUT),
+        keras.layers.Dense(num_classes, activation="softmax"),
+    ])  # fmt: skip
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
 def train(batch_sizes: list[int], seeds: list[int], epochs: int) -> dict:
     """Every batch size's per-seed test accuracy and loss, and the optimizer steps Keras' fit took."""
-    import keras  # imported here so that a bad option is refused before TensorFlow starts
+    import keras
 
     from bench_lib.config.spec import RunSpec
     from bench_lib.engine import data
@@ -64,14 +83,7 @@ def train(batch_sizes: list[int], seeds: list[int], epochs: int) -> dict:
         accuracies, losses, steps = [], [], []
         for seed in seeds:
             keras.utils.set_random_seed(seed)
-            model = keras.Sequential([
-                keras.Input(shape=split.image_shape),
-                keras.layers.Flatten(),
-                keras.layers.Dense(HIDDEN_UNITS, activation="relu"),
-                keras.layers.Dropout(DROPOUT),
-                keras.layers.Dense(split.num_classes, activation="softmax"),
-            ])  # fmt: skip
-            model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+            model = plain_mlp(split.image_shape, split.num_classes)
             model.fit(split.x_train, split.y_train, epochs=epochs, batch_size=batch_size, shuffle=True, verbose=0)
             loss, accuracy = model.evaluate(split.x_test, split.y_test, verbose=0)
             accuracies.append(float(accuracy))
