@@ -41,6 +41,10 @@ the same machine class), or "not kept yet".
 `{{ levers }}` renders the noise-lever measurements kept in mkdocs.yml `extra.noise_levers`
 (tools/dev/noise_levers.py's JSON, one file per workload) as the tool's tables;
 
+`{{ keras_check QUESTION }}` sets the plain-Keras cross-check kept in mkdocs.yml `extra.keras_check`
+(tools/dev/keras_crosscheck.py's JSON) beside the reference run's QUESTION results of the same
+configuration, one row per batch size (bench_lib.analysis.crosscheck);
+
 and `{{ code bench_lib.MODULE.NAME [FORMAT] }}` renders a constant the code uses (a judging rule's
 α, floor or threshold: `{{ code bench_lib.analysis.timing_noise.RUN_ALPHA }}`), so a page states the rule the
 code applies.
@@ -69,19 +73,19 @@ from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
 from bench_lib import questions
+from bench_lib.analysis import crosscheck, scaling
 from bench_lib.analysis import findings as findings_rules
 from bench_lib.analysis import glance as glance_rows
-from bench_lib.analysis import scaling
 from bench_lib.analysis.findings import figure
 from bench_lib.config.wording import duration
 from bench_lib.record import fingerprint, history
 from bench_lib.record.history import SavedRun
-from bench_lib.render import plot_scaling, plots
+from bench_lib.render import crosscheck_table, plot_scaling, plots
 from bench_lib.render import tables as report
 
 # `{{ run WHAT … }}` reads the reference run, `{{ run@NAME WHAT … }}` the kept run saved as NAME.
 DIRECTIVE = re.compile(
-    r"(?<!\$)\{\{\s*(?P<kind>run|code|levers|profiles)(?:@(?P<kept>[A-Za-z0-9_.-]+))?\s+(?P<directive>[^}]*?)\s*\}\}"
+    r"(?<!\$)\{\{\s*(?P<kind>run|code|levers|profiles|keras_check)(?:@(?P<kept>[A-Za-z0-9_.-]+))?\s+(?P<directive>[^}]*?)\s*\}\}"
 )
 # Code shows a directive without rendering it: fenced blocks and inline code are matched first and kept.
 _CODE_OR_DIRECTIVE = re.compile(
@@ -546,6 +550,27 @@ def render_levers(folder: Path) -> str:
     return "\n\n".join(levers_table(path, descriptions) for path in files)
 
 
+# --- The plain-Keras cross-check: {{ keras_check QUESTION }} ---
+
+
+def render_keras_check(ref: ReferenceRun, path: Path, directive: str) -> str:
+    """The kept plain-Keras run beside the reference run's QUESTION results of the same configuration.
+
+    Raises: DirectiveError naming what is wrong (no such question or file, a file of another shape,
+    a batch size no single result of QUESTION trained)."""
+    args = directive.split()
+    if len(args) != 1:
+        raise DirectiveError(f"keras_check takes one question, e.g. batch_size, not {directive!r}")
+    results = ref.results(_question(ref, args[0]))
+    if not path.is_file():
+        raise DirectiveError(f"no plain-Keras cross-check is kept at {path} (tools/dev/keras_crosscheck.py --out)")
+    try:
+        held = json.loads(path.read_text())
+        return crosscheck_table.crosscheck_markdown(crosscheck.cross_checks(results, held), held)
+    except (ValueError, KeyError, TypeError) as error:
+        raise DirectiveError(f"{path.name}: {error}") from None
+
+
 @functools.cache
 def _reference(folder: str) -> ReferenceRun:
     return load_reference(Path(folder))
@@ -569,6 +594,14 @@ def levers_folder(config: MkDocsConfig) -> Path:
     name = config.extra.get("noise_levers")
     if not name:
         raise PluginError("mkdocs.yml names no extra.noise_levers (the folder of the kept noise-lever files)")
+    return Path(config.config_file_path).parent / name
+
+
+def keras_check_file(config: MkDocsConfig) -> Path:
+    """The file mkdocs.yml names as `extra.keras_check`, tools/dev/keras_crosscheck.py's kept JSON."""
+    name = config.extra.get("keras_check")
+    if not name:
+        raise PluginError("mkdocs.yml names no extra.keras_check (the kept plain-Keras cross-check file)")
     return Path(config.config_file_path).parent / name
 
 
@@ -605,6 +638,8 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
                 return render_code(match["directive"])
             if match["kind"] == "levers":
                 return render_levers(levers_folder(config))
+            if match["kind"] == "keras_check":
+                return render_keras_check(run_of(config, None), keras_check_file(config), match["directive"])
             if match["kind"] == "profiles":
                 return render_profiles(run_of(config, None), kept_runs_root(config))
             return render(run_of(config, match["kept"]), match["directive"], page.file.src_uri, match["kept"])

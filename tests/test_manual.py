@@ -287,6 +287,11 @@ def test_every_directive_of_the_manual_renders_from_the_reference_run(reference)
                 reference_run.render_levers(ROOT / _mkdocs_extra()["noise_levers"])
             except reference_run.LeversError as error:
                 problems.append(f"{uri}: {{{{ levers }}}}: {error}")
+        for directive in reference_run.directives(page.read_text(), "keras_check"):
+            try:
+                reference_run.render_keras_check(reference, ROOT / _mkdocs_extra()["keras_check"], directive)
+            except DirectiveError as error:
+                problems.append(f"{uri}: {{{{ keras_check {directive} }}}}: {error}")
         if reference_run.run_directives(page.read_text(), "profiles"):
             reference_run.render_profiles(reference, kept_root)
         for directive in reference_run.directives(page.read_text(), "code"):
