@@ -38,6 +38,9 @@ the configurations and session time of each profile's kept run on the reference 
 reference run for its own profile, another the run saved under the profile's name in a folder of
 the same machine class), or "not kept yet".
 
+`{{ gate-check@BASE NEW FACTOR… }}` renders `tfbench gate-check`'s table for the kept runs saved as BASE and
+NEW: how compare judges NEW as measured and with its timings multiplied by each factor.
+
 `{{ levers }}` renders the noise-lever measurements kept in mkdocs.yml `extra.noise_levers`
 (tools/dev/noise_levers.py's JSON, one file per workload) as the tool's tables;
 
@@ -73,19 +76,20 @@ from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
 from bench_lib import questions
-from bench_lib.analysis import crosscheck, scaling
+from bench_lib.analysis import crosscheck, gate_check, scaling, verdict
 from bench_lib.analysis import findings as findings_rules
 from bench_lib.analysis import glance as glance_rows
 from bench_lib.analysis.findings import figure
 from bench_lib.config.wording import duration
 from bench_lib.record import fingerprint, history
 from bench_lib.record.history import SavedRun
-from bench_lib.render import crosscheck_table, plot_scaling, plots
+from bench_lib.render import crosscheck_table, gate_check_table, plot_scaling, plots
 from bench_lib.render import tables as report
+from bench_lib.render.tables import Table, to_markdown
 
 # `{{ run WHAT … }}` reads the reference run, `{{ run@NAME WHAT … }}` the kept run saved as NAME.
 DIRECTIVE = re.compile(
-    r"(?<!\$)\{\{\s*(?P<kind>run|code|levers|profiles|keras_check)(?:@(?P<kept>[A-Za-z0-9_.-]+))?\s+(?P<directive>[^}]*?)\s*\}\}"
+    r"(?<!\$)\{\{\s*(?P<kind>run|code|levers|profiles|keras_check|gate-check)(?:@(?P<kept>[A-Za-z0-9_.-]+))?\s+(?P<directive>[^}]*?)\s*\}\}"
 )
 # Code shows a directive without rendering it: fenced blocks and inline code are matched first and kept.
 _CODE_OR_DIRECTIVE = re.compile(
@@ -629,6 +633,29 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
     return files
 
 
+# --- Two kept runs of one machine, judged as the regression gate judges them: {{ gate-check@BASE NEW … }} ---
+
+
+def render_gate_check(kept_root: Path, base_name: str | None, directive: str) -> str:
+    """`{{ gate-check@BASE NEW FACTOR… }}`: tfbench gate-check's table for the kept runs saved as BASE and NEW."""
+    new_name, *factor_texts = directive.split()
+    if base_name is None or not factor_texts:
+        raise DirectiveError("write {{ gate-check@BASE NEW FACTOR ... }}: two kept runs' save names and the factors")
+    try:
+        factors = tuple(float(f) for f in factor_texts)
+    except ValueError:
+        raise DirectiveError(f"factors {' '.join(factor_texts)!r}: numbers > 1, e.g. 1.1 1.2") from None
+    paths = [_kept_run_file(kept_root, name) for name in (base_name, new_name)]
+    base = history.load_run(paths[0])
+    checks = gate_check.check(base, history.read_data(paths[1]), paths[1], factors, verdict.parse_thresholds(""))
+    return to_markdown(Table("", gate_check_table.HEADER, gate_check_table.rows(checks)))
+
+
+def _kept_run_file(kept_root: Path, name: str) -> Path:
+    [path] = kept_folder(kept_root, name).glob(f"[0-9][0-9][0-9][0-9]_{glob.escape(name)}.json")
+    return path
+
+
 def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
     def replace(match: re.Match) -> str:
         if match["directive"] is None:
@@ -640,6 +667,8 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
                 return render_levers(levers_folder(config))
             if match["kind"] == "keras_check":
                 return render_keras_check(run_of(config, None), keras_check_file(config), match["directive"])
+            if match["kind"] == "gate-check":
+                return render_gate_check(kept_runs_root(config), match["kept"], match["directive"])
             if match["kind"] == "profiles":
                 return render_profiles(run_of(config, None), kept_runs_root(config))
             return render(run_of(config, match["kept"]), match["directive"], page.file.src_uri, match["kept"])

@@ -292,6 +292,11 @@ def test_every_directive_of_the_manual_renders_from_the_reference_run(reference)
                 reference_run.render_keras_check(reference, ROOT / _mkdocs_extra()["keras_check"], directive)
             except DirectiveError as error:
                 problems.append(f"{uri}: {{{{ keras_check {directive} }}}}: {error}")
+        for kept, directive in reference_run.run_directives(page.read_text(), "gate-check"):
+            try:
+                reference_run.render_gate_check(kept_root, kept, directive)
+            except DirectiveError as error:
+                problems.append(f"{uri}: {{{{ gate-check@{kept} {directive} }}}}: {error}")
         if reference_run.run_directives(page.read_text(), "profiles"):
             reference_run.render_profiles(reference, kept_root)
         for directive in reference_run.directives(page.read_text(), "code"):
@@ -439,3 +444,22 @@ def test_the_compare_pages_worked_example_is_what_compare_prints(tmp_path):
     printed = set(done.stdout.splitlines())
     missing = [line for line in shown.splitlines() if line.strip() and line != "…" and line not in printed]
     assert not missing, f"compare no longer prints these lines of the page's example: {missing}"
+
+
+def test_the_gate_check_directive_renders_compares_table_for_two_kept_runs_and_names_a_bad_one(tmp_path):
+    import scaled_run
+
+    example = json.loads((ROOT / "reports" / "example" / "0001_example.json").read_text())
+    for name, seed in (("aa1", 5), ("aa2", 6)):
+        folder = tmp_path / f"class-{name}"
+        folder.mkdir()
+        data = scaled_run.scaled(example, 1.0, jitter=0.02, seed=seed, processes=5)
+        (folder / f"0001_{name}.json").write_text(json.dumps(data))
+    table = reference_run.render_gate_check(tmp_path, "aa1", "aa2 1.5").splitlines()
+    assert table[0].startswith("| NEW's step times | timed benchmarks | called worse |")
+    assert table[2].startswith("| as measured |") and "| 0 (0%) | 0 |" in table[2]
+    assert table[3].startswith("| ×1.5 |") and "(100%)" in table[3]
+    with pytest.raises(DirectiveError, match="hold a kept run saved as 'aa3'"):
+        reference_run.render_gate_check(tmp_path, "aa1", "aa3 1.1")
+    with pytest.raises(DirectiveError, match="two kept runs' save names and the factors"):
+        reference_run.render_gate_check(tmp_path, "aa1", "aa2")
