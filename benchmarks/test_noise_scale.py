@@ -16,6 +16,7 @@ def grid(profile):
             "model": model,
             "noise_scale_batch_sizes": tuple(sizes.batch_sizes),
             "noise_scale_interval": 2,
+            "seeds": profile.seeds_of_question(),  # B_simple's interval over seeds, beside the fitted B_crit's
         }
         for model in sizes.models
     ]

@@ -97,6 +97,6 @@ QUESTION = Question(
         path="noise-scale.md",
         nav="Gradient noise scale",
         asks="What batch size does the gradient noise predict as critical?",
-        quick_grid="`mlp`, batch 128, noise batches 16 and 512",
+        quick_grid="`mlp`, batch 128, noise batches 16 and 512, 3 seeds",
     ),
 )
