@@ -122,33 +122,3 @@ def test_a_step_in_mixed_precision_is_judged_against_that_precisions_peak(monkey
 def test_an_unknown_precision_is_named():
     with pytest.raises(ValueError, match="precision='int8' is not allowed"):
         speed.device_peak_gflops("/device:CPU:0", "int8", size=3, repeats=1)
-
-
-def _predicted_faster(precision: str, flags: set[str]) -> bool | None:
-    """Whether the CPU flags say `precision`'s matmul beats float32's (True), loses to it (False), or no prediction.
-
-    bfloat16 runs natively on AMX or AVX512_BF16 and is converted to float32 without them (slower,
-    and the float32 peak also has the host BLAS). float16 runs natively on AMX-FP16; with only
-    F16C or AVX512_FP16 it may be converted to float32 at about float32's rate, which predicts nothing.
-    """
-    if precision == "bfloat16":
-        return bool(flags & {"amx_bf16", "avx512_bf16"})
-    return True if "amx_fp16" in flags else None
-
-
-@pytest.mark.parametrize("precision", ["bfloat16", "float16"])
-def test_the_calibrated_peaks_differ_as_the_cpu_flags_predict(precision):
-    from bench_lib.probes import machine
-
-    flags = set(machine.cpu_precision_flags())
-    faster = _predicted_faster(precision, flags)
-    if faster is None:
-        pytest.skip(f"no prediction for {precision} on a CPU with {sorted(flags)}: no AMX-FP16, so it may run "
-                    "converted to float32 at float32's rate")  # fmt: skip
-    # Rated by the process's CPU time (a CPU kernel), so the machine's load does not decide it.
-    float32 = speed.device_peak_gflops("/device:CPU:0", "float32", size=1024, repeats=4)
-    reduced = speed.device_peak_gflops("/device:CPU:0", precision, size=1024, repeats=4)
-    if faster:
-        assert reduced > float32, f"{precision} {reduced:.0f} GFLOP/s is not above float32's {float32:.0f} on {flags}"
-    else:
-        assert reduced < float32, f"{precision} {reduced:.0f} GFLOP/s is not below float32's {float32:.0f} on {flags}"
