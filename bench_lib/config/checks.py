@@ -5,11 +5,7 @@ from __future__ import annotations
 import math
 
 from bench_lib.config import models
-
-
-def fail(field: str, value: object, allowed: str) -> None:
-    """Raises the one-line ValueError: "field=value is not allowed: allowed"."""
-    raise ValueError(f"{field}={value!r} is not allowed: {allowed}")
+from bench_lib.config.refusal import fail
 
 
 def check_choice(field: str, value: object, choices: tuple[str, ...]) -> None:

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
+from bench_lib.config.refusal import fail
 from bench_lib.config.wording import count
 
 COLLECTIVES = ("auto", "ring", "nccl")
@@ -48,10 +49,6 @@ class Settings:
         return ", ".join(f"{name}={getattr(self, name)!r}" for name in DEFAULTS)
 
 
-def _fail(field: str, value: object, allowed: str) -> None:
-    raise ValueError(f"{field}={value!r} is not allowed: {allowed}")
-
-
 def check_fields(spec: _Spec) -> None:
     """The values themselves; the other strategies must keep the defaults.
 
@@ -59,17 +56,17 @@ def check_fields(spec: _Spec) -> None:
       ValueError: naming the field, its value and what is allowed.
     """
     if spec.collective not in COLLECTIVES:
-        _fail("collective", spec.collective, "choose one of " + ", ".join(COLLECTIVES))
+        fail("collective", spec.collective, "choose one of " + ", ".join(COLLECTIVES))
     pack = spec.bytes_per_pack
     if isinstance(pack, bool) or not isinstance(pack, int) or pack < 0:
-        _fail("bytes_per_pack", pack, "a whole number of bytes >= 0 (0: one pack)")
+        fail("bytes_per_pack", pack, "a whole number of bytes >= 0 (0: one pack)")
     t = spec.collective_timeout_s
     if t is not None and (isinstance(t, bool) or not isinstance(t, int | float) or not 0 < t <= _MAX_TIMEOUT_S):
-        _fail("collective_timeout_s", t, f"seconds in (0, {_MAX_TIMEOUT_S}], or None for no timeout")
+        fail("collective_timeout_s", t, f"seconds in (0, {_MAX_TIMEOUT_S}], or None for no timeout")
     if spec.strategy != "multi_worker":
         for name, default in DEFAULTS.items():
             if getattr(spec, name) != default:
-                _fail(name, getattr(spec, name), f"only for strategy='multi_worker'; leave it at {default!r}")
+                fail(name, getattr(spec, name), f"only for strategy='multi_worker'; leave it at {default!r}")
 
 
 def id_suffixes(spec: _Spec) -> list[str]:
@@ -102,7 +99,7 @@ def check_machine(spec: _Spec, gpus: int) -> None:
       ValueError: collective='nccl' with fewer GPUs than replicas per worker.
     """
     if spec.collective == "nccl" and gpus < spec.replicas_per_worker:
-        _fail(
+        fail(
             "collective",
             spec.collective,
             f"NCCL all-reduces between GPUs and this worker sees {gpus} for "

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import re
 
-from bench_lib.config.checks import check_choice, fail
+from bench_lib.config.checks import check_choice
+from bench_lib.config.refusal import fail
 
 DATASETS = ("digits", "mnist", "fashion_mnist", "mnist_5k", "cifar10", "cifar100", "synthetic")
 TFDS_PREFIX = "tfds:"

@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bench_lib.config.refusal import fail
 from bench_lib.config.registry import Registry
 
 # What a model takes: images (float32, NHWC) or token ids (int32, one sequence per example).
@@ -54,9 +55,9 @@ class TransformerSize:
     def __post_init__(self) -> None:
         for field, value in zip(SIZE_FIELDS, self.as_fields().values(), strict=True):
             if not _positive(value):
-                _fail(field, value, "a whole number >= 1")
+                fail(field, value, "a whole number >= 1")
         if self.width % self.heads:
-            _fail("transformer_width", self.width, f"a multiple of transformer_heads={self.heads}")
+            fail("transformer_width", self.width, f"a multiple of transformer_heads={self.heads}")
 
     def as_fields(self) -> dict[str, int]:
         """The size as RunSpec fields, e.g. {'transformer_layers': 2, ...}."""
@@ -101,27 +102,25 @@ class ModelDeclaration:
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not _NAME.match(self.name):
-            _fail("name", self.name, "lower-case letters, digits and '_', starting with a letter")
+            fail("name", self.name, "lower-case letters, digits and '_', starting with a letter")
         if not isinstance(self.builder, str) or not _BUILDER_PATH.match(self.builder):
-            _fail("builder", self.builder, "a dotted path 'package.module:function'")
+            fail("builder", self.builder, "a dotted path 'package.module:function'")
         if self.input_kind not in INPUT_KINDS:
-            _fail("input_kind", self.input_kind, "choose one of " + ", ".join(INPUT_KINDS))
+            fail("input_kind", self.input_kind, "choose one of " + ", ".join(INPUT_KINDS))
         if not self.batch_norms or not set(self.batch_norms) <= set(BATCH_NORMS):
-            _fail("batch_norms", self.batch_norms, "a non-empty tuple of " + ", ".join(BATCH_NORMS))
+            fail("batch_norms", self.batch_norms, "a non-empty tuple of " + ", ".join(BATCH_NORMS))
         if self.batch_norm not in self.batch_norms:
-            _fail("batch_norm", self.batch_norm, "one of its batch_norms " + ", ".join(self.batch_norms))
+            fail("batch_norm", self.batch_norm, "one of its batch_norms " + ", ".join(self.batch_norms))
         if not set(self.tunes) <= set(TUNABLE_FIELDS):
-            _fail("tunes", self.tunes, "a tuple of " + ", ".join(TUNABLE_FIELDS))
+            fail("tunes", self.tunes, "a tuple of " + ", ".join(TUNABLE_FIELDS))
         if self.transformer is not None:
             object.__setattr__(self, "input_shape", (self.transformer.sequence_length,))
         tuned = set(SIZE_FIELDS) & set(self.tunes)
         if tuned and (self.transformer is None or tuned != set(SIZE_FIELDS)):
-            _fail(
-                "tunes", self.tunes, "all of " + ", ".join(SIZE_FIELDS) + " or none, and only with a transformer size"
-            )
+            fail("tunes", self.tunes, "all of " + ", ".join(SIZE_FIELDS) + " or none, and only with a transformer size")
         shape = self.input_shape
         if shape is not None and (not isinstance(shape, tuple) or not shape or not all(_positive(d) for d in shape)):
-            _fail("input_shape", shape, "None or a non-empty tuple of whole numbers >= 1")
+            fail("input_shape", shape, "None or a non-empty tuple of whole numbers >= 1")
 
     @property
     def takes_size(self) -> bool:
@@ -135,10 +134,6 @@ class ModelDeclaration:
 
 def _positive(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 1
-
-
-def _fail(field: str, value: object, allowed: str) -> None:
-    raise ValueError(f"{field}={value!r} is not allowed: {allowed}")
 
 
 BUILT_IN = (

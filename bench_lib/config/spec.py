@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from bench_lib.config import checks, collective, datasets, models
-from bench_lib.config.checks import check_batch_pair, check_bool, check_choice, check_fraction, check_int, fail
+from bench_lib.config.checks import check_batch_pair, check_bool, check_choice, check_fraction, check_int
 from bench_lib.config.models import BATCH_NORMS
+from bench_lib.config.refusal import fail
 
 STRATEGIES = ("one_device", "mirrored", "multi_worker")
 OPTIMIZERS = ("sgd", "momentum", "adam")
