@@ -114,6 +114,10 @@ def test_time_left_prices_the_further_processes_of_every_timed_configuration_on_
     remaining = [spec, {**spec, "workers": 2}]  # 10 s each at 1 ms an example; the first runs 4 more
     assert progress.seconds_left(done, remaining) == pytest.approx(20.0)
     assert progress.seconds_left(done, remaining, further_passes=4) == pytest.approx(20.0 + 4 * (10.0 + 10.0))
+    # Each of the two queued configurations' further processes also pays a fresh process's 5 s start-up.
+    assert progress.seconds_left(done, remaining, 4, start_up_s=5.0) == pytest.approx(
+        20.0 + 4 * (10.0 + 10.0 + 2 * 5.0)
+    )
     assert progress.pass_line(2, 4, 1, 21, 725, 300) == (
         "tfbench progress: pass 2 of 4, 1/21 further processes done, 12 min 05 s elapsed, about 5 min 00 s left"
     )

@@ -5,7 +5,8 @@ batch × seeds; for an epoch budget, the examples per epoch its dataset showed s
 seconds per example the finished configurations took, or at their mean time when its work is not
 known yet. With --bench-processes N, each timed configuration on one worker will run N - 1
 further processes after the last configuration (bench_lib.suite.interleaving), each priced at the
-seconds its own configuration took; during those passes the line counts the processes of the
+seconds its own configuration took plus this session's own start-up until collection (Python,
+TensorFlow, the suite), which a fresh process pays again; during those passes the line counts the processes of the
 pass and prices what is left at the mean seconds a further process took so far. Configurations a
 resumed session took from the journal count as done, with their times. In a terminal the progress
 is one line under pytest's own, rewritten after every configuration; elsewhere (CI logs, a file) it
@@ -17,6 +18,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+import psutil
 import pytest
 
 from bench_lib.config.wording import count, duration
@@ -53,9 +55,12 @@ def planned_examples(spec: dict, per_epoch: dict[str, float]) -> float | None:
     return None
 
 
-def seconds_left(finished: list[Finished], remaining: list[dict | None], further_passes: int = 0) -> float | None:
+def seconds_left(
+    finished: list[Finished], remaining: list[dict | None], further_passes: int = 0, start_up_s: float = 0.0
+) -> float | None:
     """The estimated seconds the remaining configurations (their spec dicts, None if unknown) will take, with
-    further_passes more processes of each timed configuration on one worker.
+    further_passes more processes of each timed configuration on one worker, each costing its
+    configuration's seconds and start_up_s more (a fresh process's Python and TensorFlow start-up).
 
     None until a configuration has finished.
     """
@@ -72,9 +77,9 @@ def seconds_left(finished: list[Finished], remaining: list[dict | None], further
         each.append(examples * rate if examples is not None and rate is not None else mean)
     if not further_passes:
         return sum(each)
-    timed = sum(f.seconds for f in finished if _runs_further_processes(f))
-    timed += sum(seconds for spec, seconds in zip(remaining, each, strict=True) if (spec or {}).get("workers", 1) == 1)
-    return sum(each) + further_passes * timed
+    queued = [f.seconds for f in finished if _runs_further_processes(f)]
+    queued += [seconds for spec, seconds in zip(remaining, each, strict=True) if (spec or {}).get("workers", 1) == 1]
+    return sum(each) + further_passes * (sum(queued) + len(queued) * start_up_s)
 
 
 def _runs_further_processes(done: Finished) -> bool:
@@ -115,10 +120,13 @@ class Progress:
     earlier_s: float = 0.0  # the seconds journaled configurations took in earlier sessions
     total: int = 0
     further_passes: int = 0  # --bench-processes N - 1: the passes of further processes after the last configuration
+    start_up_s: float = (
+        0.0  # this process's start-up until its configurations were collected: a further one pays it too
+    )
     screen: Screen | None = None  # where it is shown, made on first use
 
     def line(self) -> str:
-        left = seconds_left(self.finished, list(self.planned.values()), self.further_passes)
+        left = seconds_left(self.finished, list(self.planned.values()), self.further_passes, self.start_up_s)
         return progress_line(len(self.finished), self.total, self.elapsed_s(), left)
 
     def elapsed_s(self) -> float:
@@ -146,6 +154,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     profile = config.stash.get(stash.PROFILE, None)
     if profile is not None and not config.getoption("--bench-isolate", False):  # an isolated child runs its own
         progress.further_passes = profile.processes - 1
+        progress.start_up_s = max(0.0, time.time() - psutil.Process().create_time())
     config.stash[stash.PROGRESS] = progress
 
 
