@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from bench_lib.analysis import glance, tuning
 from bench_lib.analysis.supplied import Supplies
-from bench_lib.analysis.vocabulary import Figure, spec_of
+from bench_lib.analysis.vocabulary import READINGS, Figure, spec_of
 from bench_lib.questions.registry import Page, Question
 from bench_lib.questions.time_to_accuracy import SHALLUE
 from bench_lib.record.metrics import ResultKey
@@ -36,9 +36,10 @@ def _series_text(
 
 
 def _steps(f: Figure) -> str:
+    fmt = READINGS["steps_to_target"].fmt
     if f.ci95 is None:
-        return f"{f.mean:,.0f} steps (n={f.n})"
-    return f"{f.mean:,.0f} steps (95% CI {f.ci95[0]:,.0f}–{f.ci95[1]:,.0f}, n={f.n})"
+        return f"{f.mean:{fmt}} steps (n={f.n})"
+    return f"{f.mean:{fmt}} steps (95% CI {f.ci95[0]:{fmt}}–{f.ci95[1]:{fmt}}, n={f.n})"
 
 
 def findings(results: list[Mapping[str, object]], metric: str, **_: object) -> list[str]:

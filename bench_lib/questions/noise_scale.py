@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from bench_lib.analysis import critical_batch, glance, papers
 from bench_lib.analysis.family import Family
 from bench_lib.analysis.supplied import Supplied, Supplies
-from bench_lib.analysis.vocabulary import Figure, figure, interval_text, spec_of
+from bench_lib.analysis.vocabulary import READINGS, Figure, figure, interval_text, spec_of
 from bench_lib.config import option_text
 from bench_lib.maths.inference import CriticalBatch
 from bench_lib.questions.registry import Page, Question, SizeOption
@@ -32,7 +32,8 @@ def findings(results: list[Mapping[str, object]], metric: str, *, family: Family
         f = figure(r, "noise_scale")
         if f is not None:
             spec = spec_of(r)
-            parts.append(f"{interval_text(f, ',.0f')} for {spec.get('model')} at batch {spec.get('global_batch_size')}")
+            estimate = interval_text(f, READINGS["noise_scale"].fmt)
+            parts.append(f"{estimate} for {spec.get('model')} at batch {spec.get('global_batch_size')}")
     if not parts:
         return ["noise_scale: no configuration measured a noise scale."]
     return [
@@ -61,7 +62,8 @@ def mccandlish_word(b_simple: tuple[float, float] | None, b_crit: tuple[float, f
 
 
 def _beside(b_simple: Figure, fitted: CriticalBatch) -> str:
-    return f"B_simple {interval_text(b_simple, ',.0f')} beside the fitted {critical_batch.fit_text(fitted)}"
+    estimate = interval_text(b_simple, READINGS["noise_scale"].fmt)
+    return f"B_simple {estimate} beside the fitted {critical_batch.fit_text(fitted)}"
 
 
 MCCANDLISH = papers.Paper(
