@@ -45,6 +45,7 @@ def test_host_peak_is_at_least_the_growth():
     result = runner.run(RunSpec(steps=3))
     assert result.peak_rss_mib > 0
     assert 0 <= result.rss_growth_mib <= result.peak_rss_mib
+    assert 0 < result.peak_anon_mib < result.peak_rss_mib  # the libraries' resident pages are left out
 
 
 def test_probe_sees_an_allocation_made_between_start_and_stop():
@@ -56,3 +57,31 @@ def test_probe_sees_an_allocation_made_between_start_and_stop():
     del block
     assert reading.rss_growth_mib == pytest.approx(64, abs=16)
     assert reading.tf_peak_mib is None, "no TF devices were named"
+
+
+def test_the_peak_without_shared_libraries_counts_an_allocation_and_leaves_out_a_mapped_files_pages(tmp_path):
+    import mmap
+
+    def reading_around(touch) -> object:
+        probe = MemoryProbe([])
+        probe.start()
+        touch()
+        return probe.stop()
+
+    quiet = reading_around(lambda: None)
+    held = []
+
+    def allocate() -> None:
+        block = bytearray(64 * 1024 * 1024)
+        block[::4096] = b"x" * len(block[::4096])
+        held.append(block)
+
+    allocated = reading_around(allocate)
+    held.clear()
+    blob = tmp_path / "blob"
+    blob.write_bytes(b"y" * (64 * 1024 * 1024))
+    with open(blob, "rb") as file, mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+        read = reading_around(lambda: sum(mapped[i] for i in range(0, len(mapped), 4096)))
+    assert read.rss_growth_mib == pytest.approx(64, abs=16), "the mapped file's pages are resident"
+    assert allocated.peak_anon_mib - quiet.peak_anon_mib == pytest.approx(64, abs=16)
+    assert read.peak_anon_mib - quiet.peak_anon_mib == pytest.approx(0, abs=16)

@@ -10,8 +10,8 @@ from bench_lib.record.result import SCHEMA_VERSION, RunResult, with_scaling_effi
 DOCUMENTED_KEYS = {
     "schema_version", "id", "spec", "status", "error", "test_accuracy", "test_loss", "train_accuracy",
     "train_loss", "examples_per_sec", "step_time_ms", "optimizer_steps", "timed_steps", "diverged_at_step",
-    "peak_rss_mib", "rss_growth_mib", "tf_peak_mib", "replicas", "devices", "parameters", "global_batch_size",
-    "micro_batch_size", "accumulation_steps", "wall_s", "history", "versions",
+    "peak_rss_mib", "rss_growth_mib", "peak_anon_mib", "tf_peak_mib", "replicas", "devices", "parameters",
+    "global_batch_size", "micro_batch_size", "accumulation_steps", "wall_s", "history", "versions",
     "scaled_learning_rate", "generalization_gap_accuracy", "generalization_gap_loss", "steps_to_target",
     "examples_to_target", "seconds_to_target", "sharpness", "seeds", "seed_statuses", "seed_stats",
     "noise_scale", "critical_batch_size_estimate", "noise_scale_detail", "loss_scale_final",

@@ -106,6 +106,7 @@ def conclude(prepared: PreparedRun, *, trace_dir: Path | None = None, time_input
         diverged_at_step=loop.diverged_at_step,
         peak_rss_mib=memory.peak_rss_mib,
         rss_growth_mib=memory.rss_growth_mib,
+        peak_anon_mib=memory.peak_anon_mib,
         tf_peak_mib=memory.tf_peak_mib,
         devices=prepared.devices,
         parameters=count_parameters(prepared.model),

@@ -7,6 +7,13 @@ peaks are read. tf_peak_mib is the allocator's peak above the bytes it already h
 configuration started, so it counts exactly the tensors this configuration allocated. Host
 RSS cannot forget memory an allocator keeps for reuse, so peak_rss_mib is the process's peak
 during the configuration and rss_growth_mib what it added on top of what the process held.
+
+RSS also counts the pages of the shared libraries (TensorFlow's among them) that the process has
+mapped, and how many of those are resident depends on the page cache, not on the code: the same
+run from a freshly installed copy of the same packages holds more of them. peak_anon_mib leaves
+them out (the peak less the file-backed and shared-memory pages resident at the end, which only
+grow while a configuration runs), so two installs or two machines compare on the memory the
+configuration allocated; it is what compare judges.
 """
 
 from __future__ import annotations
@@ -36,6 +43,7 @@ class MemoryReading:
     peak_rss_mib: float
     rss_growth_mib: float
     tf_peak_mib: float | None
+    peak_anon_mib: float | None = None  # the peak without the file-backed pages; None where Linux does not say
 
 
 class MemoryProbe:
@@ -63,10 +71,12 @@ class MemoryProbe:
     def stop(self) -> MemoryReading:
         peak = self._sampler.stop() if self._sampler is not None else _high_water_mark()
         peak = max(peak, self._process.memory_info().rss)
+        file_backed = _file_backed_bytes()
         return MemoryReading(
             peak_rss_mib=peak / MIB,
             rss_growth_mib=max(0, peak - self._start_rss) / MIB,
             tf_peak_mib=self._tf_peak_mib(),
+            peak_anon_mib=None if file_backed is None else max(0, peak - file_backed) / MIB,
         )
 
     def held_mib(self) -> float | None:
@@ -146,6 +156,15 @@ def _reset_high_water_mark() -> bool:
     except OSError:
         return False
     return _high_water_mark() > 0
+
+
+def _file_backed_bytes() -> int | None:
+    """The resident file-backed and shared-memory bytes (RssFile + RssShmem), or None without them."""
+    try:
+        fields = dict(line.split(":", 1) for line in _STATUS.read_text().splitlines() if ":" in line)
+        return sum(int(fields[key].split()[0]) * 1024 for key in ("RssFile", "RssShmem"))
+    except (OSError, KeyError, ValueError):
+        return None
 
 
 def _high_water_mark() -> int:

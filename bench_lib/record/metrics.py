@@ -142,8 +142,15 @@ METRICS: Registry[Metric] = Registry("metric", key="key", built_in=(
                        "tell, and in the harness question, whose alternatives allocate in the same window (its "
                        "step's own peak is `step_peak_mib`)."),
     Metric(key="peak_rss_mib", label="peak host memory", unit="MiB", direction="lower", fmt=",.1f", seeded=True,
-           compare="memory", exported=True, column="peak RSS MiB",
-           description="The process's peak resident memory while the configuration ran."),
+           exported=True, column="peak RSS MiB",
+           description="The process's peak resident memory while the configuration ran, the shared libraries' "
+                       "resident pages included (how many of those are resident depends on the page cache, so "
+                       "compare judges `peak_anon_mib`)."),
+    Metric(key="peak_anon_mib", label="peak host memory without shared libraries", unit="MiB", direction="lower",
+           fmt=",.1f", seeded=True, compare="memory",
+           description="`peak_rss_mib` less the file-backed and shared-memory pages resident at the end of the "
+                       "configuration (Linux's RssFile and RssShmem): the memory the process allocated; null "
+                       "where the kernel does not report them."),
     Metric(key="rss_growth_mib", label="host memory growth", unit="MiB", direction="lower", fmt=",.1f",
            seeded=True,
            description="What the configuration added to the resident memory above its start."),

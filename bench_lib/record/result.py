@@ -86,6 +86,7 @@ class RunResult:
     diverged_at_step: int | None = None
     peak_rss_mib: float | None = None
     rss_growth_mib: float | None = None
+    peak_anon_mib: float | None = None
     tf_peak_mib: float | None = None
     devices: list[str] = field(default_factory=list)
     parameters: int | None = None
