@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
+from mkdocs_extra import mkdocs_extra
 
 from bench_lib.analysis import crosscheck
 from bench_lib.analysis.vocabulary import Figure, figure, interval_text
@@ -28,17 +28,9 @@ def _tool(*options: str) -> subprocess.CompletedProcess:
                           env=os.environ | {"PYTHONPATH": str(ROOT)}, timeout=600, check=False)  # fmt: skip
 
 
-def _extra() -> dict:
-    class _Loader(yaml.SafeLoader):
-        pass
-
-    _Loader.add_multi_constructor("", lambda loader, suffix, node: None)  # material's !!python/name tags
-    return yaml.load((ROOT / "mkdocs.yml").read_text(), Loader=_Loader)["extra"]
-
-
 @pytest.fixture(scope="module")
 def reference():
-    return reference_run.load_reference(ROOT / _extra()["reference_run"])
+    return reference_run.load_reference(ROOT / mkdocs_extra()["reference_run"])
 
 
 def _suite_accuracy(reference, batch_size: int) -> Figure:
@@ -118,7 +110,7 @@ def test_a_file_or_directive_that_cannot_be_matched_fails_naming_why(reference, 
 def test_the_kept_cross_check_renders_and_took_the_suites_steps_an_epoch(reference):
     """The kept file is of the reference run's configuration; what it concludes is rendered, not asserted."""
     checks = crosscheck.cross_checks(
-        reference.results("batch_size"), json.loads((ROOT / _extra()["keras_check"]).read_text())
+        reference.results("batch_size"), json.loads((ROOT / mkdocs_extra()["keras_check"]).read_text())
     )
     assert {c.batch_size for c in checks} == {32, 512}
     assert all(c.other_steps_per_epoch == c.suite_steps_per_epoch for c in checks)

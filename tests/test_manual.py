@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
+from mkdocs_extra import mkdocs_extra
 
 from bench_lib.config.wording import duration
 from bench_lib.record import history
@@ -22,14 +22,6 @@ EXAMPLE = ROOT / "reports" / "example"
 ALLOWED_FIGURES = Path(__file__).with_name("manual_figures_allowed.txt")
 
 
-def _mkdocs_extra() -> dict:
-    class _Loader(yaml.SafeLoader):
-        pass
-
-    _Loader.add_multi_constructor("", lambda loader, suffix, node: None)  # material's !!python/name tags
-    return yaml.load((ROOT / "mkdocs.yml").read_text(), Loader=_Loader)["extra"]
-
-
 @pytest.fixture(scope="module")
 def example():
     return reference_run.load_reference(EXAMPLE)
@@ -37,7 +29,7 @@ def example():
 
 @pytest.fixture(scope="module")
 def reference():
-    return reference_run.load_reference(ROOT / _mkdocs_extra()["reference_run"])
+    return reference_run.load_reference(ROOT / mkdocs_extra()["reference_run"])
 
 
 def test_value_mean_and_ratio_read_the_run(example):
@@ -141,7 +133,7 @@ def test_a_saved_sweep_renders_as_its_report_tables(reference):
 def test_a_kept_run_is_named_by_its_save_name_and_found_in_its_own_folder(tmp_path):
     from bench_lib.cli.main import main
 
-    quick = ROOT / _mkdocs_extra()["reference_run"]
+    quick = ROOT / mkdocs_extra()["reference_run"]
     saved = next(quick.glob("[0-9]*_*.json"))
     renamed = tmp_path / "storage" / "0007_other_grid.json"
     renamed.parent.mkdir()
@@ -182,7 +174,7 @@ def test_a_glance_cell_is_the_row_the_report_prints(reference):
 
 
 def test_the_noise_levers_render_as_the_tools_table_and_an_absent_file_says_so(tmp_path):
-    kept = ROOT / _mkdocs_extra()["noise_levers"]
+    kept = ROOT / mkdocs_extra()["noise_levers"]
     rendered = reference_run.render_levers(kept)
     summary = json.loads((kept / "noise_levers_mlp.json").read_text())["summary"]
     for name, row in summary.items():
@@ -270,7 +262,7 @@ def test_session_and_question_times_come_from_junit_xml(tmp_path):
 
 def test_every_directive_of_the_manual_renders_from_the_reference_run(reference):
     problems = []
-    kept_root = ROOT / _mkdocs_extra()["kept_runs"]
+    kept_root = ROOT / mkdocs_extra()["kept_runs"]
     for page in (ROOT / "docs").rglob("*.md"):
         uri = page.relative_to(ROOT / "docs").as_posix()
         for kept, directive in reference_run.run_directives(page.read_text()):
@@ -284,12 +276,12 @@ def test_every_directive_of_the_manual_renders_from_the_reference_run(reference)
                 problems.append(f"{uri}: {{{{ run{'@' + kept if kept else ''} {directive} }}}}: {error}")
         if reference_run.run_directives(page.read_text(), "levers"):
             try:
-                reference_run.render_levers(ROOT / _mkdocs_extra()["noise_levers"])
+                reference_run.render_levers(ROOT / mkdocs_extra()["noise_levers"])
             except reference_run.LeversError as error:
                 problems.append(f"{uri}: {{{{ levers }}}}: {error}")
         for directive in reference_run.directives(page.read_text(), "keras_check"):
             try:
-                reference_run.render_keras_check(reference, ROOT / _mkdocs_extra()["keras_check"], directive)
+                reference_run.render_keras_check(reference, ROOT / mkdocs_extra()["keras_check"], directive)
             except DirectiveError as error:
                 problems.append(f"{uri}: {{{{ keras_check {directive} }}}}: {error}")
         for kept, directive in reference_run.run_directives(page.read_text(), "gate-check"):
