@@ -69,9 +69,10 @@ class MemoryProbe:
         self._tf_start = _tf_bytes(self._tf_devices, "current")
 
     def stop(self) -> MemoryReading:
-        peak = self._sampler.stop() if self._sampler is not None else _high_water_mark()
+        status = _status_bytes()
+        peak = self._sampler.stop() if self._sampler is not None else status.get("VmHWM", 0)
         peak = max(peak, self._process.memory_info().rss)
-        file_backed = _file_backed_bytes()
+        file_backed = _file_backed_bytes(status)
         return MemoryReading(
             peak_rss_mib=peak / MIB,
             rss_growth_mib=max(0, peak - self._start_rss) / MIB,
@@ -158,23 +159,29 @@ def _reset_high_water_mark() -> bool:
     return _high_water_mark() > 0
 
 
-def _file_backed_bytes() -> int | None:
-    """The resident file-backed and shared-memory bytes (RssFile + RssShmem), or None without them."""
+def _status_bytes() -> dict[str, int]:
+    """The memory sizes of /proc/self/status in bytes, by name (VmHWM, RssFile, ...); {} where there is none."""
     try:
-        fields = dict(line.split(":", 1) for line in _STATUS.read_text().splitlines() if ":" in line)
-        return sum(int(fields[key].split()[0]) * 1024 for key in ("RssFile", "RssShmem"))
-    except (OSError, KeyError, ValueError):
+        lines = _STATUS.read_text().splitlines()
+    except OSError:
+        return {}
+    sizes = {}
+    for line in lines:
+        name, _, value = line.partition(":")
+        if value.strip().endswith(" kB"):
+            sizes[name] = int(value.split()[0]) * 1024
+    return sizes
+
+
+def _file_backed_bytes(status: dict[str, int]) -> int | None:
+    """The resident file-backed and shared-memory bytes (RssFile + RssShmem), or None without them."""
+    if "RssFile" not in status or "RssShmem" not in status:
         return None
+    return status["RssFile"] + status["RssShmem"]
 
 
 def _high_water_mark() -> int:
-    try:
-        for line in _STATUS.read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 0
+    return _status_bytes().get("VmHWM", 0)
 
 
 class _RssSampler:
