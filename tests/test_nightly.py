@@ -13,7 +13,7 @@ from bench_lib.suite.profiles import NIGHTLY, PROFILES, QUICK
 
 def test_nightly_fixes_the_thread_pools_and_runs_several_longer_processes_on_the_quick_grid():
     assert PROFILES["nightly"] is NIGHTLY
-    assert (NIGHTLY.intra_op_threads, NIGHTLY.inter_op_threads, NIGHTLY.processes) == (1, 2, 5)
+    assert (NIGHTLY.intra_op_threads, NIGHTLY.inter_op_threads, NIGHTLY.processes) == (1, 2, 3)
     night, quick = NIGHTLY.sizes("throughput"), QUICK.sizes("throughput")
     assert night.blocks == 3 * quick.blocks and dataclasses.replace(night, blocks=quick.blocks) == quick
     steps = {f.model: f.steps for f in QUICK.sizes("models").families}

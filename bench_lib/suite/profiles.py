@@ -194,8 +194,8 @@ FULL = dataclasses.replace(
     seeds_until_decided=UntilDecided(10),  # every question whose configurations have several seeds
     question_sizes=questions.profile_sizes("full"),
 )
-# Regression tracking: the quick profile's grid, each timed configuration in 5 processes (the suite's own
-# and 4 fresh ones, whose medians compare and trend judge between-process noise by), one intra-op thread
+# Regression tracking: the quick profile's grid, each timed configuration in 3 processes (the suite's own
+# and 2 fresh ones, whose medians compare and trend judge between-process noise by), one intra-op thread
 # and a fixed inter-op pool. Made for the timed questions (docs/running/nightly.md); a question whose timed
 # work per process the median needs longer declares its own nightly sizes, the others keep their quick ones.
 # Pinned to one CPU: a process alone on its CPU is placed the same way every time, the lever that
@@ -204,7 +204,7 @@ FULL = dataclasses.replace(
 NIGHTLY = dataclasses.replace(
     QUICK,
     name="nightly",
-    processes=5,
+    processes=3,
     intra_op_threads=1,
     inter_op_threads=2,
     cpu_count=1,
