@@ -38,8 +38,9 @@ the configurations and session time of each profile's kept run on the reference 
 reference run for its own profile, another the run saved under the profile's name in a folder of
 the same machine class), or "not kept yet".
 
-`{{ gate-check@BASE NEW FACTOR… }}` renders `tfbench gate-check`'s table for the kept runs saved as BASE and
-NEW: how compare judges NEW as measured and with its timings multiplied by each factor.
+`{{ gate-check@BASE NEW FACTOR… [processes=K,…] }}` renders `tfbench gate-check`'s table for the kept runs saved
+as BASE and NEW: how compare judges NEW as measured and with its timings multiplied by each factor (with
+`processes=`, both runs cut to each configuration's first K processes, for each K, as `--processes` does).
 
 `{{ levers }}` renders the noise-lever measurements kept in mkdocs.yml `extra.noise_levers`
 (tools/dev/noise_levers.py's JSON, one file per workload) as the tool's tables;
@@ -80,6 +81,7 @@ from bench_lib.analysis import crosscheck, gate_check, scaling, verdict
 from bench_lib.analysis import findings as findings_rules
 from bench_lib.analysis import glance as glance_rows
 from bench_lib.analysis.findings import figure
+from bench_lib.cli.saved_runs.gate_check import parse_processes
 from bench_lib.config.wording import duration
 from bench_lib.record import fingerprint, history
 from bench_lib.record.history import SavedRun
@@ -637,18 +639,24 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
 
 
 def render_gate_check(kept_root: Path, base_name: str | None, directive: str) -> str:
-    """`{{ gate-check@BASE NEW FACTOR… }}`: tfbench gate-check's table for the kept runs saved as BASE and NEW."""
-    new_name, *factor_texts = directive.split()
+    """`{{ gate-check@BASE NEW FACTOR… [processes=K,…] }}`: tfbench gate-check's table for the kept runs saved
+    as BASE and NEW (with processes=, judged on each configuration's first K processes, for each K)."""
+    new_name, *words = directive.split()
+    counts = [w.removeprefix("processes=") for w in words if w.startswith("processes=")]
+    factor_texts = [w for w in words if not w.startswith("processes=")]
     if base_name is None or not factor_texts:
-        raise DirectiveError("write {{ gate-check@BASE NEW FACTOR ... }}: two kept runs' save names and the factors")
+        raise DirectiveError(
+            "write {{ gate-check@BASE NEW FACTOR ... [processes=K,...] }}: two kept runs' save names and the factors"
+        )
     try:
         factors = tuple(float(f) for f in factor_texts)
-    except ValueError:
-        raise DirectiveError(f"factors {' '.join(factor_texts)!r}: numbers > 1, e.g. 1.1 1.2") from None
-    paths = [_kept_run_file(kept_root, name) for name in (base_name, new_name)]
-    base = history.load_run(paths[0])
-    checks = gate_check.check(base, history.read_data(paths[1]), paths[1], factors, verdict.parse_thresholds(""))
-    return to_markdown(Table("", gate_check_table.HEADER, gate_check_table.rows(checks)))
+        processes = parse_processes(",".join(counts))
+    except ValueError as error:
+        raise DirectiveError(f"{' '.join(words)!r}: factors are numbers > 1, e.g. 1.1 1.2 ({error})") from None
+    base_path, new_path = (_kept_run_file(kept_root, name) for name in (base_name, new_name))
+    runs = gate_check.Pair(history.read_data(base_path), base_path, history.read_data(new_path), new_path)
+    checks = gate_check.check(runs, factors, verdict.parse_thresholds(""), processes)
+    return to_markdown(Table("", gate_check_table.header(checks), gate_check_table.rows(checks)))
 
 
 def _kept_run_file(kept_root: Path, name: str) -> Path:

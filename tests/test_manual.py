@@ -445,12 +445,22 @@ def test_the_gate_check_directive_renders_compares_table_for_two_kept_runs_and_n
     for name, seed in (("aa1", 5), ("aa2", 6)):
         folder = tmp_path / f"class-{name}"
         folder.mkdir()
-        data = scaled_run.scaled(example, 1.0, jitter=0.02, seed=seed, processes=5)
+        data = scaled_run.scaled(example, 1.0, jitter=0.02, seed=seed, processes=5, pass_drift=0.005)
         (folder / f"0001_{name}.json").write_text(json.dumps(data))
     table = reference_run.render_gate_check(tmp_path, "aa1", "aa2 1.5").splitlines()
     assert table[0].startswith("| NEW's step times | timed benchmarks | called worse |")
     assert table[2].startswith("| as measured |") and "| 0 (0%) | 0 |" in table[2]
     assert table[3].startswith("| ×1.5 |") and "(100%)" in table[3]
+    by_processes = reference_run.render_gate_check(tmp_path, "aa1", "aa2 1.5 processes=1,3").splitlines()
+    assert by_processes[0].startswith("| processes per run | NEW's step times |")
+    assert [row.split(" | ")[:2] for row in by_processes[2:]] == [
+        ["| first 1", "as measured"],
+        ["| first 1", "×1.5"],
+        ["| first 3", "as measured"],
+        ["| first 3", "×1.5"],
+    ]
+    with pytest.raises(DirectiveError, match="'0' is not a whole number >= 1"):
+        reference_run.render_gate_check(tmp_path, "aa1", "aa2 1.1 processes=0")
     with pytest.raises(DirectiveError, match="hold a kept run saved as 'aa3'"):
         reference_run.render_gate_check(tmp_path, "aa1", "aa3 1.1")
     with pytest.raises(DirectiveError, match="two kept runs' save names and the factors"):

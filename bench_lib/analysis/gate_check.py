@@ -5,15 +5,20 @@ Two runs of unchanged code, one after the other, should compare with nothing wor
 copy of the second scaled by the threshold's factor should be called worse on nearly every timed
 benchmark. This measures both from the user's own runs on the user's own machine, with the
 verdict rules compare applies (bench_lib.analysis.verdict).
+
+Runs made with several processes per configuration (--bench-processes N) can also be judged as if
+each had run only its first k processes, for several k: what a smaller N would have seen, from the
+same two runs, so a machine's nightly process count can be chosen from its own measurements.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench_lib.analysis import verdict
+from bench_lib.analysis import timing_noise, verdict
 from bench_lib.record import history, metrics, scaled
 from bench_lib.record.history import SavedRun
 
@@ -25,6 +30,7 @@ class Check:
     """BASE against NEW times `factor`: how compare judged the step time of its timed benchmarks."""
 
     factor: float
+    processes: int | None  # each configuration judged on its first this many processes; None: all it saved
     timed: int  # benchmarks whose step time was judged worse, better or same
     worse: int
     better: int
@@ -37,17 +43,63 @@ class Check:
         return self.worse / self.timed if self.timed else 0.0
 
 
+@dataclass(frozen=True)
+class Pair:
+    """The two runs a gate check reads: their saved data (history.read_data) and where each was read from."""
+
+    base_data: dict
+    base_path: Path
+    new_data: dict
+    new_path: Path
+
+
 def check(
-    base: SavedRun, new_data: dict, new_path: Path, factors: Sequence[float], thresholds: dict[str, float]
+    runs: Pair, factors: Sequence[float], thresholds: dict[str, float], processes: Sequence[int | None] = (None,)
 ) -> list[Check]:
-    """BASE against NEW as measured (factor 1), then against NEW scaled by each factor.
+    """BASE against NEW as measured (factor 1), then against NEW scaled by each factor; all of it for each
+    process count (None: the processes the runs saved, k: both runs cut to their first k, first_processes)."""
+    checks = []
+    for count in processes:
+        base_data, new_data = (runs.base_data, runs.new_data) if count is None else (
+            first_processes(runs.base_data, count), first_processes(runs.new_data, count))  # fmt: skip
+        base = history.run_from_data(base_data, runs.base_path)
+        checks += [_one(base, new_data, runs.new_path, factor, count, thresholds) for factor in (1.0, *factors)]
+    return checks
 
-    new_data: NEW's saved data (history.read_data), which each scaled copy starts from.
+
+def first_processes(data: dict, count: int) -> dict:
+    """A copy of a saved run as if each timed configuration had run only its first `count` processes.
+
+    The suite's own process is pass 0 and the further ones follow in passes; their medians are kept
+    where their pass is below `count` (in saved order where the run saved no passes). With one process
+    left, a configuration keeps no process medians and is judged as a one-process run is.
+
+    Raises:
+      ValueError: count below 1.
     """
-    return [_one(base, new_data, new_path, factor, thresholds) for factor in (1.0, *factors)]
+    if count < 1:
+        raise ValueError(f"processes={count!r} is not allowed: a whole number >= 1")
+    data = copy.deepcopy(data)
+    for bench in scaled.timed(data):
+        info = bench["extra_info"]
+        medians = info.get(timing_noise.PROCESS_MEDIANS)
+        if not isinstance(medians, list):
+            continue
+        passes = info.get(timing_noise.PROCESS_PASSES) or list(range(len(medians)))
+        kept = [(m, p) for m, p in zip(medians, passes, strict=True) if p < count]
+        if len(kept) > 1:
+            info[timing_noise.PROCESS_MEDIANS] = [m for m, _ in kept]
+            if timing_noise.PROCESS_PASSES in info:
+                info[timing_noise.PROCESS_PASSES] = [p for _, p in kept]
+        else:
+            info.pop(timing_noise.PROCESS_MEDIANS)
+            info.pop(timing_noise.PROCESS_PASSES, None)
+    return data
 
 
-def _one(base: SavedRun, new_data: dict, new_path: Path, factor: float, thresholds: dict[str, float]) -> Check:
+def _one(
+    base: SavedRun, new_data: dict, new_path: Path, factor: float, processes: int | None, thresholds: dict[str, float]
+) -> Check:
     data = new_data if factor == 1.0 else scaled.scaled(new_data, factor)
     new = history.run_from_data(data, new_path)
     comparison = verdict.compare_runs(base, new, thresholds)
@@ -58,6 +110,7 @@ def _one(base: SavedRun, new_data: dict, new_path: Path, factor: float, threshol
     insensitive = set(comparison.insensitive(thresholds))
     return Check(
         factor=factor,
+        processes=processes,
         timed=len(timed),
         worse=sum(r.verdict.verdict == verdict.WORSE for r in timed),
         better=sum(r.verdict.verdict == verdict.BETTER for r in timed),

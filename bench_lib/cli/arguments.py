@@ -56,6 +56,13 @@ def _add_saved_run_commands(commands: argparse._SubParsersAction) -> None:
     gate.add_argument(
         "--factors", default="1.1,1.2,1.5", help="slowdowns to apply to NEW's timings (default %(default)s)"
     )
+    gate.add_argument(
+        "--processes",
+        default="",
+        metavar="K,...",
+        help="judge both runs on each configuration's first K processes only, for each K, e.g. 1,2,3: what "
+        "--bench-processes K would have seen (default: the processes the runs saved)",
+    )
     trend = commands.add_parser("trend", help="the newest run of one machine against its history")
     trend.add_argument("runs", nargs="*", metavar="RUN", help=RUN_HELP + " (default: every saved run)")
     trend.add_argument("--k", type=float, default=3.0, help="width of the band in MADs (default %(default)s)")

@@ -33,10 +33,10 @@ def saved_run_command(args: argparse.Namespace) -> int:
     except ValueError as error:
         return _fail(str(error))
     if args.command == "gate-check":
-        from bench_lib.cli.saved_runs.gate_check import parse_factors
+        from bench_lib.cli.saved_runs.gate_check import parse_factors, parse_processes
 
         try:
-            factors = parse_factors(args.factors)
+            factors, processes = parse_factors(args.factors), parse_processes(args.processes)
         except ValueError as error:
             return _fail(str(error))
     if args.command == "trend" and (args.k <= 0 or args.window < 1):
@@ -57,8 +57,9 @@ def saved_run_command(args: argparse.Namespace) -> int:
             return report.report_command(args.runs, storage=args.storage, reports=args.reports, out=args.out)
         if args.command == "gate-check":
             return gate_check.gate_check_command(
-                args.base, args.new, factors=factors, thresholds=thresholds, storage=args.storage, reports=args.reports
-            )
+                args.base, args.new, factors=factors, thresholds=thresholds, storage=args.storage, reports=args.reports,
+                processes=processes,
+            )  # fmt: skip
         if args.command == "compare":
             return compare.compare_command(
                 args.base, args.new, thresholds=thresholds, storage=args.storage, reports=args.reports,

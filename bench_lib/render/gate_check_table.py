@@ -22,9 +22,27 @@ def _timings(factor: float) -> str:
     return "as measured" if factor == 1.0 else f"×{factor:g}"
 
 
+def header(checks: Sequence[Check]) -> tuple[str, ...]:
+    """HEADER, led by a processes column where the checks cut the runs to their first processes."""
+    return (PROCESSES, *HEADER) if _by_processes(checks) else HEADER
+
+
+PROCESSES = "processes per run"
+
+
+def _by_processes(checks: Sequence[Check]) -> bool:
+    return any(c.processes is not None for c in checks)
+
+
+def _processes(c: Check) -> tuple[str, ...]:
+    return ("as saved" if c.processes is None else f"first {c.processes}",)
+
+
 def rows(checks: Sequence[Check]) -> list[tuple[str, ...]]:
+    lead = _processes if _by_processes(checks) else lambda c: ()
     return [
         (
+            *lead(c),
             _timings(c.factor),
             str(c.timed),
             f"{c.worse} ({c.worse_share:.0%})",
@@ -45,8 +63,14 @@ def gate_check_markdown(base: str, new: str, checks: Sequence[Check], thresholds
         f"compare's rules at the thresholds time {thresholds['time']:g}%, throughput {thresholds['throughput']:g}%; "
         "each row after the first compares BASE with a copy of NEW whose timings are all multiplied by the factor "
         "(a uniform slowdown). Two runs of unchanged code should give 0 worse and 0 better as measured, and a "
-        "slowdown of the threshold's size should be called worse on nearly every timed benchmark.",
+        "slowdown of the threshold's size should be called worse on nearly every timed benchmark."
+        + (
+            ' "first k": both runs judged on the medians of each configuration\'s first k processes only, '
+            "as a run of --bench-processes k would have saved them."
+            if _by_processes(checks)
+            else ""
+        ),
         "",
-        to_markdown(Table("", HEADER, rows(checks))),
+        to_markdown(Table("", header(checks), rows(checks))),
     ]
     return "\n".join(lines) + "\n"

@@ -34,20 +34,34 @@ def parse_factors(text: str) -> tuple[float, ...]:
     return tuple(factors)
 
 
+def parse_processes(text: str) -> tuple[int | None, ...]:
+    """'' -> (None,): the processes the runs saved; '1,3' -> (1, 3).
+
+    Raises:
+      ValueError: a count that is not a whole number >= 1, naming it.
+    """
+    counts = []
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        if not part.isdigit() or int(part) < 1:
+            raise ValueError(f"--processes={text!r} is not allowed: {part!r} is not a whole number >= 1")
+        counts.append(int(part))
+    return tuple(counts) or (None,)
+
+
 def gate_check_command(
     base_selector: str, new_selector: str, *, factors: Sequence[float], thresholds: dict[str, float],
-    storage: Path, reports: Path, say: Printer = print,
+    storage: Path, reports: Path, processes: Sequence[int | None] = (None,), say: Printer = print,
 ) -> int:  # fmt: skip
     """Prints and writes the table; 0, or 2 when a run cannot be used."""
     try:
         base = one_run(base_selector, "BASE", storage)
         new = one_run(new_selector, "NEW", storage)
-        new_data = history.read_data(new.path)
+        runs = gate_check.Pair(history.read_data(base.path), base.path, history.read_data(new.path), new.path)
     except history.HistoryError as error:
         warn_stderr(str(error))
         return 2
     load_warnings([base, new])
-    checks = gate_check.check(base, new_data, new.path, factors, thresholds)
+    checks = gate_check.check(runs, factors, thresholds, processes)
     text = gate_check_markdown(base.name, new.name, checks, thresholds)
     path = reports / f"gate-check-{safe_name(base.name)}-vs-{safe_name(new.name)}.md"
     write_atomic(path, text, overwrite=True)
