@@ -1,6 +1,6 @@
 from bench_lib import questions
 from bench_lib.analysis import findings as findings_lib
-from bench_lib.analysis.vocabulary import figure, steps_to_target_series
+from bench_lib.analysis.vocabulary import budget, figure, steps_to_target_series
 from bench_lib.maths import stats
 
 
@@ -291,3 +291,11 @@ def test_the_example_runs_findings_render_with_tests_and_no_unearned_no_change()
     assert not any("does not" in s or "within noise" in s for s in sentences)
     assert sentences[-1].startswith("verdicts: Welch's t-test")
     assert any(s.startswith("critical batch (McCandlish et al.") and "B_crit " in s for s in sentences)
+
+
+def test_a_findings_budget_names_what_replaced_the_epochs():
+    assert budget({"epochs": 5, "optimizer": "adam"}) == "at 5 epochs, adam"
+    assert budget({"epochs": 5, "steps": 200, "optimizer": "sgd"}) == "at 200 steps, sgd"
+    # timed blocks replace steps and epochs: a throughput configuration is not trained for 5 epochs
+    assert budget({"epochs": 5, "timed_blocks": 8, "optimizer": "adam"}) == "at 8 timed blocks, adam"
+    assert budget({"epochs": 5, "timed_blocks": 1, "optimizer": "adam"}) == "at 1 timed block, adam"

@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
+from bench_lib.config.wording import count
 from bench_lib.maths import stats
 from bench_lib.maths.inference import Margin
 from bench_lib.record import metrics, seeds
@@ -166,8 +167,12 @@ def label(field: str, value: object) -> str:
 
 
 def budget(spec: Mapping[str, object]) -> str:
-    """e.g. 'at 5 epochs, adam' or 'at 200 steps, sgd'."""
-    amount = f"{spec['steps']} steps" if spec.get("steps") else f"{spec.get('epochs')} epochs"
+    """e.g. 'at 5 epochs, adam', 'at 200 steps, sgd' or, for a configuration timed in blocks (whose
+    timed_blocks replace its steps and epochs), 'at 8 timed blocks, adam'."""
+    if spec.get("timed_blocks"):
+        amount = count(int(spec["timed_blocks"]), "timed block")
+    else:
+        amount = f"{spec['steps']} steps" if spec.get("steps") else f"{spec.get('epochs')} epochs"
     return f"at {amount}, {spec.get('optimizer')}"
 
 
