@@ -82,7 +82,7 @@ from bench_lib.analysis import findings as findings_rules
 from bench_lib.analysis import glance as glance_rows
 from bench_lib.analysis.findings import figure
 from bench_lib.cli.saved_runs.gate_check import parse_processes
-from bench_lib.config.wording import duration
+from bench_lib.config.wording import count, duration
 from bench_lib.record import fingerprint, history
 from bench_lib.record.history import SavedRun
 from bench_lib.render import crosscheck_table, gate_check_table, plot_scaling, plots
@@ -484,8 +484,9 @@ def render_profiles(reference: ReferenceRun, kept_root: Path) -> str:
     ]  # fmt: skip
     kept = [profile_run(p.name, reference, kept_root) for p in shown]
     rows.append(("kept run", [
-        "not kept yet" if run is None else f"{len(run.run.benchmarks)} configurations: {_questions_of(run)}"
-        for run in kept
+        "not kept yet" if run is None else
+        f"{len(run.run.benchmarks)} configurations: {_questions_of(run)}{_other_processes(run, p.processes)}"
+        for run, p in zip(kept, shown, strict=True)
     ]))  # fmt: skip
     rows.append(("its session's wall time", [
         "not kept yet" if run is None else
@@ -499,6 +500,15 @@ def render_profiles(reference: ReferenceRun, kept_root: Path) -> str:
 
 def _questions_of(run: ReferenceRun) -> str:
     return ", ".join(run.questions())
+
+
+def _other_processes(run: ReferenceRun, profile_processes: int) -> str:
+    """Where the kept run timed its configurations in another number of processes than the profile now runs
+    (it was saved with --bench-processes, or under another setting): that number, so its time is read as such."""
+    saved = max((len(b.result.get("process_medians") or ()) for b in run.run.benchmarks), default=0) or 1
+    if saved == profile_processes:
+        return ""
+    return f" (timed in {count(saved, 'process', 'processes')} a configuration; the profile runs {profile_processes})"
 
 
 # --- The kept noise-lever measurements: {{ levers }} ---

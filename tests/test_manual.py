@@ -214,9 +214,17 @@ def test_the_profiles_table_shows_each_profiles_settings_and_its_kept_run_or_non
     nightly = tmp_path / f"{reference.run.path.parent.name}-nightly"
     nightly.mkdir()
     (nightly / "0001_nightly.json").write_bytes(reference.run.path.read_bytes())
-    assert row(reference_run.render_profiles(reference, tmp_path), "kept run")[1].startswith(
-        f"{len(reference.run.benchmarks)} configurations: "
-    )
+    kept = row(reference_run.render_profiles(reference, tmp_path), "kept run")[1]
+    assert kept.startswith(f"{len(reference.run.benchmarks)} configurations: ")
+    # a quick run kept as the nightly one timed each configuration once: its wall time is not the profile's
+    assert kept.endswith(f"(timed in 1 process a configuration; the profile runs {profiles.NIGHTLY.processes})")
+    assert "timed in" not in row(reference_run.render_profiles(reference, tmp_path), "kept run")[0]
+    five = json.loads(reference.run.path.read_text())
+    for bench in five["benchmarks"]:
+        bench["extra_info"]["process_medians"] = [1.0] * 5
+    (nightly / "0001_nightly.json").write_text(json.dumps(five))
+    kept = row(reference_run.render_profiles(reference, tmp_path), "kept run")[1]
+    assert kept.endswith(f"(timed in 5 processes a configuration; the profile runs {profiles.NIGHTLY.processes})")
 
 
 def test_a_code_directive_renders_the_constant_the_code_uses():
