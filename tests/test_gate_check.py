@@ -35,6 +35,12 @@ def test_two_quiet_runs_of_five_processes_give_nothing_worse_and_a_slower_copy_e
     assert same.timed == slower.timed == TIMED
     assert slower.factor == 1.2 and slower.worse >= 0.9 * TIMED and slower.any_worse
     assert slower.run_level == "worse" and same.run_level == "same"
+    questions = sorted({b["name"].split("[")[0].removeprefix("test_") for b in scaled_run.timed(new)})
+    for check in (same, slower):  # question by question, the same counts, each with what its rows could see
+        assert sum(q.timed for q in check.by_question) == check.timed
+        assert sum(q.worse for q in check.by_question) == check.worse
+        assert [q.question for q in check.by_question] == questions
+        assert all(q.could_see is not None and 1 < q.could_see[0] <= q.could_see[1] < 1.2 for q in check.by_question)
 
 
 def test_noisy_runs_of_one_process_see_no_row_of_a_small_slowdown_and_say_so(tmp_path):
@@ -96,6 +102,7 @@ def test_the_command_judges_each_process_count_and_refuses_a_bad_one(tmp_path, c
     assert main([*args, "--processes", "1,3"]) == 0
     out = capsys.readouterr().out
     assert "| processes per run | NEW's step times | timed benchmarks |" in out
+    assert out.splitlines()[4].endswith(" | by question: worse / timed, could see |")
     assert f"| first 1 | as measured | {TIMED} | 0 (0%) | 0 |" in out and "| first 3 | ×1.1 |" in out
     assert main([*args, "--processes", "0"]) == 2
     assert "--processes='0' is not allowed: '0' is not a whole number >= 1" in capsys.readouterr().err

@@ -26,6 +26,17 @@ STEP_TIME = "step_time_ms"
 
 
 @dataclass(frozen=True)
+class QuestionCheck:
+    """One question's share of a Check: its timed benchmarks, those called worse, and the range of the
+    smallest slowdown each could have called worse (from the noise its comparison used)."""
+
+    question: str
+    timed: int
+    worse: int
+    could_see: tuple[float, float] | None  # (most sensitive, least sensitive); None: no row states one
+
+
+@dataclass(frozen=True)
 class Check:
     """BASE against NEW times `factor`: how compare judged the step time of its timed benchmarks."""
 
@@ -37,6 +48,7 @@ class Check:
     insensitive: int  # not worse and could not have seen a change of the threshold's size
     run_level: str  # the run-level step-time verdict
     any_worse: bool  # compare's exit status would be 1
+    by_question: tuple[QuestionCheck, ...] = ()  # the same, question by question, in name order
 
     @property
     def worse_share(self) -> float:
@@ -117,4 +129,20 @@ def _one(
         insensitive=sum(r.key in insensitive for r in timed),
         run_level=level,
         any_worse=comparison.any_worse,
+        by_question=_by_question(timed),
     )
+
+
+def _by_question(rows: Sequence[verdict.Row]) -> tuple[QuestionCheck, ...]:
+    questions = sorted({r.key.split("/")[0] for r in rows})
+    checks = []
+    for question in questions:
+        own = [r for r in rows if r.key.split("/")[0] == question]
+        seen = [r.verdict.detectable for r in own if r.verdict.detectable is not None]
+        checks.append(QuestionCheck(
+            question=question,
+            timed=len(own),
+            worse=sum(r.verdict.verdict == verdict.WORSE for r in own),
+            could_see=(min(seen), max(seen)) if seen else None,
+        ))  # fmt: skip
+    return tuple(checks)

@@ -15,7 +15,19 @@ HEADER = (
     "could not see the threshold",
     "run level",
     "compare's exit",
+    "by question: worse / timed, could see",
 )
+
+
+def _by_question(c: Check) -> str:
+    """'models 3/3 ×1.04; throughput 18/18 ×1.03–×1.07': each question's share and the range of what its rows
+    could have called worse."""
+    parts = []
+    for q in c.by_question:
+        seen = "" if q.could_see is None else f" ×{q.could_see[0]:.2f}" + (
+            f"–×{q.could_see[1]:.2f}" if f"{q.could_see[1]:.2f}" != f"{q.could_see[0]:.2f}" else "")  # fmt: skip
+        parts.append(f"{q.question} {q.worse}/{q.timed}{seen}")
+    return "; ".join(parts) or "-"
 
 
 def _timings(factor: float) -> str:
@@ -50,6 +62,7 @@ def rows(checks: Sequence[Check]) -> list[tuple[str, ...]]:
             str(c.insensitive),
             c.run_level,
             "1" if c.any_worse else "0",
+            _by_question(c),
         )
         for c in checks
     ]
