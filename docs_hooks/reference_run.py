@@ -77,7 +77,7 @@ from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
 from bench_lib import questions
-from bench_lib.analysis import crosscheck, gate_check, scaling, verdict
+from bench_lib.analysis import crosscheck, gate_check, scaling, timing_noise, verdict
 from bench_lib.analysis import findings as findings_rules
 from bench_lib.analysis import glance as glance_rows
 from bench_lib.analysis.findings import figure
@@ -505,7 +505,7 @@ def _questions_of(run: ReferenceRun) -> str:
 def _other_processes(run: ReferenceRun, profile_processes: int) -> str:
     """Where the kept run timed its configurations in another number of processes than the profile now runs
     (it was saved with --bench-processes, or under another setting): that number, so its time is read as such."""
-    saved = max((len(b.result.get("process_medians") or ()) for b in run.run.benchmarks), default=0) or 1
+    saved = max((len(timing_noise.process_medians(b.result)) for b in run.run.benchmarks), default=0) or 1
     if saved == profile_processes:
         return ""
     return f" (timed in {count(saved, 'process', 'processes')} a configuration; the profile runs {profile_processes})"

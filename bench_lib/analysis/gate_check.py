@@ -97,7 +97,7 @@ def first_processes(data: dict, count: int) -> dict:
         medians = info.get(timing_noise.PROCESS_MEDIANS)
         if not isinstance(medians, list):
             continue
-        passes = info.get(timing_noise.PROCESS_PASSES) or list(range(len(medians)))
+        passes = timing_noise.process_passes(info) or range(len(medians))
         kept = [(m, p) for m, p in zip(medians, passes, strict=True) if p < count]
         if len(kept) > 1:
             info[timing_noise.PROCESS_MEDIANS] = [m for m, _ in kept]
@@ -134,10 +134,11 @@ def _one(
 
 
 def _by_question(rows: Sequence[verdict.Row]) -> tuple[QuestionCheck, ...]:
-    questions = sorted({r.key.split("/")[0] for r in rows})
+    by_question: dict[str, list[verdict.Row]] = {}
+    for r in rows:
+        by_question.setdefault(r.key.split("/")[0], []).append(r)
     checks = []
-    for question in questions:
-        own = [r for r in rows if r.key.split("/")[0] == question]
+    for question, own in sorted(by_question.items()):
         seen = [r.verdict.detectable for r in own if r.verdict.detectable is not None]
         checks.append(QuestionCheck(
             question=question,

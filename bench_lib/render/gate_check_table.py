@@ -24,8 +24,10 @@ def _by_question(c: Check) -> str:
     could have called worse."""
     parts = []
     for q in c.by_question:
-        seen = "" if q.could_see is None else f" ×{q.could_see[0]:.2f}" + (
-            f"–×{q.could_see[1]:.2f}" if f"{q.could_see[1]:.2f}" != f"{q.could_see[0]:.2f}" else "")  # fmt: skip
+        seen = ""
+        if q.could_see is not None:
+            low, high = (f"×{f:.2f}" for f in q.could_see)
+            seen = f" {low}" if high == low else f" {low}–{high}"
         parts.append(f"{q.question} {q.worse}/{q.timed}{seen}")
     return "; ".join(parts) or "-"
 
@@ -34,12 +36,12 @@ def _timings(factor: float) -> str:
     return "as measured" if factor == 1.0 else f"×{factor:g}"
 
 
+PROCESSES = "processes per run"
+
+
 def header(checks: Sequence[Check]) -> tuple[str, ...]:
     """HEADER, led by a processes column where the checks cut the runs to their first processes."""
     return (PROCESSES, *HEADER) if _by_processes(checks) else HEADER
-
-
-PROCESSES = "processes per run"
 
 
 def _by_processes(checks: Sequence[Check]) -> bool:
